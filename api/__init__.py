@@ -1,0 +1,1 @@
+"""The HTTP application: commands, queries, auth, access log, partner feed, pages."""

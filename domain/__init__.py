@@ -1,0 +1,1 @@
+"""People, their journeys and cases: aggregates, events, rules and reference data."""

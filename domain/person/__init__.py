@@ -1,0 +1,1 @@
+"""The person aggregate, its events and the journey they add up to."""

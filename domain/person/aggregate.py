@@ -1,0 +1,281 @@
+"""The person aggregate: one event-sourced history per person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import ImpossibleJourney, InvalidValue
+from domain.person import events as ev
+from domain.person.casework import CaseCommands, reason_given
+from domain.person.journey import describe, effective_order, fold
+from domain.person.movements import MovementCommands
+from domain.person.state import AgencyKind, Location, Ownership, PersonState, Status
+from domain.provenance import Provenance, check_text
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of a command on a person: the entry it made, or the earlier one it repeats."""
+
+    version: int
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class VoidMark:
+    """Why and by whom an entry is currently voided."""
+
+    entry: int
+    voided_by: str
+    reason: str | None
+    at: datetime
+    correction: int
+    batch: str | None
+
+
+class Person(MovementCommands, CaseCommands, Aggregate):
+    """A person's whole recorded journey. State is derived, never stored."""
+
+    registration: ev.Registered
+    entries: list[ev.PersonEvent]
+    corrections: list[ev.PersonEvent]
+    refs: dict[tuple[str, str], list[int]]
+
+    def __init__(self) -> None:
+        self.entries, self.corrections, self.refs = [], [], {}
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        person_id: Any,
+        given_name: str,
+        family_name: str,
+        date_of_birth: date,
+        sex: str | None,
+        identifiers: dict[str, str],
+        provenance: Provenance,
+    ) -> Person:
+        """A new person with a name, date of birth and normalised identifiers."""
+        check_text("given_name", given_name, required=True, limit=100)
+        check_text("family_name", family_name, required=True, limit=100)
+        check_birth(date_of_birth, provenance)
+        if sex is not None and sex not in {"M", "F", "X"}:
+            raise InvalidValue("sex", "must be M, F or X")
+        provenance.check_not_future()
+        return cls._create(
+            ev.Registered,
+            id=person_id,
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            date_of_birth=date_of_birth,
+            sex=sex,
+            identifiers=dict(identifiers),
+            **provenance.event_fields(),
+        )
+
+    def take(self, event: ev.PersonEvent) -> None:
+        """Keep an event: entries and corrections are folded on demand."""
+        if isinstance(event, ev.Registered):
+            self.registration = event
+        elif event.is_entry:
+            self.entries.append(event)
+        else:
+            self.corrections.append(event)
+        if event.source_ref is not None:
+            self.refs.setdefault((event.source, event.source_ref), []).append(
+                event.originator_version
+            )
+
+    # ---- reading ----
+
+    def voids(self, as_known_at: datetime | None = None) -> dict[int, VoidMark]:
+        """Entries voided as known at a moment (now if none)."""
+        marks: dict[int, VoidMark] = {}
+        for correction in self.corrections:
+            if as_known_at is not None and correction.timestamp > as_known_at:
+                break
+            assert isinstance(correction, ev.EntriesVoided | ev.EntriesReinstated)
+            for entry in correction.entries:
+                if isinstance(correction, ev.EntriesVoided):
+                    marks[entry] = VoidMark(
+                        entry,
+                        correction.recorded_by,
+                        correction.reason,
+                        correction.timestamp,
+                        correction.originator_version,
+                        correction.target_batch,
+                    )
+                else:
+                    marks.pop(entry, None)
+        return marks
+
+    def active_entries(
+        self, as_of: datetime | None = None, as_known_at: datetime | None = None
+    ) -> list[ev.PersonEvent]:
+        """Non-voided entries in effective order, cut at an effective time and a knowledge point."""
+        voided = self.voids(as_known_at)
+        chosen = (
+            e
+            for e in self.entries
+            if e.originator_version not in voided
+            and (as_known_at is None or e.timestamp <= as_known_at)
+            and (as_of is None or e.occurred_at <= as_of)
+        )
+        return effective_order(chosen)
+
+    def state(
+        self, as_of: datetime | None = None, as_known_at: datetime | None = None
+    ) -> PersonState | None:
+        """The person's state at an effective time, as known at a moment; None if not yet known."""
+        reg = self.registration
+        if as_known_at is not None and reg.timestamp > as_known_at:
+            return None
+        active = self.active_entries(as_of, as_known_at)
+        journey, conflicts = fold(active)
+        identifiers = {kind: [value] for kind, value in reg.identifiers.items()}
+        for kind, values in journey.identifiers.items():
+            bucket = identifiers.setdefault(kind, [])
+            bucket.extend([v for v in values if v not in bucket])
+        seen = [reg, *self.entries, *self.corrections]
+        if as_known_at is not None:
+            seen = [e for e in seen if e.timestamp <= as_known_at]
+        known_version = max(e.originator_version for e in seen)
+        return PersonState(
+            person_id=str(self.id),
+            given_name=reg.given_name,
+            family_name=reg.family_name,
+            date_of_birth=reg.date_of_birth,
+            sex=reg.sex,
+            identifiers={k: tuple(v) for k, v in identifiers.items()},
+            location=presented(journey.location, journey.ownership),
+            ownership=journey.ownership,
+            key_dates=dict(journey.key_dates),
+            version=known_version,
+            entries_applied=len(active),
+            anomalies=tuple(f"entry {v}: {c.reason}" for v, c in sorted(conflicts.items())),
+        )
+
+    def timeline(self) -> list[ev.PersonEvent]:
+        """Every event in the order it was recorded, registration first."""
+        return [self.registration, *self.entries, *self.corrections]
+
+    def duplicate_of(self, provenance: Provenance) -> int | None:
+        """The live entry already recorded from the same source record, if any."""
+        if provenance.source_ref is None:
+            return None
+        versions = self.refs.get((provenance.source, provenance.source_ref), [])
+        if not versions:
+            return None
+        voided = self.voids()
+        live = [v for v in versions if v not in voided]
+        return live[0] if live else None
+
+    # ---- recording ----
+
+    def record(
+        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: Any
+    ) -> Recorded:
+        """Append one entry after checking it keeps the journey possible."""
+        earlier = self.duplicate_of(provenance)
+        if earlier is not None:
+            return Recorded(earlier, duplicate=True)
+        provenance.check_not_future()
+        check_birth(self.registration.date_of_birth, provenance)
+        kwargs = {**provenance.event_fields(), **fields}
+        timestamp = event_class.create_timestamp()
+        if event_class.is_entry:
+            candidate = event_class(
+                originator_id=self.id,
+                originator_version=self.version + 1,
+                timestamp=timestamp,
+                **kwargs,
+            )
+            self.check_possible(candidate)
+        self.trigger_event(event_class, timestamp=timestamp, **kwargs)
+        return Recorded(self.version)
+
+    def check_possible(self, candidate: ev.PersonEvent) -> None:
+        """Refuse an entry that conflicts with the history around it at its effective time."""
+        active = self.active_entries()
+        _, before = fold(active)
+        _, after = fold(effective_order([*active, candidate]))
+        new = [v for v in after if v not in before]
+        if not new:
+            return
+        version = candidate.originator_version
+        if version in after:
+            conflict = after[version]
+            raise ImpossibleJourney(conflict.field, conflict.reason, conflict.blocking)
+        later = next(e for e in effective_order(active) if e.originator_version in new)
+        raise ImpossibleJourney(
+            "occurred_at",
+            f"this would make a later record impossible, {describe(later)}: "
+            f"{after[later.originator_version].reason}",
+            later.originator_version,
+        )
+
+    def void(
+        self, provenance: Provenance, *, entries: Sequence[int] = (), batch: str | None = None
+    ) -> Recorded | None:
+        """Strike entries (listed, or all of a batch) out of the journey; None if nothing to do."""
+        targets = self._targets(entries, batch, voided=False)
+        if not targets:
+            return None
+        return self.record(
+            ev.EntriesVoided, reason_given(provenance), entries=targets, target_batch=batch
+        )
+
+    def reinstate(
+        self, provenance: Provenance, *, entries: Sequence[int] = (), batch: str | None = None
+    ) -> Recorded | None:
+        """Bring voided entries back; None if nothing is voided."""
+        targets = self._targets(entries, batch, voided=True)
+        if not targets:
+            return None
+        return self.record(
+            ev.EntriesReinstated, reason_given(provenance), entries=targets, target_batch=batch
+        )
+
+    def _targets(self, entries: Iterable[int], batch: str | None, *, voided: bool) -> list[int]:
+        if batch is None and not entries:
+            raise InvalidValue("entries", "name the entries or the batch to correct")
+        known = {e.originator_version: e for e in self.entries}
+        for version in entries:
+            if version not in known:
+                raise InvalidValue(
+                    "entries", f"entry {version} is not a correctable entry of this person"
+                )
+        marks = self.voids()
+        chosen = list(entries) or [v for v, e in known.items() if e.batch_id == batch]
+        return sorted(v for v in chosen if (v in marks) == voided)
+
+
+def check_birth(date_of_birth: date, provenance: Provenance) -> None:
+    if not isinstance(date_of_birth, date) or isinstance(date_of_birth, datetime):
+        raise InvalidValue("date_of_birth", "must be a date")
+    if date_of_birth > datetime.now(UTC).date():
+        raise InvalidValue("date_of_birth", "must not be in the future")
+    if date_of_birth.year < 1900:
+        raise InvalidValue("date_of_birth", "must be after 1900")
+    if provenance.occurred_at.date() < date_of_birth:
+        raise InvalidValue("occurred_at", "is before the person's date of birth")
+
+
+def presented(location: Location, ownership: Ownership) -> Location:
+    """Out of custody with a probation unit holding the case: shown as supervised there."""
+    if location.status in {Status.RELEASED, Status.NONE} and ownership.pdu is not None:
+        if location.agency_kind is AgencyKind.HOSPITAL:
+            return location
+        return replace(
+            location,
+            status=Status.SUPERVISED,
+            agency=ownership.pdu,
+            agency_kind=AgencyKind.COMMUNITY,
+        )
+    return location

@@ -1,0 +1,225 @@
+"""Journey appliers: how each entry changes location and ownership.
+
+Appliers always succeed, so any non-voided history, however odd, has a state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from domain.person import events as ev
+from domain.person.rules import TRANSFER_IN
+from domain.person.state import AgencyKind, Location, Pending, Responsibility, Status
+
+if TYPE_CHECKING:
+    from domain.person.journey import JourneyFold
+
+UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})
+HOSPITAL_REASONS = frozenset({"HP"})
+DEATH_REASONS = frozenset({"DEC"})
+
+
+def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.MovementRecorded)
+    loc = fold.location
+    base = Location(
+        since=entry.occurred_at,
+        movement_type=entry.movement_type,
+        direction=entry.direction,
+        reason_code=entry.reason_code,
+        entry=entry.originator_version,
+    )
+    fold.location = _moved(base, loc, entry)
+    fold.last["location"] = entry
+    if entry.reason_code in DEATH_REASONS:
+        fold.died = entry
+    if (
+        entry.movement_type == "ADM"
+        and entry.reason_code != TRANSFER_IN
+        and fold.ownership.responsibility is None
+    ):
+        fold.ownership = replace(
+            fold.ownership, responsibility=Responsibility.CUSTODY, since=entry.occurred_at
+        )
+        fold.last["responsibility"] = entry
+
+
+def _moved(base: Location, before: Location, entry: ev.MovementRecorded) -> Location:
+    kind, to = entry.movement_type, entry.to_agency
+    if entry.direction == "IN":
+        cell = before.cell if before.prison == to else None
+        return replace(
+            base, status=Status.IN, agency=to, agency_kind=AgencyKind.PRISON, prison=to, cell=cell
+        )
+    held = entry.from_agency
+    if kind == "REL" and before.status is Status.COURT and held == before.agency:
+        held = before.prison or held  # released at court: still the prison's prisoner until now
+    if kind == "TRN":
+        return replace(
+            base,
+            status=Status.TRANSIT,
+            agency="TRN",
+            agency_kind=AgencyKind.TRANSIT,
+            prison=held,
+            destination=to,
+        )
+    if kind == "CRT":
+        return replace(
+            base,
+            status=Status.COURT,
+            agency=to,
+            agency_kind=AgencyKind.COURT,
+            prison=held,
+            cell=before.cell,
+        )
+    if kind == "TAP":
+        return replace(
+            base,
+            status=Status.TAP,
+            agency=to,
+            agency_kind=AgencyKind.OUTSIDE,
+            prison=held,
+            cell=before.cell,
+        )
+    return replace(
+        base,
+        status=_release_status(entry.reason_code),
+        agency=to,
+        agency_kind=_release_kind(entry.reason_code),
+        prison=held,
+    )
+
+
+def _release_status(reason: str) -> Status:
+    if reason in DEATH_REASONS:
+        return Status.DIED
+    if reason in UAL_REASONS:
+        return Status.UAL
+    return Status.RELEASED
+
+
+def _release_kind(reason: str) -> AgencyKind:
+    return AgencyKind.HOSPITAL if reason in HOSPITAL_REASONS else AgencyKind.OUTSIDE
+
+
+def apply_cell(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.CellMoved)
+    fold.location = replace(fold.location, cell=entry.cell)
+
+
+def apply_identifier(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.IdentifierAdded)
+    values = fold.identifiers.setdefault(entry.kind, [])
+    if entry.value not in values:
+        values.append(entry.value)
+
+
+def apply_supervision(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.SupervisionStarted)
+    own = fold.ownership
+    responsibility = own.responsibility or Responsibility.COMMUNITY
+    since = own.since if own.responsibility else entry.occurred_at
+    fold.ownership = replace(
+        own,
+        region=entry.region,
+        pdu=entry.pdu,
+        team=entry.team,
+        responsibility=responsibility,
+        since=since,
+    )
+    fold.last["community"] = entry
+
+
+def apply_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.AreaTransferRequested)
+    pending = Pending(
+        to=entry.region,
+        pdu=entry.pdu,
+        team=entry.team,
+        requested_at=entry.occurred_at,
+        entry=entry.originator_version,
+    )
+    fold.ownership = replace(fold.ownership, pending_area_transfer=pending)
+    fold.last["area_transfer"] = entry
+
+
+def apply_area_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    own, pending = fold.ownership, fold.ownership.pending_area_transfer
+    if pending is not None:
+        own = replace(
+            own, region=pending.to, pdu=pending.pdu, team=pending.team, com=None, com_unit=None
+        )
+        fold.last["community"] = entry
+    fold.ownership = replace(own, pending_area_transfer=None)
+    fold.last["area_transfer"] = entry
+
+
+def apply_area_reject(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    fold.ownership = replace(fold.ownership, pending_area_transfer=None)
+    fold.last["area_transfer"] = entry
+
+
+def apply_allocation(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.OffenderManagerAllocated)
+    if entry.role == "POM":
+        fold.ownership = replace(fold.ownership, pom=entry.officer, pom_unit=entry.unit)
+    else:
+        fold.ownership = replace(fold.ownership, com=entry.officer, com_unit=entry.unit)
+
+
+def apply_handover_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.HandoverRequested)
+    pending = Pending(to=entry.to, requested_at=entry.occurred_at, entry=entry.originator_version)
+    fold.ownership = replace(fold.ownership, pending_handover=pending)
+    fold.last["handover"] = entry
+
+
+def apply_handover_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    own, pending = fold.ownership, fold.ownership.pending_handover
+    if pending is not None:
+        own = replace(own, responsibility=Responsibility(pending.to), since=entry.occurred_at)
+        fold.last["responsibility"] = entry
+    fold.ownership = replace(own, pending_handover=None)
+    fold.last["handover"] = entry
+
+
+def apply_handover_reject(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    fold.ownership = replace(fold.ownership, pending_handover=None)
+    fold.last["handover"] = entry
+
+
+def apply_risk(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.RiskEscalated)
+    fold.ownership = replace(
+        fold.ownership, risk_level=entry.level, risk_escalated_at=entry.occurred_at
+    )
+
+
+def apply_key_dates(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.KeyDatesRecorded)
+    for code, value in entry.dates.items():
+        if value is None:
+            fold.key_dates.pop(code, None)
+        else:
+            fold.key_dates[code] = value
+
+
+Applier = Callable[["JourneyFold", ev.PersonEvent], None]
+
+APPLIERS: dict[type[ev.PersonEvent], Applier] = {
+    ev.MovementRecorded: apply_movement,
+    ev.CellMoved: apply_cell,
+    ev.IdentifierAdded: apply_identifier,
+    ev.SupervisionStarted: apply_supervision,
+    ev.AreaTransferRequested: apply_area_request,
+    ev.AreaTransferAccepted: apply_area_accept,
+    ev.AreaTransferRejected: apply_area_reject,
+    ev.OffenderManagerAllocated: apply_allocation,
+    ev.HandoverRequested: apply_handover_request,
+    ev.HandoverAccepted: apply_handover_accept,
+    ev.HandoverRejected: apply_handover_reject,
+    ev.RiskEscalated: apply_risk,
+    ev.KeyDatesRecorded: apply_key_dates,
+}

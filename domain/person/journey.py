@@ -1,0 +1,91 @@
+"""The journey fold: a person's non-voided entries, in effective-time order, make their state.
+
+The fold is total: it always produces a state, so voiding or reinstating can never be refused.
+Each step also reports whether the entry was possible at its moment; commands use that to
+refuse records that would make the journey impossible, naming the entry they conflict with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from domain.person import events as ev
+from domain.person.appliers import APPLIERS
+from domain.person.rules import GUARDS, Conflict, describe
+from domain.person.state import Location, Ownership, Status
+
+__all__ = ["Conflict", "JourneyFold", "describe", "effective_order", "fold"]
+
+
+class JourneyFold:
+    """Folds entries one at a time; `step` applies leniently and raises nothing."""
+
+    def __init__(self) -> None:
+        self.location = Location()
+        self.ownership = Ownership()
+        self.key_dates: dict[str, date] = {}
+        self.identifiers: dict[str, list[str]] = {}
+        self.last: dict[str, ev.PersonEvent] = {}
+        self.died: ev.PersonEvent | None = None
+
+    def step(self, entry: ev.PersonEvent) -> Conflict | None:
+        """Apply one entry; return the conflict it has with the state before it, if any."""
+        handler = GUARDS.get(type(entry))
+        if handler is None:
+            return None
+        conflict = self._check_alive(entry)
+        if conflict is None:
+            conflict = _guard(handler, self, entry)
+        APPLIERS[type(entry)](self, entry)
+        return conflict
+
+    def _check_alive(self, entry: ev.PersonEvent) -> Conflict | None:
+        if self.died is None or isinstance(entry, ev.KeyDatesRecorded | ev.IdentifierAdded):
+            return None
+        return Conflict(
+            "occurred_at",
+            f"the person died at {describe(self.died)}; nothing can happen after that",
+            self.died.originator_version,
+        )
+
+    def blame(self, key: str) -> int | None:
+        entry = self.last.get(key)
+        return entry.originator_version if entry else None
+
+    def where(self) -> str:
+        loc = self.location
+        entry = self.last.get("location")
+        ref = f" since {describe(entry)}" if entry else ""
+        if loc.status is Status.NONE:
+            return "the person was not in custody (no movement on record before it)"
+        place = loc.agency or "an unknown place"
+        return f"the person was {loc.status.value} ({place}){ref}"
+
+
+def _guard(
+    handler: Callable[[JourneyFold, ev.PersonEvent], None],
+    fold: JourneyFold,
+    entry: ev.PersonEvent,
+) -> Conflict | None:
+    try:
+        handler(fold, entry)
+    except Conflict as conflict:
+        return conflict
+    return None
+
+
+def effective_order(entries: Iterable[ev.PersonEvent]) -> list[ev.PersonEvent]:
+    """Entries by effective time; ties keep the order they were recorded in."""
+    return sorted(entries, key=lambda e: (e.occurred_at, e.originator_version))
+
+
+def fold(entries: Iterable[ev.PersonEvent]) -> tuple[JourneyFold, dict[int, Conflict]]:
+    """Fold entries already in effective order; return the state and each entry's conflict."""
+    journey = JourneyFold()
+    conflicts: dict[int, Conflict] = {}
+    for entry in entries:
+        conflict = journey.step(entry)
+        if conflict is not None:
+            conflicts[entry.originator_version] = conflict
+    return journey, conflicts

@@ -1,0 +1,217 @@
+"""Prison movement commands in the NOMIS vocabulary (ADM, TRN, CRT, TAP, REL) and cell moves."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from domain import reference
+from domain.errors import InvalidValue
+from domain.person import events as ev
+from domain.provenance import Provenance
+
+if TYPE_CHECKING:
+    from domain.person.aggregate import Recorded
+
+OUTSIDE = "OUT"
+IN_TRANSIT = "TRN"
+TRANSFER_IN = "INT"
+CELL = re.compile(r"^[A-Z0-9]{1,4}(-[A-Z0-9]{1,5}){1,3}$")
+AGENCY = re.compile(r"^[A-Z0-9]{2,12}$")
+
+
+class MovementCommands(ABC):
+    """Mixin for Person: each command validates its codes, then records one movement."""
+
+    @abstractmethod
+    def record(
+        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: object
+    ) -> Recorded:
+        """Implemented by the class this mixin is part of."""
+
+    def _movement(
+        self,
+        provenance: Provenance,
+        *,
+        movement_type: str,
+        direction: str,
+        reason: str,
+        from_agency: str,
+        to_agency: str,
+    ) -> Recorded:
+        reason = reference.movement_reason(movement_type, code(reason, "reason"), "reason").code
+        return self.record(
+            ev.MovementRecorded,
+            provenance,
+            movement_type=movement_type,
+            direction=direction,
+            reason_code=reason,
+            from_agency=from_agency,
+            to_agency=to_agency,
+        )
+
+    def admit(
+        self, provenance: Provenance, *, prison: str, reason: str, from_agency: str = OUTSIDE
+    ) -> Recorded:
+        """ADM IN: a new reception (remand, sentence, recall), not the end of a transfer."""
+        if code(reason, "reason") == TRANSFER_IN:
+            raise InvalidValue("reason", "INT is the arrival of a transfer: use arrive")
+        to = reference.prison(code(prison, "prison"), "prison").code
+        origin = outside_or_court(from_agency, "from_agency")
+        return self._movement(
+            provenance,
+            movement_type="ADM",
+            direction="IN",
+            reason=reason,
+            from_agency=origin,
+            to_agency=to,
+        )
+
+    def transfer_out(
+        self, provenance: Provenance, *, from_prison: str, to_prison: str, reason: str = "NOTR"
+    ) -> Recorded:
+        """TRN OUT: leaves one prison for another; in transit until the arrival."""
+        origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
+        to = reference.prison(code(to_prison, "to_prison"), "to_prison").code
+        if origin == to:
+            raise InvalidValue("to_prison", "a transfer must go to a different prison")
+        return self._movement(
+            provenance,
+            movement_type="TRN",
+            direction="OUT",
+            reason=reason,
+            from_agency=origin,
+            to_agency=to,
+        )
+
+    def arrive(
+        self, provenance: Provenance, *, prison: str, from_prison: str | None = None
+    ) -> Recorded:
+        """ADM IN with reason INT: the arrival end of a transfer."""
+        to = reference.prison(code(prison, "prison"), "prison").code
+        origin = IN_TRANSIT
+        if from_prison is not None:
+            origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
+        return self._movement(
+            provenance,
+            movement_type="ADM",
+            direction="IN",
+            reason=TRANSFER_IN,
+            from_agency=origin,
+            to_agency=to,
+        )
+
+    def court_out(
+        self, provenance: Provenance, *, prison: str, court: str, reason: str = "CRT"
+    ) -> Recorded:
+        """CRT OUT: leaves a prison for a court."""
+        origin = reference.prison(code(prison, "prison"), "prison").code
+        to = reference.court(code(court, "court"), "court").code
+        return self._movement(
+            provenance,
+            movement_type="CRT",
+            direction="OUT",
+            reason=reason,
+            from_agency=origin,
+            to_agency=to,
+        )
+
+    def court_return(
+        self, provenance: Provenance, *, court: str, prison: str, reason: str = "CRT"
+    ) -> Recorded:
+        """CRT IN: back from court, to the same or another prison."""
+        origin = reference.court(code(court, "court"), "court").code
+        to = reference.prison(code(prison, "prison"), "prison").code
+        return self._movement(
+            provenance,
+            movement_type="CRT",
+            direction="IN",
+            reason=reason,
+            from_agency=origin,
+            to_agency=to,
+        )
+
+    def tap_out(
+        self, provenance: Provenance, *, prison: str, reason: str, to_agency: str = OUTSIDE
+    ) -> Recorded:
+        """TAP OUT: temporary absence (release on temporary licence)."""
+        origin = reference.prison(code(prison, "prison"), "prison").code
+        return self._movement(
+            provenance,
+            movement_type="TAP",
+            direction="OUT",
+            reason=reason,
+            from_agency=origin,
+            to_agency=agency(to_agency, "to_agency"),
+        )
+
+    def tap_return(
+        self, provenance: Provenance, *, prison: str, reason: str, from_agency: str = OUTSIDE
+    ) -> Recorded:
+        """TAP IN: back from temporary absence to the prison that was left."""
+        to = reference.prison(code(prison, "prison"), "prison").code
+        return self._movement(
+            provenance,
+            movement_type="TAP",
+            direction="IN",
+            reason=reason,
+            from_agency=agency(from_agency, "from_agency"),
+            to_agency=to,
+        )
+
+    def release(
+        self, provenance: Provenance, *, from_agency: str, reason: str, to_agency: str = OUTSIDE
+    ) -> Recorded:
+        """REL OUT: release, escape, absconding, hospital or death, from a prison or a court."""
+        origin = prison_or_court(from_agency, "from_agency")
+        return self._movement(
+            provenance,
+            movement_type="REL",
+            direction="OUT",
+            reason=reason,
+            from_agency=origin,
+            to_agency=agency(to_agency, "to_agency"),
+        )
+
+    def move_cell(self, provenance: Provenance, *, prison: str, cell: str) -> Recorded:
+        """A move inside a prison to a wing-landing-cell location such as A-1-001."""
+        at = reference.prison(code(prison, "prison"), "prison").code
+        location = code(cell, "cell")
+        if not CELL.match(location):
+            raise InvalidValue("cell", "must be wing-landing-cell, e.g. A-1-001")
+        return self.record(ev.CellMoved, provenance, agency=at, cell=location)
+
+
+def code(value: object, field: str) -> str:
+    """A reference code, stripped and upper-cased; text required."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(field, "is required")
+    cleaned = value.strip().upper()
+    if len(cleaned) > 40:
+        raise InvalidValue(field, "must be at most 40 characters")
+    return cleaned
+
+
+def agency(value: str, field: str) -> str:
+    """Any well-formed agency code: hospitals and other places are not in the registers."""
+    cleaned = code(value, field)
+    if not AGENCY.match(cleaned):
+        raise InvalidValue(field, "must be an agency code of 2 to 12 letters or digits")
+    return cleaned
+
+
+def outside_or_court(value: str, field: str) -> str:
+    cleaned = code(value, field)
+    if cleaned == OUTSIDE:
+        return cleaned
+    if reference.is_court(cleaned) or reference.is_prison(cleaned):
+        return cleaned
+    raise InvalidValue(field, f"unknown agency code '{cleaned}': expected OUT, a court or a prison")
+
+
+def prison_or_court(value: str, field: str) -> str:
+    cleaned = code(value, field)
+    if reference.is_prison(cleaned) or reference.is_court(cleaned):
+        return cleaned
+    raise InvalidValue(field, f"unknown agency code '{cleaned}': expected a prison or a court")

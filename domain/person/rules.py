@@ -1,0 +1,171 @@
+"""Journey rules: whether an entry is possible in the state just before it.
+
+Each guard raises `Conflict`, naming the field at fault and the entry that blocks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from domain.person import events as ev
+from domain.person.state import CUSTODY, Status
+
+if TYPE_CHECKING:
+    from domain.person.journey import JourneyFold
+
+TRANSFER_IN = "INT"
+
+
+def describe(entry: ev.PersonEvent) -> str:
+    """A short human reference to an entry, for refusals and timelines."""
+    when = entry.occurred_at.strftime("%Y-%m-%d %H:%M")
+    if isinstance(entry, ev.MovementRecorded):
+        what = f"{entry.movement_type} {entry.direction} {entry.from_agency}->{entry.to_agency}"
+    else:
+        what = entry.label
+    return f"entry {entry.originator_version} ({what} at {when})"
+
+
+class Conflict(Exception):
+    """An entry that is impossible at its effective time."""
+
+    def __init__(self, field: str, reason: str, blocking: int | None) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        self.blocking = blocking
+
+
+def check_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.MovementRecorded)
+    loc = fold.location
+    key = (entry.movement_type, entry.direction)
+    if key == ("ADM", "IN"):
+        check_admission(fold, entry)
+    elif key in {("TRN", "OUT"), ("CRT", "OUT"), ("TAP", "OUT")}:
+        require_in(fold, entry.from_agency, "from_agency")
+    elif key == ("CRT", "IN"):
+        if loc.status is not Status.COURT or loc.agency != entry.from_agency:
+            raise Conflict(
+                "from_agency",
+                f"cannot return from court {entry.from_agency}: {fold.where()}",
+                fold.blame("location"),
+            )
+    elif key == ("TAP", "IN"):
+        if loc.status is not Status.TAP or loc.prison != entry.to_agency:
+            raise Conflict(
+                "to_agency",
+                f"cannot return from temporary absence to {entry.to_agency}: {fold.where()}",
+                fold.blame("location"),
+            )
+    elif key == ("REL", "OUT"):
+        check_release(fold, entry)
+
+
+def check_admission(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
+    loc = fold.location
+    if entry.reason_code == TRANSFER_IN:
+        if loc.status is not Status.TRANSIT:
+            raise Conflict(
+                "reason",
+                f"cannot arrive on transfer at {entry.to_agency}: {fold.where()}",
+                fold.blame("location"),
+            )
+        if loc.destination != entry.to_agency:
+            raise Conflict(
+                "to_agency",
+                f"the transfer was to {loc.destination}, not {entry.to_agency}: {fold.where()}",
+                fold.blame("location"),
+            )
+    elif loc.status in CUSTODY:
+        raise Conflict(
+            "to_agency",
+            f"cannot admit to {entry.to_agency}: already in custody; {fold.where()}",
+            fold.blame("location"),
+        )
+
+
+def check_release(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
+    loc = fold.location
+    held_at = {Status.IN: loc.agency, Status.COURT: loc.agency, Status.TAP: loc.prison}
+    if loc.status not in held_at or entry.from_agency not in {held_at[loc.status], loc.prison}:
+        raise Conflict(
+            "from_agency",
+            f"cannot release from {entry.from_agency}: {fold.where()}",
+            fold.blame("location"),
+        )
+
+
+def require_in(fold: JourneyFold, agency: str, field: str) -> None:
+    loc = fold.location
+    if loc.status is not Status.IN or loc.agency != agency:
+        raise Conflict(
+            field, f"the person is not in {agency}: {fold.where()}", fold.blame("location")
+        )
+
+
+def check_cell(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.CellMoved)
+    require_in(fold, entry.agency, "agency")
+
+
+def check_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.AreaTransferRequested)
+    own = fold.ownership
+    if own.pdu is None:
+        raise Conflict("pdu", "no probation supervision on record to transfer", None)
+    if own.pending_area_transfer is not None:
+        raise Conflict(
+            "pdu",
+            f"an area transfer is already pending since {describe(fold.last['area_transfer'])}",
+            own.pending_area_transfer.entry,
+        )
+    if own.pdu == entry.pdu:
+        raise Conflict("pdu", f"the case is already held by {entry.pdu}", fold.blame("community"))
+
+
+def check_area_answer(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    if fold.ownership.pending_area_transfer is None:
+        raise Conflict("area_transfer", "no area transfer is pending", fold.blame("area_transfer"))
+
+
+def check_handover_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    assert isinstance(entry, ev.HandoverRequested)
+    own = fold.ownership
+    if own.pending_handover is not None:
+        raise Conflict(
+            "to",
+            f"a handover is already pending since {describe(fold.last['handover'])}",
+            own.pending_handover.entry,
+        )
+    if own.responsibility is not None and own.responsibility.value == entry.to:
+        raise Conflict("to", f"responsibility is already {entry.to}", fold.blame("responsibility"))
+
+
+def check_handover_answer(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    if fold.ownership.pending_handover is None:
+        raise Conflict("handover", "no handover is pending", fold.blame("handover"))
+
+
+def no_check(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+    return None
+
+
+Guard = Callable[["JourneyFold", ev.PersonEvent], None]
+
+GUARDS: dict[type[ev.PersonEvent], Guard] = {
+    ev.MovementRecorded: check_movement,
+    ev.CellMoved: check_cell,
+    ev.IdentifierAdded: no_check,
+    ev.SupervisionStarted: no_check,
+    ev.AreaTransferRequested: check_area_request,
+    ev.AreaTransferAccepted: check_area_answer,
+    ev.AreaTransferRejected: check_area_answer,
+    ev.OffenderManagerAllocated: no_check,
+    ev.HandoverRequested: check_handover_request,
+    ev.HandoverAccepted: check_handover_answer,
+    ev.HandoverRejected: check_handover_answer,
+    ev.RiskEscalated: no_check,
+    ev.KeyDatesRecorded: no_check,
+}

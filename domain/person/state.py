@@ -1,0 +1,114 @@
+"""What a person's history adds up to at a moment: location, ownership, key dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NONE = "none"  # no custody or supervision on record
+    IN = "in"
+    COURT = "court"
+    TAP = "tap"
+    TRANSIT = "transit"
+    RELEASED = "released"
+    SUPERVISED = "supervised"  # released (or sentenced in the community) and supervised
+    UAL = "ual"  # unlawfully at large, escaped or absconded
+    DIED = "died"
+
+
+CUSTODY = frozenset({Status.IN, Status.COURT, Status.TAP, Status.TRANSIT})
+
+
+class AgencyKind(StrEnum):
+    PRISON = "prison"
+    COURT = "court"
+    HOSPITAL = "hospital"
+    OUTSIDE = "outside"
+    TRANSIT = "transit"
+    COMMUNITY = "community"
+
+
+class Responsibility(StrEnum):
+    CUSTODY = "custody"
+    COMMUNITY = "community"
+
+
+KEY_DATES = ("CRD", "ARD", "HDCED", "HDCAD", "PED", "SED", "LED", "TUSED", "ERSED")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a person is. `prison` is the establishment holding them, also while at court,
+    on temporary absence or in transit (then the prison they left)."""
+
+    status: Status = Status.NONE
+    agency: str | None = None
+    agency_kind: AgencyKind | None = None
+    prison: str | None = None
+    destination: str | None = None
+    cell: str | None = None
+    since: datetime | None = None
+    movement_type: str | None = None
+    direction: str | None = None
+    reason_code: str | None = None
+    entry: int | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A handover or area transfer waiting for an answer."""
+
+    to: str
+    requested_at: datetime
+    entry: int
+    pdu: str | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who holds the case."""
+
+    responsibility: Responsibility | None = None
+    region: str | None = None
+    pdu: str | None = None
+    team: str | None = None
+    pom: str | None = None
+    pom_unit: str | None = None
+    com: str | None = None
+    com_unit: str | None = None
+    since: datetime | None = None
+    pending_handover: Pending | None = None
+    pending_area_transfer: Pending | None = None
+    risk_level: str | None = None
+    risk_escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """A person's derived state at one effective time and one knowledge point."""
+
+    person_id: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str | None
+    identifiers: dict[str, tuple[str, ...]]
+    location: Location
+    ownership: Ownership
+    key_dates: dict[str, date]
+    version: int
+    entries_applied: int
+    anomalies: tuple[str, ...] = field(default=())
+
+    @property
+    def owner(self) -> str | None:
+        """The prison or probation unit holding the case."""
+        if self.ownership.responsibility is Responsibility.CUSTODY:
+            return self.location.prison
+        if self.ownership.responsibility is Responsibility.COMMUNITY:
+            return self.ownership.pdu or self.ownership.region
+        return None

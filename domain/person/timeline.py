@@ -1,0 +1,73 @@
+"""A person's full timeline for auditors: every event with its provenance and void marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.person import events as ev
+from domain.person.aggregate import Person, VoidMark
+
+_PROVENANCE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "occurred_at",
+        "recorded_by",
+        "source",
+        "batch_id",
+        "source_ref",
+        "reason",
+        "correlation_id",
+        "originator_topic",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One recorded event, as an auditor sees it."""
+
+    entry: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    source: str
+    batch_id: str | None
+    source_ref: str | None
+    reason: str | None
+    correlation_id: str | None
+    details: dict[str, Any]
+    voided: VoidMark | None
+
+
+def timeline(person: Person, as_known_at: datetime | None = None) -> list[TimelineEntry]:
+    """Every event in recorded order, with the void marks known at a moment."""
+    marks = person.voids(as_known_at)
+    rows = []
+    for event in person.timeline():
+        if as_known_at is not None and event.timestamp > as_known_at:
+            continue
+        rows.append(_entry(event, marks.get(event.originator_version)))
+    return rows
+
+
+def _entry(event: ev.PersonEvent, mark: VoidMark | None) -> TimelineEntry:
+    details = {k: v for k, v in vars(event).items() if k not in _PROVENANCE}
+    return TimelineEntry(
+        entry=event.originator_version,
+        kind=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        recorded_by=event.recorded_by,
+        source=event.source,
+        batch_id=event.batch_id,
+        source_ref=event.source_ref,
+        reason=event.reason,
+        correlation_id=event.correlation_id,
+        details=details,
+        voided=mark,
+    )

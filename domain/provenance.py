@@ -1,0 +1,73 @@
+"""Where a record came from: carried by every event in a person's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.errors import FutureDated, InvalidValue
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+SOURCES = frozenset({"NOMIS", "DELIUS", "API", "PARTNER", "IMPORT", "SYSTEM"})
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who recorded an entry, from which source and load, and when it happened in the world."""
+
+    recorded_by: str
+    source: str
+    occurred_at: datetime
+    batch_id: str | None = None
+    source_ref: str | None = None
+    reason: str | None = None
+    correlation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        check_text("recorded_by", self.recorded_by, required=True, limit=200)
+        check_text("source", self.source, required=True, limit=100)
+        for name in ("batch_id", "source_ref", "correlation_id"):
+            check_text(name, getattr(self, name), required=False, limit=200)
+        check_text("reason", self.reason, required=False, limit=MAX_TEXT)
+        if not isinstance(self.occurred_at, datetime) or self.occurred_at.tzinfo is None:
+            raise InvalidValue("occurred_at", "must be a date and time with a time zone")
+
+    def check_not_future(self, now: datetime | None = None) -> None:
+        """Refuse an effective time more than five minutes ahead of the clock."""
+        now = now or datetime.now(UTC)
+        if self.occurred_at > now + FUTURE_TOLERANCE:
+            raise FutureDated(
+                "occurred_at",
+                f"{self.occurred_at.isoformat()} is in the future; "
+                "records may be at most 5 minutes ahead of the clock",
+            )
+
+    def event_fields(self) -> dict[str, Any]:
+        """The provenance as event attributes."""
+        return {
+            "occurred_at": self.occurred_at.astimezone(UTC),
+            "recorded_by": self.recorded_by,
+            "source": self.source,
+            "batch_id": self.batch_id,
+            "source_ref": self.source_ref,
+            "reason": self.reason,
+            "correlation_id": self.correlation_id,
+        }
+
+
+def check_text(field: str, value: object, *, required: bool, limit: int) -> None:
+    """Refuse missing, non-text, over-long or control-character text."""
+    if value is None:
+        if required:
+            raise InvalidValue(field, "is required")
+        return
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be text")
+    if required and not value.strip():
+        raise InvalidValue(field, "must not be blank")
+    if len(value) > limit:
+        raise InvalidValue(field, f"must be at most {limit} characters")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise InvalidValue(field, "must not contain control characters")

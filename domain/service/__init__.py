@@ -1,0 +1,1 @@
+"""The service layer: the journey application, its configuration and its storage."""

@@ -1,0 +1,226 @@
+"""The journey application: the service layer. Load, call, save once, return plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.utils import Environment, EnvType
+
+from domain.claims import IdentifierClaim, claim_id
+from domain.errors import IdentifierTaken, InvalidValue, NotFound
+from domain.identifiers import IdentifierKind, claim_key, detect, normalise
+from domain.person.aggregate import Person, Recorded
+from domain.person.state import PersonState
+from domain.person.timeline import TimelineEntry, timeline
+from domain.provenance import Provenance
+from domain.service.commands import JourneyCommands
+from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.results import Action, CommandResult
+from domain.service.settings import Settings
+from domain.service.transcoder import OrjsonTranscoder
+
+
+class JourneyApp(JourneyCommands, Application[UUID]):
+    """Records people's journeys and answers from their histories."""
+
+    name = "Journeys"
+    log_section_size = 1000
+
+    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        store_env = settings.database.event_store_env()
+        if settings.cipher_key:
+            store_env |= {
+                "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                "CIPHER_KEY": settings.cipher_key,
+            }
+        super().__init__(env={**store_env, **(env or {})})
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only the typed settings configure the store: nothing leaks in from os.environ.
+        return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    # ---- queries ----
+
+    def resolve(self, ref: str | UUID) -> UUID:
+        """A person's id from their id or any identifier (NOMS, CRN, PNC, CRO)."""
+        if isinstance(ref, UUID):
+            return ref
+        try:
+            return UUID(ref)
+        except (ValueError, AttributeError, TypeError):
+            pass
+        kind, value = detect(ref)
+        try:
+            claim: object = self.repository.get(claim_id(claim_key(kind, value)))
+        except AggregateNotFoundError:
+            raise NotFound("identifier", f"no person holds {kind} {value}") from None
+        assert isinstance(claim, IdentifierClaim)
+        return claim.person_id
+
+    def person(self, ref: str | UUID) -> Person:
+        person_id = self.resolve(ref)
+        try:
+            person: object = self.repository.get(person_id)
+        except AggregateNotFoundError:
+            raise NotFound("person_id", f"no person with id {person_id}") from None
+        if not isinstance(person, Person):
+            raise NotFound("person_id", f"no person with id {person_id}")
+        return person
+
+    def state(
+        self,
+        ref: str | UUID,
+        *,
+        as_of: datetime | None = None,
+        as_known_at: datetime | None = None,
+    ) -> PersonState | None:
+        """Where the person is, who holds the case and their key dates, at two time axes."""
+        return self.person(ref).state(as_of=as_of, as_known_at=as_known_at)
+
+    def timeline(
+        self, ref: str | UUID, *, as_known_at: datetime | None = None
+    ) -> list[TimelineEntry]:
+        return timeline(self.person(ref), as_known_at)
+
+    # ---- registration and identifiers ----
+
+    def register(
+        self,
+        provenance: Provenance,
+        *,
+        given_name: str,
+        family_name: str,
+        date_of_birth: date,
+        identifiers: Mapping[str, str],
+        sex: str | None = None,
+    ) -> CommandResult:
+        """A new person; every identifier is claimed in the same atomic save."""
+        claimed = normalised_identifiers(identifiers)
+        earlier = self._earlier_registration(claimed, provenance)
+        if earlier is not None:
+            return self._unchanged(earlier, earlier.registration.originator_version)
+        person = Person.register(
+            person_id=uuid4(),
+            given_name=given_name,
+            family_name=family_name,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            identifiers=claimed,
+            provenance=provenance,
+        )
+        claims = [IdentifierClaim.claim(claim_key(k, v), person.id) for k, v in claimed.items()]
+        try:
+            recordings = self.save(person, *claims)
+        except IntegrityError:
+            self._raise_taken(claimed)
+            raise ConcurrencyConflict(None) from None
+        return CommandResult(
+            str(person.id), 1, person.version, recordings[-1].notification.id, True
+        )
+
+    def add_identifier(
+        self, ref: str | UUID, provenance: Provenance, *, kind: str, value: str
+    ) -> CommandResult:
+        """Another identifier for a person, claimed atomically with the entry."""
+        canonical = normalise(kind, value, "value")
+        kind = IdentifierKind(kind.strip().upper()).value
+        person = self.person(ref)
+        holder = self._holder(kind, canonical)
+        if holder == person.id:
+            return self._unchanged(person, person.version)
+        if holder is not None:
+            raise IdentifierTaken(
+                "value", f"{kind} {canonical} is held by another person", str(holder)
+            )
+        recorded = person.add_identifier(provenance, kind=kind, value=canonical)
+        claim = IdentifierClaim.claim(claim_key(kind, canonical), person.id)
+        return self._save(person, recorded, claim)
+
+    # ---- plumbing ----
+
+    def _change(
+        self, ref: str | UUID, expected_version: int | None, action: Action
+    ) -> CommandResult:
+        person = self.person(ref)
+        if expected_version is not None and expected_version != person.version:
+            current = person.state()
+            assert current is not None
+            raise StaleVersion(expected_version, current)
+        recorded = action(person)
+        return self._save(person, recorded)
+
+    def _save(self, person: Person, recorded: Recorded | None, *extra: Any) -> CommandResult:
+        if recorded is None or recorded.duplicate:
+            entry = recorded.version if recorded else person.version
+            return self._unchanged(person, entry)
+        try:
+            recordings = self.save(person, *extra)
+        except IntegrityError:
+            raise ConcurrencyConflict(self.person(person.id).state()) from None
+        return CommandResult(
+            str(person.id), recorded.version, person.version, recordings[-1].notification.id, True
+        )
+
+    def _unchanged(self, person: Person, entry: int) -> CommandResult:
+        # Anything already recorded is at or before the head, so the head is safe to wait for.
+        return CommandResult(
+            str(person.id), entry, person.version, self.recorder.max_notification_id(), False
+        )
+
+    def _holder(self, kind: str, value: str) -> UUID | None:
+        try:
+            claim: object = self.repository.get(claim_id(claim_key(kind, value)))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(claim, IdentifierClaim)
+        return claim.person_id
+
+    def _earlier_registration(
+        self, claimed: Mapping[str, str], provenance: Provenance
+    ) -> Person | None:
+        """The same registration already recorded (same source record), or refuse if taken."""
+        for kind, value in claimed.items():
+            holder = self._holder(kind, value)
+            if holder is None:
+                continue
+            person = self.person(holder)
+            reg = person.registration
+            if provenance.source_ref and (reg.source, reg.source_ref) == (
+                provenance.source,
+                provenance.source_ref,
+            ):
+                return person
+            raise IdentifierTaken(
+                f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
+            )
+        return None
+
+    def _raise_taken(self, claimed: Mapping[str, str]) -> None:
+        for kind, value in claimed.items():
+            holder = self._holder(kind, value)
+            if holder is not None:
+                raise IdentifierTaken(
+                    f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
+                )
+
+
+def normalised_identifiers(identifiers: Mapping[str, str]) -> dict[str, str]:
+    """Each identifier validated and in canonical form; at least one is required."""
+    if not identifiers:
+        raise InvalidValue("identifiers", "at least one identifier (NOMS, CRN, PNC, CRO) is needed")
+    cleaned: dict[str, str] = {}
+    for kind, value in identifiers.items():
+        if not isinstance(kind, str) or kind.strip().upper() not in IdentifierKind.__members__:
+            raise InvalidValue("identifiers", f"unknown identifier kind {kind!r}")
+        name = IdentifierKind(kind.strip().upper()).value
+        cleaned[name] = normalise(name, value, f"identifiers.{name}")
+    return cleaned

@@ -1,0 +1,112 @@
+"""One database URL selects the store: PostgreSQL in production, a SQLite file embedded,
+or memory for unit tests. This module turns it into the event store library's settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from domain.errors import InvalidValue
+
+IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed `JOURNEY_DATABASE_URL`."""
+
+    kind: str  # "postgres", "sqlite" or "memory"
+    path: str = ""
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    dbname: str = ""
+    schema: str = "public"
+    pool_size: int = 5
+    max_overflow: int = 10
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseURL:
+        """postgresql://user:pw@host:port/db?schema=s&pool_size=n, sqlite:///path, memory://"""
+        parts = urlsplit(url)
+        if parts.scheme == "memory":
+            return cls(kind="memory")
+        if parts.scheme == "sqlite":
+            path = unquote(parts.path)
+            if not path or path == "/":
+                raise InvalidValue("JOURNEY_DATABASE_URL", "sqlite URL needs a file path")
+            return cls(kind="sqlite", path=path[1:] if path.startswith("//") else path)
+        if parts.scheme in {"postgresql", "postgres"}:
+            return cls._postgres(url)
+        raise InvalidValue(
+            "JOURNEY_DATABASE_URL", "must start with postgresql://, sqlite:/// or memory://"
+        )
+
+    @classmethod
+    def _postgres(cls, url: str) -> DatabaseURL:
+        parts = urlsplit(url)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname:
+            raise InvalidValue("JOURNEY_DATABASE_URL", "postgresql URL needs a database name")
+        schema = query.get("schema", "public")
+        if not IDENT.match(schema):
+            raise InvalidValue("JOURNEY_DATABASE_URL", "schema must be a lower-case identifier")
+        try:
+            port = parts.port or 5432
+            pool = int(query.get("pool_size", "5"))
+            overflow = int(query.get("max_overflow", "10"))
+        except ValueError:
+            raise InvalidValue(
+                "JOURNEY_DATABASE_URL", "port and pool sizes must be whole numbers"
+            ) from None
+        return cls(
+            kind="postgres",
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=dbname,
+            schema=schema,
+            pool_size=pool,
+            max_overflow=overflow,
+        )
+
+    def event_store_env(self) -> dict[str, str]:
+        """The event store library's configuration for this URL."""
+        if self.kind == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.kind == "sqlite":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": self.path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+
+    def conninfo(self) -> str:
+        """A psycopg connection string for PostgreSQL URLs."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=self.dbname,
+        )

@@ -1,0 +1,1 @@
+"""Command-line wiring, database set-up, benchmarks and runbooks."""

@@ -1,0 +1,201 @@
+"""Append throughput on PostgreSQL: live commands (one event per transaction) and batched
+saves (about 100 events per transaction), each beside raw psycopg inserting the same rows.
+
+Run: .venv/bin/python -m ops.bench.append [--people 2000] [--live 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+
+from domain.claims import IdentifierClaim
+from domain.identifiers import claim_key
+from domain.person.aggregate import Person
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from ops.bench.common import Figure, machine, scratch_database, table, timed
+from ops.sample import noms_number
+
+START = datetime(2024, 1, 1, 8, tzinfo=UTC)
+PEOPLE_PER_SAVE = 10
+RAW_TABLE = "bench_raw_events"
+
+
+def build_person(n: int) -> tuple[Person, IdentifierClaim]:
+    """A person with ten events: registration and nine journey entries, built in memory."""
+    noms = noms_number(n)
+    t = START + timedelta(minutes=n)
+
+    def p(hours: float) -> Provenance:
+        return Provenance(
+            "bench",
+            "NOMIS",
+            t + timedelta(hours=hours),
+            batch_id="bench",
+            source_ref=f"{noms}-{hours}",
+        )
+
+    person = Person.register(
+        person_id=None,
+        given_name="Bench",
+        family_name=f"P{n}",
+        date_of_birth=date(1985, 1, 1),
+        sex="M",
+        identifiers={"NOMS": noms},
+        provenance=p(-1),
+    )
+    person.admit(p(0), prison="LEI", reason="N")
+    person.move_cell(p(1), prison="LEI", cell="A-1-001")
+    person.court_out(p(24), prison="LEI", court="LEEDCC")
+    person.court_return(p(30), court="LEEDCC", prison="LEI")
+    person.record_key_dates(p(31), dates={"CRD": date(2025, 1, 1)})
+    person.transfer_out(p(48), from_prison="LEI", to_prison="MDI")
+    person.arrive(p(52), prison="MDI")
+    person.tap_out(p(100), prison="MDI", reason="RO")
+    person.tap_return(p(110), prison="MDI", reason="RO")
+    return person, IdentifierClaim.claim(claim_key("NOMS", noms), person.id)
+
+
+def batched(app: JourneyApp, people: int) -> tuple[int, float]:
+    built = [build_person(n) for n in range(1, people + 1)]
+    events = sum(len(p.pending_events) + len(c.pending_events) for p, c in built)
+
+    def save_all() -> None:
+        for i in range(0, len(built), PEOPLE_PER_SAVE):
+            chunk = built[i : i + PEOPLE_PER_SAVE]
+            app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
+
+    return events, timed(save_all)
+
+
+def live(app: JourneyApp, commands: int, people: int) -> float:
+    def run() -> None:
+        for i in range(commands):
+            n = 1 + i % people
+            when = START + timedelta(days=30, minutes=i)
+            app.move_cell(
+                noms_number(n),
+                Provenance("bench", "API", when),
+                prison="MDI",
+                cell=f"B-{1 + i % 4}-{i % 900:03d}",
+            )
+
+    return timed(run)
+
+
+def raw_rows(conn: psycopg.Connection, limit: int) -> list[tuple[object, ...]]:
+    return conn.execute(
+        "SELECT originator_id, originator_version, topic, state FROM journeys_events "
+        "ORDER BY notification_id LIMIT %s",
+        (limit,),
+    ).fetchall()
+
+
+def reset_raw(conn: psycopg.Connection) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    conn.execute(
+        f"CREATE TABLE {RAW_TABLE} (originator_id uuid NOT NULL, originator_version "
+        "bigint NOT NULL, topic text, state bytea, notification_id bigserial, "
+        "PRIMARY KEY (originator_id, originator_version))"
+    )
+    conn.execute(f"CREATE UNIQUE INDEX ON {RAW_TABLE} (notification_id)")
+    conn.commit()
+
+
+INSERT = (
+    f"INSERT INTO {RAW_TABLE} (originator_id, originator_version, topic, state) "
+    "VALUES (%s, %s, %s, %s)"
+)
+
+
+def raw_one_per_tx(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> float:
+    reset_raw(conn)
+
+    def run() -> None:
+        for row in rows:
+            conn.execute(INSERT, row)
+            conn.commit()
+
+    return timed(run)
+
+
+def raw_batched(conn: psycopg.Connection, rows: list[tuple[object, ...]], size: int) -> float:
+    reset_raw(conn)
+
+    def run() -> None:
+        with conn.cursor() as cur:
+            for i in range(0, len(rows), size):
+                cur.executemany(INSERT, rows[i : i + size])
+                conn.commit()
+
+    return timed(run)
+
+
+def raw_copy(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> float:
+    reset_raw(conn)
+
+    def run() -> None:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                f"COPY {RAW_TABLE} (originator_id, originator_version, topic, state) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+
+    return timed(run)
+
+
+def run(people: int, commands: int) -> list[Figure]:
+    with scratch_database() as url:
+        settings = Settings(database_url=url + "?pool_size=2")
+        app = JourneyApp(settings)
+        try:
+            events, batched_s = batched(app, people)
+            live_s = live(app, commands, people)
+        finally:
+            app.close()
+        conninfo = settings.database.conninfo()
+        with psycopg.connect(conninfo) as conn:
+            rows = raw_rows(conn, events)
+            per_save = events * PEOPLE_PER_SAVE // people
+            raw_live_s = raw_one_per_tx(conn, rows[:commands])
+            raw_batch_s = raw_batched(conn, rows, per_save)
+            copy_s = raw_copy(conn, rows)
+    return [
+        Figure(
+            "live commands (load, check, save; 1 event/tx)",
+            commands,
+            live_s,
+            "raw INSERT 1 row/tx",
+            raw_live_s,
+        ),
+        Figure(
+            f"batched saves (~{per_save} events/tx)",
+            events,
+            batched_s,
+            f"raw executemany {per_save} rows/tx",
+            raw_batch_s,
+        ),
+        Figure(f"batched saves (~{per_save} events/tx)", events, batched_s, "raw COPY", copy_s),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=2000, help="people in the batched run")
+    parser.add_argument("--live", type=int, default=2000, help="live commands to time")
+    args = parser.parse_args()
+    figures = run(args.people, args.live)
+    print(f"machine: {machine()}")
+    print(table(figures))
+
+
+if __name__ == "__main__":
+    main()

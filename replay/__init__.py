@@ -1,0 +1,1 @@
+"""Data loads, batches, voiding and reinstating, time travel, verification and rebuilds."""

@@ -1,0 +1,123 @@
+"""Shared fixtures: every store the project supports, each made fresh for a test and dropped.
+
+PostgreSQL tests need the server named by JOURNEY_TEST_POSTGRES (default: the local server).
+When it cannot be reached they fail with a message saying so; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from domain.service.storage import DatabaseURL
+
+ADMIN_URL = os.environ.get("JOURNEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _admin_conninfo() -> str:
+    return DatabaseURL.parse(ADMIN_URL).conninfo()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database made for this test session and dropped after it."""
+    name = f"journey_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is needed for this test but cannot be reached at {ADMIN_URL} "
+            f"(set JOURNEY_TEST_POSTGRES to another server): {exc}",
+            pytrace=False,
+        )
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = DatabaseURL.parse(ADMIN_URL)
+    url = f"postgresql://{base.user}@{base.host}:{base.port}/{name}"
+    if base.password:
+        url = f"postgresql://{base.user}:{base.password}@{base.host}:{base.port}/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> Iterator[str]:
+    """A fresh schema in the session's database, dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conninfo = DatabaseURL.parse(pg_database).conninfo()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{pg_database}?schema={schema}&pool_size=4"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=STORES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each store in turn: the contract every implementation must meet."""
+    if request.param == "memory":
+        return Settings(database_url="memory://")
+    if request.param == "sqlite":
+        return Settings(database_url=f"sqlite:///{tmp_path / 'journey.sqlite'}")
+    return Settings(database_url=request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[JourneyApp]:
+    application = JourneyApp(settings)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+@pytest.fixture
+def memory_app() -> Iterator[JourneyApp]:
+    application = JourneyApp(Settings(database_url="memory://"))
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+T0 = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
+
+
+def at(days: float = 0, hours: float = 0) -> datetime:
+    """A moment relative to the scenarios' fixed start."""
+    return T0 + timedelta(days=days, hours=hours)
+
+
+def prov(
+    when: datetime,
+    *,
+    ref: str | None = None,
+    reason: str | None = None,
+    batch: str | None = None,
+    source: str = "API",
+    by: str = "officer.one",
+) -> Provenance:
+    return Provenance(
+        recorded_by=by,
+        source=source,
+        occurred_at=when,
+        batch_id=batch,
+        source_ref=ref,
+        reason=reason,
+        correlation_id="test",
+    )

@@ -1,0 +1,156 @@
+"""A thin database layer for read models: one interface, PostgreSQL and SQLite behind it.
+
+SQL is written once with `%s` placeholders; the SQLite side rewrites them. Dates and times are
+stored natively on PostgreSQL and as ISO text (UTC) on SQLite, and come back as Python values.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from domain.service.storage import DatabaseURL
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
+class ReadDb(ABC):
+    """Where read models live."""
+
+    dialect: str
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        """One transaction: committed on success, rolled back on any error."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction(write=False) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class PostgresDb(ReadDb):
+    dialect = "postgres"
+
+    def __init__(self, url: DatabaseURL, pool_size: int = 4) -> None:
+        self.schema = url.schema
+        self.pool = ConnectionPool(
+            url.conninfo(),
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            timeout=10,
+            kwargs={"options": f"-c search_path={url.schema}", "autocommit": False},
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur  # type: ignore[misc]
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class _SqliteCursor:
+    """Rewrites placeholders and converts dates, so callers write one SQL for both stores."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("%s", "?"), [to_sqlite(v) for v in params])
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        converted = [[to_sqlite(v) for v in row] for row in rows]
+        return self._cursor.executemany(sql.replace("%s", "?"), converted)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._cursor.fetchone()
+        return row
+
+
+class SqliteDb(ReadDb):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SqliteCursor(cursor)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def to_sqlite(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def open_read_db(url: DatabaseURL, pool_size: int = 4) -> ReadDb:
+    """The read-model database for a store URL: the same database as the events."""
+    if url.kind == "postgres":
+        return PostgresDb(url, pool_size)
+    if url.kind == "sqlite":
+        return SqliteDb(url.path)
+    msg = "read models need PostgreSQL or SQLite, not the in-memory store"
+    raise ValueError(msg)
+
+
+__all__ = ["Cursor", "PostgresDb", "ReadDb", "SqliteDb", "open_read_db", "psycopg"]

@@ -1,0 +1,108 @@
+"""Read-model rows from a person's derived state: one function per projection."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from domain.person.state import PersonState
+
+Row = tuple[Any, ...]
+
+
+def location_rows(state: PersonState) -> list[Row]:
+    loc = state.location
+    return [
+        (
+            state.person_id,
+            loc.status.value,
+            loc.agency,
+            loc.agency_kind.value if loc.agency_kind else None,
+            loc.prison,
+            loc.destination,
+            loc.cell,
+            loc.since,
+            loc.movement_type,
+            loc.direction,
+            loc.reason_code,
+            loc.entry,
+            state.version,
+        )
+    ]
+
+
+def ownership_rows(state: PersonState) -> list[Row]:
+    own = state.ownership
+    handover, transfer = own.pending_handover, own.pending_area_transfer
+    return [
+        (
+            state.person_id,
+            own.responsibility.value if own.responsibility else None,
+            state.owner,
+            own.region,
+            own.pdu,
+            own.team,
+            own.pom,
+            own.pom_unit,
+            own.com,
+            own.com_unit,
+            own.since,
+            handover.to if handover else None,
+            handover.requested_at if handover else None,
+            transfer.to if transfer else None,
+            transfer.pdu if transfer else None,
+            transfer.team if transfer else None,
+            transfer.requested_at if transfer else None,
+            own.risk_level,
+            own.risk_escalated_at,
+            state.version,
+        )
+    ]
+
+
+def key_date_rows(state: PersonState) -> list[Row]:
+    return [(state.person_id, code, value) for code, value in sorted(state.key_dates.items())]
+
+
+def people_rows(state: PersonState) -> list[Row]:
+    ids = state.identifiers
+
+    def first(kind: str) -> str | None:
+        values = ids.get(kind)
+        return values[0] if values else None
+
+    return [
+        (
+            state.person_id,
+            state.given_name,
+            state.family_name,
+            state.date_of_birth,
+            state.sex,
+            first("NOMS"),
+            first("CRN"),
+            first("PNC"),
+            first("CRO"),
+            search_name(state.family_name, state.given_name),
+            state.version,
+        )
+    ]
+
+
+def identifier_rows(state: PersonState) -> list[Row]:
+    return [
+        (kind, value, state.person_id)
+        for kind, values in sorted(state.identifiers.items())
+        for value in values
+    ]
+
+
+def search_name(family: str, given: str) -> str:
+    """Lower-case, accent-free 'family given' for prefix and similarity search."""
+    text = unicodedata.normalize("NFKD", f"{family} {given}")
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
+
+
+RowMaker = Callable[[PersonState], list[Row]]
+Value = str | int | date | datetime | None

@@ -1,0 +1,111 @@
+"""Generations of read-model tables: create, fill, point the views at the live one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.person.state import PersonState
+from projections.db import Cursor, ReadDb
+from projections.schema import META, PROJECTIONS, Projection, meta_ddl
+
+LIVE, BUILDING, RETIRED = "live", "building", "retired"
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    generation: int
+    state: str
+    position: int
+    snapshot: int | None
+    cursor: str | None
+
+
+def lock(cur: Cursor, dialect: str) -> None:
+    """Serialise writers of the read models (SQLite's write transaction already does)."""
+    if dialect == "postgres":
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (7_310_221,))
+
+
+def ensure(db: ReadDb) -> None:
+    """Create the metadata and a first live generation of every projection, once."""
+    with db.transaction() as cur:
+        lock(cur, db.dialect)
+        cur.execute(meta_ddl(db.dialect))
+        have = {g.name for g in generations(cur) if g.state == LIVE}
+        for projection in PROJECTIONS:
+            if projection.name not in have:
+                create(cur, db.dialect, projection, 1)
+                cur.execute(
+                    f"INSERT INTO {META} (name, generation, state, position) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (projection.name, 1, LIVE, 0),
+                )
+                point_views(cur, db.dialect, projection, 1)
+
+
+def generations(cur: Cursor) -> list[Generation]:
+    cur.execute(
+        f"SELECT name, generation, state, position, snapshot, cursor FROM {META} "
+        "ORDER BY name, generation"
+    )
+    return [
+        Generation(str(n), int(g), str(s), int(p), None if sn is None else int(sn), c)
+        for n, g, s, p, sn, c in cur.fetchall()
+    ]
+
+
+def live(cur: Cursor) -> dict[str, Generation]:
+    return {g.name: g for g in generations(cur) if g.state == LIVE}
+
+
+def create(cur: Cursor, dialect: str, projection: Projection, generation: int) -> None:
+    for table in projection.tables:
+        for statement in table.ddl(dialect, generation):
+            cur.execute(statement)
+
+
+def drop(cur: Cursor, projection: Projection, generation: int) -> None:
+    for table in projection.tables:
+        cur.execute(f"DROP TABLE IF EXISTS {table.physical(generation)}")
+
+
+def point_views(cur: Cursor, dialect: str, projection: Projection, generation: int) -> None:
+    for table in projection.tables:
+        cur.execute(f"DROP VIEW IF EXISTS {table.name}")
+        cur.execute(f"CREATE VIEW {table.name} AS SELECT * FROM {table.physical(generation)}")
+
+
+def write_states(
+    cur: Cursor,
+    projection: Projection,
+    generation: int,
+    states: Iterable[PersonState],
+    *,
+    replace: bool = True,
+) -> None:
+    """Rows for each person's state; with `replace`, their old rows go first."""
+    batch = list(states)
+    if not batch:
+        return
+    ids = [s.person_id for s in batch]
+    for table in projection.tables:
+        physical = table.physical(generation)
+        if replace:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cur.execute(f"DELETE FROM {physical} WHERE person_id IN ({marks})", chunk)
+        rows = [row for state in batch for row in table.make(state)]
+        if rows:
+            cur.executemany(table.insert_sql(generation), rows)
+
+
+def set_position(
+    cur: Cursor, name: str, generation: int, position: int, cursor: str | None = None
+) -> None:
+    cur.execute(
+        f"UPDATE {META} SET position = %s, cursor = %s WHERE name = %s AND generation = %s",
+        (position, cursor, name, generation),
+    )

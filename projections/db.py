@@ -63,7 +63,7 @@ class PostgresDb(ReadDb):
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield cur  # type: ignore[misc]
+            yield cur
 
     def close(self) -> None:
         self.pool.close()

@@ -32,7 +32,16 @@ def rebuild(
     for name in names:
         projection = BY_NAME[name]
         gen, snapshot, cursor = _start(db, projection, source.head())
-        _fill(db, source, projection, gen, snapshot, cursor, progress, chunk)
+        _fill(
+            db,
+            source,
+            projection,
+            gen=gen,
+            snapshot=snapshot,
+            cursor=cursor,
+            progress=progress,
+            chunk=chunk,
+        )
         _catch_up(db, source, projection, gen)
         _swap(db, projection, gen)
         done[name] = gen
@@ -64,6 +73,7 @@ def _fill(
     db: ReadDb,
     source: EventSource,
     projection: Projection,
+    *,
     gen: int,
     snapshot: int,
     cursor: str | None,

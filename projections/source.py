@@ -9,12 +9,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 
 from domain.person.aggregate import Person
+from domain.person.events import PersonEvent
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp
 from domain.service.storage import DatabaseURL
@@ -73,6 +75,7 @@ class EventSource:
         ids = sorted(set(person_ids))
         if not ids:
             return {}
+        params: list[Any]
         if self.url.kind == "postgres":
             where, params = "originator_id = ANY(%s)", [[UUID(i) for i in ids]]
         else:
@@ -124,9 +127,6 @@ class EventSource:
 
     def _fold_rows(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[PersonState]:
         """Group rows by person (they arrive in id, version order) and derive each state."""
-        from eventsourcing.persistence import StoredEvent
-
-        mapper = self.app.mapper
         current: Person | None = None
         current_id: Any = None
         for oid, version, topic, state in rows:
@@ -134,12 +134,8 @@ class EventSource:
                 if current is not None:
                     yield _state(current)
                 current, current_id = None, oid
-            event = mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=oid, originator_version=version, topic=topic, state=bytes(state)
-                )
-            )
-            current = event.mutate(current)  # type: ignore[arg-type]
+            event = self._decode(oid, version, topic, state)
+            current = cast(Person, event.mutate(current))
         if current is not None:
             yield _state(current)
 
@@ -151,15 +147,13 @@ class EventSource:
         )
         if not rows:
             return None
-        from eventsourcing.persistence import StoredEvent
+        return self._decode(*rows[0]).timestamp
 
-        oid, version, topic, state = rows[0]
-        event = self.app.mapper.to_domain_event(
-            StoredEvent(
-                originator_id=oid, originator_version=version, topic=topic, state=bytes(state)
-            )
+    def _decode(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
+        stored = StoredEvent(
+            originator_id=oid, originator_version=version, topic=topic, state=bytes(state)
         )
-        return event.timestamp
+        return cast(PersonEvent, self.app.mapper.to_domain_event(stored))
 
 
 def _state(person: Person) -> PersonState:

@@ -57,7 +57,7 @@ class PostgresDb(ReadDb):
             max_size=pool_size,
             open=True,
             timeout=10,
-            kwargs={"options": f"-c search_path={url.schema}", "autocommit": False},
+            kwargs={"options": f"-c search_path={url.schema},public", "autocommit": False},
         )
 
     @contextmanager

@@ -25,6 +25,7 @@ class Table:
     key: tuple[str, ...]
     make: RowMaker
     indexes: tuple[tuple[str, ...], ...] = ()
+    trigram: tuple[str, ...] = ()  # PostgreSQL trigram (typo-tolerant) indexes
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -134,6 +135,7 @@ PEOPLE = Table(
     ("person_id",),
     rows.people_rows,
     (("search_name",), ("date_of_birth",)),
+    trigram=("search_name",),
 )
 IDENTIFIERS = Table(
     "rm_identifiers",

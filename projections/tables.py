@@ -32,6 +32,8 @@ def ensure(db: ReadDb) -> None:
     """Create the metadata and a first live generation of every projection, once."""
     with db.transaction() as cur:
         lock(cur, db.dialect)
+        if db.dialect == "postgres":
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         cur.execute(meta_ddl(db.dialect))
         have = {g.name for g in generations(cur) if g.state == LIVE}
         for projection in PROJECTIONS:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,19 @@ class Opaque:
     """Something with no faithful JSON form."""
 
 
+@dataclass(frozen=True)
+class Point:
+    """orjson would store a dataclass as a dict, which decodes as a dict, not a Point."""
+
+    x: int
+
+
+class Colour(Enum):
+    """orjson would store an enum as its value, which decodes as the bare value."""
+
+    RED = "red"
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -98,10 +112,12 @@ class Opaque:
         pytest.param(Decimal("12.50"), id="decimal"),
         pytest.param(Opaque(), id="object"),
         pytest.param({"nested": [Opaque()]}, id="nested-object"),
+        pytest.param(Point(1), id="dataclass"),
+        pytest.param(Colour.RED, id="enum"),
     ],
 )
 def test_values_it_cannot_decode_faithfully_are_refused(value: object) -> None:
-    # A UUID would come back as a str and a Decimal as a float or str: refuse, do not change.
+    # Each would come back as another type (a UUID as a str): refuse it, do not change it.
     with pytest.raises(TypeError):
         OrjsonTranscoder().encode({"value": value})
 

@@ -1,0 +1,258 @@
+"""Questions the read models answer at once: who is this, where are they, who holds the case,
+who is in each prison, and which cases need attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from domain.identifiers import detect
+from projections.db import ReadDb
+from projections.rows import search_name
+from projections.verify import normal
+
+CUSTODY = ("in", "court", "tap", "transit")
+RELEASE_DATES = ("HDCAD", "CRD", "ARD")
+
+PERSON_COLUMNS = (
+    "p.person_id, p.given_name, p.family_name, p.date_of_birth, p.noms, p.crn, p.pnc, p.cro, "
+    "l.status, l.agency, l.prison, l.cell, l.since, o.responsibility, o.owner, o.pdu, o.com"
+)
+PERSON_JOIN = (
+    "FROM rm_people p JOIN rm_location l ON l.person_id = p.person_id "
+    "JOIN rm_ownership o ON o.person_id = p.person_id"
+)
+PERSON_KINDS = (
+    "text",
+    "text",
+    "text",
+    "date",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "ts",
+    "text",
+    "text",
+    "text",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line about a person: who, where, who holds the case."""
+
+    person_id: str
+    given_name: str
+    family_name: str
+    date_of_birth: str
+    noms: str | None
+    crn: str | None
+    pnc: str | None
+    cro: str | None
+    status: str
+    agency: str | None
+    prison: str | None
+    cell: str | None
+    since: str | None
+    responsibility: str | None
+    owner: str | None
+    pdu: str | None
+    com: str | None
+    detail: str | None = None
+
+
+def _people(
+    db: ReadDb, where: str, params: tuple[Any, ...], extra: str = "", detail: str = "NULL"
+) -> list[PersonRow]:
+    sql = f"SELECT {PERSON_COLUMNS}, {detail} {PERSON_JOIN} {where} {extra}"
+    return [_person(row) for row in db.query(sql, params)]
+
+
+def _person(row: tuple[Any, ...]) -> PersonRow:
+    values = [normal(v, kind) for v, kind in zip(row, PERSON_KINDS, strict=False)]
+    detail = row[len(PERSON_KINDS)]
+    return PersonRow(*values, detail=None if detail is None else str(normal(detail, "text")))
+
+
+def find(db: ReadDb, identifier: str) -> str | None:
+    """The person holding an identifier in any accepted form."""
+    kind, value = detect(identifier)
+    rows = db.query(
+        "SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s", (kind.value, value)
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def search(
+    db: ReadDb,
+    *,
+    name: str | None = None,
+    date_of_birth: date | None = None,
+    identifier: str | None = None,
+    limit: int = 50,
+) -> list[PersonRow]:
+    """By exact identifier, by name (prefix, then typo-tolerant) and/or date of birth."""
+    if identifier:
+        person = find(db, identifier)
+        return _people(db, "WHERE p.person_id = %s", (person,)) if person else []
+    clauses, params = [], []
+    if date_of_birth:
+        clauses.append("p.date_of_birth = %s")
+        params.append(date_of_birth)
+    if not name:
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return _people(db, where, tuple(params), f"ORDER BY p.search_name LIMIT {int(limit)}")
+    wanted = search_name(name, "").strip()
+    prefix = _people(
+        db,
+        " ".join(["WHERE p.search_name LIKE %s", *[f"AND {c}" for c in clauses]]),
+        (wanted + "%", *params),
+        f"ORDER BY p.search_name LIMIT {int(limit)}",
+    )
+    if prefix:
+        return prefix
+    return _similar(db, wanted, clauses, params, limit)
+
+
+def _similar(
+    db: ReadDb, wanted: str, clauses: list[str], params: list[Any], limit: int
+) -> list[PersonRow]:
+    extra = "".join(f" AND {c}" for c in clauses)
+    if db.dialect == "postgres":
+        return _pg_similar(db, wanted, extra, params, limit)
+    candidates = _people(
+        db, f"WHERE substr(p.search_name, 1, 1) = %s{extra}", (wanted[:1], *params)
+    )
+    scored = sorted(
+        (
+            (trigram_similarity(wanted, search_name(c.family_name, c.given_name)), c)
+            for c in candidates
+        ),
+        key=lambda sc: -sc[0],
+    )
+    return [c for score, c in scored if score >= 0.3][:limit]
+
+
+def _pg_similar(
+    db: ReadDb, wanted: str, extra: str, params: list[Any], limit: int
+) -> list[PersonRow]:
+    sql = (
+        f"SELECT {PERSON_COLUMNS}, NULL {PERSON_JOIN} "
+        f"WHERE public.similarity(p.search_name, %s) >= 0.3{extra} "
+        f"ORDER BY public.similarity(p.search_name, %s) DESC LIMIT {int(limit)}"
+    )
+    return [_person(row) for row in db.query(sql, (wanted, *params, wanted))]
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """The same measure as PostgreSQL's pg_trgm: shared trigrams over all trigrams."""
+    ta, tb = _trigrams(a), _trigrams(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+def _trigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for word in text.split():
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def roll(db: ReadDb, prison: str) -> list[PersonRow]:
+    """Everyone on a prison's roll now: in, out at court, on temporary absence, in transit out."""
+    return _people(
+        db,
+        "WHERE l.prison = %s AND l.status IN ('in', 'court', 'tap', 'transit')",
+        (prison.strip().upper(),),
+        "ORDER BY l.status, p.search_name",
+    )
+
+
+def population(db: ReadDb) -> dict[str, dict[str, int]]:
+    """Counts per prison and status, for everyone in custody now."""
+    rows = db.query(
+        "SELECT prison, status, count(*) FROM rm_location WHERE status IN "
+        "('in', 'court', 'tap', 'transit') GROUP BY prison, status"
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for prison, status, n in rows:
+        counts.setdefault(str(prison), {})[str(status)] = int(n)
+    return counts
+
+
+def pending_handovers(
+    db: ReadDb, older_than: timedelta, now: datetime | None = None
+) -> list[PersonRow]:
+    cutoff = (now or datetime.now(UTC)) - older_than
+    return _people(
+        db,
+        "WHERE o.handover_requested_at <= %s",
+        (cutoff,),
+        "ORDER BY o.handover_requested_at",
+        "o.handover_to",
+    )
+
+
+def pending_area_transfers(
+    db: ReadDb, older_than: timedelta, now: datetime | None = None
+) -> list[PersonRow]:
+    cutoff = (now or datetime.now(UTC)) - older_than
+    return _people(
+        db,
+        "WHERE o.transfer_requested_at <= %s",
+        (cutoff,),
+        "ORDER BY o.transfer_requested_at",
+        "o.transfer_pdu",
+    )
+
+
+def released_without_owner(db: ReadDb) -> list[PersonRow]:
+    """Released from custody with no probation unit holding the case."""
+    return _people(
+        db,
+        "WHERE l.status = 'released' AND l.agency_kind <> 'hospital' AND o.pdu IS NULL",
+        (),
+        "ORDER BY l.since",
+    )
+
+
+def long_transits(
+    db: ReadDb, longer_than: timedelta = timedelta(hours=24), now: datetime | None = None
+) -> list[PersonRow]:
+    cutoff = (now or datetime.now(UTC)) - longer_than
+    return _people(
+        db,
+        "WHERE l.status = 'transit' AND l.since <= %s",
+        (cutoff,),
+        "ORDER BY l.since",
+        "l.destination",
+    )
+
+
+def upcoming_releases(
+    db: ReadDb, days: int, today: date | None = None, prison: str | None = None
+) -> list[PersonRow]:
+    """People in custody whose earliest release date falls in the next `days` days."""
+    start = today or datetime.now(UTC).date()
+    end = start + timedelta(days=days)
+    marks = ", ".join(["%s"] * len(RELEASE_DATES))
+    where = (
+        f"JOIN (SELECT person_id, min(value) AS release_on FROM rm_key_dates "
+        f"WHERE code IN ({marks}) AND value >= %s GROUP BY person_id) k "
+        "ON k.person_id = p.person_id WHERE l.status IN ('in', 'court', 'tap', 'transit') "
+        "AND k.release_on <= %s"
+    )
+    params: list[Any] = [*RELEASE_DATES, start, end]
+    if prison:
+        where += " AND l.prison = %s"
+        params.append(prison.strip().upper())
+    return _people(db, where, tuple(params), "ORDER BY k.release_on, l.prison", "k.release_on")

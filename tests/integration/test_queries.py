@@ -1,0 +1,124 @@
+"""Each read-model question, built from events on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from projections import queries
+from projections.db import ReadDb, open_read_db
+from projections.runner import Runner
+from tests.conftest import at, prov
+
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+NOW = at(400)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JourneyApp, ReadDb]]:
+    if request.param == "sqlite":
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
+    else:
+        settings = Settings(database_url=request.getfixturevalue("pg_url"))
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database)
+    try:
+        yield app, db
+    finally:
+        db.close()
+        app.close()
+
+
+def person(
+    app: JourneyApp, noms: str, given: str, family: str, dob: date = date(1980, 1, 2), **ids: str
+) -> None:
+    app.register(
+        prov(at(-1)),
+        given_name=given,
+        family_name=family,
+        date_of_birth=dob,
+        identifiers={"NOMS": noms, **ids},
+    )
+
+
+def ids(rows: list[queries.PersonRow]) -> list[str | None]:
+    return [r.noms for r in rows]
+
+
+def test_search_by_identifier_name_and_birth(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = store
+    person(app, "A0001AA", "Jonathan", "Smithson", CRN="X000001", PNC="12/394773H")
+    person(app, "A0002AA", "Mary", "Smith", date(1990, 7, 1))
+    person(app, "A0003AA", "Peter", "Jones")
+    Runner(app, db).catch_up()
+    for ref in ("A0001AA", "x000001", "2012/0394773H", "12/394773H"):
+        assert ids(queries.search(db, identifier=ref)) == ["A0001AA"]
+    assert queries.search(db, identifier="B9999ZZ") == []
+    # Check prefix search on family name, then narrowing by date of birth.
+    assert sorted(ids(queries.search(db, name="smith"))) == ["A0001AA", "A0002AA"]
+    assert ids(queries.search(db, name="smith", date_of_birth=date(1990, 7, 1))) == ["A0002AA"]
+    # Check a misspelt name still finds the person.
+    assert ids(queries.search(db, name="Jnoes Peter")) == ["A0003AA"]
+    assert ids(queries.search(db, date_of_birth=date(1990, 7, 1))) == ["A0002AA"]
+
+
+def test_roll_and_population(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = store
+    for n, noms in enumerate(["A0001AA", "A0002AA", "A0003AA", "A0004AA"]):
+        person(app, noms, "P", f"Roll{n}")
+        app.admit(noms, prov(at(0)), prison="LEI", reason="N")
+    app.court_out("A0002AA", prov(at(1)), prison="LEI", court="LEEDCC")
+    app.transfer_out("A0003AA", prov(at(1)), from_prison="LEI", to_prison="MDI")
+    app.arrive("A0003AA", prov(at(1, 3)), prison="MDI")
+    app.release("A0004AA", prov(at(2)), from_agency="LEI", reason="CR")
+    Runner(app, db).catch_up()
+    roll = queries.roll(db, "lei")
+    assert sorted((r.noms, r.status) for r in roll) == [("A0001AA", "in"), ("A0002AA", "court")]
+    assert queries.population(db) == {"LEI": {"in": 1, "court": 1}, "MDI": {"in": 1}}
+
+
+def test_queues(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = store
+    # A handover pending for 10 days.
+    person(app, "A0001AA", "Han", "Dover")
+    app.admit("A0001AA", prov(at(0)), prison="LEI", reason="N")
+    app.request_handover("A0001AA", prov(NOW - timedelta(days=10)), to="community")
+    # An area transfer pending for 3 days.
+    person(app, "A0002AA", "Area", "Mover")
+    app.start_supervision("A0002AA", prov(at(0)), region="N55", pdu="N55LEE")
+    app.request_area_transfer("A0002AA", prov(NOW - timedelta(days=3)), region="N07", pdu="N07CROY")
+    # Released with nobody in the community holding the case.
+    person(app, "A0003AA", "No", "Owner")
+    app.admit("A0003AA", prov(at(0)), prison="LEI", reason="N")
+    app.release("A0003AA", prov(at(50)), from_agency="LEI", reason="CR")
+    # In transit for two days.
+    person(app, "A0004AA", "Long", "Transit")
+    app.admit("A0004AA", prov(at(0)), prison="LEI", reason="N")
+    app.transfer_out("A0004AA", prov(NOW - timedelta(days=2)), from_prison="LEI", to_prison="MDI")
+    # Release due in 20 days, with a community owner.
+    person(app, "A0005AA", "Soon", "Out")
+    app.admit("A0005AA", prov(at(0)), prison="MDI", reason="N")
+    app.start_supervision("A0005AA", prov(at(1)), region="N55", pdu="N55LEE")
+    app.allocate_com("A0005AA", prov(at(1)), officer="COM Ali", pdu="N55LEE")
+    app.record_key_dates("A0005AA", prov(at(2)), dates={"CRD": (NOW + timedelta(days=20)).date()})
+    Runner(app, db).catch_up()
+
+    assert ids(queries.pending_handovers(db, timedelta(days=7), now=NOW)) == ["A0001AA"]
+    assert queries.pending_handovers(db, timedelta(days=11), now=NOW) == []
+    assert ids(queries.pending_area_transfers(db, timedelta(days=2), now=NOW)) == ["A0002AA"]
+    assert queries.pending_area_transfers(db, timedelta(days=4), now=NOW) == []
+    assert ids(queries.released_without_owner(db)) == ["A0003AA"]
+    transits = queries.long_transits(db, timedelta(hours=24), now=NOW)
+    assert ids(transits) == ["A0004AA"] and transits[0].detail == "MDI"
+    assert queries.long_transits(db, timedelta(hours=72), now=NOW) == []
+    upcoming = queries.upcoming_releases(db, 30, today=NOW.date())
+    assert ids(upcoming) == ["A0005AA"]
+    assert (upcoming[0].prison, upcoming[0].pdu, upcoming[0].com) == ("MDI", "N55LEE", "COM Ali")
+    assert queries.upcoming_releases(db, 10, today=NOW.date()) == []
+    assert ids(queries.upcoming_releases(db, 30, today=NOW.date(), prison="MDI")) == ["A0005AA"]
+    assert queries.upcoming_releases(db, 30, today=NOW.date(), prison="LEI") == []

@@ -78,7 +78,8 @@ def _people(
 def _person(row: tuple[Any, ...]) -> PersonRow:
     values = [normal(v, kind) for v, kind in zip(row, PERSON_KINDS, strict=False)]
     detail = row[len(PERSON_KINDS)]
-    return PersonRow(*values, detail=None if detail is None else str(normal(detail, "text")))
+    values.append(None if detail is None else str(normal(detail, "text")))
+    return PersonRow(*values)
 
 
 def find(db: ReadDb, identifier: str) -> str | None:

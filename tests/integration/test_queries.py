@@ -46,8 +46,8 @@ def person(
     )
 
 
-def ids(rows: list[queries.PersonRow]) -> list[str | None]:
-    return [r.noms for r in rows]
+def ids(rows: list[queries.PersonRow]) -> list[str]:
+    return [r.noms or "" for r in rows]
 
 
 def test_search_by_identifier_name_and_birth(store: tuple[JourneyApp, ReadDb]) -> None:

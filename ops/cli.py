@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from domain.errors import DomainError
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp
-from domain.service.settings import Settings
+from ops.common import application, console, load_settings, read_models
+from ops.projections_cli import cli as projections_cli
+from projections.runner import Runner
 
 app = typer.Typer(
-    help="Offender journey tracker: where a person is, who holds the case.", no_args_is_help=True
+    help="Offender journey tracker: where a person is, who holds the case.",
+    no_args_is_help=True,
 )
-console = Console()
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings.from_env(os.environ)
-    except DomainError as exc:
-        console.print(f"[red]configuration error[/red] {exc.field}: {exc.reason}")
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def application() -> Iterator[JourneyApp]:
-    journeys = JourneyApp(load_settings())
-    try:
-        yield journeys
-    except DomainError as exc:
-        console.print(f"[red]refused[/red] {exc.field}: {exc.reason}")
-        raise typer.Exit(1) from None
-    finally:
-        journeys.close()
+app.add_typer(projections_cli, name="projections")
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
@@ -130,6 +108,8 @@ def demo(
                     progress.advance(task)
         else:
             console.print("sample data already present: reusing it")
+        with read_models(journeys) as db:
+            console.print(f"read models caught up to position {Runner(journeys, db).catch_up()}")
         show_state(_first(journeys, noms_number(1000)))
         console.print(
             "try: journey whereis " + noms_number(1001) + "   journey timeline " + noms_number(1001)

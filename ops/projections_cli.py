@@ -1,0 +1,100 @@
+"""`journey projections ...`: run the worker, rebuild, verify and report status."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from ops.common import application, console, read_models
+from projections.rebuild import rebuild as rebuild_projections
+from projections.runner import Runner
+from projections.schema import BY_NAME
+from projections.verify import verify as verify_projections
+
+cli = typer.Typer(
+    help="Read models: follow the log, rebuild, verify, status.", no_args_is_help=True
+)
+
+
+@cli.command()
+def run(
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
+    once: Annotated[bool, typer.Option(help="catch up, then stop")] = False,
+) -> None:
+    """Follow the event log and keep every read model up to date (exactly once)."""
+    with application() as app, read_models(app) as db:
+        runner = Runner(app, db, batch_size=batch_size)
+        if once:
+            console.print(f"caught up to position {runner.catch_up()}")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        console.print("following the event log; Ctrl-C to stop")
+        runner.run(stop)
+
+
+@cli.command()
+def rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="projections; all if none")] = None,
+    chunk: Annotated[int, typer.Option(min=1, max=100_000, help="people per commit")] = 1000,
+) -> None:
+    """Build fresh tables from the start of the log while the current ones serve, then swap."""
+    chosen = names or list(BY_NAME)
+    unknown = [n for n in chosen if n not in BY_NAME]
+    if unknown:
+        console.print(
+            f"[red]names[/red]: unknown projection(s) {', '.join(unknown)}; "
+            f"expected {', '.join(BY_NAME)}"
+        )
+        raise typer.Exit(2)
+    with application() as app, read_models(app) as db, Progress(console=console) as progress:
+        task = progress.add_task("rebuilding", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        for name in chosen:
+            progress.update(task, description=f"rebuilding {name}", completed=0)
+            generation = rebuild_projections(app, db, [name], advance, chunk)[name]
+            progress.console.print(f"{name}: generation {generation} is live")
+
+
+@cli.command()
+def verify(
+    examples: Annotated[int, typer.Option(min=0, max=1000)] = 10,
+) -> None:
+    """Recompute every read model from the log; exit 1 on any drift."""
+    with application() as app, read_models(app) as db:
+        drift = verify_projections(app, db, examples)
+    for table, checked in sorted(drift.checked.items()):
+        console.print(f"{table}: {checked} rows checked, {drift.counts.get(table, 0)} drifted")
+    for example in drift.examples:
+        console.print(f"  {example}")
+    if drift.total:
+        console.print(f"[red]drift[/red]: {drift.total} rows differ from the event log")
+        raise typer.Exit(1)
+    console.print("no drift")
+
+
+@cli.command()
+def status() -> None:
+    """Each projection's position, the log's head, and how far behind it is."""
+    with application() as app, read_models(app) as db:
+        lags = Runner(app, db).lag()
+    table = Table("projection", "generation", "position", "head", "events behind", "seconds behind")
+    for lag in lags:
+        table.add_row(
+            lag.name,
+            str(lag.generation),
+            str(lag.position),
+            str(lag.head),
+            str(lag.events_behind),
+            f"{lag.seconds_behind:.1f}",
+        )
+    console.print(table)

@@ -59,9 +59,8 @@ def rebuild(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        for name in chosen:
-            progress.update(task, description=f"rebuilding {name}", completed=0)
-            generation = rebuild_projections(app, db, [name], advance, chunk)[name]
+        progress.update(task, description=f"rebuilding {', '.join(chosen)}")
+        for name, generation in rebuild_projections(app, db, chosen, advance, chunk).items():
             progress.console.print(f"{name}: generation {generation} is live")
 
 

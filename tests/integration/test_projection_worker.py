@@ -151,7 +151,9 @@ def test_sigkill_during_rebuild_then_resume(
     first.wait(timeout=30)
     with db.transaction(write=False) as cur:
         building = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
-    assert len(building) == 1 and building[0].cursor is not None
+    # Check both projections were filled in one pass, sharing one committed cursor.
+    assert {g.name for g in building} == {"location", "people"}
+    assert len({g.cursor for g in building}) == 1 and building[0].cursor is not None
     # Check the old tables kept serving while the rebuild was half done.
     assert db.query("SELECT count(*) FROM rm_location")[0][0] == 3000
     second = journey_process(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from domain.errors import FutureDated, InvalidValue
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-SOURCES = frozenset({"NOMIS", "DELIUS", "API", "PARTNER", "IMPORT", "SYSTEM"})
+SOURCE = re.compile(r"^[A-Z][A-Z0-9_:.-]{0,99}$")
 MAX_TEXT = 2000
 
 
@@ -28,6 +29,11 @@ class Provenance:
     def __post_init__(self) -> None:
         check_text("recorded_by", self.recorded_by, required=True, limit=200)
         check_text("source", self.source, required=True, limit=100)
+        if not SOURCE.match(self.source):
+            raise InvalidValue(
+                "source",
+                "must be an upper-case system name such as NOMIS, DELIUS, API or PARTNER:CRC01",
+            )
         for name in ("batch_id", "source_ref", "correlation_id"):
             check_text(name, getattr(self, name), required=False, limit=200)
         check_text("reason", self.reason, required=False, limit=MAX_TEXT)

@@ -143,7 +143,16 @@ class JourneyApp(JourneyCommands, Application[UUID]):
             )
         recorded = person.add_identifier(provenance, kind=kind, value=canonical)
         claim = IdentifierClaim.claim(claim_key(kind, canonical), person.id)
-        return self._save(person, recorded, claim)
+        try:
+            return self._save(person, recorded, claim)
+        except ConcurrencyConflict:
+            # Either the person changed, or another person claimed the identifier first.
+            holder = self._holder(kind, canonical)
+            if holder is not None and holder != person.id:
+                raise IdentifierTaken(
+                    "value", f"{kind} {canonical} is held by another person", str(holder)
+                ) from None
+            raise
 
     # ---- plumbing ----
 

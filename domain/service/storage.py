@@ -35,10 +35,14 @@ class DatabaseURL:
         if parts.scheme == "memory":
             return cls(kind="memory")
         if parts.scheme == "sqlite":
-            path = unquote(parts.path)
-            if not path or path == "/":
-                raise InvalidValue("JOURNEY_DATABASE_URL", "sqlite URL needs a file path")
-            return cls(kind="sqlite", path=path[1:] if path.startswith("//") else path)
+            # sqlite:///relative/path and sqlite:////absolute/path, as is usual for these URLs.
+            path = unquote(parts.path)[1:]
+            if parts.netloc or not path:
+                raise InvalidValue(
+                    "JOURNEY_DATABASE_URL",
+                    "sqlite URL must be sqlite:///relative/path or sqlite:////absolute/path",
+                )
+            return cls(kind="sqlite", path=path)
         if parts.scheme in {"postgresql", "postgres"}:
             return cls._postgres(url)
         raise InvalidValue(
@@ -48,21 +52,26 @@ class DatabaseURL:
     @classmethod
     def _postgres(cls, url: str) -> DatabaseURL:
         parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         dbname = unquote(parts.path.lstrip("/"))
         if not dbname:
             raise InvalidValue("JOURNEY_DATABASE_URL", "postgresql URL needs a database name")
         schema = query.get("schema", "public")
-        if not IDENT.match(schema):
+        if not IDENT.match(schema or ""):
             raise InvalidValue("JOURNEY_DATABASE_URL", "schema must be a lower-case identifier")
         try:
-            port = parts.port or 5432
+            port = 5432 if parts.port is None else parts.port
             pool = int(query.get("pool_size", "5"))
             overflow = int(query.get("max_overflow", "10"))
         except ValueError:
             raise InvalidValue(
                 "JOURNEY_DATABASE_URL", "port and pool sizes must be whole numbers"
             ) from None
+        if not 0 < port < 65536 or pool < 1 or overflow < 0:
+            raise InvalidValue(
+                "JOURNEY_DATABASE_URL",
+                "port must be 1-65535, pool_size at least 1 and max_overflow at least 0",
+            )
         return cls(
             kind="postgres",
             host=parts.hostname or "127.0.0.1",

@@ -1,7 +1,9 @@
 """An orjson transcoder for stored events.
 
-Event attributes are JSON values, dates and datetimes. Dates and datetimes are tagged so they
-decode to the same type; orjson's own date encoding is bypassed for that.
+Event attributes are JSON values (string-keyed objects, arrays, text, numbers, booleans, null),
+dates and datetimes. Dates and datetimes are tagged so they decode to the same type. Anything
+else is refused rather than stored in a form that would decode as something different (orjson
+on its own would turn a UUID into text, an enum into its value, a dataclass into a dict).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Transcoder
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 _DATETIME = "_dt_"
 _DATE = "_d_"
+_TAGS = frozenset({_DATETIME, _DATE})
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _default(obj: Any) -> Any:
@@ -22,9 +26,27 @@ def _default(obj: Any) -> Any:
         return {_DATETIME: obj.isoformat()}
     if isinstance(obj, date):
         return {_DATE: obj.isoformat()}
-    if isinstance(obj, tuple | set | frozenset):
-        return list(obj)
     msg = f"cannot store a value of type {type(obj).__name__} in an event"
+    raise TypeError(msg)
+
+
+def _check(value: Any) -> None:
+    """Refuse what would not decode to the same value and type."""
+    kind = type(value)
+    if kind in _PLAIN or kind is datetime or kind is date:
+        return
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or key in _TAGS:
+                msg = f"cannot store the key {key!r} in an event"
+                raise TypeError(msg)
+            _check(item)
+        return
+    if kind is list:
+        for item in value:
+            _check(item)
+        return
+    msg = f"cannot store a value of type {kind.__name__} in an event"
     raise TypeError(msg)
 
 
@@ -45,6 +67,7 @@ class OrjsonTranscoder(Transcoder):
     """Encodes event state with orjson; refuses types it could not decode faithfully."""
 
     def encode(self, obj: Any) -> bytes:
+        _check(obj)
         return orjson.dumps(obj, default=_default, option=_OPTIONS)
 
     def decode(self, data: bytes) -> Any:

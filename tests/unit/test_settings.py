@@ -94,8 +94,14 @@ def test_postgresql_url_defaults_and_short_scheme() -> None:
         ("mysql://root@localhost/journeys", "must start with postgresql://"),
         ("", "must start with postgresql://"),
         ("journeys.sqlite", "must start with postgresql://"),
-        ("sqlite://", "sqlite URL needs a file path"),
-        ("sqlite:///", "sqlite URL needs a file path"),
+        ("sqlite://", "sqlite URL must be sqlite:///relative/path"),
+        ("sqlite:///", "sqlite URL must be sqlite:///relative/path"),
+        ("sqlite://rel/x.sqlite", "sqlite URL must be sqlite:///relative/path"),
+        ("postgresql://h/db?schema=", "schema must be a lower-case identifier"),
+        ("postgresql://u@h:0/db", "port must be 1-65535"),
+        ("postgresql://h/db?pool_size=0", "pool_size at least 1"),
+        ("postgresql://h/db?pool_size=-3", "pool_size at least 1"),
+        ("postgresql://h/db?max_overflow=-1", "max_overflow at least 0"),
         ("postgresql://postgres@127.0.0.1:5432", "needs a database name"),
         ("postgresql://postgres@127.0.0.1:5432/", "needs a database name"),
         ("postgresql://h/db?schema=x;drop", "schema must be a lower-case identifier"),
@@ -118,6 +124,12 @@ def test_malformed_url_is_refused(url: str, reason: str) -> None:
     with pytest.raises(InvalidValue) as again:
         Settings(database_url=url)
     assert (again.value.field, again.value.reason) == (FIELD, caught.value.reason)
+
+
+def test_sqlite_paths_follow_the_three_and_four_slash_convention() -> None:
+    assert DatabaseURL.parse("sqlite:///var/journey.sqlite").path == "var/journey.sqlite"
+    assert DatabaseURL.parse("sqlite:////srv/j.sqlite").path == "/srv/j.sqlite"
+    assert Settings().database.path == "var/journey.sqlite"
 
 
 def test_schema_of_63_characters_is_the_longest_accepted() -> None:

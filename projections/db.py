@@ -25,6 +25,7 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
     def fetchone(self) -> tuple[Any, ...] | None: ...
+    def copy(self, statement: str) -> Any: ...
 
 
 class ReadDb(ABC):
@@ -88,6 +89,10 @@ class _SqliteCursor:
     def fetchone(self) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._cursor.fetchone()
         return row
+
+    def copy(self, statement: str) -> Any:
+        msg = "COPY is a PostgreSQL statement"
+        raise NotImplementedError(msg)
 
 
 class SqliteDb(ReadDb):

@@ -85,7 +85,9 @@ def _fill(
     def flush() -> None:
         with db.transaction() as cur:
             for build in group:
-                tables.write_states(cur, build.projection, build.generation, pending, replace=False)
+                tables.write_states(
+                    cur, db.dialect, build.projection, build.generation, pending, replace=False
+                )
                 tables.set_position(
                     cur, build.projection.name, build.generation, 0, pending[-1].person_id
                 )
@@ -123,7 +125,9 @@ def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) 
                 return
             end = changes[-1][0]
             people = {pid for _, pid, topic in changes if topic.startswith("domain.person.")}
-            tables.write_states(cur, build.projection, gen, source.states(people, end).values())
+            tables.write_states(
+                cur, db.dialect, build.projection, gen, source.states(people, end).values()
+            )
             tables.set_position(cur, name, gen, end)
 
 

@@ -53,7 +53,7 @@ class Runner:
             people = {pid for _, pid, topic in changes if topic.startswith("domain.person.")}
             states = self.source.states(people, end).values()
             for gen in group:
-                tables.write_states(cur, BY_NAME[gen.name], gen.generation, states)
+                tables.write_states(cur, self.db.dialect, BY_NAME[gen.name], gen.generation, states)
                 tables.set_position(cur, gen.name, gen.generation, end)
             return len(changes)
 

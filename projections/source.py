@@ -13,7 +13,8 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import resolve_topic
 
 from domain.person.aggregate import Person
 from domain.person.events import PersonEvent
@@ -29,6 +30,7 @@ class EventSource:
 
     def __init__(self, app: JourneyApp) -> None:
         self.app = app
+        self.decoder = Decoder(app.mapper)
         self.url: DatabaseURL = app.settings.database
         table: str = app.recorder.events_table_name  # type: ignore[attr-defined]
         if self.url.kind == "postgres":
@@ -99,7 +101,7 @@ class EventSource:
             if self.url.kind == "postgres":
                 start_value: Any = UUID(start) if start else UUID(int=0)
                 op = ">" if start else ">="
-                with conn.transaction(), conn.cursor(name="journey_stream") as cur:
+                with conn.transaction(), conn.cursor(name="journey_stream", binary=True) as cur:
                     cur.itersize = fetch
                     cur.execute(
                         self._sql(
@@ -127,17 +129,16 @@ class EventSource:
 
     def _fold_rows(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[PersonState]:
         """Group rows by person (they arrive in id, version order) and derive each state."""
-        current: Person | None = None
+        history: list[PersonEvent] = []
         current_id: Any = None
         for oid, version, topic, state in rows:
             if oid != current_id:
-                if current is not None:
-                    yield _state(current)
-                current, current_id = None, oid
-            event = self._decode(oid, version, topic, state)
-            current = cast(Person, event.mutate(current))
-        if current is not None:
-            yield _state(current)
+                if history:
+                    yield _state(Person.from_history(history))
+                history, current_id = [], oid
+            history.append(self._decode(oid, version, topic, state))
+        if history:
+            yield _state(Person.from_history(history))
 
     def recorded_at(self, position: int) -> datetime | None:
         """When the event at a position was recorded (its library timestamp)."""
@@ -150,13 +151,37 @@ class EventSource:
         return self._decode(*rows[0]).timestamp
 
     def _decode(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
+        return self.decoder(oid, version, topic, state)
+
+
+class Decoder:
+    """Stored rows to events. Plain rows take a direct path; encrypted, compressed or
+    versioned ones go through the application's mapper (with its cipher and upcasters)."""
+
+    def __init__(self, mapper: Mapper[UUID]) -> None:
+        self.mapper = mapper
+        self.direct = mapper.cipher is None and mapper.compressor is None
+        self.classes: dict[str, type[Any]] = {}
+
+    def __call__(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
+        cls = self.classes.get(topic)
+        if cls is None:
+            cls = self.classes[topic] = resolve_topic(topic)
+        if self.direct and getattr(cls, "class_version", 1) == 1:
+            data = self.mapper.transcoder.decode(bytes(state))
+            if "class_version" not in data:
+                data["originator_id"] = oid if isinstance(oid, UUID) else UUID(oid)
+                data["originator_version"] = version
+                event = object.__new__(cls)
+                object.__setattr__(event, "__dict__", data)
+                return cast(PersonEvent, event)
         stored = StoredEvent(
             originator_id=oid, originator_version=version, topic=topic, state=bytes(state)
         )
-        return cast(PersonEvent, self.app.mapper.to_domain_event(stored))
+        return cast(PersonEvent, self.mapper.to_domain_event(stored))
 
 
 def _state(person: Person) -> PersonState:
-    state = person.state()
+    state = person.state(checked=False)
     assert state is not None
     return state

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from domain.person.state import PersonState
 from projections.db import Cursor, ReadDb
-from projections.schema import META, PROJECTIONS, Projection, meta_ddl
+from projections.rows import Row
+from projections.schema import META, PROJECTIONS, Projection, Table, meta_ddl
 
 LIVE, BUILDING, RETIRED = "live", "building", "retired"
 
@@ -81,6 +82,7 @@ def point_views(cur: Cursor, dialect: str, projection: Projection, generation: i
 
 def write_states(
     cur: Cursor,
+    dialect: str,
     projection: Projection,
     generation: int,
     states: Iterable[PersonState],
@@ -101,7 +103,18 @@ def write_states(
                 cur.execute(f"DELETE FROM {physical} WHERE person_id IN ({marks})", chunk)
         rows = [row for state in batch for row in table.make(state)]
         if rows:
-            cur.executemany(table.insert_sql(generation), rows)
+            insert(cur, dialect, table, generation, rows)
+
+
+def insert(cur: Cursor, dialect: str, table: Table, generation: int, rows: list[Row]) -> None:
+    """Many rows at once: COPY on PostgreSQL, a prepared multi-row insert on SQLite."""
+    if dialect == "postgres":
+        columns = ", ".join(table.column_names)
+        with cur.copy(f"COPY {table.physical(generation)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cur.executemany(table.insert_sql(generation), rows)
 
 
 def set_position(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
 
@@ -79,6 +79,21 @@ class Person(MovementCommands, CaseCommands, Aggregate):
             **provenance.event_fields(),
         )
 
+    @classmethod
+    def from_history(cls, events: Sequence[ev.PersonEvent]) -> Person:
+        """A person from their stored events, in version order (a bulk path for read models)."""
+        first, rest = events[0], events[1:]
+        person = cast(Person, first.mutate(None))
+        for expected, event in enumerate(rest, start=first.originator_version + 1):
+            if event.originator_version != expected or event.originator_id != person.id:
+                msg = f"history of {person.id} is not contiguous at version {expected}"
+                raise ValueError(msg)
+            person.take(event)
+        if rest:
+            person.version = rest[-1].originator_version
+            person._modified_on = rest[-1].timestamp
+        return person
+
     def take(self, event: ev.PersonEvent) -> None:
         """Keep an event: entries and corrections are folded on demand."""
         if isinstance(event, ev.Registered):
@@ -130,14 +145,19 @@ class Person(MovementCommands, CaseCommands, Aggregate):
         return effective_order(chosen)
 
     def state(
-        self, as_of: datetime | None = None, as_known_at: datetime | None = None
+        self,
+        as_of: datetime | None = None,
+        as_known_at: datetime | None = None,
+        *,
+        checked: bool = True,
     ) -> PersonState | None:
-        """The person's state at an effective time, as known at a moment; None if not yet known."""
+        """The person's state at an effective time, as known at a moment; None if not yet known.
+        Unchecked, it skips listing anomalies (entries impossible where they stand)."""
         reg = self.registration
         if as_known_at is not None and reg.timestamp > as_known_at:
             return None
         active = self.active_entries(as_of, as_known_at)
-        journey, conflicts = fold(active)
+        journey, conflicts = fold(active, checked=checked)
         identifiers = {kind: [value] for kind, value in reg.identifiers.items()}
         for kind, values in journey.identifiers.items():
             bucket = identifiers.setdefault(kind, [])

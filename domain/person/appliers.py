@@ -23,15 +23,20 @@ DEATH_REASONS = frozenset({"DEC"})
 
 def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
-    loc = fold.location
-    base = Location(
-        since=entry.occurred_at,
-        movement_type=entry.movement_type,
-        direction=entry.direction,
-        reason_code=entry.reason_code,
-        entry=entry.originator_version,
+    status, agency, kind, prison, destination, cell = _moved(fold.location, entry)
+    fold.location = Location(
+        status,
+        agency,
+        kind,
+        prison,
+        destination,
+        cell,
+        entry.occurred_at,
+        entry.movement_type,
+        entry.direction,
+        entry.reason_code,
+        entry.originator_version,
     )
-    fold.location = _moved(base, loc, entry)
     fold.last["location"] = entry
     if entry.reason_code in DEATH_REASONS:
         fold.died = entry
@@ -46,49 +51,31 @@ def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         fold.last["responsibility"] = entry
 
 
-def _moved(base: Location, before: Location, entry: ev.MovementRecorded) -> Location:
+Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]
+
+
+def _moved(before: Location, entry: ev.MovementRecorded) -> Where:
+    """Status, agency, agency kind, holding prison, destination and cell after a movement."""
     kind, to = entry.movement_type, entry.to_agency
     if entry.direction == "IN":
         cell = before.cell if before.prison == to else None
-        return replace(
-            base, status=Status.IN, agency=to, agency_kind=AgencyKind.PRISON, prison=to, cell=cell
-        )
+        return Status.IN, to, AgencyKind.PRISON, to, None, cell
     held = entry.from_agency
     if kind == "REL" and before.status is Status.COURT and held == before.agency:
         held = before.prison or held  # released at court: still the prison's prisoner until now
     if kind == "TRN":
-        return replace(
-            base,
-            status=Status.TRANSIT,
-            agency="TRN",
-            agency_kind=AgencyKind.TRANSIT,
-            prison=held,
-            destination=to,
-        )
+        return Status.TRANSIT, "TRN", AgencyKind.TRANSIT, held, to, None
     if kind == "CRT":
-        return replace(
-            base,
-            status=Status.COURT,
-            agency=to,
-            agency_kind=AgencyKind.COURT,
-            prison=held,
-            cell=before.cell,
-        )
+        return Status.COURT, to, AgencyKind.COURT, held, None, before.cell
     if kind == "TAP":
-        return replace(
-            base,
-            status=Status.TAP,
-            agency=to,
-            agency_kind=AgencyKind.OUTSIDE,
-            prison=held,
-            cell=before.cell,
-        )
-    return replace(
-        base,
-        status=_release_status(entry.reason_code),
-        agency=to,
-        agency_kind=_release_kind(entry.reason_code),
-        prison=held,
+        return Status.TAP, to, AgencyKind.OUTSIDE, held, None, before.cell
+    return (
+        _release_status(entry.reason_code),
+        to,
+        _release_kind(entry.reason_code),
+        held,
+        None,
+        None,
     )
 
 

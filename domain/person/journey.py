@@ -80,10 +80,17 @@ def effective_order(entries: Iterable[ev.PersonEvent]) -> list[ev.PersonEvent]:
     return sorted(entries, key=lambda e: (e.occurred_at, e.originator_version))
 
 
-def fold(entries: Iterable[ev.PersonEvent]) -> tuple[JourneyFold, dict[int, Conflict]]:
-    """Fold entries already in effective order; return the state and each entry's conflict."""
+def fold(
+    entries: Iterable[ev.PersonEvent], *, checked: bool = True
+) -> tuple[JourneyFold, dict[int, Conflict]]:
+    """Fold entries already in effective order; return the state and, when `checked`, each
+    entry's conflict with the state before it."""
     journey = JourneyFold()
     conflicts: dict[int, Conflict] = {}
+    if not checked:
+        for entry in entries:
+            APPLIERS[type(entry)](journey, entry)
+        return journey, conflicts
     for entry in entries:
         conflict = journey.step(entry)
         if conflict is not None:

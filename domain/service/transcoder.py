@@ -50,17 +50,33 @@ def _check(value: Any) -> None:
     raise TypeError(msg)
 
 
-def _revive(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            if _DATETIME in value:
-                return datetime.fromisoformat(value[_DATETIME])
-            if _DATE in value:
-                return date.fromisoformat(value[_DATE])
-        return {k: _revive(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_revive(v) for v in value]
-    return value
+def _revive(state: dict[str, Any]) -> dict[str, Any]:
+    """Turn tagged dates back into dates, in place; only dicts and lists are visited."""
+    for key, value in state.items():
+        kind = type(value)
+        if kind is dict:
+            state[key] = _revived_dict(value)
+        elif kind is list:
+            _revive_list(value)
+    return state
+
+
+def _revived_dict(value: dict[str, Any]) -> Any:
+    if len(value) == 1:
+        if _DATETIME in value:
+            return datetime.fromisoformat(value[_DATETIME])
+        if _DATE in value:
+            return date.fromisoformat(value[_DATE])
+    return _revive(value)
+
+
+def _revive_list(items: list[Any]) -> None:
+    for i, value in enumerate(items):
+        kind = type(value)
+        if kind is dict:
+            items[i] = _revived_dict(value)
+        elif kind is list:
+            _revive_list(value)
 
 
 class OrjsonTranscoder(Transcoder):
@@ -71,4 +87,5 @@ class OrjsonTranscoder(Transcoder):
         return orjson.dumps(obj, default=_default, option=_OPTIONS)
 
     def decode(self, data: bytes) -> Any:
-        return _revive(orjson.loads(data))
+        decoded = orjson.loads(data)
+        return _revive(decoded) if type(decoded) is dict else decoded

@@ -1,0 +1,185 @@
+"""Full rebuild of every read model from a PostgreSQL log, beside a raw sequential read of the
+same events table and the event store library's stock per-event ProjectionRunner on a sample.
+
+Run: .venv/bin/python -m ops.bench.rebuild [--people 190000] [--sample 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import time
+from typing import Any
+
+import psycopg
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
+
+from domain.person.aggregate import Person
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from ops.bench.append import PEOPLE_PER_SAVE, build_person
+from ops.bench.common import machine, scratch_database
+from projections.db import open_read_db
+from projections.rebuild import rebuild
+from projections.rows import location_rows
+from projections.schema import BY_NAME
+from projections.tables import ensure
+
+
+def seed(url: str, people: int) -> int:
+    app = JourneyApp(Settings(database_url=url))
+    try:
+        for start in range(1, people + 1, PEOPLE_PER_SAVE * 10):
+            built = [
+                build_person(n) for n in range(start, min(start + PEOPLE_PER_SAVE * 10, people + 1))
+            ]
+            for i in range(0, len(built), PEOPLE_PER_SAVE):
+                chunk = built[i : i + PEOPLE_PER_SAVE]
+                app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
+        return int(app.recorder.max_notification_id() or 0)
+    finally:
+        app.close()
+
+
+def raw_read(url: str) -> tuple[int, float]:
+    """Every row of the events table, streamed in table order: the floor for any rebuild."""
+    settings = Settings(database_url=url)
+    rows = 0
+    with psycopg.connect(settings.database.conninfo()) as conn:
+        started = time.perf_counter()
+        with conn.cursor(name="raw") as cur:
+            cur.itersize = 10_000
+            cur.execute(
+                "SELECT originator_id, originator_version, topic, state FROM journeys_events"
+            )
+            for _ in cur:
+                rows += 1
+        return rows, time.perf_counter() - started
+
+
+def _rebuild_child(url: str, queue: Any) -> None:
+    settings = Settings(database_url=url)
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database)
+    ensure(db)
+    started = time.perf_counter()
+    rebuild(app, db, list(BY_NAME), chunk=2000)
+    elapsed = time.perf_counter() - started
+    db.close()
+    app.close()
+    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def our_rebuild(url: str) -> tuple[float, float]:
+    """The project's rebuild of all four read models, in its own process for a clean peak RSS."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_rebuild_child, args=(url, queue))
+    child.start()
+    elapsed, peak_mib = queue.get()
+    child.join()
+    return elapsed, peak_mib
+
+
+# ---- the library's stock runner, doing the same work one event per transaction ----
+
+STOCK_URL: dict[str, str] = {}
+
+
+class StockApp(JourneyApp):
+    name = "Journeys"
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(Settings(database_url=STOCK_URL["url"]))
+
+
+class StockView(PostgresTrackingRecorder):
+    def save(self, row: tuple[Any, ...], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "INSERT INTO stock_location VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s) ON CONFLICT (person_id) DO UPDATE SET status = EXCLUDED.status, "
+                "agency = EXCLUDED.agency, version = EXCLUDED.version",
+                row,
+            )
+            self._insert_tracking(curs, tracking)
+
+
+class StockProjection(Projection[StockView]):
+    name = "stock"
+    app: JourneyApp
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        if not type(domain_event).__module__.startswith("domain.person"):
+            self.view.insert_tracking(tracking)
+            return
+        person: Person = self.app.repository.get(
+            domain_event.originator_id, version=domain_event.originator_version
+        )
+        state = person.state()
+        assert state is not None
+        self.view.save(location_rows(state)[0], tracking)
+
+
+def stock_runner(url: str, sample: int) -> tuple[int, float]:
+    settings = Settings(database_url=url)
+    with psycopg.connect(settings.database.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE stock_location (person_id TEXT PRIMARY KEY, status TEXT, "
+            "agency TEXT, agency_kind TEXT, prison TEXT, destination TEXT, cell TEXT, "
+            "since TIMESTAMPTZ, movement_type TEXT, direction TEXT, reason_code TEXT, "
+            "entry BIGINT, version BIGINT)"
+        )
+        target = conn.execute(
+            "SELECT notification_id FROM journeys_events ORDER BY "
+            "notification_id OFFSET %s LIMIT 1",
+            (sample - 1,),
+        ).fetchone()
+    assert target is not None
+    STOCK_URL["url"] = url
+    env = settings.database.event_store_env()
+    StockProjection.app = JourneyApp(settings)
+    started = time.perf_counter()
+    with ProjectionRunner(
+        application_class=StockApp, projection_class=StockProjection, view_class=StockView, env=env
+    ) as runner:
+        runner.wait(target[0], timeout=3600)
+        elapsed = time.perf_counter() - started
+    StockProjection.app.close()
+    return sample, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=190_000, help="people (11 events each)")
+    parser.add_argument("--sample", type=int, default=3000, help="events for the stock runner")
+    args = parser.parse_args()
+    with scratch_database() as url:
+        started = time.perf_counter()
+        events = seed(url, args.people)
+        print(f"seeded {events:,} events in {time.perf_counter() - started:.0f}s")
+        rows, raw_s = raw_read(url)
+        ours_s, peak = our_rebuild(url)
+        sample, stock_s = stock_runner(url, args.sample)
+    ours_rate, raw_rate, stock_rate = events / ours_s, rows / raw_s, sample / stock_s
+    print(f"machine: {machine()}")
+    print("| measurement | events | rate | baseline (same run) | ratio |\n|---|---:|---:|---|---:|")
+    print(
+        f"| full rebuild of all read models (peak RSS {peak:,.0f} MiB) | {events:,} | "
+        f"{ours_rate:,.0f} events/s | raw sequential read: {raw_rate:,.0f} rows/s | "
+        f"{ours_rate / raw_rate:.2f} |"
+    )
+    print(
+        f"| full rebuild of all read models | {events:,} | {ours_rate:,.0f} events/s | "
+        f"stock ProjectionRunner on {sample:,} events: {stock_rate:,.0f} events/s | "
+        f"{ours_rate / stock_rate:.1f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -60,7 +60,9 @@ def rebuild(
             progress.update(task, completed=done, total=total)
 
         progress.update(task, description=f"rebuilding {', '.join(chosen)}")
-        for name, generation in rebuild_projections(app, db, chosen, advance, chunk).items():
+        for name, generation in rebuild_projections(
+            app, db, chosen, progress=advance, chunk=chunk
+        ).items():
             progress.console.print(f"{name}: generation {generation} is live")
 
 

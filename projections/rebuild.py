@@ -1,24 +1,35 @@
 """Rebuild without downtime: fill a new generation of tables from the start of the log while
 the live one keeps serving, catch it up, then swap the views in one transaction.
 
-Several projections rebuilt together share one pass over the log. Progress is committed with
-the rows, so an interrupted rebuild resumes where it stopped.
+Projections rebuilt together share one pass over the log. On PostgreSQL the pass is split into
+ranges of person ids filled by parallel worker processes. Each range commits its progress with
+its rows, so an interrupted rebuild resumes where every range stopped.
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, pairwise
+from typing import Any
+from uuid import UUID
 
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp
+from domain.service.settings import Settings
 from projections import tables
-from projections.db import ReadDb
+from projections.db import ReadDb, open_read_db
 from projections.schema import BY_NAME, META, Projection
 from projections.source import EventSource
 
 Progress = Callable[[int, int], None]  # (events done, events in all)
+RANGES = "rm_rebuild_ranges"
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -26,43 +37,59 @@ class Build:
     projection: Projection
     generation: int
     snapshot: int
-    cursor: str | None
+
+
+@dataclass(frozen=True)
+class Range:
+    index: int
+    low: str  # person ids >= low (canonical UUID text), "" for the start
+    high: str  # person ids < high, "" for the end
+    cursor: str | None  # the last person id committed, if any
+    done: bool
 
 
 def rebuild(
     app: JourneyApp,
     db: ReadDb,
     names: list[str],
+    *,
     progress: Progress | None = None,
     chunk: int = 1000,
+    workers: int | None = None,
 ) -> dict[str, int]:
     """Rebuild the named projections; return each one's new live generation."""
     tables.ensure(db)
     source = EventSource(app)
     head = source.head()
-    builds = [_start(db, BY_NAME[name], head) for name in names]
-
-    def same_pass(b: Build) -> tuple[int, str]:
-        return b.snapshot, b.cursor or ""
-
-    for _, group in groupby(sorted(builds, key=same_pass), key=same_pass):
-        _fill(db, source, list(group), progress, chunk)
+    parallel = workers or (os.cpu_count() or 1) if db.dialect == "postgres" else 1
+    builds = [_start(db, BY_NAME[name], head, parallel) for name in names]
+    for _, group in groupby(sorted(builds, key=_pass_key), key=_pass_key):
+        _fill(app, db, list(group), progress, chunk)
     for build in builds:
         _catch_up(db, source, build)
         _swap(db, build)
     return {b.projection.name: b.generation for b in builds}
 
 
-def _start(db: ReadDb, projection: Projection, head: int) -> Build:
+def _pass_key(build: Build) -> tuple[int, int]:
+    return build.snapshot, build.generation
+
+
+def _start(db: ReadDb, projection: Projection, head: int, parallel: int) -> Build:
     """Resume the generation being built, or begin a new one at the log's head."""
     with db.transaction() as cur:
         tables.lock(cur, db.dialect)
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {RANGES} (name TEXT NOT NULL, generation "
+            "BIGINT NOT NULL, idx BIGINT NOT NULL, low TEXT NOT NULL, high TEXT NOT "
+            "NULL, cursor TEXT, done BIGINT NOT NULL, PRIMARY KEY (name, generation, idx))"
+        )
         gens = [g for g in tables.generations(cur) if g.name == projection.name]
         building = [g for g in gens if g.state == tables.BUILDING]
         if building:
             g = building[-1]
             assert g.snapshot is not None
-            return Build(projection, g.generation, g.snapshot, g.cursor)
+            return Build(projection, g.generation, g.snapshot)
         gen = max(g.generation for g in gens) + 1
         tables.drop(cur, projection, gen)
         tables.create(cur, db.dialect, projection, gen)
@@ -71,42 +98,157 @@ def _start(db: ReadDb, projection: Projection, head: int) -> Build:
             "VALUES (%s, %s, %s, %s, %s)",
             (projection.name, gen, tables.BUILDING, 0, head),
         )
-        return Build(projection, gen, head, None)
+        cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (projection.name,))
+        for index, (low, high) in enumerate(split(parallel)):
+            cur.execute(
+                f"INSERT INTO {RANGES} VALUES (%s, %s, %s, %s, %s, NULL, 0)",
+                (projection.name, gen, index, low, high),
+            )
+        return Build(projection, gen, head)
+
+
+def split(parts: int) -> list[tuple[str, str]]:
+    """Person-id ranges of equal width over the UUID space."""
+    bounds = [str(UUID(int=(i << 128) // parts)) for i in range(parts)] + [""]
+    bounds[0] = ""
+    return list(pairwise(bounds))
+
+
+def ranges(db: ReadDb, build: Build) -> list[Range]:
+    rows = db.query(
+        f"SELECT idx, low, high, cursor, done FROM {RANGES} WHERE name = %s AND "
+        "generation = %s ORDER BY idx",
+        (build.projection.name, build.generation),
+    )
+    return [Range(int(i), str(lo), str(hi), c, bool(d)) for i, lo, hi, c, d in rows]
 
 
 def _fill(
-    db: ReadDb, source: EventSource, group: list[Build], progress: Progress | None, chunk: int
+    app: JourneyApp, db: ReadDb, group: list[Build], progress: Progress | None, chunk: int
 ) -> None:
-    """Stream every person's state at the snapshot into the new tables, committing progress."""
-    snapshot, cursor = group[0].snapshot, group[0].cursor
-    pending: list[PersonState] = []
-    events = 0
-
-    def flush() -> None:
-        with db.transaction() as cur:
-            for build in group:
-                tables.write_states(
-                    cur, db.dialect, build.projection, build.generation, pending, replace=False
-                )
-                tables.set_position(
-                    cur, build.projection.name, build.generation, 0, pending[-1].person_id
-                )
-        pending.clear()
-
-    for state in source.stream_states(snapshot, after_person=cursor):
-        pending.append(state)
-        events += state.version
-        if len(pending) >= chunk:
-            flush()
-            if progress:
-                progress(events, snapshot)
-    if pending:
-        flush()
+    """Fill every unfinished range, in worker processes when there are several."""
+    todo = [r for r in ranges(db, group[0]) if not r.done]
+    snapshot = group[0].snapshot
+    names = [b.projection.name for b in group]
+    if len(todo) <= 1:
+        for span in todo:
+            fill_range(app, db, names, span, chunk=chunk, progress=progress)
+    else:
+        _fill_in_processes(
+            app.settings.database_url,
+            names,
+            todo,
+            chunk=chunk,
+            snapshot=snapshot,
+            progress=progress,
+        )
     with db.transaction() as cur:
         for build in group:
             tables.set_position(cur, build.projection.name, build.generation, snapshot, None)
     if progress:
         progress(snapshot, snapshot)
+
+
+def _fill_in_processes(
+    url: str,
+    names: list[str],
+    todo: list[Range],
+    *,
+    chunk: int,
+    snapshot: int,
+    progress: Progress | None,
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    queue: Any = ctx.Queue()
+    children = [ctx.Process(target=_child, args=(url, names, span, chunk, queue)) for span in todo]
+    for child in children:
+        child.start()
+    done, finished = 0, 0
+    while finished < len(children):
+        message = queue.get()
+        if message is None:
+            finished += 1
+        elif isinstance(message, str):
+            for child in children:
+                child.kill()
+            raise RuntimeError(f"a rebuild worker failed: {message}")
+        else:
+            done += message
+            if progress:
+                progress(min(done, snapshot), snapshot)
+    for child in children:
+        child.join()
+        if child.exitcode != 0:
+            raise RuntimeError(f"a rebuild worker exited with {child.exitcode}")
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a killed rebuild: it would race the resumed one."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(1)
+
+
+def _child(url: str, names: list[str], span: Range, chunk: int, queue: Any) -> None:
+    _die_with_parent()
+    settings = Settings(database_url=url)
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database, pool_size=1)
+    try:
+        fill_range(app, db, names, span, chunk=chunk, progress=lambda events, _: queue.put(events))
+        queue.put(None)
+    except BaseException as exc:
+        queue.put(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        db.close()
+        app.close()
+
+
+def fill_range(
+    app: JourneyApp,
+    db: ReadDb,
+    names: list[str],
+    span: Range,
+    *,
+    chunk: int,
+    progress: Progress | None,
+) -> None:
+    """Stream one range of people at the snapshot into the new tables, committing progress."""
+    with db.transaction(write=False) as cur:
+        gens = {g.name: g for g in tables.generations(cur) if g.state == tables.BUILDING}
+    builds = [(BY_NAME[n], gens[n].generation) for n in names]
+    snapshot = gens[names[0]].snapshot
+    assert snapshot is not None
+    pending: list[PersonState] = []
+
+    def flush(done: bool) -> None:
+        with db.transaction() as cur:
+            for projection, gen in builds:
+                tables.write_states(cur, db.dialect, projection, gen, pending, replace=False)
+                cursor = pending[-1].person_id if pending else span.cursor
+                cur.execute(
+                    f"UPDATE {RANGES} SET cursor = %s, done = %s WHERE name = %s AND "
+                    "generation = %s AND idx = %s",
+                    (cursor, int(done), projection.name, gen, span.index),
+                )
+        if progress:
+            progress(sum(s.version for s in pending), snapshot)
+        pending.clear()
+
+    source = EventSource(app)
+    for state in source.stream_states(
+        snapshot,
+        after_person=span.cursor or span.low or None,
+        include_start=span.cursor is None,
+        before=span.high,
+    ):
+        pending.append(state)
+        if len(pending) >= chunk:
+            flush(False)
+    flush(True)
 
 
 def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) -> None:
@@ -125,9 +267,8 @@ def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) 
                 return
             end = changes[-1][0]
             people = {pid for _, pid, topic in changes if topic.startswith("domain.person.")}
-            tables.write_states(
-                cur, db.dialect, build.projection, gen, source.states(people, end).values()
-            )
+            states = source.states(people, end).values()
+            tables.write_states(cur, db.dialect, build.projection, gen, states)
             tables.set_position(cur, name, gen, end)
 
 
@@ -149,3 +290,4 @@ def _swap(db: ReadDb, build: Build) -> None:
         for g in old:
             tables.drop(cur, build.projection, g.generation)
         cur.execute(f"DELETE FROM {META} WHERE name = %s AND state = %s", (name, tables.RETIRED))
+        cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (name,))

@@ -92,38 +92,42 @@ class EventSource:
         return {s.person_id: s for s in self._fold_rows(rows)}
 
     def stream_states(
-        self, upto: int, after_person: str | None = None, fetch: int = 2000
+        self,
+        upto: int,
+        after_person: str | None = None,
+        *,
+        include_start: bool = False,
+        before: str = "",
+        fetch: int = 2000,
     ) -> Iterator[PersonState]:
-        """Every person's state at a position, in person-id order, from after a given person."""
-        start = after_person or ""
+        """Every person's state at a position, in person-id order: those after `after_person`
+        (or from it, with `include_start`) and before `before`, when given."""
+        postgres = self.url.kind == "postgres"
+
+        def stored(person: str) -> Any:
+            # PostgreSQL compares uuids; the SQLite store keeps ids as hex text.
+            return UUID(person) if postgres else UUID(person).hex
+
+        clauses, params = ["{pos} <= %s", "topic LIKE %s"], [upto, PERSON_TOPICS]
+        if after_person:
+            clauses.append(f"originator_id {'>=' if include_start else '>'} %s")
+            params.append(stored(after_person))
+        if before:
+            clauses.append("originator_id < %s")
+            params.append(stored(before))
+        sql = self._sql(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            f"WHERE {' AND '.join(clauses)} ORDER BY originator_id, originator_version"
+        )
         conn = self._connect()
         try:
-            if self.url.kind == "postgres":
-                start_value: Any = UUID(start) if start else UUID(int=0)
-                op = ">" if start else ">="
+            if postgres:
                 with conn.transaction(), conn.cursor(name="journey_stream", binary=True) as cur:
                     cur.itersize = fetch
-                    cur.execute(
-                        self._sql(
-                            "SELECT originator_id, originator_version, topic, state FROM {table} "
-                            f"WHERE originator_id {op} %s AND {{pos}} <= %s AND topic LIKE %s "
-                            "ORDER BY originator_id, originator_version"
-                        ),
-                        [start_value, upto, PERSON_TOPICS],
-                    )
+                    cur.execute(sql, params)
                     yield from self._fold_rows(cur)
             else:
-                # The SQLite store keeps ids as hex text, so order and compare in that form.
-                after = UUID(start).hex if start else ""
-                cur = conn.execute(
-                    self._sql(
-                        "SELECT originator_id, originator_version, topic, state FROM {table} "
-                        "WHERE originator_id > %s AND {pos} <= %s AND topic LIKE %s "
-                        "ORDER BY originator_id, originator_version"
-                    ),
-                    [after, upto, PERSON_TOPICS],
-                )
-                yield from self._fold_rows(cur)
+                yield from self._fold_rows(conn.execute(sql, params))
         finally:
             conn.close()
 

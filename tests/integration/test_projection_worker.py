@@ -19,7 +19,9 @@ from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
+from projections.rebuild import Build, ranges
 from projections.runner import Runner
+from projections.schema import BY_NAME
 from projections.verify import verify
 from tests.conftest import prov
 from tests.support import PRISONS, START, noms, seed
@@ -144,16 +146,28 @@ def test_sigkill_during_rebuild_then_resume(
 
     def part_built() -> bool:
         with db.transaction(write=False) as cur:
-            return any(g.state == tables.BUILDING and g.cursor for g in tables.generations(cur))
+            cur.execute("SELECT to_regclass('rm_rebuild_ranges') IS NOT NULL")
+            row = cur.fetchone()
+            if not row or not row[0]:
+                return False
+            cur.execute("SELECT count(*) FROM rm_rebuild_ranges WHERE cursor IS NOT NULL")
+            committed = cur.fetchone()
+            return bool(committed and committed[0])
 
     wait_until(part_built, 120, "the rebuild to commit a chunk")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
     with db.transaction(write=False) as cur:
         building = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
-    # Check both projections were filled in one pass, sharing one committed cursor.
+    # Check both projections are being filled in one pass, split in ranges with cursors.
     assert {g.name for g in building} == {"location", "people"}
-    assert len({g.cursor for g in building}) == 1 and building[0].cursor is not None
+    spans = ranges(db, Build(BY_NAME["location"], building[0].generation, 0))
+    assert len(spans) == os.cpu_count() and any(s.cursor for s in spans)
+    # Check no worker outlived the killed rebuild.
+    time.sleep(0.5)
+    before = db.query("SELECT count(*) FROM rm_location_g2")[0][0]
+    time.sleep(1.0)
+    assert db.query("SELECT count(*) FROM rm_location_g2")[0][0] == before
     # Check the old tables kept serving while the rebuild was half done.
     assert db.query("SELECT count(*) FROM rm_location")[0][0] == 3000
     second = journey_process(

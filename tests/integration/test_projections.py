@@ -12,8 +12,9 @@ from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
-from projections.rebuild import rebuild
+from projections.rebuild import Build, ranges, rebuild, split
 from projections.runner import Runner
+from projections.schema import BY_NAME
 from projections.verify import verify
 from tests.conftest import at, prov
 
@@ -160,10 +161,12 @@ def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> No
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        rebuild(app, db, ["location"], progress=interrupt, chunk=4)
+        rebuild(app, db, ["location"], progress=interrupt, chunk=4, workers=1)
     with db.transaction(write=False) as cur:
         building = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
-    assert len(building) == 1 and building[0].cursor is not None
+    assert len(building) == 1
+    spans = ranges(db, Build(BY_NAME["location"], building[0].generation, 0))
+    assert len(spans) == 1 and spans[0].cursor is not None and not spans[0].done
     partial = db.query("SELECT count(*) FROM rm_location_g2")[0][0]
     assert partial == 8
     assert rebuild(app, db, ["location"], chunk=4) == {"location": 2}
@@ -181,3 +184,20 @@ def test_status_reports_lag(store: tuple[JourneyApp, ReadDb]) -> None:
     assert all(lag.seconds_behind >= 0 for lag in behind)
     runner.catch_up()
     assert all(lag.events_behind == 0 and lag.seconds_behind == 0 for lag in runner.lag())
+
+
+def test_parallel_rebuild_covers_every_person_once(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = store
+    for n in range(1, 31):
+        journey(app, noms(n), n)
+    Runner(app, db).catch_up()
+    assert rebuild(app, db, ["location", "key_dates"], workers=3) == {"location": 2, "key_dates": 2}
+    assert db.query("SELECT count(*) FROM rm_location")[0][0] == 30
+    assert verify(app, db).total == 0
+
+
+def test_ranges_split_the_id_space_without_gaps() -> None:
+    spans = split(4)
+    assert spans[0][0] == "" and spans[-1][1] == ""
+    assert [hi for _, hi in spans[:-1]] == [lo for lo, _ in spans[1:]]
+    assert spans[2][0] == "80000000-0000-0000-0000-000000000000"

@@ -121,3 +121,15 @@ def prov(
         reason=reason,
         correlation_id="test",
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many PostgreSQL tests ran, so a summary shows they were not skipped."""
+    stats = terminalreporter.stats
+    ran = [
+        r
+        for key in ("passed", "failed")
+        for r in stats.get(key, [])
+        if getattr(r, "when", "") == "call" and "postgres" in r.keywords
+    ]
+    terminalreporter.write_line(f"PostgreSQL tests run: {len(ran)}")

@@ -201,3 +201,23 @@ def test_ranges_split_the_id_space_without_gaps() -> None:
     assert spans[0][0] == "" and spans[-1][1] == ""
     assert [hi for _, hi in spans[:-1]] == [lo for lo, _ in spans[1:]]
     assert spans[2][0] == "80000000-0000-0000-0000-000000000000"
+
+
+def test_embedded_projection_follows_commands(tmp_path: Path) -> None:
+    from projections.embedded import EmbeddedProjections
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'embedded.sqlite'}")
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database)
+    try:
+        with EmbeddedProjections(app, db) as embedded:
+            journey(app, noms(1), 2)
+            result = app.release(noms(1), prov(at(3)), from_agency="LEI", reason="CR")
+            # Check a caller can wait, with a bound, until its own write is readable.
+            assert embedded.wait_for(result.position, timeout=10)
+            assert location(db, noms(1)) == ("released", "OUT", "LEI")
+            assert embedded.alive and embedded.error is None
+        assert not embedded.alive
+    finally:
+        db.close()
+        app.close()

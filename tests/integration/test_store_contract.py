@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from domain.errors import DomainError, IdentifierTaken, ImpossibleJourney, InvalidValue, NotFound
 from domain.person.state import AgencyKind, Responsibility, Status
 from domain.service.application import JourneyApp
+from domain.service.settings import Settings
 from tests.conftest import at, prov
 
 NOMS = "A1234BC"
@@ -361,3 +363,26 @@ def test_states_identical_across_reload(app: JourneyApp) -> None:
     reloaded = app.person(NOMS).state()
     assert first is not None and reloaded is not None
     assert asdict(first) == asdict(reloaded)
+
+
+@pytest.mark.postgres
+def test_the_same_journey_gives_identical_state_on_every_store(pg_url: str, tmp_path: Path) -> None:
+    states = {}
+    for name, url in [
+        ("memory", "memory://"),
+        ("sqlite", f"sqlite:///{tmp_path / 'j.sqlite'}"),
+        ("postgres", pg_url),
+    ]:
+        app = JourneyApp(Settings(database_url=url))
+        try:
+            full_journey(app)
+            moments = [None, at(-0.5), at(5, 2), at(30, 2), at(236, 0.5), at(240)]
+            states[name] = [
+                {k: v for k, v in asdict(s).items() if k != "person_id"}
+                for s in (app.state(NOMS, as_of=m) for m in moments)
+                if s is not None
+            ]
+        finally:
+            app.close()
+    assert len(states["memory"]) == 6
+    assert states["memory"] == states["sqlite"] == states["postgres"]

@@ -1,0 +1,52 @@
+"""The benchmark suite: every figure beside its baseline from the same run, written to
+docs/benchmarks.md.
+
+Run: .venv/bin/python -m ops.bench [--size small|national] [--out docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ops.bench import append, lag, rebuild
+from ops.bench.common import machine
+
+SIZES = {
+    "small": {"append": (2_000, 2_000), "rebuild": (20_000, 2_000), "lag": (500.0, 20.0)},
+    "national": {"append": (20_000, 5_000), "rebuild": (190_000, 3_000), "lag": (500.0, 60.0)},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--only", choices=["append", "rebuild", "lag"], action="append")
+    args = parser.parse_args()
+    size = SIZES[args.size]
+    chosen = args.only or ["append", "rebuild", "lag"]
+    started = time.perf_counter()
+    sections = []
+    for name in chosen:
+        print(f"running {name} ...", flush=True)
+        module = {"append": append, "rebuild": rebuild, "lag": lag}[name]
+        sections.append(module.section(*size[name]))
+        print(sections[-1], flush=True)
+    report = (
+        "# Benchmarks\n\n"
+        f"Produced by `python -m ops.bench --size {args.size}` on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, in {time.perf_counter() - started:.0f} s.\n\n"
+        f"Machine: {machine()}.\n\n"
+        "Each figure is measured beside its baseline in the same run, on the same machine; "
+        "the machine is shared, so compare ratios rather than absolute rates.\n\n"
+        + "\n".join(sections)
+    )
+    args.out.write_text(report)
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,7 @@ from ops.sample import noms_number
 from projections.db import open_read_db
 from projections.tables import ensure
 
-WRITERS = 4
+WRITERS = 3
 PEOPLE = 2000
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp
+from ops import api_cli
 from ops.common import application, console, load_settings, read_models
 from ops.projections_cli import cli as projections_cli
 from projections.runner import Runner
@@ -20,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(projections_cli, name="projections")
+app.command()(api_cli.serve)
+app.command()(api_cli.token)
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:

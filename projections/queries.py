@@ -257,3 +257,103 @@ def upcoming_releases(
         where += " AND l.prison = %s"
         params.append(prison.strip().upper())
     return _people(db, where, tuple(params), "ORDER BY k.release_on, l.prison", "k.release_on")
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """Everything the read models hold about one person, for a where-is answer."""
+
+    person: dict[str, Any]
+    location: dict[str, Any]
+    ownership: dict[str, Any]
+    identifiers: dict[str, list[str]]
+    key_dates: dict[str, date]
+
+
+PEOPLE_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "version")
+LOCATION_FIELDS = (
+    "status",
+    "agency",
+    "agency_kind",
+    "prison",
+    "destination",
+    "cell",
+    "since",
+    "movement_type",
+    "direction",
+    "reason_code",
+)
+OWNERSHIP_FIELDS = (
+    "responsibility",
+    "owner",
+    "region",
+    "pdu",
+    "team",
+    "pom",
+    "pom_unit",
+    "com",
+    "com_unit",
+    "since",
+    "handover_to",
+    "handover_requested_at",
+    "transfer_region",
+    "transfer_pdu",
+    "transfer_team",
+    "transfer_requested_at",
+    "risk_level",
+    "risk_escalated_at",
+)
+KINDS = {
+    "date_of_birth": "date",
+    "since": "ts",
+    "handover_requested_at": "ts",
+    "transfer_requested_at": "ts",
+    "risk_escalated_at": "ts",
+    "version": "int",
+}
+
+
+def person_record(db: ReadDb, person_id: str) -> PersonRecord | None:
+    """One person's rows from every read model, read in one transaction."""
+    cols = ", ".join(
+        [
+            *(f"p.{c}" for c in PEOPLE_FIELDS),
+            *(f"l.{c}" for c in LOCATION_FIELDS),
+            *(f"o.{c}" for c in OWNERSHIP_FIELDS),
+        ]
+    )
+    with db.transaction(write=False) as cur:
+        cur.execute(
+            f"SELECT {cols} FROM rm_people p JOIN rm_location l ON l.person_id = "
+            "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
+            "WHERE p.person_id = %s",
+            (person_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cur.execute(
+            "SELECT kind, value FROM rm_identifiers WHERE person_id = %s ORDER BY kind, value",
+            (person_id,),
+        )
+        ids = cur.fetchall()
+        cur.execute(
+            "SELECT code, value FROM rm_key_dates WHERE person_id = %s ORDER BY code", (person_id,)
+        )
+        dates = cur.fetchall()
+    values = list(row)
+    n_p, n_l = len(PEOPLE_FIELDS), len(LOCATION_FIELDS)
+    identifiers: dict[str, list[str]] = {}
+    for kind, value in ids:
+        identifiers.setdefault(str(kind), []).append(str(value))
+    return PersonRecord(
+        person=_named(PEOPLE_FIELDS, values[:n_p]),
+        location=_named(LOCATION_FIELDS, values[n_p : n_p + n_l]),
+        ownership=_named(OWNERSHIP_FIELDS, values[n_p + n_l :]),
+        identifiers=identifiers,
+        key_dates={str(code): date.fromisoformat(normal(value, "date")) for code, value in dates},
+    )
+
+
+def _named(names: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    return {n: normal(v, KINDS.get(n, "text")) for n, v in zip(names, values, strict=True)}

@@ -19,6 +19,7 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
+from projections.db import ReadDb, open_read_db
 
 ADMIN_URL = os.environ.get("JOURNEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -84,6 +85,25 @@ def app(settings: Settings) -> Iterator[JourneyApp]:
         yield application
     finally:
         application.close()
+
+
+READ_STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=READ_STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JourneyApp, ReadDb]]:
+    """An application and its read-model database, on each store read models support."""
+    if request.param == "sqlite":
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
+    else:
+        settings = Settings(database_url=request.getfixturevalue("pg_url"))
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database)
+    try:
+        yield app, db
+    finally:
+        db.close()
+        app.close()
 
 
 @pytest.fixture

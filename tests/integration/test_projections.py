@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,23 +16,6 @@ from projections.runner import Runner
 from projections.schema import BY_NAME
 from projections.verify import verify
 from tests.conftest import at, prov
-
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JourneyApp, ReadDb]]:
-    if request.param == "sqlite":
-        settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
-    else:
-        settings = Settings(database_url=request.getfixturevalue("pg_url"))
-    app = JourneyApp(settings)
-    db = open_read_db(settings.database)
-    try:
-        yield app, db
-    finally:
-        db.close()
-        app.close()
 
 
 def journey(app: JourneyApp, noms: str, n: int) -> None:

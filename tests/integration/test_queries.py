@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
-
-import pytest
 
 from domain.service.application import JourneyApp
-from domain.service.settings import Settings
 from projections import queries
-from projections.db import ReadDb, open_read_db
+from projections.db import ReadDb
 from projections.runner import Runner
 from tests.conftest import at, prov
 
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 NOW = at(400)
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JourneyApp, ReadDb]]:
-    if request.param == "sqlite":
-        settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
-    else:
-        settings = Settings(database_url=request.getfixturevalue("pg_url"))
-    app = JourneyApp(settings)
-    db = open_read_db(settings.database)
-    try:
-        yield app, db
-    finally:
-        db.close()
-        app.close()
 
 
 def person(

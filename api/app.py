@@ -1,0 +1,49 @@
+"""The FastAPI application: built by `create_app`, resources opened in the lifespan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.config import ApiSettings
+from api.metrics import Metrics
+from api.middleware import Guard
+from api.routes import ROUTERS
+from api.services import build
+
+DESCRIPTION = """Where a person in prison or on probation is, who holds the case, key dates,
+and the full history behind every answer. Every consultation of a person's data is recorded
+in the access log with who, when, why (the `X-Purpose` header) and the request id."""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The application; settings come from `JOURNEY_*` variables when not given."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        chosen = settings or ApiSettings.from_env(os.environ)
+        services = build(chosen)
+        services.metrics = metrics
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="Offender journey tracker",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    limit = (settings or ApiSettings()).max_body_bytes if settings else 64 * 1024
+    app.add_middleware(Guard, metrics=metrics, max_body=limit)
+    return app

@@ -1,0 +1,140 @@
+"""Bearer tokens: RS256 JWTs checked against configured public keys, and the roles they carry.
+
+In development a local key signs tokens for `journey token`; outside development that command
+refuses and only the identity provider's keys are trusted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from api.config import ApiSettings
+
+
+class Role(StrEnum):
+    PRISON = "prison"
+    PROBATION = "probation"
+    PARTNER = "partner"
+    RECOVERY = "recovery"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Unauthenticated(Exception):
+    """No usable bearer token (401)."""
+
+
+class Forbidden(Exception):
+    """A valid token whose roles do not allow the request (403)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: their user name, roles, and for partners the provider they act for."""
+
+    user: str
+    roles: frozenset[Role]
+    provider: str | None = None
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+
+class TokenVerifier:
+    """Checks signature (RS256 only), expiry, audience and issuer, then reads the roles."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        keys = list(settings.public_keys)
+        if settings.store.development:
+            keys.append(dev_public_key(settings))
+        self.keys = keys
+
+    def verify(self, token: str) -> Principal:
+        for key in self.keys:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256"],
+                    audience=self.settings.audience,
+                    issuer=self.settings.issuer,
+                    options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(f"token refused: {exc}") from None
+            return principal(claims)
+        raise Unauthenticated("token refused: signature does not match any trusted key")
+
+
+def principal(claims: dict[str, object]) -> Principal:
+    raw = claims.get("roles")
+    if not isinstance(raw, list) or not raw:
+        raise Unauthenticated("token refused: it names no roles")
+    try:
+        roles = frozenset(Role(str(r)) for r in raw)
+    except ValueError:
+        raise Unauthenticated("token refused: it names an unknown role") from None
+    provider = claims.get("provider")
+    if Role.PARTNER in roles and not isinstance(provider, str):
+        raise Unauthenticated("token refused: a partner token must name its provider")
+    return Principal(str(claims["sub"]), roles, provider if isinstance(provider, str) else None)
+
+
+def dev_private_key(settings: ApiSettings) -> bytes:
+    """The local development signing key, made on first use; refused outside development."""
+    if not settings.store.development:
+        raise Forbidden("development tokens are refused outside development mode")
+    path = Path(settings.dev_key_path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.write_bytes(pem)
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def dev_public_key(settings: ApiSettings) -> str:
+    key = serialization.load_pem_private_key(dev_private_key(settings), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def issue_dev_token(
+    settings: ApiSettings,
+    *,
+    user: str,
+    roles: list[Role],
+    provider: str | None = None,
+    ttl: int = 8 * 3600,
+) -> str:
+    """A signed development token for `journey token`."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": user,
+        "roles": [r.value for r in roles],
+        "aud": settings.audience,
+        "iss": settings.issuer,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if provider:
+        claims["provider"] = provider
+    return jwt.encode(claims, dev_private_key(settings), algorithm="RS256")

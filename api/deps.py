@@ -1,0 +1,74 @@
+"""Request dependencies: the services, the authenticated caller, role checks, stated purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import Forbidden, Principal, Role, Unauthenticated
+from api.problems import ProblemError
+from api.services import Services
+
+bearer = HTTPBearer(auto_error=False, description="An RS256 JWT from the identity provider")
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("a bearer token is required")
+    principal = services(request).verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only callers holding one of `roles`."""
+    allowed = ", ".join(r.value for r in roles)
+
+    def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(f"this route needs one of the roles: {allowed}")
+        return principal
+
+    return check
+
+
+def purpose(
+    x_purpose: Annotated[
+        str | None,
+        Header(description="Why the data is being consulted (recorded in the access log)"),
+    ] = None,
+) -> str:
+    """The stated purpose, required on person-level reads for the access log."""
+    if x_purpose is None or not x_purpose.strip():
+        raise ProblemError(
+            400, "purpose-required", "X-Purpose", "state why you are consulting this person's data"
+        )
+    if len(x_purpose) > 500 or any(ord(c) < 32 for c in x_purpose):
+        raise ProblemError(
+            400,
+            "invalid-purpose",
+            "X-Purpose",
+            "must be at most 500 characters with no control characters",
+        )
+    return x_purpose.strip()
+
+
+def request_id(request: Request) -> str:
+    rid: str = request.state.request_id
+    return rid
+
+
+Svc = Annotated[Services, Depends(services)]
+Purpose = Annotated[str, Depends(purpose)]
+RequestId = Annotated[str, Depends(request_id)]

@@ -1,0 +1,129 @@
+"""One pure ASGI middleware for every request: request id, size and content-type limits,
+security headers, and metrics. Pure ASGI keeps it off the hot path's latency."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.metrics import Metrics
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+]
+PUBLIC_PATHS = ("/health", "/ready", "/metrics")
+
+
+class TooLarge(Exception):
+    pass
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+        self.app, self.metrics, self.max_body = app, metrics, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        rid = given if SAFE_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        refusal = self.refusal(scope, headers)
+        started, status = time.perf_counter(), 500
+        if refusal is not None:
+            status = refusal[0]
+            await problem(
+                send, rid, scope["path"], status=refusal[0], code=refusal[1], detail=refusal[2]
+            )
+            self.observe(scope, status, started)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise TooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [*SECURITY_HEADERS, (b"x-request-id", rid.encode())]
+                if not scope["path"].startswith(PUBLIC_PATHS):
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except TooLarge:
+            status = 413
+            await problem(
+                send,
+                rid,
+                scope["path"],
+                status=413,
+                code="too-large",
+                detail=f"the body is larger than {self.max_body} bytes",
+            )
+        finally:
+            self.observe(scope, status, started)
+
+    def refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return 413, "too-large", f"the body is larger than {self.max_body} bytes"
+        if scope["method"] in {"POST", "PUT", "PATCH"} and (length not in {None, "0"}):
+            kind = headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/json":
+                return 415, "unsupported-media-type", "send the body as application/json"
+        return None
+
+    def observe(self, scope: Scope, status: int, started: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+        self.metrics.latency.labels(scope["method"], template).observe(
+            time.perf_counter() - started
+        )
+
+
+async def problem(send: Send, rid: str, path: str, *, status: int, code: str, detail: str) -> None:
+    body: dict[str, Any] = {
+        "type": f"https://journey.example/problems/{code}",
+        "title": code.replace("-", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "instance": path,
+        "request_id": rid,
+    }
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                *SECURITY_HEADERS,
+                (b"x-request-id", rid.encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,172 @@
+"""Every error as RFC 9457 problem details, mapped from domain and HTTP errors in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from eventsourcing.persistence import OperationalError, PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg import OperationalError as PgOperationalError
+from starlette.exceptions import HTTPException
+
+from api.auth import Forbidden, Unauthenticated
+from domain.errors import (
+    DomainError,
+    FutureDated,
+    IdentifierTaken,
+    ImpossibleJourney,
+    InvalidValue,
+    NotFound,
+)
+from domain.service.errors import ConcurrencyConflict, StaleVersion
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://journey.example/problems/"
+
+STATUS: list[tuple[type[DomainError], int]] = [
+    (StaleVersion, 412),
+    (ConcurrencyConflict, 409),
+    (ImpossibleJourney, 409),
+    (IdentifierTaken, 409),
+    (NotFound, 404),
+    (FutureDated, 422),
+    (InvalidValue, 422),
+]
+
+
+class ProblemError(Exception):
+    """An HTTP-level refusal raised by routes (bad header, idempotency key reused...)."""
+
+    def __init__(
+        self, status: int, code: str, field: str | None, reason: str, **extra: Any
+    ) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.field, self.reason, self.extra = (
+            status,
+            code,
+            field,
+            reason,
+            extra,
+        )
+
+
+def problem(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"WWW-Authenticate": 'Bearer realm="journey"'} if status == 401 else None
+    return JSONResponse(jsonable(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: one translation per kind of error."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        status = next((s for kind, s in STATUS if isinstance(exc, kind)), 422)
+        extra: dict[str, Any] = {"field": exc.field, "reason": exc.reason}
+        if isinstance(exc, ImpossibleJourney):
+            extra["conflicting_entry"] = exc.conflicting_entry
+        if isinstance(exc, IdentifierTaken):
+            extra["holder"] = exc.holder
+        if isinstance(exc, ConcurrencyConflict | StaleVersion) and exc.current is not None:
+            extra["current"] = exc.current
+        return problem(
+            request, status, exc.code, type(exc).__name__, f"{exc.field}: {exc.reason}", **extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "reason": e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+        return problem(
+            request,
+            422,
+            "invalid-request",
+            "Invalid request",
+            f"{first['field']}: {first['reason']}",
+            field=first["field"],
+            reason=first["reason"],
+            errors=errors,
+        )
+
+    @app.exception_handler(ProblemError)
+    async def refused(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem(
+            request,
+            exc.status,
+            exc.code,
+            exc.code.replace("-", " ").capitalize(),
+            f"{exc.field}: {exc.reason}" if exc.field else exc.reason,
+            field=exc.field,
+            reason=exc.reason,
+            **exc.extra,
+        )
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        return problem(request, 401, "unauthenticated", "Unauthenticated", str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(request, 403, "forbidden", "Forbidden", str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return problem(
+            request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail)
+        )
+
+    @app.exception_handler(PersistenceError)
+    async def store_down(request: Request, exc: PersistenceError) -> JSONResponse:
+        return unavailable(request)
+
+    @app.exception_handler(PgOperationalError)
+    async def read_store_down(request: Request, exc: PgOperationalError) -> JSONResponse:
+        return unavailable(request)
+
+
+def unavailable(request: Request) -> JSONResponse:
+    response = problem(
+        request,
+        503,
+        "unavailable",
+        "Service unavailable",
+        "the database cannot be reached; nothing was recorded; retry shortly",
+    )
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+__all__ = ["OperationalError", "ProblemError", "install", "jsonable", "problem"]

@@ -1,0 +1,131 @@
+"""Person-level reads: where-is, timeline and search. Each disclosure is logged first."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.auth import Principal, Role
+from api.deps import Purpose, RequestId, Svc, require
+from api.disclosure import disclose, partner_may_see
+from api.schemas import (
+    Entry,
+    Person,
+    PersonLine,
+    Timeline,
+    entry_view,
+    line,
+    person_from_record,
+    person_from_state,
+)
+from domain.errors import NotFound
+from projections import queries
+
+router = APIRouter(tags=["people"])
+# `ref:path` because PNC and CRO numbers contain a slash (12/394773H); the timeline route is
+# declared first so its suffix is matched before the bare person route.
+READERS = (Role.PRISON, Role.PROBATION, Role.PARTNER, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
+Reader = Annotated[Principal, Depends(require(*READERS))]
+
+
+@router.get("/people/{ref:path}/timeline", response_model=Timeline, summary="Full history")
+def get_timeline(
+    ref: str,
+    svc: Svc,
+    who: Reader,
+    purpose: Purpose,
+    rid: RequestId,
+    as_known_at: datetime | None = None,
+    kind: Annotated[str | None, Query(max_length=60, description="event kind")] = None,
+    batch: Annotated[str | None, Query(max_length=200)] = None,
+    voided: bool | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Timeline:
+    """Every entry with occurred and recorded times, who, source, batch and void marks."""
+    person = svc.journeys.person(ref)
+    state = person.state()
+    partner_may_see(svc, who, [state.ownership.region if state else None])
+    entries = [entry_view(e) for e in svc.journeys.timeline(person.id, as_known_at=as_known_at)]
+    chosen: list[Entry] = [
+        e
+        for e in entries
+        if (kind is None or e.kind == kind)
+        and (batch is None or e.batch_id == batch)
+        and (voided is None or (e.voided is not None) == voided)
+    ]
+    page = chosen[offset : offset + limit]
+    disclose(svc, who, "person.timeline", rid, [str(person.id)], purpose=purpose)
+    more = offset + limit < len(chosen)
+    return Timeline(
+        person_id=str(person.id),
+        entries=page,
+        total=len(chosen),
+        next_offset=offset + limit if more else None,
+    )
+
+
+@router.get("/people/{ref:path}", response_model=Person, summary="Where a person is now, or was")
+def get_person(
+    ref: str,
+    svc: Svc,
+    who: Reader,
+    purpose: Purpose,
+    rid: RequestId,
+    response: Response,
+    as_of: Annotated[datetime | None, Query(description="effective time")] = None,
+    as_known_at: Annotated[datetime | None, Query(description="knowledge time")] = None,
+) -> Person:
+    """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
+    With `as_of` or `as_known_at` the answer is derived from the history at those times."""
+    person_id = str(svc.journeys.resolve(ref))
+    if as_of is None and as_known_at is None:
+        record = queries.person_record(svc.db, person_id)
+        if record is None:
+            raise NotFound("ref", "the person is not yet in the read models; retry shortly")
+        view = person_from_record(person_id, record)
+    else:
+        state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
+        if state is None:
+            raise NotFound("as_known_at", "the person was not yet known at that moment")
+        view = person_from_state(state, as_of, as_known_at)
+    partner_may_see(svc, who, [view.ownership.region])
+    disclose(svc, who, "person.read", rid, [person_id], purpose=purpose)
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
+
+
+@router.get("/search", response_model=list[PersonLine], summary="Find people")
+def search(
+    svc: Svc,
+    who: Reader,
+    purpose: Purpose,
+    rid: RequestId,
+    name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+    date_of_birth: date | None = None,
+    identifier: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[PersonLine]:
+    """By exact identifier (any accepted form), by name (prefix, then typo-tolerant), by date
+    of birth, or name and date of birth together."""
+    if not (name or date_of_birth or identifier):
+        from api.problems import ProblemError
+
+        raise ProblemError(
+            400, "search-needs-terms", "name", "give a name, a date of birth or an identifier"
+        )
+    rows = queries.search(
+        svc.db, name=name, date_of_birth=date_of_birth, identifier=identifier, limit=limit
+    )
+    visible = [r for r in rows if partner_region_ok(svc, who, r.person_id)]
+    disclose(svc, who, "person.search", rid, [r.person_id for r in visible], purpose=purpose)
+    return [line(r) for r in visible]
+
+
+def partner_region_ok(svc: Svc, who: Principal, person_id: str) -> bool:
+    if not who.has(Role.PARTNER) or who.has(Role.ADMIN):
+        return True
+    rows = svc.db.query("SELECT region FROM rm_ownership WHERE person_id = %s", (person_id,))
+    return bool(rows) and rows[0][0] == who.provider

@@ -1,0 +1,52 @@
+"""The resources one running application holds, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.access_log import AccessLog
+from api.auth import TokenVerifier
+from api.config import ApiSettings
+from api.idempotency import IdempotencyStore
+from api.metrics import Metrics
+from domain.service.application import JourneyApp
+from projections.db import ReadDb, open_read_db
+from projections.embedded import EmbeddedProjections
+from projections.runner import Runner
+from projections.tables import ensure
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    journeys: JourneyApp
+    db: ReadDb
+    access: AccessLog
+    verifier: TokenVerifier
+    idempotency: IdempotencyStore
+    runner: Runner
+    embedded: EmbeddedProjections | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+        self.db.close()
+        self.journeys.close()
+
+
+def build(settings: ApiSettings) -> Services:
+    """Open the store and read models; on SQLite also follow the log in-process."""
+    journeys = JourneyApp(settings.store)
+    db = open_read_db(settings.store.database, pool_size=16)
+    ensure(db)
+    access = AccessLog(db)
+    access.ensure()
+    idempotency = IdempotencyStore(db)
+    idempotency.ensure()
+    services = Services(
+        settings, journeys, db, access, TokenVerifier(settings), idempotency, Runner(journeys, db)
+    )
+    if settings.store.database.kind == "sqlite":
+        services.embedded = EmbeddedProjections(journeys, db).start()
+    return services

@@ -1,0 +1,85 @@
+"""A live API server on a free loopback port, and a real HTTP client for it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.auth import Role, issue_dev_token
+from api.config import ApiSettings
+from domain.service.settings import Settings
+
+
+@dataclass
+class LiveApi:
+    base: str
+    settings: ApiSettings
+    client: httpx.Client
+
+    def token(self, *roles: Role, user: str = "officer.one", provider: str | None = None) -> str:
+        return issue_dev_token(self.settings, user=user, roles=list(roles), provider=provider)
+
+    def headers(
+        self,
+        *roles: Role,
+        purpose: str | None = "case review",
+        user: str = "officer.one",
+        provider: str | None = None,
+    ) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token(*roles, user=user, provider=provider)}"}
+        if purpose:
+            headers["X-Purpose"] = purpose
+        return headers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def serve(settings: ApiSettings) -> Iterator[LiveApi]:
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("the API server did not start")
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        yield LiveApi(base, settings, client)
+    server.should_exit = True
+    thread.join(timeout=20)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[LiveApi]:
+    """The API on an embedded SQLite store, with development tokens."""
+    settings = ApiSettings(
+        store=Settings(database_url=f"sqlite:///{tmp_path / 'api.sqlite'}"),
+        dev_key_path=str(tmp_path / "dev-key.pem"),
+    )
+    yield from serve(settings)
+
+
+@pytest.fixture
+def pg_api(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
+    """The API on PostgreSQL, with development tokens."""
+    settings = ApiSettings(
+        store=Settings(database_url=pg_url), dev_key_path=str(tmp_path / "dev-key.pem")
+    )
+    yield from serve(settings)

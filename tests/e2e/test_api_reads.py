@@ -1,0 +1,120 @@
+"""Person-level reads over real HTTP: the answer, the access log, and the refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from api.auth import Role
+from domain.service.application import JourneyApp
+from tests.conftest import at, prov
+from tests.e2e.conftest import LiveApi
+
+
+def seed_person(api: LiveApi, noms: str = "A1234BC") -> str:
+    app = JourneyApp(api.settings.store)
+    try:
+        result = app.register(
+            prov(at(-1)),
+            given_name="Ann",
+            family_name="Reader",
+            date_of_birth=date(1984, 2, 3),
+            identifiers={"NOMS": noms, "CRN": "X111111"},
+        )
+        app.add_identifier(noms, prov(at(0)), kind="PNC", value="12/394773H")
+        app.admit(noms, prov(at(0)), prison="LEI", reason="N")
+        app.move_cell(noms, prov(at(0, 2)), prison="LEI", cell="B-2-014")
+        last = app.record_key_dates(noms, prov(at(1)), dates={"CRD": date(2024, 9, 1)})
+    finally:
+        app.close()
+    wait_for(api, last.position or 0)
+    return result.person_id
+
+
+def wait_for(api: LiveApi, position: int) -> None:
+    services = api.client  # the server catches up in-process on SQLite
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ready = services.get("/ready").json()
+        if ready.get("position", 0) >= position:
+            return
+        time.sleep(0.02)
+    raise AssertionError("read models did not catch up")
+
+
+def access_rows(api: LiveApi, person_id: str) -> list[dict[str, object]]:
+    response = api.client.get(
+        "/audit/access",
+        params={"person_id": person_id},
+        headers=api.headers(Role.AUDITOR, purpose=None),
+    )
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, object]] = response.json()["entries"]
+    return rows
+
+
+def test_where_is_answers_in_one_request_and_is_logged(api: LiveApi) -> None:
+    person_id = seed_person(api)
+    response = api.client.get("/people/A1234BC", headers=api.headers(Role.PRISON))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["location"]["agency"] == "LEI" and body["location"]["cell"] == "B-2-014"
+    assert body["ownership"]["responsibility"] == "custody"
+    assert body["key_dates"] == {"CRD": "2024-09-01"}
+    assert body["identifiers"] == {
+        "CRN": ["X111111"],
+        "NOMS": ["A1234BC"],
+        "PNC": ["2012/0394773H"],
+    }
+    assert response.headers["etag"] == f'"{body["version"]}"'
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    # Check exactly one access-log entry names the person, the user and the purpose.
+    rows = access_rows(api, person_id)
+    assert [(r["user"], r["action"], r["purpose"]) for r in rows] == [
+        ("officer.one", "person.read", "case review")
+    ]
+
+
+def test_time_travel_read(api: LiveApi) -> None:
+    seed_person(api)
+    before = api.client.get(
+        "/people/X111111",
+        params={"as_of": at(0, 1).isoformat()},
+        headers=api.headers(Role.PROBATION),
+    )
+    assert before.status_code == 200, before.text
+    assert before.json()["location"]["cell"] is None
+
+
+def test_refusals(api: LiveApi) -> None:
+    seed_person(api)
+    assert api.client.get("/people/A1234BC").status_code == 401
+    no_purpose = api.client.get("/people/A1234BC", headers=api.headers(Role.PRISON, purpose=None))
+    assert no_purpose.status_code == 400
+    assert no_purpose.json()["field"] == "X-Purpose"
+    bad_id = api.client.get("/people/12/394773A", headers=api.headers(Role.PRISON))
+    assert bad_id.status_code == 422 and bad_id.json()["field"] == "identifier"
+    assert bad_id.headers["content-type"] == "application/problem+json"
+    unknown = api.client.get("/people/B9999ZZ", headers=api.headers(Role.PRISON))
+    assert unknown.status_code == 404
+    forged = api.headers(Role.PRISON)
+    forged["Authorization"] = forged["Authorization"][:-4] + "AAAA"
+    assert api.client.get("/people/A1234BC", headers=forged).status_code == 401
+
+
+def test_a_failed_access_log_write_withholds_the_data(api: LiveApi) -> None:
+    seed_person(api)
+    import sqlite3
+
+    path = api.settings.store.database.path
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER break_log BEFORE INSERT ON access_log "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    response = api.client.get("/people/A1234BC", headers=api.headers(Role.PRISON))
+    assert response.status_code == 503
+    assert "LEI" not in response.text and "Reader" not in response.text
+    assert response.json()["type"].endswith("access-log-unavailable")

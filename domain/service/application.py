@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -39,7 +40,14 @@ class JourneyApp(JourneyCommands, Application[UUID]):
                 "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
                 "CIPHER_KEY": settings.cipher_key,
             }
+        if settings.database.kind == "postgres":
+            # Tables are created below under a lock: several processes starting at once (API
+            # workers, the projection worker) would otherwise race in the catalogue.
+            store_env["CREATE_TABLE"] = "no"
         super().__init__(env={**store_env, **(env or {})})
+        if settings.database.kind == "postgres":
+            with serialised(settings):
+                self.recorder.create_table()  # type: ignore[attr-defined]
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the typed settings configure the store: nothing leaks in from os.environ.
@@ -229,6 +237,19 @@ class JourneyApp(JourneyCommands, Application[UUID]):
                 raise IdentifierTaken(
                     f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
                 )
+
+
+@contextmanager
+def serialised(settings: Settings) -> Iterator[None]:
+    """A database-wide lock held across processes for the duration of a schema change."""
+    import psycopg
+
+    with psycopg.connect(settings.database.conninfo(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (7_310_220,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (7_310_220,))
 
 
 def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -20,6 +20,22 @@ SIZES = {
 }
 
 
+ORDER = [
+    "### Appending events (PostgreSQL)",
+    "### Rebuilding every read model (PostgreSQL)",
+    "### Catch-up lag under load (PostgreSQL)",
+]
+
+
+def existing_sections(text: str) -> dict[str, str]:
+    """The `### ` sections of an earlier report, by heading."""
+    found: dict[str, str] = {}
+    for chunk in text.split("\n### ")[1:]:
+        section = "### " + chunk.rstrip("\n") + "\n"
+        found[section.splitlines()[0]] = section
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -35,14 +51,19 @@ def main() -> None:
         module = {"append": append, "rebuild": rebuild, "lag": lag}[name]
         sections.append(module.section(*size[name]))
         print(sections[-1], flush=True)
+    kept = {} if not args.out.exists() else existing_sections(args.out.read_text())
+    kept.update({section.splitlines()[0]: section for section in sections})
+    order = [h for h in ORDER if h in kept] + [h for h in kept if h not in ORDER]
     report = (
         "# Benchmarks\n\n"
-        f"Produced by `python -m ops.bench --size {args.size}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, in {time.perf_counter() - started:.0f} s.\n\n"
+        f"Produced by `python -m ops.bench --size {args.size}`"
+        f"{' --only ' + ' --only '.join(chosen) if args.only else ''}; last run "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s. "
+        "A run with `--only` replaces just its sections.\n\n"
         f"Machine: {machine()}.\n\n"
         "Each figure is measured beside its baseline in the same run, on the same machine; "
         "the machine is shared, so compare ratios rather than absolute rates.\n\n"
-        + "\n".join(sections)
+        + "\n".join(kept[h] for h in order)
     )
     args.out.write_text(report)
     print(f"written to {args.out}")

@@ -56,8 +56,8 @@ def main() -> None:
     order = [h for h in ORDER if h in kept] + [h for h in kept if h not in ORDER]
     report = (
         "# Benchmarks\n\n"
-        f"Produced by `python -m ops.bench --size {args.size}`"
-        f"{' --only ' + ' --only '.join(chosen) if args.only else ''}; last run "
+        f"Produced by `python -m ops.bench --size {args.size}"
+        f"{' --only ' + ' --only '.join(chosen) if args.only else ''}`; last run "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s. "
         "A run with `--only` replaces just its sections.\n\n"
         f"Machine: {machine()}.\n\n"

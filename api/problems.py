@@ -89,6 +89,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = next((s for kind, s in STATUS if isinstance(exc, kind)), 422)
+        services = getattr(request.app.state, "services", None)
+        if status in {409, 412} and services is not None:
+            services.metrics.conflicts.labels(exc.code).inc()
         extra: dict[str, Any] = {"field": exc.field, "reason": exc.reason}
         if isinstance(exc, ImpossibleJourney):
             extra["conflicting_entry"] = exc.conflicting_entry

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, operations, people
+from api.routes import audit, commands, operations, people
 
-ROUTERS: list[APIRouter] = [people.router, audit.router, operations.router]
+ROUTERS: list[APIRouter] = [commands.router, people.router, audit.router, operations.router]

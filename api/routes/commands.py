@@ -1,0 +1,254 @@
+"""Commands: one route per event of the journey, all through the same handling.
+
+Each route checks the caller's role (and a partner's provider), honours `If-Match` (the person's
+version) and `Idempotency-Key` (a retry returns the first response), runs one application
+command, and answers with the entry, the new version and the log position to wait for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from api import commands_schema as cs
+from api.auth import Forbidden, Principal, Role
+from api.deps import Svc, require
+from api.idempotency import body_hash
+from api.problems import ProblemError
+from api.schemas import CommandOutcome, outcome
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from domain.service.results import CommandResult
+
+router = APIRouter(tags=["commands"])
+PRISON = (Role.PRISON, Role.ADMIN)
+PROBATION = (Role.PROBATION, Role.PARTNER, Role.ADMIN)
+CASEWORK = (Role.PRISON, Role.PROBATION, Role.ADMIN)
+RECOVERY = (Role.RECOVERY, Role.ADMIN)
+COMMON = {"occurred_at", "source_ref", "reason", "correlation_id"}
+ETAG = re.compile(r'^(W/)?"?(\d{1,12})"?$')
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: str
+    body: type[cs.Command]
+    method: str
+    roles: tuple[Role, ...]
+    summary: str
+
+
+SPECS = [
+    Spec("identifiers", cs.AddIdentifier, "add_identifier", CASEWORK, "Add an identifier"),
+    Spec("admissions", cs.Admit, "admit", PRISON, "ADM IN: reception"),
+    Spec("transfers-out", cs.TransferOut, "transfer_out", PRISON, "TRN OUT: leave for a prison"),
+    Spec("arrivals", cs.Arrive, "arrive", PRISON, "ADM IN (INT): arrive on transfer"),
+    Spec("court-departures", cs.CourtOut, "court_out", PRISON, "CRT OUT: to court"),
+    Spec("court-returns", cs.CourtReturn, "court_return", PRISON, "CRT IN: back from court"),
+    Spec("temporary-absences", cs.TapOut, "tap_out", PRISON, "TAP OUT: temporary absence"),
+    Spec("temporary-absence-returns", cs.TapReturn, "tap_return", PRISON, "TAP IN: return"),
+    Spec("releases", cs.Release, "release", PRISON, "REL OUT: release, escape, death"),
+    Spec("cell-moves", cs.CellMove, "move_cell", PRISON, "Move to a wing-landing-cell"),
+    Spec("supervision", cs.ProbationUnit, "start_supervision", PROBATION, "Start supervision"),
+    Spec(
+        "area-transfers",
+        cs.ProbationUnit,
+        "request_area_transfer",
+        PROBATION,
+        "Request a probation area transfer",
+    ),
+    Spec(
+        "area-transfers/accept",
+        cs.Answer,
+        "accept_area_transfer",
+        PROBATION,
+        "Accept the pending area transfer",
+    ),
+    Spec(
+        "area-transfers/reject",
+        cs.Answer,
+        "reject_area_transfer",
+        PROBATION,
+        "Reject the pending area transfer (reason required)",
+    ),
+    Spec("pom-allocations", cs.PomAllocation, "allocate_pom", PRISON, "Allocate a POM"),
+    Spec("com-allocations", cs.ComAllocation, "allocate_com", PROBATION, "Allocate a COM"),
+    Spec("handovers", cs.HandoverRequest, "request_handover", CASEWORK, "Request a handover"),
+    Spec("handovers/accept", cs.Answer, "accept_handover", CASEWORK, "Accept the handover"),
+    Spec(
+        "handovers/reject",
+        cs.Answer,
+        "reject_handover",
+        CASEWORK,
+        "Reject the handover (reason required)",
+    ),
+    Spec(
+        "risk-escalations",
+        cs.RiskEscalation,
+        "escalate_risk",
+        PROBATION,
+        "Urgent risk escalation to the national service (reason required)",
+    ),
+    Spec("key-dates", cs.KeyDates, "record_key_dates", CASEWORK, "Record or change key dates"),
+    Spec("voids", cs.Correction, "void_entries", RECOVERY, "Void entries or a batch's entries"),
+    Spec("reinstatements", cs.Correction, "reinstate_entries", RECOVERY, "Reinstate entries"),
+]
+
+
+def provenance(body: cs.Command, who: Principal, request: Request) -> Provenance:
+    source = f"PARTNER:{who.provider}" if who.has(Role.PARTNER) and who.provider else "API"
+    return Provenance(
+        recorded_by=who.user,
+        source=source,
+        occurred_at=body.occurred_at,
+        source_ref=body.source_ref,
+        reason=body.reason,
+        correlation_id=body.correlation_id or request.state.request_id,
+    )
+
+
+def arguments(body: cs.Command) -> dict[str, Any]:
+    values = body.model_dump(exclude=COMMON)
+    if "movement_reason" in values:
+        values["reason"] = values.pop("movement_reason")
+    if "entries" in values:
+        values["entries"] = tuple(values["entries"])
+    return values
+
+
+def expected(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    found = ETAG.match(if_match.strip())
+    if not found:
+        raise ProblemError(
+            400, "invalid-if-match", "If-Match", 'give the person\'s version as an ETag, e.g. "12"'
+        )
+    return int(found.group(2))
+
+
+def partner_owns(svc: Svc, who: Principal, ref: str) -> None:
+    if not who.has(Role.PARTNER) or who.has(Role.ADMIN):
+        return
+    state = svc.journeys.state(ref)
+    if state is None or state.ownership.region != who.provider:
+        raise Forbidden("this case is not held by your provider")
+
+
+def idempotent(
+    svc: Svc,
+    who: Principal,
+    key: str | None,
+    digest: str,
+    run: Callable[[], CommandResult],
+    response: Response,
+    status: int,
+) -> Any:
+    """Run once per (caller, key); a retry with the same body gets the first response."""
+    if key is not None:
+        if not 1 <= len(key) <= 200:
+            raise ProblemError(
+                400, "invalid-idempotency-key", "Idempotency-Key", "must be 1 to 200 characters"
+            )
+        stored = svc.idempotency.find(who.user, key)
+        if stored is not None:
+            if stored.body_hash != digest:
+                raise ProblemError(
+                    422,
+                    "idempotency-key-reused",
+                    "Idempotency-Key",
+                    "this key was used with a different request",
+                )
+            return Response(
+                stored.response, status_code=stored.status, media_type="application/json"
+            )
+    view = outcome(run())
+    response.status_code = status
+    response.headers["ETag"] = f'"{view.version}"'
+    if key is not None:
+        svc.idempotency.keep(who.user, key, digest, status, orjson.dumps(view.model_dump()))
+    return view
+
+
+def add_route(spec: Spec) -> None:
+    def endpoint(
+        ref: str,
+        body: cs.Command,
+        request: Request,
+        response: Response,
+        svc: Svc,
+        who: Principal,
+        if_match: Annotated[str | None, Header(description="the person's version")] = None,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> Any:
+        partner_owns(svc, who, ref)
+        method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
+        digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+
+        def run() -> CommandResult:
+            return method(
+                ref,
+                provenance(body, who, request),
+                **arguments(body),
+                expected_version=expected(if_match),
+            )
+
+        return idempotent(svc, who, idempotency_key, digest, run, response, 200)
+
+    endpoint.__name__ = spec.method
+    # Each route validates its own command body and admits its own roles.
+    endpoint.__annotations__["body"] = spec.body
+    endpoint.__annotations__["who"] = Annotated[Principal, Depends(require(*spec.roles))]
+    router.add_api_route(
+        f"/people/{{ref:path}}/{spec.path}",
+        endpoint,
+        methods=["POST"],
+        response_model=CommandOutcome,
+        summary=spec.summary,
+        responses={
+            409: {"description": "conflicts with the journey"},
+            412: {"description": "If-Match is stale"},
+        },
+    )
+
+
+for _spec in SPECS:
+    add_route(_spec)
+
+
+@router.post(
+    "/people",
+    response_model=CommandOutcome,
+    status_code=201,
+    summary="Register a person with their identifiers",
+)
+def register(
+    body: cs.Register,
+    request: Request,
+    response: Response,
+    svc: Svc,
+    who: Annotated[
+        Principal, Depends(require(Role.PRISON, Role.PROBATION, Role.PARTNER, Role.ADMIN))
+    ],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    """Identifiers are validated, normalised and claimed atomically with the person."""
+    journeys: JourneyApp = svc.journeys
+    digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+
+    def run() -> CommandResult:
+        return journeys.register(
+            provenance(body, who, request),
+            given_name=body.given_name,
+            family_name=body.family_name,
+            date_of_birth=body.date_of_birth,
+            identifiers=body.identifiers,
+            sex=body.sex,
+        )
+
+    return idempotent(svc, who, idempotency_key, digest, run, response, 201)

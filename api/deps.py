@@ -40,6 +40,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
             raise Forbidden(f"this route needs one of the roles: {allowed}")
         return principal
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by the role matrix
     return check
 
 

@@ -54,3 +54,11 @@ def token(
     except Forbidden as exc:
         console.print(f"[red]JOURNEY_MODE[/red]: {exc}")
         raise typer.Exit(2) from None
+
+
+def roles() -> None:
+    """Print the role-by-route matrix as read from the application's routes."""
+    from api.app import create_app
+    from api.matrix import markdown
+
+    print(markdown(create_app()), end="")

@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(projections_cli, name="projections")
 app.command()(api_cli.serve)
 app.command()(api_cli.token)
+app.command()(api_cli.roles)
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:

@@ -357,3 +357,33 @@ def person_record(db: ReadDb, person_id: str) -> PersonRecord | None:
 
 def _named(names: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
     return {n: normal(v, KINDS.get(n, "text")) for n, v in zip(names, values, strict=True)}
+
+
+def population_at(db: ReadDb, as_of: datetime) -> dict[str, int]:
+    """How many people were on each prison's roll at an effective time (current knowledge)."""
+    rows = db.query(
+        "SELECT prison, count(*) FROM rm_stays WHERE start_at <= %s AND "
+        "(end_at IS NULL OR end_at > %s) GROUP BY prison ORDER BY prison",
+        (as_of, as_of),
+    )
+    return {str(prison): int(n) for prison, n in rows}
+
+
+def on_roll_at(db: ReadDb, prison: str, as_of: datetime) -> list[str]:
+    """The people on a prison's roll at an effective time, by current knowledge."""
+    rows = db.query(
+        "SELECT DISTINCT person_id FROM rm_stays WHERE prison = %s AND start_at <= %s "
+        "AND (end_at IS NULL OR end_at > %s) ORDER BY person_id",
+        (prison.strip().upper(), as_of, as_of),
+    )
+    return [str(r[0]) for r in rows]
+
+
+def ever_named(db: ReadDb, prison: str) -> list[str]:
+    """Everyone any movement (voided ones too) has linked to a prison: the candidates for a
+    roll as the system knew it at an earlier moment."""
+    rows = db.query(
+        "SELECT person_id FROM rm_agencies_named WHERE agency = %s ORDER BY person_id",
+        (prison.strip().upper(),),
+    )
+    return [str(r[0]) for r in rows]

@@ -98,6 +98,17 @@ def identifier_rows(state: PersonState) -> list[Row]:
     ]
 
 
+def stay_rows(state: PersonState) -> list[Row]:
+    return [
+        (state.person_id, i, stay.prison, stay.start, stay.end)
+        for i, stay in enumerate(state.stays)
+    ]
+
+
+def agency_rows(state: PersonState) -> list[Row]:
+    return [(state.person_id, agency) for agency in state.prisons_named]
+
+
 def search_name(family: str, given: str) -> str:
     """Lower-case, accent-free 'family given' for prefix and similarity search."""
     text = unicodedata.normalize("NFKD", f"{family} {given}")

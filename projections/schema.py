@@ -145,11 +145,33 @@ IDENTIFIERS = Table(
     (("value",), ("person_id",)),
 )
 
+STAYS = Table(
+    "rm_stays",
+    (
+        ("person_id", "text"),
+        ("seq", "int"),
+        ("prison", "text"),
+        ("start_at", "ts"),
+        ("end_at", "ts"),
+    ),
+    ("person_id", "seq"),
+    rows.stay_rows,
+    (("prison", "start_at"),),
+)
+AGENCIES_NAMED = Table(
+    "rm_agencies_named",
+    (("person_id", "text"), ("agency", "text")),
+    ("person_id", "agency"),
+    rows.agency_rows,
+    (("agency",),),
+)
+
 PROJECTIONS = (
     Projection("location", (LOCATION,)),
     Projection("ownership", (OWNERSHIP,)),
     Projection("key_dates", (KEY_DATES,)),
     Projection("people", (PEOPLE, IDENTIFIERS)),
+    Projection("stays", (STAYS, AGENCIES_NAMED)),
 )
 BY_NAME = {p.name: p for p in PROJECTIONS}
 

@@ -72,6 +72,17 @@ class EventSource:
         )
         return [(int(pos), str(oid), topic) for pos, oid, topic in rows]
 
+    def events_after(self, after: int, limit: int) -> list[tuple[int, PersonEvent]]:
+        """People's events after a position, oldest first, with their positions."""
+        rows = self._fetch(
+            "SELECT {pos}, originator_id, originator_version, topic, state FROM {table} "
+            "WHERE {pos} > %s AND topic LIKE %s ORDER BY {pos} LIMIT %s",
+            (after, PERSON_TOPICS, limit),
+        )
+        return [
+            (int(pos), self._decode(oid, v, topic, state)) for pos, oid, v, topic, state in rows
+        ]
+
     def states(self, person_ids: Iterable[str], upto: int) -> dict[str, PersonState]:
         """Each person's state from their events at or before a position."""
         ids = sorted(set(person_ids))

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, commands, operations, people
+from api.routes import audit, commands, establishments, feed, operations, people, queues
 
-ROUTERS: list[APIRouter] = [commands.router, people.router, audit.router, operations.router]
+ROUTERS: list[APIRouter] = [
+    commands.router,
+    people.router,
+    establishments.router,
+    queues.router,
+    feed.router,
+    audit.router,
+    operations.router,
+]

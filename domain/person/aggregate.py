@@ -179,7 +179,19 @@ class Person(MovementCommands, CaseCommands, Aggregate):
             version=known_version,
             entries_applied=len(active),
             anomalies=tuple(f"entry {v}: {c.reason}" for v, c in sorted(conflicts.items())),
+            stays=tuple(journey.stays),
+            prisons_named=self.prisons_named(),
         )
+
+    def prisons_named(self) -> tuple[str, ...]:
+        """Every prison any movement names, voided entries included (time-travel candidates)."""
+        named = {
+            agency
+            for e in self.entries
+            if isinstance(e, ev.MovementRecorded)
+            for agency in (e.from_agency, e.to_agency)
+        }
+        return tuple(sorted(named))
 
     def timeline(self) -> list[ev.PersonEvent]:
         """Every event in the order it was recorded, registration first."""

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.person import events as ev
 from domain.person.rules import TRANSFER_IN
-from domain.person.state import AgencyKind, Location, Pending, Responsibility, Status
+from domain.person.state import (
+    CUSTODY,
+    AgencyKind,
+    Location,
+    Pending,
+    Responsibility,
+    Status,
+    Stay,
+)
 
 if TYPE_CHECKING:
     from domain.person.journey import JourneyFold
@@ -38,6 +47,7 @@ def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         entry.originator_version,
     )
     fold.last["location"] = entry
+    track_stay(fold, status, prison, entry.occurred_at)
     if entry.reason_code in DEATH_REASONS:
         fold.died = entry
     if (
@@ -49,6 +59,18 @@ def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
             fold.ownership, responsibility=Responsibility.CUSTODY, since=entry.occurred_at
         )
         fold.last["responsibility"] = entry
+
+
+def track_stay(fold: JourneyFold, status: Status, prison: str | None, at: datetime) -> None:
+    """Close the open spell on a roll when the person leaves it; open one when they join."""
+    on_roll = prison if status in CUSTODY else None
+    current = fold.stays[-1] if fold.stays and fold.stays[-1].end is None else None
+    if current is not None and current.prison == on_roll:
+        return
+    if current is not None:
+        fold.stays[-1] = Stay(current.prison, current.start, at)
+    if on_roll is not None:
+        fold.stays.append(Stay(on_roll, at))
 
 
 Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]

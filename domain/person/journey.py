@@ -13,7 +13,7 @@ from datetime import date
 from domain.person import events as ev
 from domain.person.appliers import APPLIERS
 from domain.person.rules import GUARDS, Conflict, describe
-from domain.person.state import Location, Ownership, Status
+from domain.person.state import Location, Ownership, Status, Stay
 
 __all__ = ["Conflict", "JourneyFold", "describe", "effective_order", "fold"]
 
@@ -28,6 +28,7 @@ class JourneyFold:
         self.identifiers: dict[str, list[str]] = {}
         self.last: dict[str, ev.PersonEvent] = {}
         self.died: ev.PersonEvent | None = None
+        self.stays: list[Stay] = []
 
     def step(self, entry: ev.PersonEvent) -> Conflict | None:
         """Apply one entry; return the conflict it has with the state before it, if any."""

@@ -88,6 +88,15 @@ class Ownership:
 
 
 @dataclass(frozen=True)
+class Stay:
+    """A spell on a prison's roll (in, at court, on temporary absence, or in transit out)."""
+
+    prison: str
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PersonState:
     """A person's derived state at one effective time and one knowledge point."""
 
@@ -103,6 +112,8 @@ class PersonState:
     version: int
     entries_applied: int
     anomalies: tuple[str, ...] = field(default=())
+    stays: tuple[Stay, ...] = field(default=())
+    prisons_named: tuple[str, ...] = field(default=())  # in any entry, voided ones too
 
     @property
     def owner(self) -> str | None:

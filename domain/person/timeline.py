@@ -9,7 +9,7 @@ from typing import Any
 from domain.person import events as ev
 from domain.person.aggregate import Person, VoidMark
 
-_PROVENANCE = frozenset(
+PROVENANCE_FIELDS = frozenset(
     {
         "originator_id",
         "originator_version",
@@ -56,7 +56,7 @@ def timeline(person: Person, as_known_at: datetime | None = None) -> list[Timeli
 
 
 def _entry(event: ev.PersonEvent, mark: VoidMark | None) -> TimelineEntry:
-    details = {k: v for k, v in vars(event).items() if k not in _PROVENANCE}
+    details = {k: v for k, v in vars(event).items() if k not in PROVENANCE_FIELDS}
     return TimelineEntry(
         entry=event.originator_version,
         kind=type(event).__name__,

@@ -140,12 +140,19 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         )
 
     def add_identifier(
-        self, ref: str | UUID, provenance: Provenance, *, kind: str, value: str
+        self,
+        ref: str | UUID,
+        provenance: Provenance,
+        *,
+        kind: str,
+        value: str,
+        expected_version: int | None = None,
     ) -> CommandResult:
         """Another identifier for a person, claimed atomically with the entry."""
         canonical = normalise(kind, value, "value")
         kind = IdentifierKind(kind.strip().upper()).value
         person = self.person(ref)
+        self._check_version(person, expected_version)
         holder = self._holder(kind, canonical)
         if holder == person.id:
             return self._unchanged(person, person.version)
@@ -172,10 +179,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         self, ref: str | UUID, expected_version: int | None, action: Action
     ) -> CommandResult:
         person = self.person(ref)
-        if expected_version is not None and expected_version != person.version:
-            current = person.state()
-            assert current is not None
-            raise StaleVersion(expected_version, current)
+        self._check_version(person, expected_version)
         recorded = action(person)
         return self._save(person, recorded)
 
@@ -196,6 +200,12 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         return CommandResult(
             str(person.id), entry, person.version, self.recorder.max_notification_id(), False
         )
+
+    def _check_version(self, person: Person, expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != person.version:
+            current = person.state()
+            assert current is not None
+            raise StaleVersion(expected_version, current)
 
     def _load(self, aggregate_id: UUID) -> object:
         return self.repository.get(aggregate_id, projector_func=replay_events)

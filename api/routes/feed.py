@@ -1,0 +1,88 @@
+"""The partner gateway's change feed: the ordered events a caller may see, with a cursor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.auth import Principal, Role
+from api.deps import RequestId, Svc, require
+from api.disclosure import disclose
+from domain.person.timeline import PROVENANCE_FIELDS
+from projections.source import EventSource
+
+router = APIRouter(tags=["partners"])
+
+
+class Change(BaseModel):
+    position: int
+    person_id: str
+    entry: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    batch_id: str | None
+    source_ref: str | None
+    details: dict[str, Any]
+
+
+class FeedPage(BaseModel):
+    changes: list[Change]
+    next_after: int = 0
+    """Pass as `after` for the next page; it moves past events you may not see too."""
+
+
+@router.get("/feed", response_model=FeedPage, summary="Changes after a position")
+def feed(
+    svc: Svc,
+    rid: RequestId,
+    who: Annotated[Principal, Depends(require(Role.PARTNER, Role.ADMIN))],
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedPage:
+    """A partner sees only events of people its own provider currently holds."""
+    events = EventSource(svc.journeys).events_after(after, limit)
+    visible = events
+    if who.has(Role.PARTNER) and not who.has(Role.ADMIN):
+        ids = sorted({str(e.originator_id) for _, e in events})
+        mine = set()
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
+            mine = {
+                str(r[0])
+                for r in svc.db.query(
+                    f"SELECT person_id FROM rm_ownership WHERE person_id IN ({marks}) "
+                    "AND region = %s",
+                    (*ids, who.provider),
+                )
+            }
+        visible = [(p, e) for p, e in events if str(e.originator_id) in mine]
+    changes = [
+        Change(
+            position=p,
+            person_id=str(e.originator_id),
+            entry=e.originator_version,
+            kind=type(e).__name__,
+            occurred_at=e.occurred_at,
+            recorded_at=e.timestamp,
+            source=e.source,
+            batch_id=e.batch_id,
+            source_ref=e.source_ref,
+            details={k: v for k, v in vars(e).items() if k not in PROVENANCE_FIELDS},
+        )
+        for p, e in visible
+    ]
+    disclose(
+        svc,
+        who,
+        "feed.page",
+        rid,
+        sorted({c.person_id for c in changes}),
+        recipient=who.provider or who.user,
+        detail=f"after={after} limit={limit}",
+    )
+    return FeedPage(changes=changes, next_after=events[-1][0] if events else after)

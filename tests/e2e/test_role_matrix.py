@@ -1,0 +1,183 @@
+"""Every route, every role: 401 with no token, 403 for each wrong role, 2xx for each right one.
+The routes come from the application itself, so a new route cannot be missed."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from api.app import create_app
+from api.auth import Role
+from api.matrix import markdown, matrix
+from domain.service.application import JourneyApp
+from tests.conftest import at, prov
+from tests.e2e.conftest import LiveApi
+
+PROVIDER = "N55"
+numbers = itertools.count(1)
+Setup = Callable[[JourneyApp, str], Any]
+
+
+def base(app: JourneyApp, noms: str) -> Any:
+    return app.register(
+        prov(at(-1)),
+        given_name="Matrix",
+        family_name="Case",
+        date_of_birth=date(1988, 8, 8),
+        identifiers={"NOMS": noms},
+    )
+
+
+def in_lei(app: JourneyApp, noms: str) -> Any:
+    base(app, noms)
+    return app.admit(noms, prov(at(0)), prison="LEI", reason="N")
+
+
+def supervised(app: JourneyApp, noms: str) -> Any:
+    base(app, noms)
+    return app.start_supervision(noms, prov(at(0)), region=PROVIDER, pdu="N55LEE")
+
+
+def then(first: Setup, step: Callable[[JourneyApp, str], Any]) -> Setup:
+    def run(app: JourneyApp, noms: str) -> Any:
+        first(app, noms)
+        return step(app, noms)
+
+    return run
+
+
+REASON = {"reason": "matrix test"}
+COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
+    "identifiers": (supervised, {"kind": "CRN", "value": "CRN"}),
+    "admissions": (base, {"prison": "LEI", "movement_reason": "N"}),
+    "transfers-out": (in_lei, {"from_prison": "LEI", "to_prison": "MDI"}),
+    "arrivals": (
+        then(
+            in_lei, lambda a, n: a.transfer_out(n, prov(at(1)), from_prison="LEI", to_prison="MDI")
+        ),
+        {"prison": "MDI"},
+    ),
+    "court-departures": (in_lei, {"prison": "LEI", "court": "LEEDCC"}),
+    "court-returns": (
+        then(in_lei, lambda a, n: a.court_out(n, prov(at(1)), prison="LEI", court="LEEDCC")),
+        {"court": "LEEDCC", "prison": "LEI"},
+    ),
+    "temporary-absences": (in_lei, {"prison": "LEI", "movement_reason": "RO"}),
+    "temporary-absence-returns": (
+        then(in_lei, lambda a, n: a.tap_out(n, prov(at(1)), prison="LEI", reason="RO")),
+        {"prison": "LEI", "movement_reason": "RO"},
+    ),
+    "releases": (in_lei, {"from_agency": "LEI", "movement_reason": "CR"}),
+    "cell-moves": (in_lei, {"prison": "LEI", "cell": "A-1-001"}),
+    "supervision": (supervised, {"region": PROVIDER, "pdu": "N55LEE"}),
+    "area-transfers": (supervised, {"region": "N07", "pdu": "N07CROY"}),
+    "area-transfers/accept": (
+        then(
+            supervised,
+            lambda a, n: a.request_area_transfer(n, prov(at(1)), region="N07", pdu="N07CROY"),
+        ),
+        {},
+    ),
+    "area-transfers/reject": (
+        then(
+            supervised,
+            lambda a, n: a.request_area_transfer(n, prov(at(1)), region="N07", pdu="N07CROY"),
+        ),
+        REASON,
+    ),
+    "pom-allocations": (in_lei, {"officer": "POM One", "prison": "LEI"}),
+    "com-allocations": (supervised, {"officer": "COM One", "pdu": "N55LEE"}),
+    "handovers": (in_lei, {"to": "community"}),
+    "handovers/accept": (
+        then(in_lei, lambda a, n: a.request_handover(n, prov(at(1)), to="community")),
+        {},
+    ),
+    "handovers/reject": (
+        then(in_lei, lambda a, n: a.request_handover(n, prov(at(1)), to="community")),
+        REASON,
+    ),
+    "risk-escalations": (supervised, {"level": "HIGH", **REASON}),
+    "key-dates": (supervised, {"dates": {"CRD": "2025-01-01"}}),
+    "voids": (in_lei, {"entries": [2], **REASON}),
+    "reinstatements": (
+        then(in_lei, lambda a, n: a.void_entries(n, prov(at(1), reason="x"), entries=(2,))),
+        {"entries": [2], **REASON},
+    ),
+}
+
+
+def fresh(api: LiveApi, setup: Setup) -> str:
+    noms = f"M{next(numbers):04d}MX"
+    app = JourneyApp(api.settings.store)
+    try:
+        result = setup(app, noms)
+    finally:
+        app.close()
+    deadline = time.monotonic() + 10
+    while api.client.get("/ready").json()["position"] < (result.position or 0):
+        assert time.monotonic() < deadline, "read models did not catch up"
+        time.sleep(0.02)
+    return noms
+
+
+def call(api: LiveApi, method: str, path: str, role: Role | None) -> Any:
+    headers = {} if role is None else api.headers(role, provider=PROVIDER)
+    if path == "/people":
+        body = {
+            "occurred_at": at(0).isoformat(),
+            "given_name": "New",
+            "family_name": "Person",
+            "date_of_birth": "1991-01-01",
+            "identifiers": {"NOMS": f"N{next(numbers):04d}NX"},
+        }
+        return api.client.post(path, json=body, headers=headers)
+    if method == "POST":
+        suffix = path.removeprefix("/people/{ref:path}/")
+        setup, body = COMMANDS[suffix]
+        noms = fresh(api, setup)
+        if body.get("value") == "CRN":
+            body = {**body, "value": f"Y{next(numbers):06d}"}
+        return api.client.post(
+            f"/people/{noms}/{suffix}",
+            json={"occurred_at": at(3).isoformat(), **body},
+            headers=headers,
+        )
+    concrete = {
+        "/people/{ref:path}": "/people/{noms}",
+        "/people/{ref:path}/timeline": "/people/{noms}/timeline",
+        "/prisons/{code}/roll": "/prisons/LEI/roll",
+        "/queues/{name}": "/queues/long-transits",
+        "/search": "/search?identifier={noms}",
+    }.get(path, path)
+    if "{noms}" in concrete:
+        concrete = concrete.format(noms=fresh(api, supervised))
+    return api.client.get(concrete, headers=headers)
+
+
+def test_role_matrix(api: LiveApi) -> None:
+    routes = matrix(create_app())
+    assert len(routes) >= 30
+    checked = 0
+    for method, path, allowed in routes:
+        if allowed is None:
+            assert call(api, method, path, None).status_code == 200, path
+            continue
+        assert call(api, method, path, None).status_code == 401, path
+        for role in Role:
+            response = call(api, method, path, role)
+            if role in allowed:
+                assert 200 <= response.status_code < 300, (method, path, role, response.text)
+            else:
+                assert response.status_code == 403, (method, path, role, response.text)
+            checked += 1
+    assert checked == 6 * sum(1 for _, _, a in routes if a is not None)
+
+
+def test_the_documented_matrix_is_the_real_one() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+    assert markdown(create_app()) in doc.read_text(), "regenerate docs/api.md: journey roles"

@@ -11,12 +11,22 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ops.bench import append, lag, rebuild
+from ops.bench import append, http, lag, rebuild
 from ops.bench.common import machine
 
 SIZES = {
-    "small": {"append": (2_000, 2_000), "rebuild": (20_000, 2_000), "lag": (500.0, 20.0)},
-    "national": {"append": (20_000, 5_000), "rebuild": (190_000, 3_000), "lag": (500.0, 60.0)},
+    "small": {
+        "append": (2_000, 2_000),
+        "rebuild": (20_000, 2_000),
+        "lag": (500.0, 20.0),
+        "http": (10.0, 16),
+    },
+    "national": {
+        "append": (20_000, 5_000),
+        "rebuild": (190_000, 3_000),
+        "lag": (500.0, 60.0),
+        "http": (20.0, 16),
+    },
 }
 
 
@@ -24,6 +34,7 @@ ORDER = [
     "### Appending events (PostgreSQL)",
     "### Rebuilding every read model (PostgreSQL)",
     "### Catch-up lag under load (PostgreSQL)",
+    "### HTTP (PostgreSQL)",
 ]
 
 
@@ -40,15 +51,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--only", choices=["append", "rebuild", "lag"], action="append")
+    parser.add_argument("--only", choices=["append", "rebuild", "lag", "http"], action="append")
     args = parser.parse_args()
     size = SIZES[args.size]
-    chosen = args.only or ["append", "rebuild", "lag"]
+    chosen = args.only or ["append", "rebuild", "lag", "http"]
     started = time.perf_counter()
     sections = []
     for name in chosen:
         print(f"running {name} ...", flush=True)
-        module = {"append": append, "rebuild": rebuild, "lag": lag}[name]
+        module = {"append": append, "rebuild": rebuild, "lag": lag, "http": http}[name]
         sections.append(module.section(*size[name]))
         print(sections[-1], flush=True)
     kept = {} if not args.out.exists() else existing_sections(args.out.read_text())

@@ -1,0 +1,189 @@
+"""Where-is over HTTP with authentication and access logging, beside a bare FastAPI + psycopg
+lookup of the same row in the same run; then recording movements over HTTP. PostgreSQL; the
+load comes from a second process on loopback.
+
+Run: .venv/bin/python -m ops.bench.http [--connections 16] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from api.auth import Role, issue_dev_token
+from api.config import ApiSettings
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from ops.bench.append import PEOPLE_PER_SAVE, build_person
+from ops.bench.common import machine, scratch_database
+from ops.sample import noms_number
+from projections.db import open_read_db
+from projections.runner import Runner
+
+PEOPLE = 2000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"server did not start: {args}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def load(
+    url: str, seconds: float, connections: int, headers: list[str], keys: Path, post_json: str = ""
+) -> dict[str, float]:
+    args = [
+        sys.executable,
+        "-m",
+        "ops.bench.load",
+        url,
+        "--connections",
+        str(connections),
+        "--seconds",
+        str(seconds),
+        "--keys",
+        str(keys),
+    ]
+    for header in headers:
+        args += ["--header", header]
+    if post_json:
+        args += ["--post-json", post_json]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=600)
+    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def seed(url: str, work: Path) -> Path:
+    settings = Settings(database_url=url)
+    app = JourneyApp(settings)
+    built = [build_person(n) for n in range(1, PEOPLE + 1)]
+    for i in range(0, len(built), PEOPLE_PER_SAVE):
+        chunk = built[i : i + PEOPLE_PER_SAVE]
+        app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
+    db = open_read_db(settings.database)
+    Runner(app, db).catch_up()
+    db.close()
+    app.close()
+    keys = work / "keys.txt"
+    keys.write_text("\n".join(noms_number(n) for n in range(1, PEOPLE + 1)))
+    return keys
+
+
+def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
+    with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        keys = seed(url, work)
+        env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_DEV_KEY": str(work / "dev.pem")}
+        token = issue_dev_token(
+            ApiSettings(store=Settings(database_url=url), dev_key_path=str(work / "dev.pem")),
+            user="bench.user",
+            roles=[Role.PRISON],
+        )
+        auth = [f"Authorization: Bearer {token}", "X-Purpose: benchmark"]
+        results = {}
+        port = free_port()
+        journey = [sys.executable, "-m", "ops.cli", "serve", "--port", str(port)]
+        with server(journey, env, port) as base:
+            results["where-is (auth + access log)"] = load(
+                f"{base}/people/{{key}}", seconds, connections, auth, keys
+            )
+            results["record a cell move"] = load(
+                f"{base}/people/{{key}}/cell-moves",
+                seconds,
+                connections,
+                auth,
+                keys,
+                post_json='{"occurred_at": "2024-03-01T00:00:00+00:00", "prison": "MDI", '
+                '"cell": "D-1-{i}"}',
+            )
+        port = free_port()
+        bare = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ops.bench.bare_app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        with server(bare, env, port) as base:
+            results["bare FastAPI + psycopg"] = load(
+                f"{base}/where/{{key}}", seconds, connections, [], keys
+            )
+    return results
+
+
+def section(seconds: float, connections: int) -> str:
+    r = run(seconds, connections)
+    ours, bare, moves = (
+        r["where-is (auth + access log)"],
+        r["bare FastAPI + psycopg"],
+        r["record a cell move"],
+    )
+    rows = "\n".join(
+        f"| {name} | {f['requests']:,.0f} | {f['rps']:,.0f}/s | {f['p50_ms']:.1f} ms | "
+        f"{f['p99_ms']:.1f} ms | {f['errors']:,.0f} |"
+        for name, f in r.items()
+    )
+    return (
+        "### HTTP (PostgreSQL)\n\n"
+        f"{connections} connections from a second process on loopback for {seconds:.0f} s each, "
+        f"over {PEOPLE:,} people; one uvicorn worker each. Where-is is `GET /people/{{NOMS}}` "
+        "with a bearer token, a stated purpose and an access-log entry committed per request; "
+        "the baseline is a bare FastAPI endpoint reading the same location row with psycopg. "
+        "Recording is `POST /people/{NOMS}/cell-moves`.\n\n"
+        "| measurement | requests | rate | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n"
+        f"{rows}\n\n"
+        f"Where-is rate over the bare lookup: {ours['rps'] / bare['rps']:.2f} (target at least "
+        f"0.50); where-is p99 {ours['p99_ms']:.1f} ms (target under 25 ms). Recording: "
+        f"{moves['rps']:,.0f} commands/s, p99 {moves['p99_ms']:.1f} ms.\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(section(args.seconds, args.connections))
+
+
+if __name__ == "__main__":
+    main()

@@ -63,7 +63,13 @@ def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
 
 
 def load(
-    url: str, seconds: float, connections: int, headers: list[str], keys: Path, post_json: str = ""
+    url: str,
+    seconds: float,
+    connections: int,
+    headers: list[str],
+    *,
+    keys: Path,
+    post_json: str = "",
 ) -> dict[str, float]:
     args = [
         sys.executable,
@@ -118,14 +124,14 @@ def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
         journey = [sys.executable, "-m", "ops.cli", "serve", "--port", str(port)]
         with server(journey, env, port) as base:
             results["where-is (auth + access log)"] = load(
-                f"{base}/people/{{key}}", seconds, connections, auth, keys
+                f"{base}/people/{{key}}", seconds, connections, auth, keys=keys
             )
             results["record a cell move"] = load(
                 f"{base}/people/{{key}}/cell-moves",
                 seconds,
                 connections,
                 auth,
-                keys,
+                keys=keys,
                 post_json='{"occurred_at": "2024-03-01T00:00:00+00:00", "prison": "MDI", '
                 '"cell": "D-1-{i}"}',
             )
@@ -144,7 +150,7 @@ def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
         ]
         with server(bare, env, port) as base:
             results["bare FastAPI + psycopg"] = load(
-                f"{base}/where/{{key}}", seconds, connections, [], keys
+                f"{base}/where/{{key}}", seconds, connections, [], keys=keys
             )
     return results
 

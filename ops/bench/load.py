@@ -21,6 +21,7 @@ async def worker(
     client: httpx.AsyncClient,
     args: argparse.Namespace,
     keys: list[str],
+    *,
     k: int,
     stop_at: float,
     latencies: list[float],
@@ -61,7 +62,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, float]:
         stop_at = started + args.seconds
         await asyncio.gather(
             *(
-                worker(client, args, keys, k, stop_at, latencies, errors)
+                worker(client, args, keys, k=k, stop_at=stop_at, latencies=latencies, errors=errors)
                 for k in range(args.connections)
             )
         )

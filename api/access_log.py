@@ -65,6 +65,7 @@ def ddl(dialect: str) -> list[str]:
 
 
 COLUMNS = "user_name, roles, action, person_id, purpose, recipient, request_id, detail, at"
+ROW = ", ".join(["%s"] * 9)
 
 
 class AccessLog:
@@ -97,10 +98,19 @@ class AccessLog:
             )
             for e in entries
         ]
+        # Chunks of one multi-row statement each, in one transaction; a single row (the common
+        # case) is one autocommitted statement: one round trip on PostgreSQL.
+        if len(rows) == 1:
+            self.db.execute(f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({ROW})", rows[0])
+            return
         with self.db.transaction() as cur:
-            cur.executemany(
-                f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows
-            )
+            for start in range(0, len(rows), 500):
+                chunk = rows[start : start + 500]
+                cur.execute(
+                    f"INSERT INTO {TABLE} ({COLUMNS}) VALUES "
+                    + ", ".join([f"({ROW})"] * len(chunk)),
+                    [value for row in chunk for value in row],
+                )
 
     def query(
         self,

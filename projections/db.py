@@ -43,6 +43,11 @@ class ReadDb(ABC):
             cur.execute(sql, params)
             return cur.fetchall()
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One statement, committed when it returns."""
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -58,13 +63,22 @@ class PostgresDb(ReadDb):
             max_size=pool_size,
             open=True,
             timeout=10,
-            kwargs={"options": f"-c search_path={url.schema},public", "autocommit": False},
+            kwargs={"options": f"-c search_path={url.schema},public", "autocommit": True},
         )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # One statement on an autocommit connection: a single round trip, no BEGIN/COMMIT.
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(sql, params)
 
     def close(self) -> None:
         self.pool.close()

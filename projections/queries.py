@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from domain.identifiers import detect
 from projections.db import ReadDb
@@ -89,6 +90,14 @@ def find(db: ReadDb, identifier: str) -> str | None:
         "SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s", (kind.value, value)
     )
     return str(rows[0][0]) if rows else None
+
+
+def find_person(db: ReadDb, ref: str) -> str | None:
+    """A person id from an identifier in any accepted form, or from a person id itself."""
+    try:
+        return str(UUID(ref))
+    except ValueError:
+        return find(db, ref)
 
 
 def search(
@@ -314,44 +323,57 @@ KINDS = {
 
 
 def person_record(db: ReadDb, person_id: str) -> PersonRecord | None:
-    """One person's rows from every read model, read in one transaction."""
+    """One person's rows from every read model, in one query."""
+    return _record(db, "p.person_id = %s", (person_id,))
+
+
+def person_record_by_identifier(db: ReadDb, identifier: str) -> tuple[str, PersonRecord] | None:
+    """The person holding an identifier (any accepted form) and their rows, in one query."""
+    kind, value = detect(identifier)
+    found = _record(
+        db,
+        "p.person_id = (SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s)",
+        (kind.value, value),
+    )
+    return (found.person["person_id"], found) if found else None
+
+
+def _record(db: ReadDb, where: str, params: tuple[Any, ...]) -> PersonRecord | None:
+    concat = "string_agg" if db.dialect == "postgres" else "group_concat"
     cols = ", ".join(
         [
+            "p.person_id",
             *(f"p.{c}" for c in PEOPLE_FIELDS),
             *(f"l.{c}" for c in LOCATION_FIELDS),
             *(f"o.{c}" for c in OWNERSHIP_FIELDS),
+            f"(SELECT {concat}(kind || '=' || value, ';') FROM rm_identifiers x "
+            "WHERE x.person_id = p.person_id)",
+            f"(SELECT {concat}(code || '=' || CAST(value AS TEXT), ';') FROM rm_key_dates k "
+            "WHERE k.person_id = p.person_id)",
         ]
     )
-    with db.transaction(write=False) as cur:
-        cur.execute(
-            f"SELECT {cols} FROM rm_people p JOIN rm_location l ON l.person_id = "
-            "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
-            "WHERE p.person_id = %s",
-            (person_id,),
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        cur.execute(
-            "SELECT kind, value FROM rm_identifiers WHERE person_id = %s ORDER BY kind, value",
-            (person_id,),
-        )
-        ids = cur.fetchall()
-        cur.execute(
-            "SELECT code, value FROM rm_key_dates WHERE person_id = %s ORDER BY code", (person_id,)
-        )
-        dates = cur.fetchall()
-    values = list(row)
-    n_p, n_l = len(PEOPLE_FIELDS), len(LOCATION_FIELDS)
+    rows = db.query(
+        f"SELECT {cols} FROM rm_people p JOIN rm_location l ON l.person_id = "
+        "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
+        f"WHERE {where}",
+        params,
+    )
+    if not rows:
+        return None
+    values = list(rows[0])
+    n_p, n_l = len(PEOPLE_FIELDS) + 1, len(LOCATION_FIELDS)
     identifiers: dict[str, list[str]] = {}
-    for kind, value in ids:
-        identifiers.setdefault(str(kind), []).append(str(value))
+    for pair in sorted((values[-2] or "").split(";")):
+        if pair:
+            kind, value = pair.split("=", 1)
+            identifiers.setdefault(kind, []).append(value)
+    dates = sorted(pair.split("=", 1) for pair in (values[-1] or "").split(";") if pair)
     return PersonRecord(
-        person=_named(PEOPLE_FIELDS, values[:n_p]),
+        person={"person_id": str(values[0]), **_named(PEOPLE_FIELDS, values[1:n_p])},
         location=_named(LOCATION_FIELDS, values[n_p : n_p + n_l]),
-        ownership=_named(OWNERSHIP_FIELDS, values[n_p + n_l :]),
+        ownership=_named(OWNERSHIP_FIELDS, values[n_p + n_l : -2]),
         identifiers=identifiers,
-        key_dates={str(code): date.fromisoformat(normal(value, "date")) for code, value in dates},
+        key_dates={code: date.fromisoformat(value) for code, value in dates},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -80,13 +81,20 @@ def get_person(
 ) -> Person:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
-    person_id = str(svc.journeys.resolve(ref))
     if as_of is None and as_known_at is None:
-        record = queries.person_record(svc.db, person_id)
+        # The read models answer the current state; the identifier index there is the quickest
+        # way in, with the event store's claims as the fallback for anything not yet projected.
+        found = queries.person_record_by_identifier(svc.db, ref) if not is_uuid(ref) else None
+        if found is None:
+            person_id = str(svc.journeys.resolve(ref))
+            record = queries.person_record(svc.db, person_id)
+        else:
+            person_id, record = found
         if record is None:
             raise NotFound("ref", "the person is not yet in the read models; retry shortly")
         view = person_from_record(person_id, record)
     else:
+        person_id = str(svc.journeys.resolve(ref))
         state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
         if state is None:
             raise NotFound("as_known_at", "the person was not yet known at that moment")
@@ -122,6 +130,14 @@ def search(
     visible = [r for r in rows if partner_region_ok(svc, who, r.person_id)]
     disclose(svc, who, "person.search", rid, [r.person_id for r in visible], purpose=purpose)
     return [line(r) for r in visible]
+
+
+def is_uuid(ref: str) -> bool:
+    try:
+        UUID(ref)
+    except ValueError:
+        return False
+    return True
 
 
 def partner_region_ok(svc: Svc, who: Principal, person_id: str) -> bool:

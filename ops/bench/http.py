@@ -34,6 +34,7 @@ from projections.db import open_read_db
 from projections.runner import Runner
 
 PEOPLE = 2000
+WORKERS = 2  # one per core, for the project and the baseline alike
 
 
 def free_port() -> int:
@@ -167,7 +168,16 @@ def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
         auth = [f"Authorization: Bearer {token}", "X-Purpose: benchmark"]
         results = {}
         port = free_port()
-        journey = [sys.executable, "-m", "ops.cli", "serve", "--port", str(port)]
+        journey = [
+            sys.executable,
+            "-m",
+            "ops.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+        ]
         with server(journey, env, port) as base:
             results["where-is (auth + access log)"] = get_load(
                 f"{base}/people/{{key}}", seconds, connections, auth, keys=keys
@@ -188,6 +198,8 @@ def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
             "uvicorn",
             "ops.bench.bare_app:create_app",
             "--factory",
+            "--workers",
+            str(WORKERS),
             "--port",
             str(port),
             "--log-level",
@@ -218,7 +230,8 @@ def section(seconds: float, connections: int) -> str:
         f"{connections} connections from a second process on loopback for {seconds:.0f} s each "
         f"({'wrk' if shutil.which('wrk') else 'the project load generator'} for the lookups, "
         "on one person's row; the project's generator for recording, across people), "
-        f"over {PEOPLE:,} people; one uvicorn worker each. Where-is is `GET /people/{{NOMS}}` "
+        f"over {PEOPLE:,} people; {WORKERS} uvicorn workers each. Where-is is "
+        "`GET /people/{NOMS}` "
         "with a bearer token, a stated purpose and an access-log entry committed per request; "
         "the baseline is a bare FastAPI endpoint reading the same location row with psycopg. "
         "Recording is `POST /people/{NOMS}/cell-moves`.\n\n"

@@ -1,0 +1,120 @@
+"""Disclosure over real HTTP: one access-log entry per person disclosed, and partners see only
+the cases their own provider holds, through reads, search and the feed."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from api.auth import Role
+from domain.service.application import JourneyApp
+from tests.conftest import at, prov
+from tests.e2e.conftest import LiveApi
+
+
+def seed(api: LiveApi) -> dict[str, str]:
+    """Three Smiths: two held in N55 (Yorkshire), one in N07 (London)."""
+    app = JourneyApp(api.settings.store)
+    ids = {}
+    try:
+        for noms, region, pdu in [
+            ("A0001SM", "N55", "N55LEE"),
+            ("A0002SM", "N55", "N55LEE"),
+            ("A0003SM", "N07", "N07CROY"),
+        ]:
+            ids[noms] = app.register(
+                prov(at(-1)),
+                given_name="Sam",
+                family_name="Smith",
+                date_of_birth=date(1985, 5, 5),
+                identifiers={"NOMS": noms},
+            ).person_id
+            last = app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
+    finally:
+        app.close()
+    deadline = time.monotonic() + 10
+    while api.client.get("/ready").json()["position"] < (last.position or 0):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return ids
+
+
+def logged(api: LiveApi, action: str) -> list[dict[str, object]]:
+    response = api.client.get(
+        "/audit/access", params={"limit": 1000}, headers=api.headers(Role.AUDITOR, purpose=None)
+    )
+    rows: list[dict[str, object]] = response.json()["entries"]
+    return [r for r in rows if r["action"] == action]
+
+
+def test_search_logs_one_entry_per_person_disclosed(api: LiveApi) -> None:
+    ids = seed(api)
+    found = api.client.get(
+        "/search", params={"name": "smith"}, headers=api.headers(Role.PROBATION, user="po.smith")
+    )
+    assert found.status_code == 200
+    assert sorted(r["noms"] for r in found.json()) == ["A0001SM", "A0002SM", "A0003SM"]
+    rows = logged(api, "person.search")
+    assert sorted(str(r["person_id"]) for r in rows) == sorted(ids.values())
+    assert {r["user"] for r in rows} == {"po.smith"}
+    assert len({r["request_id"] for r in rows}) == 1
+
+
+def test_partner_sees_only_its_providers_cases(api: LiveApi) -> None:
+    ids = seed(api)
+    partner = api.headers(Role.PARTNER, user="crc.user", provider="N55")
+    assert api.client.get("/people/A0001SM", headers=partner).status_code == 200
+    assert api.client.get("/people/A0003SM", headers=partner).status_code == 403
+    assert api.client.get("/people/A0003SM/timeline", headers=partner).status_code == 403
+    found = api.client.get("/search", params={"name": "smith"}, headers=partner)
+    assert sorted(r["noms"] for r in found.json()) == ["A0001SM", "A0002SM"]
+    feed = api.client.get("/feed", params={"after": 0, "limit": 100}, headers=partner)
+    assert feed.status_code == 200
+    people = {c["person_id"] for c in feed.json()["changes"]}
+    assert people == {ids["A0001SM"], ids["A0002SM"]}
+    assert feed.json()["next_after"] > 0
+    # Check the feed page's disclosures name the recipient provider, one row per person.
+    rows = logged(api, "feed.page")
+    assert sorted(str(r["person_id"]) for r in rows) == sorted(people)
+    assert {r["recipient"] for r in rows} == {"N55"}
+    # Check a partner cannot write to another provider's case either.
+    move = api.client.post(
+        "/people/A0003SM/com-allocations",
+        headers=partner,
+        json={"occurred_at": at(1).isoformat(), "officer": "X", "pdu": "N07CROY"},
+    )
+    assert move.status_code == 403
+
+
+def test_roll_csv_and_metrics(api: LiveApi) -> None:
+    app = JourneyApp(api.settings.store)
+    try:
+        app.register(
+            prov(at(-1)),
+            given_name="Rolly",
+            family_name="Inmate",
+            date_of_birth=date(1990, 1, 1),
+            identifiers={"NOMS": "A0009RL"},
+        )
+        last = app.admit("A0009RL", prov(at(0)), prison="LEI", reason="N")
+    finally:
+        app.close()
+    deadline = time.monotonic() + 10
+    while api.client.get("/ready").json()["position"] < (last.position or 0):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    staff = api.headers(Role.PRISON)
+    roll = api.client.get("/prisons/LEI/roll", headers=staff)
+    assert roll.json()["counts"] == {"in": 1}
+    csv = api.client.get("/prisons/LEI/roll", params={"format": "csv"}, headers=staff)
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "A0009RL" in csv.text and csv.text.startswith("person_id,")
+    earlier = api.client.get(
+        "/prisons/LEI/roll", params={"as_of": at(-0.5).isoformat()}, headers=staff
+    )
+    assert earlier.json()["people"] == []
+    assert api.client.get("/population", headers=staff).json()["counts"] == {"LEI": 1}
+    assert api.client.get("/prisons/XYZ/roll", headers=staff).status_code == 422
+    metrics = api.client.get("/metrics").text
+    assert "journey_http_requests_total" in metrics
+    assert 'route="/prisons/{code}/roll"' in metrics

@@ -23,10 +23,12 @@ in the access log with who, when, why (the `X-Purpose` header) and the request i
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """The application; settings come from `JOURNEY_*` variables when not given."""
     metrics = Metrics()
+    # Validated when the application is made (refusing a bad configuration at start-up);
+    # the resources themselves are opened in the lifespan.
+    chosen = settings or ApiSettings.from_env(os.environ)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        chosen = settings or ApiSettings.from_env(os.environ)
         services = build(chosen)
         services.metrics = metrics
         app.state.services = services
@@ -44,6 +46,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    limit = (settings or ApiSettings()).max_body_bytes if settings else 64 * 1024
-    app.add_middleware(Guard, metrics=metrics, max_body=limit)
+    app.add_middleware(Guard, metrics=metrics, max_body=chosen.max_body_bytes)
     return app

@@ -14,12 +14,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from projections.db import ReadDb, open_read_db
+
+# CI runs the same examples every time (a red run must be reproducible); elsewhere Hypothesis
+# keeps exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ADMIN_URL = os.environ.get("JOURNEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

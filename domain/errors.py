@@ -31,9 +31,12 @@ class ImpossibleJourney(DomainError):
 
     code = "impossible-journey"
 
-    def __init__(self, field: str, reason: str, conflicting_entry: int | None) -> None:
+    def __init__(
+        self, field: str, reason: str, conflicting_entry: int | None, entry: int | None = None
+    ) -> None:
         super().__init__(field, reason)
         self.conflicting_entry = conflicting_entry
+        self.entry = entry  # the refused entry's would-be number, when several were recorded
 
 
 class FutureDated(DomainError):

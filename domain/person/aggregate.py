@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -27,6 +28,16 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class Queued:
+    """An entry waiting to be checked with the others recorded together."""
+
+    event_class: type[ev.PersonEvent]
+    timestamp: datetime
+    kwargs: dict[str, Any]
+    candidate: ev.PersonEvent
+
+
+@dataclass(frozen=True)
 class VoidMark:
     """Why and by whom an entry is currently voided."""
 
@@ -48,6 +59,7 @@ class Person(MovementCommands, CaseCommands, Aggregate):
 
     def __init__(self) -> None:
         self.entries, self.corrections, self.refs = [], [], {}
+        self._queue: list[Queued] | None = None
 
     @classmethod
     def register(
@@ -213,43 +225,76 @@ class Person(MovementCommands, CaseCommands, Aggregate):
     def record(
         self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: Any
     ) -> Recorded:
-        """Append one entry after checking it keeps the journey possible."""
-        earlier = self.duplicate_of(provenance)
+        """Append one entry after checking it keeps the journey possible (inside `together`,
+        queue it to be checked with the others)."""
+        earlier = self.duplicate_of(provenance) or self.duplicate_of_queued(provenance)
         if earlier is not None:
             return Recorded(earlier, duplicate=True)
         provenance.check_not_future()
         check_birth(self.registration.date_of_birth, provenance)
         kwargs = {**provenance.event_fields(), **fields}
         timestamp = event_class.create_timestamp()
+        version = self.version + 1 + len(self._queue or ())
+        candidate = event_class(
+            originator_id=self.id, originator_version=version, timestamp=timestamp, **kwargs
+        )
+        if self._queue is not None:
+            self._queue.append(Queued(event_class, timestamp, kwargs, candidate))
+            return Recorded(version)
         if event_class.is_entry:
-            candidate = event_class(
-                originator_id=self.id,
-                originator_version=self.version + 1,
-                timestamp=timestamp,
-                **kwargs,
-            )
             self.check_possible(candidate)
         self.trigger_event(event_class, timestamp=timestamp, **kwargs)
         return Recorded(self.version)
 
-    def check_possible(self, candidate: ev.PersonEvent) -> None:
-        """Refuse an entry that conflicts with the history around it at its effective time."""
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Record several entries as one: checked together, then all kept or none (a late
+        court visit's departure and return, say, which are only possible as a pair)."""
+        if self._queue is not None:
+            msg = "entries are already being recorded together"
+            raise RuntimeError(msg)
+        self._queue = []
+        try:
+            yield
+            queued = self._queue
+        finally:
+            self._queue = None
+        self.check_possible(*(q.candidate for q in queued if q.event_class.is_entry))
+        for q in queued:
+            self.trigger_event(q.event_class, timestamp=q.timestamp, **q.kwargs)
+
+    def duplicate_of_queued(self, provenance: Provenance) -> int | None:
+        for q in self._queue or ():
+            if provenance.source_ref is not None and (
+                q.candidate.source,
+                q.candidate.source_ref,
+            ) == (provenance.source, provenance.source_ref):
+                return q.candidate.originator_version
+        return None
+
+    def check_possible(self, *candidates: ev.PersonEvent) -> None:
+        """Refuse entries that conflict with the history around them at their effective time,
+        naming the entry each conflicts with."""
+        if not candidates:
+            return
         active = self.active_entries()
         _, before = fold(active)
-        _, after = fold(effective_order([*active, candidate]))
-        new = [v for v in after if v not in before]
+        merged = effective_order([*active, *candidates])
+        _, after = fold(merged)
+        new = {v for v in after if v not in before}
         if not new:
             return
-        version = candidate.originator_version
-        if version in after:
-            conflict = after[version]
-            raise ImpossibleJourney(conflict.field, conflict.reason, conflict.blocking)
-        later = next(e for e in effective_order(active) if e.originator_version in new)
+        mine = {c.originator_version for c in candidates}
+        first = next(e for e in merged if e.originator_version in new)
+        conflict = after[first.originator_version]
+        if first.originator_version in mine:
+            raise ImpossibleJourney(
+                conflict.field, conflict.reason, conflict.blocking, first.originator_version
+            )
         raise ImpossibleJourney(
             "occurred_at",
-            f"this would make a later record impossible, {describe(later)}: "
-            f"{after[later.originator_version].reason}",
-            later.originator_version,
+            f"this would make a later record impossible, {describe(first)}: {conflict.reason}",
+            first.originator_version,
         )
 
     def void(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -172,6 +172,21 @@ class JourneyApp(JourneyCommands, Application[UUID]):
                     "value", f"{kind} {canonical} is held by another person", str(holder)
                 ) from None
             raise
+
+    def record_together(
+        self, ref: str | UUID, actions: Sequence[Action], *, expected_version: int | None = None
+    ) -> CommandResult:
+        """Several commands on one person as one: checked together at their effective times,
+        saved in one transaction, all or none (imports use this for each person's lines)."""
+
+        def run(person: Person) -> Recorded | None:
+            with person.together():
+                results = [action(person) for action in actions]
+            if any(r is not None and not r.duplicate for r in results):
+                return Recorded(person.version)
+            return next((r for r in reversed(results) if r is not None), None)
+
+        return self._change(ref, expected_version, run)
 
     # ---- plumbing ----
 

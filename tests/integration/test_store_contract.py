@@ -386,3 +386,45 @@ def test_the_same_journey_gives_identical_state_on_every_store(pg_url: str, tmp_
             app.close()
     assert len(states["memory"]) == 6
     assert states["memory"] == states["sqlite"] == states["postgres"]
+
+
+def test_entries_recorded_together_are_checked_together(app: JourneyApp) -> None:
+    register(app)
+    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
+    app.transfer_out(NOMS, prov(at(10)), from_prison="LEI", to_prison="MDI")
+    # Check a late court visit, impossible one half at a time, is accepted as a pair.
+    with pytest.raises(ImpossibleJourney):
+        app.court_out(NOMS, prov(at(3)), prison="LEI", court="LEEDMC")
+    result = app.record_together(
+        NOMS,
+        [
+            lambda p: p.court_out(prov(at(3), ref="c-1"), prison="LEI", court="LEEDMC"),
+            lambda p: p.court_return(prov(at(3, 6), ref="c-2"), court="LEEDMC", prison="LEI"),
+        ],
+    )
+    assert result.changed and result.person_version == 5
+    at_court = app.state(NOMS, as_of=at(3, 1))
+    assert at_court is not None and at_court.location.agency == "LEEDMC"
+    # Check the same pair again records nothing (each line keeps its source reference).
+    again = app.record_together(
+        NOMS,
+        [
+            lambda p: p.court_out(prov(at(3), ref="c-1"), prison="LEI", court="LEEDMC"),
+            lambda p: p.court_return(prov(at(3, 6), ref="c-2"), court="LEEDMC", prison="LEI"),
+        ],
+    )
+    assert not again.changed
+    # Check a set with one impossible member is refused whole, naming that member.
+    head = _events(app)
+    with pytest.raises(ImpossibleJourney) as caught:
+        app.record_together(
+            NOMS,
+            [
+                lambda p: p.move_cell(prov(at(4)), prison="LEI", cell="A-1-002"),
+                lambda p: p.release(prov(at(4, 1)), from_agency="MDI", reason="CR"),
+            ],
+        )
+    assert caught.value.entry == 7 and caught.value.field == "from_agency"
+    assert _events(app) == head
+    state = app.state(NOMS)
+    assert state is not None and state.version == 5

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from domain.identifiers import detect
 from projections.db import ReadDb
@@ -90,14 +89,6 @@ def find(db: ReadDb, identifier: str) -> str | None:
         "SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s", (kind.value, value)
     )
     return str(rows[0][0]) if rows else None
-
-
-def find_person(db: ReadDb, ref: str) -> str | None:
-    """A person id from an identifier in any accepted form, or from a person id itself."""
-    try:
-        return str(UUID(ref))
-    except ValueError:
-        return find(db, ref)
 
 
 def search(

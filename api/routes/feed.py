@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
-from api.disclosure import disclose
+from api.disclosure import disclose, held_by_provider
 from domain.person.timeline import PROVENANCE_FIELDS
 from projections.source import EventSource
 
@@ -46,21 +46,8 @@ def feed(
 ) -> FeedPage:
     """A partner sees only events of people its own provider currently holds."""
     events = EventSource(svc.journeys).events_after(after, limit)
-    visible = events
-    if who.has(Role.PARTNER) and not who.has(Role.ADMIN):
-        ids = sorted({str(e.originator_id) for _, e in events})
-        mine = set()
-        if ids:
-            marks = ", ".join(["%s"] * len(ids))
-            mine = {
-                str(r[0])
-                for r in svc.db.query(
-                    f"SELECT person_id FROM rm_ownership WHERE person_id IN ({marks}) "
-                    "AND region = %s",
-                    (*ids, who.provider),
-                )
-            }
-        visible = [(p, e) for p, e in events if str(e.originator_id) in mine]
+    allowed = held_by_provider(svc, who, [str(e.originator_id) for _, e in events])
+    visible = [(p, e) for p, e in events if str(e.originator_id) in allowed]
     changes = [
         Change(
             position=p,

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal, Role
 from api.deps import Purpose, RequestId, Svc, require
-from api.disclosure import disclose, partner_may_see
+from api.disclosure import disclose, held_by_provider, partner_may_see
+from api.problems import ProblemError
 from api.schemas import (
     Entry,
     Person,
@@ -123,15 +124,14 @@ def search(
     """By exact identifier (any accepted form), by name (prefix, then typo-tolerant), by date
     of birth, or name and date of birth together."""
     if not (name or date_of_birth or identifier):
-        from api.problems import ProblemError
-
         raise ProblemError(
             400, "search-needs-terms", "name", "give a name, a date of birth or an identifier"
         )
     rows = queries.search(
         svc.db, name=name, date_of_birth=date_of_birth, identifier=identifier, limit=limit
     )
-    visible = [r for r in rows if partner_region_ok(svc, who, r.person_id)]
+    allowed = held_by_provider(svc, who, [r.person_id for r in rows])
+    visible = [r for r in rows if r.person_id in allowed]
     disclose(svc, who, "person.search", rid, [r.person_id for r in visible], purpose=purpose)
     return [line(r) for r in visible]
 
@@ -142,10 +142,3 @@ def is_uuid(ref: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def partner_region_ok(svc: Svc, who: Principal, person_id: str) -> bool:
-    if not who.has(Role.PARTNER) or who.has(Role.ADMIN):
-        return True
-    rows = svc.db.query("SELECT region FROM rm_ownership WHERE person_id = %s", (person_id,))
-    return bool(rows) and rows[0][0] == who.provider

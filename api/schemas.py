@@ -53,9 +53,9 @@ class Person(BaseModel):
 
     person_id: str
     version: int
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
     sex: str | None
     identifiers: dict[str, list[str]] = Field(examples=[{"NOMS": ["A1234BC"]}])
     location: Location
@@ -177,9 +177,9 @@ class PersonLine(BaseModel):
     """One line of a list: who, where, who holds the case."""
 
     person_id: str
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
     noms: str | None
     crn: str | None
     pnc: str | None

@@ -41,7 +41,7 @@ def parse_time(value: str | None, name: str) -> datetime | None:
 
 def show_state(state: PersonState) -> None:
     loc, own = state.location, state.ownership
-    table = Table(show_header=False, title=f"{state.given_name} {state.family_name}")
+    table = Table(show_header=False, title=state.name)
     ids = ", ".join(f"{k} {v}" for k, vs in state.identifiers.items() for v in vs)
     rows = [
         ("identifiers", ids),

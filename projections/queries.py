@@ -49,9 +49,9 @@ class PersonRow:
     """One line about a person: who, where, who holds the case."""
 
     person_id: str
-    given_name: str
-    family_name: str
-    date_of_birth: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
     noms: str | None
     crn: str | None
     pnc: str | None

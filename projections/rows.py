@@ -109,9 +109,9 @@ def agency_rows(state: PersonState) -> list[Row]:
     return [(state.person_id, agency) for agency in state.prisons_named]
 
 
-def search_name(family: str, given: str) -> str:
+def search_name(family: str | None, given: str | None) -> str:
     """Lower-case, accent-free 'family given' for prefix and similarity search."""
-    text = unicodedata.normalize("NFKD", f"{family} {given}")
+    text = unicodedata.normalize("NFKD", f"{family or ''} {given or ''}")
     return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
 
 

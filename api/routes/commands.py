@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from api import commands_schema as cs
 from api.auth import Forbidden, Principal, Role
 from api.deps import Svc, require
 from api.idempotency import body_hash
@@ -24,79 +23,59 @@ from api.schemas import CommandOutcome, outcome
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.results import CommandResult
+from replay import commands as cs
 
 router = APIRouter(tags=["commands"])
 PRISON = (Role.PRISON, Role.ADMIN)
 PROBATION = (Role.PROBATION, Role.PARTNER, Role.ADMIN)
 CASEWORK = (Role.PRISON, Role.PROBATION, Role.ADMIN)
 RECOVERY = (Role.RECOVERY, Role.ADMIN)
-COMMON = {"occurred_at", "source_ref", "reason", "correlation_id"}
 ETAG = re.compile(r'^(W/)?"?(\d{1,12})"?$')
 
 
 @dataclass(frozen=True)
 class Spec:
     path: str
-    body: type[cs.Command]
-    method: str
     roles: tuple[Role, ...]
     summary: str
 
+    @property
+    def body(self) -> type[cs.Command]:
+        return cs.COMMANDS[self.path].body
+
+    @property
+    def method(self) -> str:
+        return cs.COMMANDS[self.path].method
+
 
 SPECS = [
-    Spec("identifiers", cs.AddIdentifier, "add_identifier", CASEWORK, "Add an identifier"),
-    Spec("admissions", cs.Admit, "admit", PRISON, "ADM IN: reception"),
-    Spec("transfers-out", cs.TransferOut, "transfer_out", PRISON, "TRN OUT: leave for a prison"),
-    Spec("arrivals", cs.Arrive, "arrive", PRISON, "ADM IN (INT): arrive on transfer"),
-    Spec("court-departures", cs.CourtOut, "court_out", PRISON, "CRT OUT: to court"),
-    Spec("court-returns", cs.CourtReturn, "court_return", PRISON, "CRT IN: back from court"),
-    Spec("temporary-absences", cs.TapOut, "tap_out", PRISON, "TAP OUT: temporary absence"),
-    Spec("temporary-absence-returns", cs.TapReturn, "tap_return", PRISON, "TAP IN: return"),
-    Spec("releases", cs.Release, "release", PRISON, "REL OUT: release, escape, death"),
-    Spec("cell-moves", cs.CellMove, "move_cell", PRISON, "Move to a wing-landing-cell"),
-    Spec("supervision", cs.ProbationUnit, "start_supervision", PROBATION, "Start supervision"),
-    Spec(
-        "area-transfers",
-        cs.ProbationUnit,
-        "request_area_transfer",
-        PROBATION,
-        "Request a probation area transfer",
-    ),
-    Spec(
-        "area-transfers/accept",
-        cs.Answer,
-        "accept_area_transfer",
-        PROBATION,
-        "Accept the pending area transfer",
-    ),
-    Spec(
-        "area-transfers/reject",
-        cs.Answer,
-        "reject_area_transfer",
-        PROBATION,
-        "Reject the pending area transfer (reason required)",
-    ),
-    Spec("pom-allocations", cs.PomAllocation, "allocate_pom", PRISON, "Allocate a POM"),
-    Spec("com-allocations", cs.ComAllocation, "allocate_com", PROBATION, "Allocate a COM"),
-    Spec("handovers", cs.HandoverRequest, "request_handover", CASEWORK, "Request a handover"),
-    Spec("handovers/accept", cs.Answer, "accept_handover", CASEWORK, "Accept the handover"),
-    Spec(
-        "handovers/reject",
-        cs.Answer,
-        "reject_handover",
-        CASEWORK,
-        "Reject the handover (reason required)",
-    ),
+    Spec("identifiers", CASEWORK, "Add an identifier"),
+    Spec("admissions", PRISON, "ADM IN: reception"),
+    Spec("transfers-out", PRISON, "TRN OUT: leave for a prison"),
+    Spec("arrivals", PRISON, "ADM IN (INT): arrive on transfer"),
+    Spec("court-departures", PRISON, "CRT OUT: to court"),
+    Spec("court-returns", PRISON, "CRT IN: back from court"),
+    Spec("temporary-absences", PRISON, "TAP OUT: temporary absence"),
+    Spec("temporary-absence-returns", PRISON, "TAP IN: return"),
+    Spec("releases", PRISON, "REL OUT: release, escape, death"),
+    Spec("cell-moves", PRISON, "Move to a wing-landing-cell"),
+    Spec("supervision", PROBATION, "Start supervision"),
+    Spec("area-transfers", PROBATION, "Request a probation area transfer"),
+    Spec("area-transfers/accept", PROBATION, "Accept the pending area transfer"),
+    Spec("area-transfers/reject", PROBATION, "Reject the pending area transfer (reason required)"),
+    Spec("pom-allocations", PRISON, "Allocate a POM"),
+    Spec("com-allocations", PROBATION, "Allocate a COM"),
+    Spec("handovers", CASEWORK, "Request a handover"),
+    Spec("handovers/accept", CASEWORK, "Accept the handover"),
+    Spec("handovers/reject", CASEWORK, "Reject the handover (reason required)"),
     Spec(
         "risk-escalations",
-        cs.RiskEscalation,
-        "escalate_risk",
         PROBATION,
         "Urgent risk escalation to the national service (reason required)",
     ),
-    Spec("key-dates", cs.KeyDates, "record_key_dates", CASEWORK, "Record or change key dates"),
-    Spec("voids", cs.Correction, "void_entries", RECOVERY, "Void entries or a batch's entries"),
-    Spec("reinstatements", cs.Correction, "reinstate_entries", RECOVERY, "Reinstate entries"),
+    Spec("key-dates", CASEWORK, "Record or change key dates"),
+    Spec("voids", RECOVERY, "Void entries or a batch's entries"),
+    Spec("reinstatements", RECOVERY, "Reinstate entries"),
 ]
 
 
@@ -110,15 +89,6 @@ def provenance(body: cs.Command, who: Principal, request: Request) -> Provenance
         reason=body.reason,
         correlation_id=body.correlation_id or request.state.request_id,
     )
-
-
-def arguments(body: cs.Command) -> dict[str, Any]:
-    values = body.model_dump(exclude=COMMON)
-    if "movement_reason" in values:
-        values["reason"] = values.pop("movement_reason")
-    if "entries" in values:
-        values["entries"] = tuple(values["entries"])
-    return values
 
 
 def expected(if_match: str | None) -> int | None:
@@ -194,7 +164,7 @@ def add_route(spec: Spec) -> None:
             return method(
                 ref,
                 provenance(body, who, request),
-                **arguments(body),
+                **cs.arguments(body),
                 expected_version=expected(if_match),
             )
 

@@ -89,7 +89,7 @@ def roll_from_history(
         state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
         if state and state.location.prison == prison and state.location.status in CUSTODY:
             found.append(line_from_state(state))
-    return sorted(found, key=lambda p: (p.status, p.family_name, p.given_name))
+    return sorted(found, key=lambda p: (p.status, p.family_name or "", p.given_name or ""))
 
 
 def line_from_state(state: PersonState) -> PersonLine:

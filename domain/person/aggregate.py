@@ -66,25 +66,35 @@ class Person(MovementCommands, CaseCommands, Aggregate):
         cls,
         *,
         person_id: Any,
-        given_name: str,
-        family_name: str,
-        date_of_birth: date,
+        given_name: str | None,
+        family_name: str | None,
+        date_of_birth: date | None,
         sex: str | None,
         identifiers: dict[str, str],
         provenance: Provenance,
     ) -> Person:
-        """A new person with a name, date of birth and normalised identifiers."""
-        check_text("given_name", given_name, required=True, limit=100)
-        check_text("family_name", family_name, required=True, limit=100)
-        check_birth(date_of_birth, provenance)
+        """A new person with normalised identifiers and, when the source has them, a name and a
+        date of birth (a movement feed carries neither)."""
+        check_text("given_name", given_name, required=False, limit=100)
+        check_text("family_name", family_name, required=False, limit=100)
+        if (given_name is None) != (family_name is None):
+            raise InvalidValue(
+                "family_name" if family_name is None else "given_name",
+                "give both names or neither",
+            )
+        for field, value in (("given_name", given_name), ("family_name", family_name)):
+            if value is not None and not value.strip():
+                raise InvalidValue(field, "must not be blank")
+        if date_of_birth is not None:
+            check_birth(date_of_birth, provenance)
         if sex is not None and sex not in {"M", "F", "X"}:
             raise InvalidValue("sex", "must be M, F or X")
         provenance.check_not_future()
         return cls._create(
             ev.Registered,
             id=person_id,
-            given_name=given_name.strip(),
-            family_name=family_name.strip(),
+            given_name=given_name.strip() if given_name else None,
+            family_name=family_name.strip() if family_name else None,
             date_of_birth=date_of_birth,
             sex=sex,
             identifiers=dict(identifiers),
@@ -231,7 +241,8 @@ class Person(MovementCommands, CaseCommands, Aggregate):
         if earlier is not None:
             return Recorded(earlier, duplicate=True)
         provenance.check_not_future()
-        check_birth(self.registration.date_of_birth, provenance)
+        if self.registration.date_of_birth is not None:
+            check_birth(self.registration.date_of_birth, provenance)
         kwargs = {**provenance.event_fields(), **fields}
         timestamp = event_class.create_timestamp()
         version = self.version + 1 + len(self._queue or ())

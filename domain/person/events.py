@@ -33,9 +33,9 @@ class PersonEvent(Aggregate.Event):
 class Registered(PersonEvent, Aggregate.Created):
     """A person became known: name, date of birth and identifiers."""
 
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: str | None  # None: not in the source (a NOMIS movement names no one)
+    family_name: str | None
+    date_of_birth: date | None
     sex: str | None
     identifiers: dict[str, str]
 

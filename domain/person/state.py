@@ -101,9 +101,9 @@ class PersonState:
     """A person's derived state at one effective time and one knowledge point."""
 
     person_id: str
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
     sex: str | None
     identifiers: dict[str, tuple[str, ...]]
     location: Location
@@ -114,6 +114,12 @@ class PersonState:
     anomalies: tuple[str, ...] = field(default=())
     stays: tuple[Stay, ...] = field(default=())
     prisons_named: tuple[str, ...] = field(default=())  # in any entry, voided ones too
+
+    @property
+    def name(self) -> str:
+        """The name to show; people registered from a movement feed have none on record."""
+        parts = [p for p in (self.given_name, self.family_name) if p]
+        return " ".join(parts) or "(name not recorded)"
 
     @property
     def owner(self) -> str | None:

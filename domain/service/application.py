@@ -109,9 +109,9 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         self,
         provenance: Provenance,
         *,
-        given_name: str,
-        family_name: str,
-        date_of_birth: date,
+        given_name: str | None,
+        family_name: str | None,
+        date_of_birth: date | None,
         identifiers: Mapping[str, str],
         sex: str | None = None,
     ) -> CommandResult:

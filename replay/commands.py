@@ -1,8 +1,16 @@
-"""Request bodies for commands: one model per command, sharing the provenance fields."""
+"""The commands of the journey as data: one model per command, sharing the provenance fields.
 
+The HTTP routes and the project's own JSON Lines import read the same models, so a command
+means the same thing whichever way it arrives.
+"""
+
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+COMMON = {"occurred_at", "source_ref", "reason", "correlation_id"}
 
 
 class Command(BaseModel):
@@ -123,3 +131,48 @@ class KeyDates(Command):
 class Correction(Command):
     entries: list[int] = Field(default=[], max_length=10_000)
     batch: str | None = Field(default=None, max_length=200)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A command by name: its body and the application method that runs it."""
+
+    body: type[Command]
+    method: str
+
+
+COMMANDS: dict[str, Kind] = {
+    "identifiers": Kind(AddIdentifier, "add_identifier"),
+    "admissions": Kind(Admit, "admit"),
+    "transfers-out": Kind(TransferOut, "transfer_out"),
+    "arrivals": Kind(Arrive, "arrive"),
+    "court-departures": Kind(CourtOut, "court_out"),
+    "court-returns": Kind(CourtReturn, "court_return"),
+    "temporary-absences": Kind(TapOut, "tap_out"),
+    "temporary-absence-returns": Kind(TapReturn, "tap_return"),
+    "releases": Kind(Release, "release"),
+    "cell-moves": Kind(CellMove, "move_cell"),
+    "supervision": Kind(ProbationUnit, "start_supervision"),
+    "area-transfers": Kind(ProbationUnit, "request_area_transfer"),
+    "area-transfers/accept": Kind(Answer, "accept_area_transfer"),
+    "area-transfers/reject": Kind(Answer, "reject_area_transfer"),
+    "pom-allocations": Kind(PomAllocation, "allocate_pom"),
+    "com-allocations": Kind(ComAllocation, "allocate_com"),
+    "handovers": Kind(HandoverRequest, "request_handover"),
+    "handovers/accept": Kind(Answer, "accept_handover"),
+    "handovers/reject": Kind(Answer, "reject_handover"),
+    "risk-escalations": Kind(RiskEscalation, "escalate_risk"),
+    "key-dates": Kind(KeyDates, "record_key_dates"),
+    "voids": Kind(Correction, "void_entries"),
+    "reinstatements": Kind(Correction, "reinstate_entries"),
+}
+
+
+def arguments(body: Command) -> dict[str, Any]:
+    """The command's own fields as keyword arguments of its application method."""
+    values = body.model_dump(exclude=COMMON)
+    if "movement_reason" in values:
+        values["reason"] = values.pop("movement_reason")
+    if "entries" in values:
+        values["entries"] = tuple(values["entries"])
+    return values

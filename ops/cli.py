@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -12,8 +11,9 @@ from rich.table import Table
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp
 from ops import api_cli
-from ops.common import application, console, load_settings, read_models
+from ops.common import application, console, load_settings, parse_time, read_models
 from ops.projections_cli import cli as projections_cli
+from ops.replay_cli import batches_cli, import_file, time_diff
 from projections.runner import Runner
 
 app = typer.Typer(
@@ -21,22 +21,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(projections_cli, name="projections")
+app.add_typer(batches_cli, name="batches")
+app.command("import")(import_file)
+app.command("diff")(time_diff)
 app.command()(api_cli.serve)
 app.command()(api_cli.token)
 app.command()(api_cli.roles)
-
-
-def parse_time(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        console.print(f"[red]{name}[/red]: expected an ISO date or date-time, got {value!r}")
-        raise typer.Exit(2) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return moment
 
 
 def show_state(state: PersonState) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -49,3 +50,16 @@ def read_models(app: JourneyApp) -> Iterator[ReadDb]:
         yield db
     finally:
         db.close()
+
+
+def parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        console.print(f"[red]{name}[/red]: expected an ISO date or date-time, got {value!r}")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment

@@ -88,12 +88,7 @@ class EventSource:
         ids = sorted(set(person_ids))
         if not ids:
             return {}
-        params: list[Any]
-        if self.url.kind == "postgres":
-            where, params = "originator_id = ANY(%s)", [[UUID(i) for i in ids]]
-        else:
-            where = f"originator_id IN ({', '.join(['%s'] * len(ids))})"
-            params = [UUID(i).hex for i in ids]
+        where, params = self._id_filter(ids)
         rows = self._fetch(
             f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
             f"WHERE {where} AND {{pos}} <= %s AND topic LIKE %s "
@@ -101,6 +96,33 @@ class EventSource:
             [*params, upto, PERSON_TOPICS],
         )
         return {s.person_id: s for s in self._fold_rows(rows)}
+
+    def people(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        """Each person's aggregate at the head of the log, in one query (ids not found are left
+        out); a bulk path for loads and corrections that touch many people."""
+        ids = sorted(set(person_ids))
+        if not ids:
+            return {}
+        where, params = self._id_filter(ids)
+        rows = self._fetch(
+            f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
+            f"WHERE {where} AND topic LIKE %s ORDER BY originator_id, originator_version",
+            [*params, PERSON_TOPICS],
+        )
+        found: dict[str, Person] = {}
+        history: list[PersonEvent] = []
+        for oid, version, topic, state in rows:
+            if history and history[0].originator_id != (
+                oid if isinstance(oid, UUID) else UUID(oid)
+            ):
+                person = Person.from_history(history)
+                found[str(person.id)] = person
+                history = []
+            history.append(self._decode(oid, version, topic, state))
+        if history:
+            person = Person.from_history(history)
+            found[str(person.id)] = person
+        return found
 
     def stream_states(
         self,
@@ -154,6 +176,12 @@ class EventSource:
             history.append(self._decode(oid, version, topic, state))
         if history:
             yield _state(Person.from_history(history))
+
+    def _id_filter(self, ids: list[str]) -> tuple[str, list[Any]]:
+        # PostgreSQL compares uuids; the SQLite store keeps ids as hex text.
+        if self.url.kind == "postgres":
+            return "originator_id = ANY(%s)", [[UUID(i) for i in ids]]
+        return f"originator_id IN ({', '.join(['%s'] * len(ids))})", [UUID(i).hex for i in ids]
 
     def recorded_at(self, position: int) -> datetime | None:
         """When the event at a position was recorded (its library timestamp)."""

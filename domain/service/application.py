@@ -153,7 +153,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         kind = IdentifierKind(kind.strip().upper()).value
         person = self.person(ref)
         self._check_version(person, expected_version)
-        holder = self._holder(kind, canonical)
+        holder = self.holder(kind, canonical)
         if holder == person.id:
             return self._unchanged(person, person.version)
         if holder is not None:
@@ -166,7 +166,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
             return self._save(person, recorded, claim)
         except ConcurrencyConflict:
             # Either the person changed, or another person claimed the identifier first.
-            holder = self._holder(kind, canonical)
+            holder = self.holder(kind, canonical)
             if holder is not None and holder != person.id:
                 raise IdentifierTaken(
                     "value", f"{kind} {canonical} is held by another person", str(holder)
@@ -225,7 +225,8 @@ class JourneyApp(JourneyCommands, Application[UUID]):
     def _load(self, aggregate_id: UUID) -> object:
         return self.repository.get(aggregate_id, projector_func=replay_events)
 
-    def _holder(self, kind: str, value: str) -> UUID | None:
+    def holder(self, kind: str, value: str) -> UUID | None:
+        """The person holding an identifier (canonical form), if anyone."""
         try:
             claim: object = self.repository.get(
                 projector_func=replay_events, aggregate_id=claim_id(claim_key(kind, value))
@@ -240,7 +241,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
     ) -> Person | None:
         """The same registration already recorded (same source record), or refuse if taken."""
         for kind, value in claimed.items():
-            holder = self._holder(kind, value)
+            holder = self.holder(kind, value)
             if holder is None:
                 continue
             person = self.person(holder)
@@ -257,7 +258,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
 
     def _raise_taken(self, claimed: Mapping[str, str]) -> None:
         for kind, value in claimed.items():
-            holder = self._holder(kind, value)
+            holder = self.holder(kind, value)
             if holder is not None:
                 raise IdentifierTaken(
                     f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)

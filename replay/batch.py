@@ -1,0 +1,294 @@
+"""The batch registry: every data load as an event-sourced record of what it did.
+
+A batch knows its file (hash, name, format), its source, who loaded it and when, every line it
+refused and why, the people it touched, and each void and reinstatement with its reason. The
+people touched are recorded in the same transaction as their entries, so a batch's record is
+exact even after a crash mid-load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+NAMESPACE = UUID("0b7f3c52-9e1d-4f0a-8c36-5a2e91d4c7b8")
+INDEX_ID = uuid5(NAMESPACE, "batch-index")
+MAX_REJECT_TEXT = 2000
+
+
+def batch_uuid(batch_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"batch:{batch_id}")
+
+
+def batch_name(source: str, file_hash: str) -> str:
+    """A batch's id: the same file from the same source is always the same batch."""
+    return f"{source}-{file_hash[:16]}"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A line refused, with the field at fault and the reason."""
+
+    line: int
+    field: str
+    reason: str
+    text: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
+
+
+@dataclass
+class Correction:
+    """One void or reinstatement of the whole batch."""
+
+    kind: str  # "void" or "reinstate"
+    reason: str
+    by: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    people: int = 0
+    entries: int = 0
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    entries: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    people: int = 0
+    registered: int = 0
+
+
+class Batch(Aggregate):
+    """One data load."""
+
+    batch_id: str
+    source: str
+    file_format: str
+    file_name: str
+    file_hash: str
+    loaded_by: str
+    accept_valid: bool
+    outcome: str | None
+    counts: Counts
+    people: list[str]
+    rejects: list[Reject]
+    first_occurred: datetime | None
+    last_occurred: datetime | None
+    corrections: list[Correction]
+
+    def __init__(self) -> None:
+        self.outcome, self.counts, self.people, self.rejects = None, Counts(), [], []
+        self.first_occurred = self.last_occurred = None
+        self.corrections = []
+        self._seen: set[str] = set()
+
+    class Opened(Aggregate.Created):
+        batch_id: str
+        source: str
+        file_format: str
+        file_name: str
+        file_hash: str
+        loaded_by: str
+        accept_valid: bool
+
+        def apply(self, aggregate: Any) -> None:
+            for name in (
+                "batch_id",
+                "source",
+                "file_format",
+                "file_name",
+                "file_hash",
+                "loaded_by",
+                "accept_valid",
+            ):
+                setattr(aggregate, name, getattr(self, name))
+
+    class PeopleRecorded(Aggregate.Event):
+        """People whose entries were saved in the same transaction as this event."""
+
+        people: list[str]
+        entries: int
+        duplicates: int
+        registered: int
+        first_occurred: datetime | None
+        last_occurred: datetime | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.note_people(self)
+
+    class LinesRejected(Aggregate.Event):
+        rejects: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.rejects.extend(Reject(**r) for r in self.rejects)
+            aggregate.counts.rejected = len(aggregate.rejects)
+
+    class Closed(Aggregate.Event):
+        """The load finished: recorded, partly recorded, or refused (nothing recorded)."""
+
+        outcome: str
+        lines: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.outcome = self.outcome
+            aggregate.counts.lines = self.lines
+
+    class Reopened(Aggregate.Event):
+        """A refused load tried again: the earlier attempt's rejects no longer stand."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.outcome, aggregate.rejects = None, []
+            aggregate.counts.rejected = 0
+
+    class CorrectionStarted(Aggregate.Event):
+        kind: str
+        reason: str
+        by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.corrections.append(
+                Correction(self.kind, self.reason, self.by, self.timestamp)
+            )
+
+    class CorrectionFinished(Aggregate.Event):
+        people: int
+        entries: int
+
+        def apply(self, aggregate: Any) -> None:
+            last = aggregate.corrections[-1]
+            last.finished_at, last.people, last.entries = self.timestamp, self.people, self.entries
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        batch_id: str,
+        source: str,
+        file_format: str,
+        file_name: str,
+        file_hash: str,
+        loaded_by: str,
+        accept_valid: bool,
+    ) -> Batch:
+        return cls._create(
+            cls.Opened,
+            id=batch_uuid(batch_id),
+            batch_id=batch_id,
+            source=source,
+            file_format=file_format,
+            file_name=file_name,
+            file_hash=file_hash,
+            loaded_by=loaded_by,
+            accept_valid=accept_valid,
+        )
+
+    def note_people(self, event: Batch.PeopleRecorded) -> None:
+        for person in event.people:
+            if person not in self._seen:
+                self._seen.add(person)
+                self.people.append(person)
+        self.counts.people = len(self.people)
+        self.counts.entries += event.entries
+        self.counts.duplicates += event.duplicates
+        self.counts.registered += event.registered
+        for moment in (event.first_occurred, event.last_occurred):
+            if moment is None:
+                continue
+            if self.first_occurred is None or moment < self.first_occurred:
+                self.first_occurred = moment
+            if self.last_occurred is None or moment > self.last_occurred:
+                self.last_occurred = moment
+
+    def recorded(self, progress: Progress) -> None:
+        self.trigger_event(
+            self.PeopleRecorded,
+            people=sorted(progress.people),
+            entries=progress.entries,
+            duplicates=progress.duplicates,
+            registered=progress.registered,
+            first_occurred=progress.first,
+            last_occurred=progress.last,
+        )
+
+    def reject(self, rejects: list[Reject]) -> None:
+        for start in range(0, len(rejects), 1000):
+            chunk = rejects[start : start + 1000]
+            self.trigger_event(self.LinesRejected, rejects=[r.as_dict() for r in chunk])
+
+    def close(self, outcome: str, lines: int) -> None:
+        self.trigger_event(self.Closed, outcome=outcome, lines=lines)
+
+    def reopen(self) -> None:
+        self.trigger_event(self.Reopened)
+
+    def start_correction(self, kind: str, reason: str, by: str) -> None:
+        self.trigger_event(self.CorrectionStarted, kind=kind, reason=reason, by=by)
+
+    def finish_correction(self, people: int, entries: int) -> None:
+        self.trigger_event(self.CorrectionFinished, people=people, entries=entries)
+
+    @property
+    def loaded_at(self) -> datetime:
+        return self.created_on
+
+    @property
+    def status(self) -> str:
+        """open (loading), refused, recorded, partly recorded, voiding, voided, reinstating."""
+        if self.outcome is None:
+            return "open"
+        if not self.corrections:
+            return self.outcome
+        last = self.corrections[-1]
+        if last.finished_at is None:
+            return "voiding" if last.kind == "void" else "reinstating"
+        return "voided" if last.kind == "void" else self.outcome
+
+
+@dataclass
+class Progress:
+    """What one transaction of a load recorded, for the batch's record."""
+
+    people: set[str] = field(default_factory=set)
+    entries: int = 0
+    duplicates: int = 0
+    registered: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def saw(self, moment: datetime) -> None:
+        if self.first is None or moment < self.first:
+            self.first = moment
+        if self.last is None or moment > self.last:
+            self.last = moment
+
+
+class BatchIndex(Aggregate):
+    """The list of every batch, in the order they were opened."""
+
+    batches: list[str]
+
+    def __init__(self) -> None:
+        self.batches = []
+
+    class Started(Aggregate.Created):
+        pass
+
+    class Listed(Aggregate.Event):
+        batch_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.batches.append(self.batch_id)
+
+    @classmethod
+    def start(cls) -> BatchIndex:
+        return cls._create(cls.Started, id=INDEX_ID)
+
+    def add(self, batch_id: str) -> None:
+        self.trigger_event(self.Listed, batch_id=batch_id)

@@ -1,0 +1,462 @@
+"""Import file formats, read one line at a time into records of what to record for whom.
+
+- `jsonl`: the project's own JSON Lines, one command per line with the HTTP commands' fields,
+  plus `command` (the route name, or `register`) and `person` (any identifier).
+- `nomis`: NOMIS external movements as the prison API's `Movement` record names its fields, in a
+  JSON array, JSON Lines or CSV.
+- `allocations`: probation allocation changes as CSV (CRN, region, PDU, team, officer code,
+  effective date).
+
+Each line becomes a `Record` (steps for one person, each with its natural key) or a `Reject`
+naming the field and the reason. Nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from domain.identifiers import claim_key, detect, normalise
+from domain.service.application import normalised_identifiers
+from replay.batch import MAX_REJECT_TEXT, Reject
+from replay.commands import COMMANDS, Register, arguments
+
+LONDON = ZoneInfo("Europe/London")
+FORMATS = ("jsonl", "nomis", "allocations")
+MAX_LINE = 100_000
+# Commands that correct or annotate rather than record what happened upstream.
+NOT_IMPORTABLE = {"voids", "reinstatements"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One application command for a person, with its effective time and natural key."""
+
+    method: str
+    fields: dict[str, Any]
+    occurred_at: datetime
+    source_ref: str
+    reason: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one line asks to record, for the person holding an identifier."""
+
+    line: int
+    person: str  # "KIND:VALUE", canonical
+    steps: tuple[Step, ...]
+    registration: dict[str, Any] | None = None  # register the person if no one holds it
+    identifiers: dict[str, str] = field(default_factory=dict)  # a registration's own
+
+
+Parsed = Record | Reject
+
+
+def read(stream: IO[bytes], file_format: str) -> Iterator[Parsed]:
+    """Every line of a file as a record or a reject, in file order."""
+    if file_format == "jsonl":
+        yield from _jsonl(stream)
+    elif file_format == "nomis":
+        yield from _nomis(stream)
+    elif file_format == "allocations":
+        yield from _allocations(stream)
+    else:
+        raise ValueError(file_format)
+
+
+def file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def person_key(ref: object, field_name: str) -> str:
+    """ "KIND:VALUE" for any identifier, canonical."""
+    if not isinstance(ref, str):
+        raise _Bad(field_name, "must be a NOMS number, CRN, PNC or CRO number")
+    try:
+        kind, value = detect(ref)
+    except DomainError as error:
+        raise _Bad(field_name, error.reason) from None
+    return claim_key(kind, value)
+
+
+class _Bad(Exception):
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field_name, reason
+
+
+def _reject(line: int, field_name: str, reason: str, raw: str) -> Reject:
+    return Reject(line, field_name, reason, raw[:MAX_REJECT_TEXT])
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(stream, start=1):
+        if len(raw) > MAX_LINE:
+            yield number, "\x00too long"
+            continue
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            yield number, "\x00not utf-8"
+            continue
+        if text:
+            yield number, text
+
+
+def _guarded(line: int, raw: str, build: Callable[..., Parsed], *args: Any) -> Parsed:
+    """The record `build(*args)` makes, or the reject naming the field at fault."""
+    try:
+        result = build(*args)
+    except _Bad as bad:
+        return _reject(line, bad.field, bad.reason, raw)
+    except DomainError as error:
+        return _reject(line, error.field, error.reason, raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "line"
+        return _reject(line, where, first["msg"], raw)
+    return result
+
+
+def _unreadable(number: int, text: str) -> Reject | None:
+    if text == "\x00too long":
+        return _reject(number, "line", f"longer than {MAX_LINE} bytes", "")
+    if text == "\x00not utf-8":
+        return _reject(number, "line", "is not UTF-8 text", "")
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise _Bad("line", f"is not valid JSON ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise _Bad("line", "must be a JSON object")
+    return value
+
+
+# ---- the project's own JSON Lines ----
+
+
+def _jsonl(stream: IO[bytes]) -> Iterator[Parsed]:
+    for number, text in _lines(stream):
+        yield _unreadable(number, text) or _guarded(number, text, _command, number, text)
+
+
+def _command(number: int, text: str) -> Record:
+    data = _json_object(text)
+    name = data.pop("command", None)
+    if name == "register":
+        return _registration(number, data)
+    if not isinstance(name, str) or name not in COMMANDS or name in NOT_IMPORTABLE:
+        known = ", ".join(["register", *sorted(set(COMMANDS) - NOT_IMPORTABLE)])
+        raise _Bad("command", f"unknown or not importable; expected one of {known}")
+    person = person_key(data.pop("person", None), "person")
+    kind = COMMANDS[name]
+    body = kind.body.model_validate(data)
+    fields = arguments(body)
+    step = Step(
+        kind.method,
+        fields,
+        body.occurred_at,
+        body.source_ref or content_key(name, person, data),
+        body.reason,
+        body.correlation_id,
+    )
+    return Record(number, person, (step,))
+
+
+def _registration(number: int, data: dict[str, Any]) -> Record:
+    data.pop("person", None)
+    body = Register.model_validate(data)
+    identifiers = normalised_identifiers(body.identifiers)
+    first = next(iter(sorted(identifiers.items(), key=lambda kv: _rank(kv[0]))))
+    registration = {
+        "given_name": body.given_name,
+        "family_name": body.family_name,
+        "date_of_birth": body.date_of_birth,
+        "sex": body.sex,
+        "occurred_at": body.occurred_at,
+        "source_ref": body.source_ref or content_key("register", "", data),
+        "reason": body.reason,
+        "correlation_id": body.correlation_id,
+    }
+    return Record(number, claim_key(*first), (), registration, identifiers)
+
+
+def _rank(kind: str) -> int:
+    order = ["NOMS", "CRN", "PNC", "CRO"]
+    return order.index(kind) if kind in order else len(order)
+
+
+def content_key(command: str, person: str, data: dict[str, Any]) -> str:
+    """A natural key for a line without `source_ref`: the same command, person and fields."""
+    canonical = orjson.dumps(
+        {"command": command, "person": person, **data}, option=orjson.OPT_SORT_KEYS
+    )
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()[:32]
+
+
+# ---- NOMIS external movements ----
+
+NOMIS_FIELDS = (
+    "offenderNo",
+    "createDateTime",
+    "fromAgency",
+    "toAgency",
+    "movementType",
+    "directionCode",
+    "movementDate",
+    "movementTime",
+    "movementReasonCode",
+    "commentText",
+)
+NOMIS_REQUIRED = ("offenderNo", "movementType", "directionCode", "movementDate", "movementTime")
+
+
+def _nomis(stream: IO[bytes]) -> Iterator[Parsed]:
+    head = stream.read(4096)
+    rest = head.lstrip()
+    if rest.startswith(b"["):
+        yield from _nomis_array(head + stream.read())
+    elif rest.startswith(b"{"):
+        yield from _nomis_jsonl(io.BufferedReader(_Rewound(head, stream)))
+    else:
+        yield from _nomis_csv(io.BufferedReader(_Rewound(head, stream)))
+
+
+def _nomis_array(data: bytes) -> Iterator[Parsed]:
+    # A JSON array is one document: it is read whole. Large loads should come as JSON Lines
+    # or CSV, which stream.
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        yield _reject(1, "file", f"is not a valid JSON array ({error.msg})", "")
+        return
+    for number, item in enumerate(items, start=1):
+        raw = orjson.dumps(item).decode()
+        if not isinstance(item, dict):
+            yield _reject(number, "record", "must be a JSON object", raw)
+            continue
+        yield _guarded(number, raw, _movement, number, item)
+
+
+def _nomis_jsonl(stream: IO[bytes]) -> Iterator[Parsed]:
+    for number, text in _lines(stream):
+        yield _unreadable(number, text) or _guarded(number, text, _movement_line, number, text)
+
+
+def _nomis_csv(stream: IO[bytes]) -> Iterator[Parsed]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    reader = csv.DictReader(text)
+    missing = [f for f in NOMIS_REQUIRED if f not in (reader.fieldnames or [])]
+    if missing:
+        yield _reject(1, missing[0], "the CSV header lacks this column", "")
+        return
+    for row in reader:
+        number = reader.line_num
+        raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
+        yield _guarded(number, raw, _movement, number, row)
+
+
+class _Rewound(io.RawIOBase):
+    """A stream with its first bytes put back."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _movement_line(number: int, text: str) -> Record:
+    return _movement(number, _json_object(text))
+
+
+def _text(item: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = item.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _Bad(name, "is required")
+        return None
+    if not isinstance(value, str | int):
+        raise _Bad(name, "must be text")
+    return str(value).strip()
+
+
+def local_moment(day: str, clock: str | None, field_name: str) -> datetime:
+    """A NOMIS date and time (UK local time) as an aware instant."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise _Bad(field_name, f"must be a date as YYYY-MM-DD, got {day!r}") from None
+    at = time(0, 0)
+    if clock:
+        try:
+            at = time.fromisoformat(clock)
+        except ValueError:
+            raise _Bad("movementTime", f"must be a time as HH:MM:SS, got {clock!r}") from None
+    return datetime.combine(when, at, tzinfo=LONDON)
+
+
+def _movement(number: int, item: dict[str, Any]) -> Record:
+    noms = _text(item, "offenderNo", required=True)
+    assert noms is not None
+    noms = normalise("NOMS", noms, "offenderNo")
+    kind = (_text(item, "movementType", required=True) or "").upper()
+    direction = (_text(item, "directionCode", required=True) or "").upper()
+    day = _text(item, "movementDate", required=True)
+    assert day is not None
+    clock = _text(item, "movementTime")
+    if "T" in day:  # some exports give the date and time together
+        day, clock = day.split("T", 1)[0], clock or day.split("T", 1)[1]
+    occurred = local_moment(day, clock, "movementDate")
+    source = _text(item, "fromAgency")
+    to = _text(item, "toAgency")
+    reason_code = _text(item, "movementReasonCode")
+    method, fields = movement_command(kind, direction, source, to, reason_code)
+    key = "|".join(
+        [noms, occurred.isoformat(), kind, direction, source or "", to or "", reason_code or ""]
+    )
+    step = Step(method, fields, occurred, key, _text(item, "commentText"))
+    return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred})
+
+
+def movement_command(
+    kind: str, direction: str, source: str | None, to: str | None, reason: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The application command a NOMIS movement record stands for."""
+
+    def need(value: str | None, name: str) -> str:
+        if not value:
+            raise _Bad(name, f"is required for a {kind} {direction} movement")
+        return value.upper()
+
+    match kind, direction:
+        case "ADM", "IN" if (reason or "").upper() == "INT":
+            origin = source.upper() if source else None
+            return "arrive", {"prison": need(to, "toAgency"), "from_prison": origin}
+        case "ADM", "IN":
+            return "admit", {
+                "prison": need(to, "toAgency"),
+                "reason": need(reason, "movementReasonCode"),
+                "from_agency": (source or "OUT").upper(),
+            }
+        case "TRN", "OUT":
+            return "transfer_out", {
+                "from_prison": need(source, "fromAgency"),
+                "to_prison": need(to, "toAgency"),
+                "reason": (reason or "NOTR").upper(),
+            }
+        case "CRT", "OUT":
+            return "court_out", {
+                "prison": need(source, "fromAgency"),
+                "court": need(to, "toAgency"),
+                "reason": (reason or "CRT").upper(),
+            }
+        case "CRT", "IN":
+            return "court_return", {
+                "court": need(source, "fromAgency"),
+                "prison": need(to, "toAgency"),
+                "reason": (reason or "CRT").upper(),
+            }
+        case "TAP", "OUT":
+            return "tap_out", {
+                "prison": need(source, "fromAgency"),
+                "reason": need(reason, "movementReasonCode"),
+                "to_agency": (to or "OUT").upper(),
+            }
+        case "TAP", "IN":
+            return "tap_return", {
+                "prison": need(to, "toAgency"),
+                "reason": need(reason, "movementReasonCode"),
+                "from_agency": (source or "OUT").upper(),
+            }
+        case "REL", "OUT":
+            return "release", {
+                "from_agency": need(source, "fromAgency"),
+                "reason": need(reason, "movementReasonCode"),
+                "to_agency": (to or "OUT").upper(),
+            }
+        case (("ADM" | "TRN" | "CRT" | "TAP" | "REL"), _):
+            raise _Bad("directionCode", f"{kind} movements cannot be {direction!r}")
+    raise _Bad("movementType", "must be ADM, TRN, CRT, TAP or REL")
+
+
+# ---- probation allocation changes ----
+
+ALLOCATION_COLUMNS = {
+    "crn": "CRN",
+    "region": "region",
+    "pdu": "PDU",
+    "team": "team",
+    "officercode": "officer code",
+    "effectivedate": "effective date",
+}
+
+
+def _allocations(stream: IO[bytes]) -> Iterator[Parsed]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = ["".join(ch for ch in h.lower() if ch.isalnum()) for h in header]
+    missing = [label for key, label in ALLOCATION_COLUMNS.items() if key not in names]
+    if missing:
+        yield _reject(1, missing[0], "the CSV header lacks this column", ",".join(header))
+        return
+    for row in reader:
+        number = reader.line_num
+        raw = ",".join(row)
+        if not any(cell.strip() for cell in row):
+            continue
+        values = dict(zip(names, row, strict=False))
+        yield _guarded(number, raw, _allocation, number, values)
+
+
+def _allocation(number: int, values: dict[str, str]) -> Record:
+    def cell(key: str, *, required: bool = True) -> str | None:
+        value = (values.get(key) or "").strip()
+        if not value and required:
+            raise _Bad(ALLOCATION_COLUMNS[key], "is required")
+        return value or None
+
+    crn = normalise("CRN", cell("crn") or "", "CRN")
+    effective = local_moment(cell("effectivedate") or "", None, "effective date")
+    region, pdu = (cell("region") or "").upper(), (cell("pdu") or "").upper()
+    team, officer = cell("team", required=False), cell("officercode") or ""
+    key = "|".join([crn, effective.date().isoformat(), region, pdu, team or "", officer])
+    step = Step(
+        "allocate_community",
+        {"region": region, "pdu": pdu, "team": team.upper() if team else None, "officer": officer},
+        effective,
+        key,
+    )
+    return Record(number, f"CRN:{crn}", (step,), {"occurred_at": effective})

@@ -1,0 +1,549 @@
+"""Loading a file as one batch: read, regroup by person, check, then record.
+
+By default a batch is all or nothing: every person's lines are checked against their history
+first, and one refused line refuses the whole file with nothing recorded. With `accept_valid`
+the valid lines are recorded and every refused line is kept, with its reason, in the batch's
+record. Each line's natural key makes a second load of the same records add nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.claims import IdentifierClaim
+from domain.errors import DomainError, IdentifierTaken, ImpossibleJourney, InvalidValue, NotFound
+from domain.identifiers import IdentifierKind, claim_key, normalise
+from domain.person.aggregate import Person, Recorded
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from replay import formats, registry
+from replay.batch import INDEX_ID as BATCH_INDEX
+from replay.batch import Batch, BatchIndex, Progress, Reject, batch_name
+from replay.loading import PeopleLoader
+from replay.spool import Spool
+
+ProgressFn = Callable[[str, int, int], None]
+DONE = ("recorded", "partly recorded")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    source: str
+    file_format: str
+    recorded_by: str
+    accept_valid: bool = False
+    dry_run: bool = False
+    file_name: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What a load did, or would do with `dry_run`."""
+
+    batch_id: str
+    outcome: str  # recorded, partly recorded, refused, already imported, dry run
+    lines: int = 0
+    entries: int = 0
+    duplicates: int = 0
+    registered: int = 0
+    people: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class GroupResult:
+    """One person's lines, applied in memory."""
+
+    person: Person | None
+    claims: list[IdentifierClaim] = field(default_factory=list)
+    entries: int = 0
+    duplicates: int = 0
+    registered: bool = False
+    rejects: list[Reject] = field(default_factory=list)
+    progress: Progress = field(default_factory=Progress)
+
+
+class Importer:
+    """Loads files into the journey application as batches."""
+
+    def __init__(
+        self, app: JourneyApp, *, chunk: int = 200, progress: ProgressFn | None = None
+    ) -> None:
+        self.app, self.chunk = app, chunk
+        self.loader = PeopleLoader(app)
+        self.progress = progress or (lambda phase, done, total: None)
+
+    def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
+        if options.file_format not in formats.FORMATS:
+            raise InvalidValue("format", f"must be one of {', '.join(formats.FORMATS)}")
+        Provenance(
+            recorded_by=options.recorded_by, source=options.source, occurred_at=datetime.now(UTC)
+        )
+        digest = formats.file_hash(str(path))
+        batch_id = batch_name(options.source, digest)
+        earlier = self._batch(batch_id)
+        if earlier is not None and earlier.status not in {"open", "refused"}:
+            return _already(earlier)
+        with Spool() as spool, open(path, "rb") as stream:
+            for parsed in formats.read(stream, options.file_format):
+                if isinstance(parsed, Reject):
+                    spool.reject(parsed)
+                else:
+                    spool.add(parsed)
+                if spool.lines % 5000 == 0:
+                    self.progress("reading", spool.lines, 0)
+            spool.finish()
+            context = Load(batch_id, options, spool.people())
+            rejects = spool.rejects()
+            if options.dry_run or not options.accept_valid:
+                checked = self._pass(spool, context, write=False)
+                rejects = sorted([*rejects, *checked.rejects], key=lambda r: r.line)
+                if options.dry_run:
+                    return checked.report(batch_id, "dry run", spool.lines, rejects)
+                if rejects:
+                    return self._refuse(earlier, context, digest, spool.lines, rejects)
+            batch = earlier or self._open(context, digest)
+            if batch.status == "refused":
+                batch.reopen()
+            context.batch = batch
+            written = self._pass(spool, context, write=True)
+            rejects = sorted([*rejects, *written.rejects], key=lambda r: r.line)
+            outcome = "partly recorded" if rejects else "recorded"
+            batch = context.batch
+            batch.reject(rejects)
+            batch.close(outcome, spool.lines)
+            self.app.save(batch)
+            report = written.report(batch_id, outcome, spool.lines, rejects)
+            report.people = batch.counts.people
+            return report
+
+    # ---- passes ----
+
+    def _pass(self, spool: Spool, load: Load, *, write: bool) -> Tally:
+        tally = Tally()
+        pending: list[tuple[str, list[formats.Record]]] = []
+        for group in spool.groups():
+            pending.append(group)
+            if len(pending) >= self.chunk:
+                self._chunk(pending, load, tally, write=write)
+                pending = []
+        if pending:
+            self._chunk(pending, load, tally, write=write)
+        return tally
+
+    def _chunk(
+        self,
+        groups: list[tuple[str, list[formats.Record]]],
+        load: Load,
+        tally: Tally,
+        *,
+        write: bool,
+    ) -> None:
+        keys = [key for key, _ in groups]
+        people = self.loader.by_keys(keys)
+        results = [self._apply(key, records, people.get(key), load) for key, records in groups]
+        if write:
+            try:
+                self._save(results, load)
+            except IntegrityError:
+                # Someone changed one of these people meanwhile: one person at a time, afresh.
+                load.batch = self._batch_or_fail(load.batch_id)
+                results = [self._retry(key, records, load) for key, records in groups]
+        for result in results:
+            tally.add(result)
+        tally.people_seen += len(groups)
+        self.progress("recording" if write else "checking", tally.people_seen, load.people)
+
+    def _retry(self, key: str, records: list[formats.Record], load: Load) -> GroupResult:
+        person = self.loader.by_keys([key]).get(key)
+        result = self._apply(key, records, person, load)
+        try:
+            self._save([result], load)
+        except IntegrityError:
+            load.batch = self._batch_or_fail(load.batch_id)
+            lines = sorted({r.line for r in records})
+            result = GroupResult(
+                None,
+                rejects=[
+                    Reject(n, "person", "changed by another user during the load; load again")
+                    for n in lines
+                ],
+            )
+        return result
+
+    def _save(self, results: list[GroupResult], load: Load) -> None:
+        progress = Progress()
+        aggregates: list[Any] = []
+        for result in results:
+            if result.person is None or not result.entries:
+                continue
+            aggregates.append(result.person)
+            aggregates.extend(result.claims)
+            progress.people.add(str(result.person.id))
+            progress.entries += result.entries
+            progress.registered += int(result.registered)
+            for moment in (result.progress.first, result.progress.last):
+                if moment is not None:
+                    progress.saw(moment)
+        progress.duplicates = sum(r.duplicates for r in results)
+        if not aggregates:
+            return
+        assert load.batch is not None
+        load.batch.recorded(progress)
+        self.app.save(*aggregates, load.batch)
+
+    # ---- one person's lines ----
+
+    def _apply(
+        self, key: str, records: list[formats.Record], person: Person | None, load: Load
+    ) -> GroupResult:
+        result = GroupResult(person)
+        remaining = list(records)
+        if person is None:
+            remaining = self._register(key, remaining, load, result)
+            if result.person is None:
+                return result
+        else:
+            remaining = [known_registration(r) for r in remaining]
+        for _ in range(len(remaining) + 1):
+            try:
+                self._steps(remaining, load, result)
+                return result
+            except LineRefused as refused:
+                result.rejects.extend(refused.rejects)
+                bad = {r.line for r in refused.rejects}
+                remaining = [r for r in remaining if r.line not in bad]
+        return result
+
+    def _register(
+        self, key: str, records: list[formats.Record], load: Load, result: GroupResult
+    ) -> list[formats.Record]:
+        """A new person from the first record that can say who they are."""
+        first = next((r for r in records if r.registration is not None), None)
+        if first is None:
+            result.rejects.extend(
+                Reject(r.line, "person", f"no person holds {key}; register them first")
+                for r in records
+            )
+            return []
+        reg = first.registration or {}
+        kind, value = key.split(":", 1)
+        identifiers = first.identifiers or {kind: value}
+        try:
+            for other_kind, other_value in identifiers.items():
+                holder = self.app.holder(other_kind, other_value)
+                if holder is not None:
+                    raise IdentifierTaken(
+                        f"identifiers.{other_kind}",
+                        f"{other_kind} {other_value} is held by another person",
+                        str(holder),
+                    )
+            provenance = load.provenance(
+                reg["occurred_at"], reg.get("source_ref") or f"register|{key}", reg.get("reason")
+            )
+            person = Person.register(
+                person_id=uuid4(),
+                given_name=reg.get("given_name"),
+                family_name=reg.get("family_name"),
+                date_of_birth=reg.get("date_of_birth"),
+                sex=reg.get("sex"),
+                identifiers=identifiers,
+                provenance=provenance,
+            )
+        except DomainError as error:
+            result.rejects.append(Reject(first.line, error.field, error.reason))
+            result.rejects.extend(
+                Reject(r.line, "person", f"not registered: line {first.line} was refused")
+                for r in records
+                if r is not first
+            )
+            return []
+        result.person, result.registered, result.entries = person, True, 1
+        result.claims = [
+            IdentifierClaim.claim(claim_key(k, v), person.id) for k, v in identifiers.items()
+        ]
+        result.progress.saw(provenance.occurred_at)
+        return [r for r in records if r is not first or r.steps]
+
+    def _steps(self, records: list[formats.Record], load: Load, result: GroupResult) -> None:
+        """Every step of the person's lines, checked together: all kept, or LineRefused naming
+        the lines at fault (the person is then unchanged)."""
+        person = result.person
+        assert person is not None
+        lines: dict[int, int] = {}  # entry version -> line
+        allocation = Allocation(person)
+        sub = GroupResult(person)
+        try:
+            with person.together():
+                for record in records:
+                    try:
+                        for step in record.steps:
+                            for method, fields, suffix in allocation.expand(step):
+                                prov = load.provenance(
+                                    step.occurred_at,
+                                    step.source_ref + suffix,
+                                    step.reason,
+                                    step.correlation_id,
+                                )
+                                recorded = self._one(person, method, fields, prov, sub)
+                                self._count(recorded, sub, prov)
+                                if recorded is not None and not recorded.duplicate:
+                                    lines[recorded.version] = record.line
+                    except ImpossibleJourney:
+                        raise
+                    except DomainError as error:
+                        raise LineError(record.line, error.field, error.reason) from None
+        except ImpossibleJourney as error:
+            line = lines.get(error.entry) if error.entry is not None else None
+            if line is None:
+                raise LineRefused(
+                    [Reject(r.line, error.field, error.reason) for r in records]
+                ) from None
+            raise LineRefused([Reject(line, error.field, error.reason)]) from None
+        except LineError as error:
+            raise LineRefused([Reject(error.line, error.field, error.reason)]) from None
+        result.entries += sub.entries
+        result.duplicates += sub.duplicates
+        result.claims.extend(sub.claims)
+        for moment in (sub.progress.first, sub.progress.last):
+            if moment is not None:
+                result.progress.saw(moment)
+
+    def _one(
+        self,
+        person: Person,
+        method: str,
+        fields: dict[str, Any],
+        prov: Provenance,
+        result: GroupResult,
+    ) -> Recorded | None:
+        if method == "add_identifier":
+            return self._identifier(person, fields, prov, result)
+        command: Callable[..., Recorded] = getattr(person, method)
+        return command(prov, **fields)
+
+    def _identifier(
+        self, person: Person, fields: dict[str, Any], prov: Provenance, result: GroupResult
+    ) -> Recorded | None:
+        kind = str(fields.get("kind", "")).strip().upper()
+        if kind not in IdentifierKind.__members__:
+            raise InvalidValue("kind", "must be NOMS, CRN, PNC or CRO")
+        value = normalise(kind, fields.get("value", ""), "value")
+        holder = self.app.holder(kind, value)
+        mine = person.registration.identifiers.get(kind) == value
+        if (
+            mine
+            or holder == person.id
+            or any(c.key == claim_key(kind, value) for c in result.claims)
+        ):
+            return Recorded(person.version, duplicate=True)
+        if holder is not None:
+            raise IdentifierTaken("value", f"{kind} {value} is held by another person", str(holder))
+        result.claims.append(IdentifierClaim.claim(claim_key(kind, value), person.id))
+        return person.add_identifier(prov, kind=kind, value=value)
+
+    @staticmethod
+    def _count(recorded: Recorded | None, result: GroupResult, prov: Provenance) -> None:
+        if recorded is None or recorded.duplicate:
+            result.duplicates += 1
+        else:
+            result.entries += 1
+            result.progress.saw(prov.occurred_at)
+
+    # ---- the batch's own record ----
+
+    def _batch(self, batch_id: str) -> Batch | None:
+        try:
+            return registry.batch(self.app, batch_id)
+        except NotFound:
+            return None
+
+    def _batch_or_fail(self, batch_id: str) -> Batch:
+        batch = self._batch(batch_id)
+        if batch is None:
+            msg = f"batch {batch_id} vanished during its load"
+            raise RuntimeError(msg)
+        return batch
+
+    def _open(self, load: Load, digest: str) -> Batch:
+        """Register the batch and list it, in one transaction."""
+        batch = Batch.open(
+            batch_id=load.batch_id,
+            source=load.options.source,
+            file_format=load.options.file_format,
+            file_name=load.options.file_name,
+            file_hash=digest,
+            loaded_by=load.options.recorded_by,
+            accept_valid=load.options.accept_valid,
+        )
+        for _ in range(5):
+            index = self._index()
+            index.add(load.batch_id)
+            try:
+                self.app.save(batch, index)
+                return batch
+            except IntegrityError:
+                existing = self._batch(load.batch_id)
+                if existing is not None:
+                    return existing
+        msg = "could not list the batch: too many loads starting at once"
+        raise RuntimeError(msg)
+
+    def _index(self) -> BatchIndex:
+        try:
+            found: object = self.app.repository.get(BATCH_INDEX)
+        except AggregateNotFoundError:
+            return BatchIndex.start()
+        assert isinstance(found, BatchIndex)
+        return found
+
+    def _refuse(
+        self, earlier: Batch | None, load: Load, digest: str, lines: int, rejects: list[Reject]
+    ) -> ImportReport:
+        batch = earlier or self._open(load, digest)
+        if batch.status == "refused":
+            batch.reopen()
+        batch.reject(rejects)
+        batch.close("refused", lines)
+        self.app.save(batch)
+        return ImportReport(load.batch_id, "refused", lines, rejects=rejects)
+
+
+class LineRefused(Exception):
+    def __init__(self, rejects: list[Reject]) -> None:
+        super().__init__(rejects[0].reason if rejects else "refused")
+        self.rejects = rejects
+
+
+class LineError(DomainError):
+    def __init__(self, line: int, field: str, reason: str) -> None:
+        super().__init__(field, reason)
+        self.line = line
+
+
+@dataclass
+class Load:
+    """One load's settings and its batch."""
+
+    batch_id: str
+    options: ImportOptions
+    people: int
+    batch: Batch | None = None
+
+    def provenance(
+        self,
+        occurred_at: Any,
+        source_ref: str,
+        reason: str | None = None,
+        correlation_id: str | None = None,
+    ) -> Provenance:
+        return Provenance(
+            recorded_by=self.options.recorded_by,
+            source=self.options.source,
+            occurred_at=occurred_at,
+            batch_id=self.batch_id,
+            source_ref=source_ref,
+            reason=reason,
+            correlation_id=correlation_id,
+        )
+
+
+@dataclass
+class Tally:
+    entries: int = 0
+    duplicates: int = 0
+    registered: int = 0
+    people: int = 0
+    people_seen: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+    def add(self, result: GroupResult) -> None:
+        self.entries += result.entries
+        self.duplicates += result.duplicates
+        self.registered += int(result.registered)
+        self.people += int(result.person is not None and result.entries > 0)
+        self.rejects.extend(result.rejects)
+
+    def report(
+        self, batch_id: str, outcome: str, lines: int, rejects: list[Reject]
+    ) -> ImportReport:
+        return ImportReport(
+            batch_id,
+            outcome,
+            lines,
+            self.entries,
+            self.duplicates,
+            self.registered,
+            self.people,
+            rejects,
+        )
+
+
+class Allocation:
+    """A probation allocation line as the entries it implies for this person: supervision
+    starts, or the case moves area, and the named officer takes it."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self.pdu: dict[str, str | None] = {}
+
+    def expand(self, step: formats.Step) -> Iterable[tuple[str, dict[str, Any], str]]:
+        if step.method != "allocate_community":
+            return [(step.method, step.fields, "")]
+        fields = step.fields
+        if "pdu" not in self.pdu:
+            state = self.person.state(as_of=step.occurred_at, checked=False)
+            self.pdu["pdu"] = state.ownership.pdu if state else None
+        unit = {"region": fields["region"], "pdu": fields["pdu"], "team": fields["team"]}
+        com = ("allocate_com", {"officer": fields["officer"], "pdu": fields["pdu"]}, "#com")
+        current, self.pdu["pdu"] = self.pdu["pdu"], fields["pdu"]
+        if current is None:
+            return [("start_supervision", unit, "#supervision"), com]
+        if current != fields["pdu"]:
+            return [
+                ("request_area_transfer", unit, "#transfer"),
+                ("accept_area_transfer", {}, "#accepted"),
+                com,
+            ]
+        return [com]
+
+
+def _already(batch: Batch) -> ImportReport:
+    note = f"this file was already loaded as batch {batch.batch_id} ({batch.status})"
+    if batch.status == "voided":
+        note += "; reinstate the batch to bring its entries back"
+    return ImportReport(
+        batch.batch_id,
+        "already imported",
+        batch.counts.lines,
+        0,
+        0,
+        0,
+        0,
+        list(batch.rejects),
+        note,
+    )
+
+
+def known_registration(record: formats.Record) -> formats.Record:
+    """A registration of someone already recorded: only identifiers not yet theirs are news."""
+    if not record.identifiers or record.steps:
+        return record
+    reg = record.registration or {}
+    ref = reg.get("source_ref") or record.person
+    steps = tuple(
+        formats.Step(
+            "add_identifier", {"kind": kind, "value": value}, reg["occurred_at"], f"{ref}#{kind}"
+        )
+        for kind, value in record.identifiers.items()
+    )
+    return replace(record, steps=steps)

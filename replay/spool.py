@@ -1,0 +1,114 @@
+"""An on-disk spool of a file's records, regrouped by person: memory stays bounded however
+large the load, and each person's lines are checked and saved together."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from replay.batch import Reject
+from replay.formats import Record
+
+SCHEMA = [
+    "CREATE TABLE records (seq INTEGER PRIMARY KEY, person TEXT NOT NULL, at TEXT NOT NULL, "
+    "line INTEGER NOT NULL, record BLOB NOT NULL)",
+    "CREATE TABLE aliases (identifier TEXT PRIMARY KEY, person TEXT NOT NULL)",
+    "CREATE TABLE rejects (line INTEGER NOT NULL, reject BLOB NOT NULL)",
+]
+
+
+class Spool:
+    """Records keyed by person, and the file's rejects; deleted when closed."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="journey-import-")
+        self.db = sqlite3.connect(Path(self._dir.name) / "spool.sqlite", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("BEGIN")
+        for statement in SCHEMA:
+            self.db.execute(statement)
+        self.lines = 0
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.db.close()
+        self._dir.cleanup()
+
+    def add(self, record: Record) -> None:
+        self.lines = max(self.lines, record.line)
+        first = min((s.occurred_at for s in record.steps), default=None)
+        moment = first or (record.registration or {}).get("occurred_at")
+        self.db.execute(
+            "INSERT INTO records (person, at, line, record) VALUES (?, ?, ?, ?)",
+            (
+                record.person,
+                moment.isoformat() if moment else "",
+                record.line,
+                pickle.dumps(record),
+            ),
+        )
+        for kind, value in record.identifiers.items():
+            key = f"{kind}:{value}"
+            if key != record.person:
+                self.db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)", (key, record.person))
+
+    def reject(self, reject: Reject) -> None:
+        self.lines = max(self.lines, reject.line)
+        self.db.execute("INSERT INTO rejects VALUES (?, ?)", (reject.line, pickle.dumps(reject)))
+
+    def finish(self) -> None:
+        """Lines naming a person by another identifier that a registration in this file
+        gives join that registration's person."""
+        self.db.execute(
+            "UPDATE records SET person = (SELECT a.person FROM aliases a "
+            "WHERE a.identifier = records.person) "
+            "WHERE person IN (SELECT identifier FROM aliases)"
+        )
+        self.db.execute("CREATE INDEX records_person ON records (person, at, line)")
+        self.db.execute("COMMIT")
+
+    def people(self) -> int:
+        return int(self.db.execute("SELECT count(DISTINCT person) FROM records").fetchone()[0])
+
+    def rejects(self) -> list[Reject]:
+        rows = self.db.execute("SELECT reject FROM rejects ORDER BY line")
+        return [pickle.loads(blob) for (blob,) in rows]
+
+    def groups(self) -> Iterator[tuple[str, list[Record]]]:
+        """Each person's records in effective order (registrations first), person by person."""
+        rows = self.db.execute("SELECT person, record FROM records ORDER BY person, at, line")
+        current: str | None = None
+        bucket: list[Record] = []
+        for person, blob in rows:
+            if person != current and bucket:
+                assert current is not None
+                yield current, order(bucket)
+                bucket = []
+            current = person
+            bucket.append(pickle.loads(blob))
+        if bucket and current is not None:
+            yield current, order(bucket)
+
+
+def sort_key(moment: datetime | None) -> str:
+    """Effective times compared as text: all in UTC, so the order is the order in time."""
+    return moment.astimezone(UTC).isoformat() if moment else ""
+
+
+def order(records: list[Record]) -> list[Record]:
+    """Full registrations first (they say who the person is), then by effective time; the sort
+    is stable, so records at the same time keep their file order."""
+    return sorted(records, key=lambda r: not (r.registration and r.identifiers))

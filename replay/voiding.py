@@ -1,0 +1,244 @@
+"""Voiding and reinstating a whole batch, as events appended to every person it touched.
+
+The work runs in bounded transactions of a few hundred people. Voiding a person's batch entries
+twice records nothing the second time, so a void stopped by a crash is completed by running it
+again. A dry run shows each person whose location, owner or key dates would change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.errors import InvalidValue
+from domain.person.aggregate import Person
+from domain.person.state import PersonState
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from replay import registry
+from replay.batch import Batch
+from replay.loading import PeopleLoader
+
+ProgressFn = Callable[[str, int, int], None]
+SOURCE = "RECOVERY"
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class PersonDiff:
+    """How one person's answer changes: where, who holds the case, key dates."""
+
+    person_id: str
+    identifiers: str
+    changes: tuple[Change, ...]
+    anomalies: tuple[str, ...] = ()
+
+
+@dataclass
+class CorrectionReport:
+    batch_id: str
+    kind: str  # void or reinstate
+    outcome: str  # done, nothing to do, dry run
+    people: int = 0
+    entries: int = 0
+    changed: list[PersonDiff] = field(default_factory=list)
+    note: str = ""
+
+
+def summary(state: PersonState | None) -> dict[str, str]:
+    """The answers staff rely on, as text to compare."""
+    if state is None:
+        return {"known": "not yet known"}
+    loc, own = state.location, state.ownership
+    where = " ".join(p for p in (loc.status.value, loc.agency or "", loc.cell or "") if p)
+    found = {
+        "location": where,
+        "owner": f"{own.responsibility.value if own.responsibility else '-'} {state.owner or '-'}",
+        "POM": own.pom or "-",
+        "COM": own.com or "-",
+    }
+    for name, value in sorted(state.key_dates.items()):
+        found[f"key date {name}"] = value.isoformat()
+    return found
+
+
+def diff(before: PersonState | None, after: PersonState | None) -> tuple[Change, ...]:
+    old, new = summary(before), summary(after)
+    return tuple(
+        Change(name, old.get(name, "-"), new.get(name, "-"))
+        for name in sorted(set(old) | set(new), key=_field_order)
+        if old.get(name, "-") != new.get(name, "-")
+    )
+
+
+def _field_order(name: str) -> tuple[int, str]:
+    order = ["known", "location", "owner", "POM", "COM"]
+    return (order.index(name) if name in order else len(order), name)
+
+
+def identifiers(state: PersonState | None) -> str:
+    if state is None:
+        return ""
+    return ", ".join(f"{k} {v[0]}" for k, v in sorted(state.identifiers.items()) if v)
+
+
+class Corrector:
+    """Voids and reinstates batches."""
+
+    def __init__(
+        self, app: JourneyApp, *, chunk: int = 200, progress: ProgressFn | None = None
+    ) -> None:
+        self.app, self.chunk = app, chunk
+        self.loader = PeopleLoader(app)
+        self.progress = progress or (lambda phase, done, total: None)
+
+    def batch(self, batch_id: str) -> Batch:
+        return registry.batch(self.app, batch_id)
+
+    def plan(self, batch_id: str, kind: str) -> CorrectionReport:
+        """What voiding (or reinstating) the batch would change, person by person."""
+        batch = self.batch(batch_id)
+        prov = self._provenance(batch_id, "dry run", "dry-run")
+        report = CorrectionReport(batch_id, kind, "dry run")
+        for people in self._chunks(batch):
+            for person in people:
+                before = person.state(checked=False)
+                anomalies_before = set(_anomalies(person))
+                if self._correct(person, kind, batch_id, prov) is None:
+                    continue
+                report.people += 1
+                report.entries += _entries(person, batch_id, voided=kind == "void")
+                after = person.state(checked=False)
+                changes = diff(before, after)
+                new_anomalies = tuple(a for a in _anomalies(person) if a not in anomalies_before)
+                if changes or new_anomalies:
+                    report.changed.append(
+                        PersonDiff(str(person.id), identifiers(after), changes, new_anomalies)
+                    )
+        return report
+
+    def void(self, batch_id: str, *, reason: str, by: str) -> CorrectionReport:
+        return self._run(batch_id, "void", reason, by)
+
+    def reinstate(self, batch_id: str, *, reason: str, by: str) -> CorrectionReport:
+        return self._run(batch_id, "reinstate", reason, by)
+
+    def _run(self, batch_id: str, kind: str, reason: str, by: str) -> CorrectionReport:
+        batch = self.batch(batch_id)
+        running = "voiding" if kind == "void" else "reinstating"
+        note = ""
+        if batch.status == running:
+            # A correction stopped part way (a crash): finish it, with its own reason.
+            started = batch.corrections[-1]
+            reason, by = started.reason, started.by
+            note = f"resumed the {kind} started at {started.started_at.isoformat()}"
+        else:
+            self._check_can(batch, kind)
+            self._provenance(batch_id, reason, by)  # refuse a bad reason before writing
+            batch.start_correction(kind, reason, by)
+            self.app.save(batch)
+        prov = self._provenance(batch_id, reason, by)
+        report = CorrectionReport(batch_id, kind, "done", note=note)
+        done = 0
+        for people in self._chunks(batch):
+            self._apply_chunk(people, kind, batch_id, prov, report)
+            done += len(people)
+            self.progress(running, done, len(batch.people))
+        batch = self.batch(batch_id)
+        batch.finish_correction(report.people, report.entries)
+        self.app.save(batch)
+        return report
+
+    def _apply_chunk(
+        self,
+        people: list[Person],
+        kind: str,
+        batch_id: str,
+        prov: Provenance,
+        report: CorrectionReport,
+    ) -> None:
+        changed = [p for p in people if self._correct(p, kind, batch_id, prov) is not None]
+        try:
+            if changed:
+                self.app.save(*changed)
+        except IntegrityError:
+            # Someone recorded for one of them meanwhile: each afresh, one at a time.
+            for person in people:
+                self._one_by_one(str(person.id), kind, batch_id, prov)
+        if changed:
+            people = list(self.loader.by_ids([str(p.id) for p in people]).values())
+        for person in people:
+            count = _entries(person, batch_id, voided=kind == "void")
+            report.people += int(count > 0)
+            report.entries += count
+
+    def _one_by_one(self, person_id: str, kind: str, batch_id: str, prov: Provenance) -> None:
+        for _ in range(10):
+            person = self.loader.by_ids([person_id])[person_id]
+            if self._correct(person, kind, batch_id, prov) is None:
+                return
+            try:
+                self.app.save(person)
+                return
+            except IntegrityError:
+                continue
+        msg = f"person {person_id} kept changing; run the {kind} again to finish"
+        raise RuntimeError(msg)
+
+    @staticmethod
+    def _correct(person: Person, kind: str, batch_id: str, prov: Provenance) -> object:
+        if kind == "void":
+            return person.void(prov, batch=batch_id)
+        return person.reinstate(prov, batch=batch_id)
+
+    def _chunks(self, batch: Batch) -> Iterator[list[Person]]:
+        for start in range(0, len(batch.people), self.chunk):
+            ids = batch.people[start : start + self.chunk]
+            found = self.loader.by_ids(ids)
+            yield [found[i] for i in ids if i in found]
+
+    @staticmethod
+    def _check_can(batch: Batch, kind: str) -> None:
+        status = batch.status
+        if kind == "void" and status not in {"recorded", "partly recorded"}:
+            raise InvalidValue("batch", f"batch {batch.batch_id} is {status}: nothing to void")
+        if kind == "reinstate" and status != "voided":
+            raise InvalidValue(
+                "batch", f"batch {batch.batch_id} is {status}: only a voided batch is reinstated"
+            )
+
+    @staticmethod
+    def _provenance(batch_id: str, reason: str, by: str) -> Provenance:
+        if not reason or not reason.strip():
+            raise InvalidValue("reason", "a reason is required")
+        return Provenance(
+            recorded_by=by,
+            source=SOURCE,
+            occurred_at=datetime.now(UTC),
+            reason=reason,
+            correlation_id=f"batch:{batch_id}",
+        )
+
+
+def _entries(person: Person, batch_id: str, *, voided: bool) -> int:
+    """How many of the batch's entries are voided (or live) for this person now."""
+    marks = person.voids()
+    return sum(
+        1
+        for e in person.entries
+        if e.batch_id == batch_id and (e.originator_version in marks) == voided
+    )
+
+
+def _anomalies(person: Person) -> tuple[str, ...]:
+    state = person.state()
+    return state.anomalies if state else ()

@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -59,21 +59,26 @@ class Record:
     steps: tuple[Step, ...]
     registration: dict[str, Any] | None = None  # register the person if no one holds it
     identifiers: dict[str, str] = field(default_factory=dict)  # a registration's own
+    text: str = ""  # the line as read, kept with a reject
+
+    def refused(self, field_name: str, reason: str) -> Reject:
+        return Reject(self.line, field_name, reason, self.text)
 
 
 Parsed = Record | Reject
 
 
 def read(stream: IO[bytes], file_format: str) -> Iterator[Parsed]:
-    """Every line of a file as a record or a reject, in file order."""
-    if file_format == "jsonl":
-        yield from _jsonl(stream)
-    elif file_format == "nomis":
-        yield from _nomis(stream)
-    elif file_format == "allocations":
-        yield from _allocations(stream)
-    else:
-        raise ValueError(file_format)
+    """Every line of a file as a record or a reject, in file order; a file that cannot be read
+    on ends with a reject saying where."""
+    readers = {"jsonl": _jsonl, "nomis": _nomis, "allocations": _allocations}
+    last = 0
+    try:
+        for parsed in readers[file_format](stream):
+            last = parsed.line
+            yield parsed
+    except (UnicodeDecodeError, csv.Error) as error:
+        yield Reject(last + 1, "file", f"cannot be read on from here: {error}")
 
 
 def file_hash(path: str) -> str:
@@ -131,6 +136,8 @@ def _guarded(line: int, raw: str, build: Callable[..., Parsed], *args: Any) -> P
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "line"
         return _reject(line, where, first["msg"], raw)
+    if isinstance(result, Record):
+        return replace(result, text=raw[:MAX_REJECT_TEXT])
     return result
 
 
@@ -264,7 +271,10 @@ def _nomis_jsonl(stream: IO[bytes]) -> Iterator[Parsed]:
 
 
 def _nomis_csv(stream: IO[bytes]) -> Iterator[Parsed]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    yield from _nomis_rows(_decoded(stream))
+
+
+def _nomis_rows(text: Iterator[str]) -> Iterator[Parsed]:
     reader = csv.DictReader(text)
     missing = [f for f in NOMIS_REQUIRED if f not in (reader.fieldnames or [])]
     if missing:
@@ -273,7 +283,17 @@ def _nomis_csv(stream: IO[bytes]) -> Iterator[Parsed]:
     for row in reader:
         number = reader.line_num
         raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
+        if "\ufffd" in raw:
+            yield _reject(number, "line", "is not UTF-8 text", raw)
+            continue
         yield _guarded(number, raw, _movement, number, row)
+
+
+def _decoded(stream: IO[bytes]) -> Iterator[str]:
+    """The stream's lines as text, decoded one by one so a bad byte spoils only its own line
+    (it shows as U+FFFD, and the line is refused)."""
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace")
 
 
 class _Rewound(io.RawIOBase):
@@ -422,7 +442,10 @@ ALLOCATION_COLUMNS = {
 
 
 def _allocations(stream: IO[bytes]) -> Iterator[Parsed]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    yield from _allocation_rows(_decoded(stream))
+
+
+def _allocation_rows(text: Iterator[str]) -> Iterator[Parsed]:
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
@@ -436,6 +459,9 @@ def _allocations(stream: IO[bytes]) -> Iterator[Parsed]:
         number = reader.line_num
         raw = ",".join(row)
         if not any(cell.strip() for cell in row):
+            continue
+        if "\ufffd" in raw:
+            yield _reject(number, "line", "is not UTF-8 text", raw)
             continue
         values = dict(zip(names, row, strict=False))
         yield _guarded(number, raw, _allocation, number, values)

@@ -68,6 +68,7 @@ class GroupResult:
     entries: int = 0
     duplicates: int = 0
     registered: bool = False
+    implied: bool = False  # registered because a line named them, not by a registration line
     rejects: list[Reject] = field(default_factory=list)
     progress: Progress = field(default_factory=Progress)
 
@@ -170,14 +171,8 @@ class Importer:
             self._save([result], load)
         except IntegrityError:
             load.batch = self._batch_or_fail(load.batch_id)
-            lines = sorted({r.line for r in records})
-            result = GroupResult(
-                None,
-                rejects=[
-                    Reject(n, "person", "changed by another user during the load; load again")
-                    for n in lines
-                ],
-            )
+            reason = "changed by another user during the load; load the file again"
+            result = GroupResult(None, rejects=[r.refused("person", reason) for r in records])
         return result
 
     def _save(self, results: list[GroupResult], load: Load) -> None:
@@ -217,11 +212,14 @@ class Importer:
         for _ in range(len(remaining) + 1):
             try:
                 self._steps(remaining, load, result)
-                return result
+                break
             except LineRefused as refused:
                 result.rejects.extend(refused.rejects)
                 bad = {r.line for r in refused.rejects}
                 remaining = [r for r in remaining if r.line not in bad]
+        if result.implied and result.entries == 1:
+            # Registered only because a movement named them, and every such line was refused.
+            return GroupResult(None, rejects=result.rejects)
         return result
 
     def _register(
@@ -231,8 +229,7 @@ class Importer:
         first = next((r for r in records if r.registration is not None), None)
         if first is None:
             result.rejects.extend(
-                Reject(r.line, "person", f"no person holds {key}; register them first")
-                for r in records
+                r.refused("person", f"no person holds {key}; register them first") for r in records
             )
             return []
         reg = first.registration or {}
@@ -260,14 +257,15 @@ class Importer:
                 provenance=provenance,
             )
         except DomainError as error:
-            result.rejects.append(Reject(first.line, error.field, error.reason))
+            result.rejects.append(first.refused(error.field, error.reason))
             result.rejects.extend(
-                Reject(r.line, "person", f"not registered: line {first.line} was refused")
+                r.refused("person", f"not registered: line {first.line} was refused")
                 for r in records
                 if r is not first
             )
             return []
         result.person, result.registered, result.entries = person, True, 1
+        result.implied = not first.identifiers
         result.claims = [
             IdentifierClaim.claim(claim_key(k, v), person.id) for k, v in identifiers.items()
         ]
@@ -304,13 +302,11 @@ class Importer:
                         raise LineError(record.line, error.field, error.reason) from None
         except ImpossibleJourney as error:
             line = lines.get(error.entry) if error.entry is not None else None
-            if line is None:
-                raise LineRefused(
-                    [Reject(r.line, error.field, error.reason) for r in records]
-                ) from None
-            raise LineRefused([Reject(line, error.field, error.reason)]) from None
+            at_fault = [r for r in records if line is None or r.line == line]
+            raise LineRefused([r.refused(error.field, error.reason) for r in at_fault]) from None
         except LineError as error:
-            raise LineRefused([Reject(error.line, error.field, error.reason)]) from None
+            at_fault = [r for r in records if r.line == error.line]
+            raise LineRefused([r.refused(error.field, error.reason) for r in at_fault]) from None
         result.entries += sub.entries
         result.duplicates += sub.duplicates
         result.claims.extend(sub.claims)

@@ -231,7 +231,7 @@ def test_probation_allocations_start_move_and_allocate(app: JourneyApp, tmp_path
     assert kinds.count("SupervisionStarted") == 1
     assert kinds.count("AreaTransferAccepted") == 1
     # Check loading it again records nothing.
-    path.write_text(path.read_text() + "\n")  # a different file with the same records
+    path.write_bytes(path.read_bytes() + b"\n")  # a different file with the same records
     again = Importer(app).run(path, options)
     assert again.entries == 0
 

@@ -187,14 +187,16 @@ def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else "-"
 
 
-def _correct(batch_id: str, kind: str, reason: str | None, dry_run: bool, by: str | None) -> None:
+def _correct(
+    batch_id: str, kind: str, reason: str | None, dry_run: bool, by: str | None, chunk: int
+) -> None:
     with application() as journeys, progress_bar() as bar:
         task = bar.add_task(kind, total=None)
 
         def tick(phase: str, done: int, total: int) -> None:
             bar.update(task, description=phase, completed=done, total=total)
 
-        corrector = Corrector(journeys, progress=tick)
+        corrector = Corrector(journeys, chunk=chunk, progress=tick)
         if dry_run:
             report = corrector.plan(batch_id, kind)
         else:
@@ -234,9 +236,10 @@ def void(
     reason: Annotated[str | None, typer.Option(help="why (kept on every void)")] = None,
     dry_run: Annotated[bool, typer.Option(help="show who would change, and how")] = False,
     by: Annotated[str | None, typer.Option(help="who is voiding (default: cli:<login>)")] = None,
+    chunk: Annotated[int, typer.Option(min=1, max=5000, help="people per transaction")] = 200,
 ) -> None:
     """Void every entry of a batch, person by person; run again to finish after a crash."""
-    _correct(batch_id, "void", reason, dry_run, by)
+    _correct(batch_id, "void", reason, dry_run, by, chunk)
 
 
 @batches_cli.command()
@@ -245,9 +248,10 @@ def reinstate(
     reason: Annotated[str | None, typer.Option(help="why")] = None,
     dry_run: Annotated[bool, typer.Option(help="show who would change, and how")] = False,
     by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    chunk: Annotated[int, typer.Option(min=1, max=5000, help="people per transaction")] = 200,
 ) -> None:
     """Undo a void: the batch's entries count again."""
-    _correct(batch_id, "reinstate", reason, dry_run, by)
+    _correct(batch_id, "reinstate", reason, dry_run, by, chunk)
 
 
 def time_diff(

@@ -46,5 +46,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(Guard, metrics=metrics, max_body=chosen.max_body_bytes)
+    app.add_middleware(
+        Guard,
+        metrics=metrics,
+        max_body=chosen.max_body_bytes,
+        max_upload=chosen.max_import_bytes,
+    )
     return app

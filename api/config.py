@@ -22,6 +22,7 @@ class ApiSettings:
     issuer: str = "journey"
     dev_key_path: str = DEV_KEY
     max_body_bytes: int = 64 * 1024
+    max_import_bytes: int = 256 * 1024 * 1024  # a data load sent to POST /imports
     ready_lag_seconds: float = 30.0
     overdue_days: int = 7
 
@@ -32,6 +33,8 @@ class ApiSettings:
             )
         if self.max_body_bytes < 1024:
             raise InvalidValue("JOURNEY_MAX_BODY_BYTES", "must be at least 1024")
+        if self.max_import_bytes < self.max_body_bytes:
+            raise InvalidValue("JOURNEY_MAX_IMPORT_BYTES", "must be at least the body limit")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ApiSettings:
@@ -45,9 +48,12 @@ class ApiSettings:
             keys.append(path.read_text())
         try:
             max_body = int(environ.get("JOURNEY_MAX_BODY_BYTES", str(64 * 1024)))
+            max_import = int(environ.get("JOURNEY_MAX_IMPORT_BYTES", str(256 * 1024 * 1024)))
             lag = float(environ.get("JOURNEY_READY_LAG_SECONDS", "30"))
         except ValueError:
-            raise InvalidValue("JOURNEY_MAX_BODY_BYTES", "limits must be numbers") from None
+            raise InvalidValue(
+                "JOURNEY_MAX_BODY_BYTES", "limits (and JOURNEY_MAX_IMPORT_BYTES) must be numbers"
+            ) from None
         return cls(
             store=Settings.from_env(environ),
             public_keys=tuple(keys),
@@ -55,5 +61,6 @@ class ApiSettings:
             issuer=environ.get("JOURNEY_JWT_ISSUER", "journey"),
             dev_key_path=environ.get("JOURNEY_DEV_KEY", DEV_KEY),
             max_body_bytes=max_body,
+            max_import_bytes=max_import,
             ready_lag_seconds=lag,
         )

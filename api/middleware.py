@@ -27,9 +27,18 @@ class TooLarge(Exception):
     pass
 
 
+# Data loads arrive as files in their own formats, and may be large.
+UPLOADS = {"/imports"}
+UPLOAD_TYPES = {"application/json", "application/x-ndjson", "application/jsonl", "text/csv"}
+
+
 class Guard:
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
-        self.app, self.metrics, self.max_body = app, metrics, max_body
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int, max_upload: int) -> None:
+        self.app, self.metrics = app, metrics
+        self.max_body, self.max_upload = max_body, max_upload
+
+    def limit(self, scope: Scope) -> int:
+        return self.max_upload if scope["path"] in UPLOADS else self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +64,7 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > self.limit(scope):
                     raise TooLarge
             return message
 
@@ -79,18 +88,23 @@ class Guard:
                 scope["path"],
                 status=413,
                 code="too-large",
-                detail=f"the body is larger than {self.max_body} bytes",
+                detail=f"the body is larger than {self.limit(scope)} bytes",
             )
         finally:
             self.observe(scope, status, started)
 
     def refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            return 413, "too-large", f"the body is larger than {self.max_body} bytes"
+        limit = self.limit(scope)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return 413, "too-large", f"the body is larger than {limit} bytes"
         if scope["method"] in {"POST", "PUT", "PATCH"} and (length not in {None, "0"}):
             kind = headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind != "application/json":
+            if scope["path"] in UPLOADS:
+                if kind not in UPLOAD_TYPES:
+                    allowed = ", ".join(sorted(UPLOAD_TYPES))
+                    return 415, "unsupported-media-type", f"send the file as one of {allowed}"
+            elif kind != "application/json":
                 return 415, "unsupported-media-type", "send the body as application/json"
         return None
 

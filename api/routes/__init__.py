@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, commands, establishments, feed, operations, people, queues
+from api.routes import audit, commands, establishments, feed, imports, operations, people, queues
 
 ROUTERS: list[APIRouter] = [
     commands.router,
@@ -13,5 +13,6 @@ ROUTERS: list[APIRouter] = [
     queues.router,
     feed.router,
     audit.router,
+    imports.router,
     operations.router,
 ]

@@ -123,8 +123,41 @@ def fresh(api: LiveApi, setup: Setup) -> str:
     return noms
 
 
+def upload(api: LiveApi, headers: dict[str, str]) -> Any:
+    """A one-line NOMIS movements file for a new person, as a new batch."""
+    number = f"M{next(numbers):04d}MX"
+    line = (
+        f'{{"offenderNo": "{number}", "movementType": "ADM", "directionCode": "IN", '
+        f'"toAgency": "LEI", "movementDate": "2025-01-02", "movementTime": "10:00:00", '
+        f'"movementReasonCode": "N"}}\n'
+    )
+    return api.client.post(
+        "/imports?source=NOMIS&format=nomis",
+        content=line.encode(),
+        headers={**headers, "Content-Type": "application/x-ndjson"},
+    )
+
+
+def batch_for(api: LiveApi, *, voided: bool = False) -> str:
+    admin = api.headers(Role.ADMIN)
+    batch_id: str = upload(api, admin).json()["batch_id"]
+    if voided:
+        done = api.client.post(f"/batches/{batch_id}/void", json={"reason": "m"}, headers=admin)
+        assert done.status_code == 200, done.text
+    return batch_id
+
+
 def call(api: LiveApi, method: str, path: str, role: Role | None) -> Any:
     headers = {} if role is None else api.headers(role, provider=PROVIDER)
+    if path == "/imports":
+        return upload(api, headers)
+    if path.startswith("/batches/{batch_id}/"):
+        batch_id = batch_for(api, voided=path.endswith("reinstate"))
+        return api.client.post(
+            path.format(batch_id=batch_id), json={"reason": "matrix test"}, headers=headers
+        )
+    if path == "/batches/{batch_id}":
+        return api.client.get(f"/batches/{batch_for(api)}", headers=headers)
     if path == "/people":
         body = {
             "occurred_at": at(0).isoformat(),

@@ -1,0 +1,318 @@
+"""Data loads and recovery over HTTP: load a file as a batch, see batches and their impact,
+void and reinstate them. The same work as `journey import` and `journey batches`."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Principal, Role
+from api.deps import RequestId, Svc, require
+from api.disclosure import disclose
+from api.impact import consulted
+from api.problems import ProblemError
+from replay import registry
+from replay.batch import Batch, Reject
+from replay.formats import FORMATS
+from replay.importer import Importer, ImportOptions, ImportReport
+from replay.voiding import CorrectionReport, Corrector
+
+router = APIRouter(tags=["recovery"])
+Loader = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN))]
+Viewer = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN, Role.AUDITOR))]
+
+
+class RejectOut(BaseModel):
+    line: int
+    field: str
+    reason: str
+    text: str
+
+
+class ImportOut(BaseModel):
+    batch_id: str
+    outcome: str = Field(description="recorded, partly recorded, already imported or dry run")
+    lines: int
+    entries: int
+    duplicates: int
+    registered: int
+    people: int
+    rejects: list[RejectOut]
+    note: str
+
+
+class CorrectionOut(BaseModel):
+    started_at: datetime
+    finished_at: datetime | None
+    kind: str
+    reason: str
+    by: str
+    people: int
+    entries: int
+
+
+class ConsultedOut(BaseModel):
+    user: str
+    roles: str
+    people: int
+    reads: int
+    first: datetime
+    last: datetime
+
+
+class BatchOut(BaseModel):
+    batch_id: str
+    status: str
+    source: str
+    file_format: str
+    file_name: str
+    file_hash: str
+    loaded_by: str
+    loaded_at: datetime
+    lines: int
+    entries: int
+    duplicates: int
+    people: int
+    registered: int
+    rejected: int
+    first_occurred: datetime | None
+    last_occurred: datetime | None
+    corrections: list[CorrectionOut]
+
+
+class BatchDetail(BatchOut):
+    rejects: list[RejectOut]
+    consulted: list[ConsultedOut] = Field(
+        description="staff who read any person the batch touched, since it was loaded"
+    )
+
+
+class ChangeOut(BaseModel):
+    field: str
+    before: str
+    after: str
+
+
+class PersonChange(BaseModel):
+    person_id: str
+    identifiers: str
+    changes: list[ChangeOut]
+    anomalies: list[str]
+
+
+class CorrectionRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, examples=["older extract loaded in error"])
+    dry_run: bool = False
+
+
+class CorrectionResult(BaseModel):
+    batch_id: str
+    kind: str
+    outcome: str = Field(description="done or dry run")
+    people: int
+    entries: int
+    changed: list[PersonChange] = Field(description="with a dry run: who would change, and how")
+    note: str
+
+
+@router.post(
+    "/imports",
+    response_model=ImportOut,
+    status_code=201,
+    summary="Load a file as one batch (all or nothing unless accept_valid)",
+    responses={
+        200: {"description": "already imported, or a dry run"},
+        422: {"description": "refused: the rejected lines and reasons"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                kind: {"schema": {"type": "string"}}
+                for kind in ("application/x-ndjson", "application/json", "text/csv")
+            },
+        }
+    },
+)
+async def load(
+    request: Request,
+    response: Response,
+    svc: Svc,
+    who: Loader,
+    source: Annotated[str, Query(max_length=100, examples=["NOMIS"])],
+    file_format: Annotated[str, Query(alias="format", description=", ".join(FORMATS))] = "jsonl",
+    accept_valid: bool = False,
+    dry_run: bool = False,
+) -> Any:
+    """The body is the file: JSON Lines, a NOMIS movements export, or an allocations CSV."""
+    if file_format not in FORMATS:
+        raise ProblemError(400, "invalid-format", "format", f"must be one of {', '.join(FORMATS)}")
+    with tempfile.TemporaryDirectory(prefix="journey-upload-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as out:
+            async for chunk in request.stream():
+                out.write(chunk)
+        options = ImportOptions(
+            source=source.strip().upper(),
+            file_format=file_format,
+            recorded_by=who.user,
+            accept_valid=accept_valid,
+            dry_run=dry_run,
+            file_name=request.headers.get("x-file-name", "upload")[:200],
+        )
+        report = await run_in_threadpool(Importer(svc.journeys).run, path, options)
+    if report.outcome == "refused":
+        raise ProblemError(
+            422,
+            "batch-refused",
+            "file",
+            f"{len(report.rejects)} lines were refused, so nothing was recorded; "
+            "correct them, or load with accept_valid to record the rest",
+            batch_id=report.batch_id,
+            rejects=[r.as_dict() for r in report.rejects[:1000]],
+        )
+    if report.outcome in {"already imported", "dry run"}:
+        response.status_code = 200
+    return import_out(report)
+
+
+@router.get("/batches", response_model=list[BatchOut], summary="Every batch, oldest first")
+def list_batches(svc: Svc, who: Viewer) -> list[BatchOut]:
+    return [batch_out(b) for b in registry.batches(svc.journeys)]
+
+
+@router.get("/batches/{batch_id}", response_model=BatchDetail, summary="A batch and its impact")
+def show_batch(svc: Svc, who: Viewer, batch_id: str) -> BatchDetail:
+    """Counts, effective range, corrections, rejected lines, and who consulted its people."""
+    batch = registry.batch(svc.journeys, batch_id)
+    readers = consulted(svc.db, batch.people, batch.loaded_at)
+    return BatchDetail(
+        **batch_out(batch).model_dump(),
+        rejects=[RejectOut(**r.as_dict()) for r in batch.rejects],
+        consulted=[
+            ConsultedOut(
+                user=c.user,
+                roles=c.roles,
+                people=len(c.people),
+                reads=c.reads,
+                first=c.first,
+                last=c.last,
+            )
+            for c in readers
+        ],
+    )
+
+
+@router.post(
+    "/batches/{batch_id}/void",
+    response_model=CorrectionResult,
+    summary="Void every entry of a batch (or, with dry_run, show who would change)",
+)
+def void(
+    svc: Svc, who: Loader, rid: RequestId, batch_id: str, body: CorrectionRequest
+) -> CorrectionResult:
+    return correct(svc, who, rid, batch_id, body, "void")
+
+
+@router.post(
+    "/batches/{batch_id}/reinstate",
+    response_model=CorrectionResult,
+    summary="Undo a batch's void (or, with dry_run, show who would change)",
+)
+def reinstate(
+    svc: Svc, who: Loader, rid: RequestId, batch_id: str, body: CorrectionRequest
+) -> CorrectionResult:
+    return correct(svc, who, rid, batch_id, body, "reinstate")
+
+
+def correct(
+    svc: Svc, who: Principal, rid: str, batch_id: str, body: CorrectionRequest, kind: str
+) -> CorrectionResult:
+    corrector = Corrector(svc.journeys)
+    report: CorrectionReport
+    if body.dry_run:
+        report = corrector.plan(batch_id, kind)
+        # The diff shows people's data: it is a disclosure like any other.
+        ids = [p.person_id for p in report.changed]
+        disclose(svc, who, f"batch.{kind}-plan", rid, ids, purpose=body.reason, detail=batch_id)
+    elif kind == "void":
+        report = corrector.void(batch_id, reason=body.reason, by=who.user)
+    else:
+        report = corrector.reinstate(batch_id, reason=body.reason, by=who.user)
+    return CorrectionResult(
+        batch_id=report.batch_id,
+        kind=report.kind,
+        outcome=report.outcome,
+        people=report.people,
+        entries=report.entries,
+        changed=[
+            PersonChange(
+                person_id=p.person_id,
+                identifiers=p.identifiers,
+                changes=[
+                    ChangeOut(field=c.field, before=c.before, after=c.after) for c in p.changes
+                ],
+                anomalies=list(p.anomalies),
+            )
+            for p in report.changed
+        ],
+        note=report.note,
+    )
+
+
+def reject_out(r: Reject) -> RejectOut:
+    return RejectOut(**r.as_dict())
+
+
+def import_out(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        batch_id=report.batch_id,
+        outcome=report.outcome,
+        lines=report.lines,
+        entries=report.entries,
+        duplicates=report.duplicates,
+        registered=report.registered,
+        people=report.people,
+        rejects=[reject_out(r) for r in report.rejects],
+        note=report.note,
+    )
+
+
+def batch_out(b: Batch) -> BatchOut:
+    c = b.counts
+    return BatchOut(
+        batch_id=b.batch_id,
+        status=b.status,
+        source=b.source,
+        file_format=b.file_format,
+        file_name=b.file_name,
+        file_hash=b.file_hash,
+        loaded_by=b.loaded_by,
+        loaded_at=b.loaded_at,
+        lines=c.lines,
+        entries=c.entries,
+        duplicates=c.duplicates,
+        people=c.people,
+        registered=c.registered,
+        rejected=c.rejected,
+        first_occurred=b.first_occurred,
+        last_occurred=b.last_occurred,
+        corrections=[
+            CorrectionOut(
+                started_at=k.started_at,
+                finished_at=k.finished_at,
+                kind=k.kind,
+                reason=k.reason,
+                by=k.by,
+                people=k.people,
+                entries=k.entries,
+            )
+            for k in b.corrections
+        ],
+    )

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from api.access_log import AccessLog
 from api.impact import consulted
+from domain.provenance import Provenance
 from ops.common import application, console, parse_time, read_models
 from replay import registry
 from replay.batch import Batch
@@ -278,3 +279,35 @@ def time_diff(
         table.add_row(change.field, change.before, change.after)
     table.title = f"{len(changes)} differences"
     console.print(table)
+
+
+def _merge_provenance(reason: str, by: str | None) -> Provenance:
+    return Provenance(
+        recorded_by=operator(by), source="JOURNEY", occurred_at=datetime.now(UTC), reason=reason
+    )
+
+
+def merge(
+    kept: Annotated[str, typer.Argument(help="the record to keep (NOMS, CRN, ... or id)")],
+    removed: Annotated[str, typer.Argument(help="the record merged into it")],
+    reason: Annotated[str, typer.Option(help="why, e.g. the NOMIS merge reference")],
+    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+) -> None:
+    """Merge two records of one person: one history; the removed identifiers lead to the kept."""
+    with application() as journeys:
+        done = journeys.merge(kept, removed, _merge_provenance(reason, by))
+        console.print(
+            f"merged {removed} into {kept} (person {done.person_id}, version {done.person_version})"
+        )
+
+
+def unmerge(
+    kept: Annotated[str, typer.Argument(help="the record that was kept")],
+    removed: Annotated[str, typer.Argument(help="the removed record (an identifier or id)")],
+    reason: Annotated[str, typer.Option(help="why the merge is reversed")],
+    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+) -> None:
+    """Reverse a merge: both records stand apart again, as events."""
+    with application() as journeys:
+        journeys.unmerge(kept, removed, _merge_provenance(reason, by))
+        console.print(f"the merge of {removed} into {kept} is reversed")

@@ -101,7 +101,7 @@ def write_states(
                 chunk = ids[start : start + 500]
                 marks = ", ".join(["%s"] * len(chunk))
                 cur.execute(f"DELETE FROM {physical} WHERE person_id IN ({marks})", chunk)
-        rows = [row for state in batch for row in table.make(state)]
+        rows = [row for state in batch if not state.merged_into for row in table.make(state)]
         if rows:
             insert(cur, dialect, table, generation, rows)
 

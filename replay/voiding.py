@@ -204,7 +204,11 @@ class Corrector:
         for start in range(0, len(batch.people), self.chunk):
             ids = batch.people[start : start + self.chunk]
             found = self.loader.by_ids(ids)
-            yield [found[i] for i in ids if i in found]
+            # The batch's entries also live on, as copies, in records these were merged into.
+            kept = {k for p in found.values() if (k := p.merged_into())} - set(found)
+            if kept:
+                found.update(self.loader.by_ids(kept))
+            yield list(found.values())
 
     @staticmethod
     def _check_can(batch: Batch, kind: str) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, commands, establishments, feed, imports, operations, people, queues
+from api.routes import (
+    audit,
+    commands,
+    establishments,
+    feed,
+    imports,
+    merges,
+    operations,
+    people,
+    queues,
+)
 
 ROUTERS: list[APIRouter] = [
     commands.router,
@@ -14,5 +24,6 @@ ROUTERS: list[APIRouter] = [
     feed.router,
     audit.router,
     imports.router,
+    merges.router,
     operations.router,
 ]

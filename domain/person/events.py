@@ -154,3 +154,40 @@ class EntriesReinstated(PersonEvent):
 
     is_entry = False
     label = "entries reinstated"
+
+
+class MergedInto(PersonEvent):
+    """This record was merged into another (a NOMIS merge): its identifiers lead there now."""
+
+    kept: str
+
+    is_entry = False
+    label = "merged into"
+
+
+class MergeUndone(PersonEvent):
+    """The merge of this record into another was reversed: it stands on its own again."""
+
+    kept: str
+
+    is_entry = False
+    label = "merge undone"
+
+
+class RecordsMerged(PersonEvent):
+    """Another record of this person was merged in; `copies` are the entries it brought."""
+
+    removed: str
+    copies: list[int]
+
+    is_entry = False
+    label = "records merged"
+
+
+class MergeReversed(PersonEvent):
+    """A merge reversed: the entries it brought are voided, the other record stands again."""
+
+    removed: str
+
+    is_entry = False
+    label = "merge reversed"

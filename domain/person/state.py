@@ -114,6 +114,7 @@ class PersonState:
     anomalies: tuple[str, ...] = field(default=())
     stays: tuple[Stay, ...] = field(default=())
     prisons_named: tuple[str, ...] = field(default=())  # in any entry, voided ones too
+    merged_into: str | None = None  # this record was merged into that person's
 
     @property
     def name(self) -> str:

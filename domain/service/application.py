@@ -188,6 +188,65 @@ class JourneyApp(JourneyCommands, Application[UUID]):
 
         return self._change(ref, expected_version, run)
 
+    # ---- merges ----
+
+    def merge(
+        self, kept_ref: str | UUID, removed_ref: str | UUID, provenance: Provenance
+    ) -> CommandResult:
+        """Two records of one person become one history (a NOMIS merge): the removed record's
+        entries and identifiers join the kept one, and its identifiers lead there from now on.
+        Both records and every identifier claim change in one transaction."""
+        kept, removed = self.person(kept_ref), self.person(removed_ref)
+        recorded = kept.absorb(removed, provenance)
+        removed.retire_into(kept, provenance)
+        claims = self._claims_of(removed, held_by=removed.id)
+        for claim in claims:
+            claim.redirect(kept.id, f"merged into {kept.id}")
+        return self._save(kept, recorded, removed, *claims)
+
+    def unmerge(
+        self, kept_ref: str | UUID, removed_ref: str | UUID, provenance: Provenance
+    ) -> CommandResult:
+        """Reverse a merge, as events: the entries it brought are voided in the kept record,
+        the removed record stands again and its identifiers lead back to it."""
+        kept = self.person(kept_ref)
+        removed = self.person(
+            UUID(str(removed_ref)) if is_uuid(removed_ref) else self._merged_id(kept, removed_ref)
+        )
+        recorded = kept.reverse_merge(str(removed.id), provenance)
+        removed.restore(provenance)
+        claims = self._claims_of(removed, held_by=kept.id)
+        for claim in claims:
+            claim.redirect(removed.id, f"merge into {kept.id} reversed")
+        return self._save(kept, recorded, removed, *claims)
+
+    def _merged_id(self, kept: Person, ref: str | UUID) -> UUID:
+        """A removed record named by an identifier it brought (which now leads to the kept)."""
+        kind, value = detect(str(ref))
+        for removed_id in kept.merges():
+            removed = self.person(removed_id)
+            state = removed.state(checked=False)
+            if state is not None and value in state.identifiers.get(kind, ()):
+                return removed.id
+        raise NotFound("removed", f"no record merged into this one holds {kind} {value}")
+
+    def _claims_of(self, person: Person, *, held_by: UUID) -> list[IdentifierClaim]:
+        state = person.state(checked=False)
+        assert state is not None
+        claims = []
+        for kind, values in state.identifiers.items():
+            for value in values:
+                try:
+                    claim: object = self.repository.get(
+                        claim_id(claim_key(kind, value)), projector_func=replay_events
+                    )
+                except AggregateNotFoundError:
+                    continue
+                assert isinstance(claim, IdentifierClaim)
+                if claim.person_id == held_by:
+                    claims.append(claim)
+        return claims
+
     # ---- plumbing ----
 
     def _change(
@@ -284,6 +343,14 @@ def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def is_uuid(ref: str | UUID) -> bool:
+    try:
+        UUID(str(ref))
+    except ValueError:
+        return False
+    return True
 
 
 def normalised_identifiers(identifiers: Mapping[str, str]) -> dict[str, str]:

@@ -167,6 +167,12 @@ def call(api: LiveApi, method: str, path: str, role: Role | None) -> Any:
             "identifiers": {"NOMS": f"N{next(numbers):04d}NX"},
         }
         return api.client.post(path, json=body, headers=headers)
+    if path.startswith("/people/{ref:path}/merges"):
+        other = fresh(api, base)
+        body = {"removed": other, "occurred_at": at(2).isoformat(), "reason": "matrix test"}
+        merged = then(base, lambda a, n: a.merge(n, other, prov(at(1), reason="m")))
+        noms = fresh(api, merged if path.endswith("reverse") else base)
+        return api.client.post(path.replace("{ref:path}", noms), json=body, headers=headers)
     if method == "POST":
         suffix = path.removeprefix("/people/{ref:path}/")
         setup, body = COMMANDS[suffix]

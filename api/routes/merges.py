@@ -1,0 +1,60 @@
+"""Merging two records of one person (a NOMIS merge), and reversing it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal, Role
+from api.deps import RequestId, Svc, require
+from api.schemas import CommandOutcome, outcome
+from domain.provenance import Provenance
+
+router = APIRouter(tags=["recovery"])
+Merger = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN))]
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    removed: str = Field(
+        max_length=50,
+        description="the other record: an identifier it holds, or its person id",
+        examples=["B2222BB"],
+    )
+    occurred_at: datetime = Field(description="when the merge was made upstream")
+    reason: str = Field(min_length=1, max_length=2000, examples=["NOMIS merge of B2222BB"])
+
+
+def provenance(body: MergeRequest, who: Principal, rid: str) -> Provenance:
+    return Provenance(
+        recorded_by=who.user,
+        source="API",
+        occurred_at=body.occurred_at,
+        reason=body.reason,
+        correlation_id=rid,
+    )
+
+
+@router.post(
+    "/people/{ref:path}/merges",
+    response_model=CommandOutcome,
+    summary="Merge another record of this person into this one",
+)
+def merge(ref: str, body: MergeRequest, svc: Svc, who: Merger, rid: RequestId) -> CommandOutcome:
+    """One history: the other record's entries and identifiers join this one, and its
+    identifiers lead here. Refused, naming the entry, if the two histories conflict."""
+    return outcome(svc.journeys.merge(ref, body.removed, provenance(body, who, rid)))
+
+
+@router.post(
+    "/people/{ref:path}/merges/reverse",
+    response_model=CommandOutcome,
+    summary="Reverse a merge into this record",
+)
+def reverse(ref: str, body: MergeRequest, svc: Svc, who: Merger, rid: RequestId) -> CommandOutcome:
+    """The entries the merge brought are voided here; the other record stands again."""
+    return outcome(svc.journeys.unmerge(ref, body.removed, provenance(body, who, rid)))

@@ -78,3 +78,68 @@ def test_whereis_and_timeline(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "identifier" in bad.stdout
     bad_time = journey(url, "whereis", noms(1), "--at", "yesterday")
     assert bad_time.returncode == 2 and "--at" in bad_time.stdout
+
+
+MOVES = (
+    "offenderNo,createDateTime,fromAgency,toAgency,movementType,directionCode,movementDate,"
+    "movementTime,movementReasonCode,commentText\n"
+    "R1234RR,,OUT,LEI,ADM,IN,2025-01-06,10:00:00,N,\n"
+    "R1234RR,,LEI,MDI,TRN,OUT,2025-03-01,09:00:00,NOTR,\n"
+    "R1234RR,,LEI,MDI,ADM,IN,2025-03-01,15:00:00,INT,\n"
+)
+
+
+def test_load_show_void_diff_and_merge_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    path = tmp_path / "moves.csv"
+    path.write_text(MOVES)
+    loaded = journey(url, "import", str(path), "--source", "NOMIS", "--format", "nomis")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "recorded" in loaded.stdout and "entries recorded 4" in loaded.stdout
+    batch_id = loaded.stdout.split("batch ", 1)[1].split(":", 1)[0].strip()
+    again = journey(url, "import", str(path), "--source", "NOMIS", "--format", "nomis")
+    assert "already imported" in again.stdout
+    # Check a bad file exits 1, naming the line, the field and the reason.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(MOVES.replace("LEI,MDI,TRN", "LEI,NOWHERE,TRN"))
+    refused = journey(url, "import", str(bad), "--source", "NOMIS", "--format", "nomis")
+    assert refused.returncode == 1
+    assert "refused" in refused.stdout and "to_prison" in refused.stdout
+    listed = journey(url, "batches", "list")
+    assert batch_id in listed.stdout and "refused" in listed.stdout
+    shown = journey(url, "batches", "show", batch_id)
+    assert "people touched" in shown.stdout and "1 (registered 1)" in shown.stdout
+    plan = journey(url, "batches", "void", batch_id, "--dry-run")
+    assert plan.returncode == 0 and "in MDI" in plan.stdout and "R1234RR" in plan.stdout
+    voided = journey(url, "batches", "void", batch_id, "--reason", "drill", "--by", "rec.lead")
+    assert voided.returncode == 0, voided.stdout + voided.stderr
+    assert "1 people, 3 entries" in voided.stdout
+    # Check time travel: where the person was, as known before and after the void.
+    diff = journey(url, "diff", "R1234RR", "2025-02-01", "2025-04-01")
+    assert diff.returncode == 0 and "0 differences" in diff.stdout  # all voided now
+    whereis = journey(url, "whereis", "R1234RR", "--at", "2025-04-01")
+    assert whereis.returncode == 0 and "none" in whereis.stdout
+    no_reason = journey(url, "batches", "reinstate", batch_id)
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stdout
+    back = journey(url, "batches", "reinstate", batch_id, "--reason", "drill over")
+    assert back.returncode == 0
+    diff = journey(url, "diff", "R1234RR", "2025-02-01", "2025-04-01")
+    assert "in LEI" in diff.stdout and "in MDI" in diff.stdout
+    # Check a merge and its reversal: the other number then leads to this person, and back.
+    other = tmp_path / "other.csv"
+    other.write_text(
+        MOVES.splitlines()[0] + "\n"
+        "S2222SS,,OUT,WYI,ADM,IN,2024-01-06,10:00:00,N,\n"
+        "S2222SS,,WYI,OUT,REL,OUT,2024-06-01,10:00:00,CR,\n"
+    )
+    assert (
+        journey(url, "import", str(other), "--source", "NOMIS", "--format", "nomis").returncode == 0
+    )
+    merged = journey(url, "merge", "R1234RR", "S2222SS", "--reason", "NOMIS merge")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    after = journey(url, "whereis", "S2222SS")
+    assert "NOMS R1234RR, NOMS S2222SS" in after.stdout and "MDI" in after.stdout
+    apart = journey(url, "unmerge", "R1234RR", "S2222SS", "--reason", "wrong person")
+    assert apart.returncode == 0, apart.stdout + apart.stderr
+    alone = journey(url, "whereis", "S2222SS")
+    assert "R1234RR" not in alone.stdout and "released" in alone.stdout

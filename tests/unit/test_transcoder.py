@@ -21,6 +21,7 @@ from domain.service.transcoder import OrjsonTranscoder
 from tests.conftest import at, prov
 
 NOMS = "A1234BC"
+OTHER = "Z9999ZZ"
 LONDON_SUMMER = timezone(timedelta(hours=1))
 
 
@@ -165,7 +166,22 @@ def every_event_journey(app: JourneyApp) -> str:
     app.reject_handover(NOMS, prov(at(261), reason="not ready"))
     app.void_entries(NOMS, prov(at(270), reason="raised in error"), entries=(risk.entry,))
     app.reinstate_entries(NOMS, prov(at(271), reason="was right after all"), entries=(risk.entry,))
+    # A second record of the same person, merged in and the merge reversed.
+    app.register(
+        prov(at(-1), source="NOMIS"),
+        given_name=None,
+        family_name=None,
+        date_of_birth=None,
+        identifiers={"NOMS": OTHER},
+    )
+    app.merge(NOMS, OTHER, prov(at(272), reason="NOMIS merge"))
+    app.unmerge(NOMS, OTHER, prov(at(273), reason="not the same person"))
     return result.person_id
+
+
+def other_id(made: list[Any], pid: str) -> str:
+    """The second record's person id: the one whose history holds a MergedInto."""
+    return next(str(e.originator_id) for e in made if type(e).__name__ == "MergedInto")
 
 
 def person_event_classes() -> set[str]:
@@ -208,7 +224,7 @@ def test_every_event_survives_a_store_round_trip(
 
     # Check the journey is the one intended, so the comparison below means something.
     assert written_state is not None and read_state is not None
-    assert read_state.version == 27
+    assert read_state.version == 31
     assert read_state.anomalies == ()
     assert read_state.ownership.pdu == "N55SHF"
     assert read_state.ownership.risk_level == "HIGH"
@@ -228,16 +244,21 @@ def test_every_event_survives_a_store_round_trip(
 
     # Check every stored event decodes to exactly what was made in memory, types included.
     originals = [e for e in made if str(e.originator_id) == pid]
-    assert [e.originator_version for e in originals] == list(range(1, 28))
+    assert [e.originator_version for e in originals] == list(range(1, 32))
     assert len(stored) == len(originals)
     for original, decoded in zip(originals, stored, strict=True):
         assert type(decoded) is type(original)
         assert typed(vars(decoded)) == typed(vars(original)), type(original).__name__
 
-    # Check every kind of person event was exercised.
-    kinds = {e.kind for e in read_timeline}
+    # Check every kind of person event was exercised (the merged record holds two of them).
+    reader = JourneyApp(Settings(database_url=url))
+    try:
+        other = reader.timeline(reader.person(uuid.UUID(other_id(made, pid))).id)
+    finally:
+        reader.close()
+    kinds = {e.kind for e in read_timeline} | {e.kind for e in other}
     assert kinds == person_event_classes()
-    assert len(person_event_classes()) == 16
+    assert len(person_event_classes()) == 20
 
 
 def test_identifier_claims_survive_a_store_round_trip(tmp_path: Path) -> None:

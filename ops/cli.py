@@ -13,7 +13,7 @@ from domain.service.application import JourneyApp
 from ops import api_cli
 from ops.common import application, console, load_settings, parse_time, read_models
 from ops.projections_cli import cli as projections_cli
-from ops.replay_cli import batches_cli, import_file, merge, time_diff, unmerge
+from ops.replay_cli import batches_cli, generate, import_file, merge, time_diff, unmerge
 from projections.runner import Runner
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(batches_cli, name="batches")
 app.command("import")(import_file)
 app.command("diff")(time_diff)
 app.command()(merge)
+app.command()(generate)
 app.command()(unmerge)
 app.command()(api_cli.serve)
 app.command()(api_cli.token)

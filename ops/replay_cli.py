@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,9 @@ from api.access_log import AccessLog
 from api.impact import consulted
 from domain.provenance import Provenance
 from ops.common import application, console, parse_time, read_models
+from ops.generator import FORMATS as GENERATED
+from ops.generator import Generator
+from ops.generator import write as write_journeys
 from replay import registry
 from replay.batch import Batch
 from replay.formats import FORMATS
@@ -311,3 +315,27 @@ def unmerge(
     with application() as journeys:
         journeys.unmerge(kept, removed, _merge_provenance(reason, by))
         console.print(f"the merge of {removed} into {kept} is reversed")
+
+
+def generate(
+    people: Annotated[int, typer.Option(min=1, help="how many people")] = 20_000,
+    years: Annotated[float, typer.Option(min=0.5, max=50, help="years of history")] = 10,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same bytes")] = 1,
+    file_format: Annotated[str, typer.Option("--format", help="jsonl or nomis")] = "jsonl",
+    end: Annotated[str, typer.Option(help="the last day of history (ISO date)")] = "",
+    noise: Annotated[bool, typer.Option(help="late records, out of order in the file")] = False,
+    out: Annotated[Path | None, typer.Option(help="the file to write (default: stdout)")] = None,
+) -> None:
+    """Realistic, deterministic journeys to load with `journey import`."""
+    if file_format not in GENERATED:
+        console.print(f"[red]--format[/red]: must be one of {', '.join(GENERATED)}")
+        raise typer.Exit(2)
+    last = parse_time(end, "--end") if end else datetime.now(UTC)
+    assert last is not None
+    generator = Generator(seed=seed, years=years, end=last, noise=noise)
+    if out is None:
+        written = write_journeys(sys.stdout.buffer, generator.people(people), file_format)
+    else:
+        with out.open("wb") as handle:
+            written = write_journeys(handle, generator.people(people), file_format)
+        console.print(f"{written} lines for {people} people written to {out}")

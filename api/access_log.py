@@ -6,7 +6,9 @@ response carrying the data is sent, and writable through no route.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,6 +113,35 @@ class AccessLog:
                     + ", ".join([f"({ROW})"] * len(chunk)),
                     [value for row in chunk for value in row],
                 )
+
+    async def read_logged(
+        self, select: str, params: Sequence[Any], entry: Access
+    ) -> tuple[Any, ...] | None:
+        """Run a query for at most one row whose first column is a person id, and log the
+        disclosure of that person (`entry`, its person id filled in) with it: on PostgreSQL
+        one autocommitted statement from the event loop, so the row never comes back without
+        its committed log entry; elsewhere the read, then the entry. Raises if it cannot log."""
+        entry = replace(entry, at=entry.at or datetime.now(UTC))
+        if self.db.dialect != "postgres":
+            return await asyncio.to_thread(self.read_then_log, select, params, entry)
+        logged = (
+            f"WITH found AS ({select}), logged AS (INSERT INTO {TABLE} ({COLUMNS}) "
+            "SELECT %s, %s, %s, found.person_id, %s, %s, %s, %s, %s FROM found RETURNING 1) "
+            "SELECT found.* FROM found, logged"
+        )
+        e = entry
+        values = (e.user, e.roles, e.action, e.purpose, e.recipient, e.request_id, e.detail, e.at)
+        rows = await self.db.aquery(logged, [*params, *values])
+        return rows[0] if rows else None
+
+    def read_then_log(
+        self, select: str, params: Sequence[Any], entry: Access
+    ) -> tuple[Any, ...] | None:
+        rows = self.db.query(select, params)
+        if not rows:
+            return None
+        self.record([replace(entry, person_id=str(rows[0][0]))])
+        return rows[0]
 
     def query(
         self,

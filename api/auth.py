@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from api.config import ApiSettings
 
@@ -48,16 +49,34 @@ class Principal:
 
 
 class TokenVerifier:
-    """Checks signature (RS256 only), expiry, audience and issuer, then reads the roles."""
+    """Checks signature (RS256 only), expiry, audience and issuer, then reads the roles.
+
+    A token that passed is remembered until it expires: a client sends the same token on
+    every request, and the signature check is most of the cost of authenticating one."""
+
+    CACHE_SIZE = 10_000
 
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
-        keys = list(settings.public_keys)
+        pems = list(settings.public_keys)
         if settings.store.development:
-            keys.append(dev_public_key(settings))
-        self.keys = keys
+            pems.append(dev_public_key(settings))
+        # Parsed once: loading a PEM on every check costs as much as the check itself.
+        keys = [RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(pem) for pem in pems]
+        self.keys = [k.public_key() if isinstance(k, rsa.RSAPrivateKey) else k for k in keys]
+        self.verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        known = self.verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        found, expires = self.check(token)
+        if len(self.verified) >= self.CACHE_SIZE:
+            self.verified.clear()
+        self.verified[token] = (found, expires)
+        return found
+
+    def check(self, token: str) -> tuple[Principal, float]:
         for key in self.keys:
             try:
                 claims = jwt.decode(
@@ -72,7 +91,7 @@ class TokenVerifier:
                 continue
             except jwt.PyJWTError as exc:
                 raise Unauthenticated(f"token refused: {exc}") from None
-            return principal(claims)
+            return principal(claims), float(claims["exp"])
         raise Unauthenticated("token refused: signature does not match any trusted key")
 
 

@@ -1,8 +1,11 @@
-"""Request dependencies: the services, the authenticated caller, role checks, stated purpose."""
+"""Request dependencies: the services, the authenticated caller, role checks, stated purpose.
+
+All are `async def`: they do no I/O, and a plain `def` dependency costs a trip through the
+thread pool on every request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -15,27 +18,28 @@ from api.services import Services
 bearer = HTTPBearer(auto_error=False, description="An RS256 JWT from the identity provider")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def caller(
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("a bearer token is required")
-    principal = services(request).verifier.verify(credentials.credentials)
+    found: Services = request.app.state.services
+    principal = found.verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only callers holding one of `roles`."""
     allowed = ", ".join(r.value for r in roles)
 
-    def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
         if not principal.has(*roles):
             raise Forbidden(f"this route needs one of the roles: {allowed}")
         return principal
@@ -44,7 +48,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
     return check
 
 
-def purpose(
+async def purpose(
     x_purpose: Annotated[
         str | None,
         Header(description="Why the data is being consulted (recorded in the access log)"),
@@ -65,7 +69,7 @@ def purpose(
     return x_purpose.strip()
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     rid: str = request.state.request_id
     return rid
 

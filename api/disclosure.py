@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from psycopg import OperationalError as PgOperationalError
+
 from api.access_log import Access
 from api.auth import Forbidden, Principal, Role
 from api.problems import ProblemError
 from api.services import Services
+from projections import queries
+from projections.queries import PersonRecord
+
+
+def scoped(who: Principal) -> bool:
+    """Whether a caller sees only the cases its own provider holds: the one rule for reads,
+    search, the feed and commands alike. A token holding only the partner role is scoped;
+    one also holding any other role is not, since each of those roles reads every case."""
+    return who.roles <= {Role.PARTNER}
 
 
 def disclose(
@@ -20,36 +33,56 @@ def disclose(
     detail: str | None = None,
 ) -> None:
     """Commit one access-log entry per person disclosed (one for none), or refuse to answer."""
-    roles = ",".join(sorted(r.value for r in who.roles))
     targets: list[str | None] = list(person_ids) or [None]
     entries = [
-        Access(who.user, roles, action, request_id, pid, purpose, recipient, detail)
+        Access(who.user, roles_text(who), action, request_id, pid, purpose, recipient, detail)
         for pid in targets
     ]
     try:
         svc.access.record(entries)
     except Exception:
-        raise ProblemError(
-            503,
-            "access-log-unavailable",
-            None,
-            "the access log could not be written, so no data is returned",
-        ) from None
+        raise log_unavailable() from None
+
+
+async def disclose_record(
+    svc: Services,
+    who: Principal,
+    action: str,
+    request_id: str,
+    where: tuple[str, tuple[Any, ...]],
+    *,
+    purpose: str,
+) -> PersonRecord | None:
+    """The read models' record of the person `where` (a clause and its parameters) picks, if
+    the caller may see it, read and logged together (one statement on PostgreSQL); None, with
+    nothing logged, if there is no such record or the caller may not see it."""
+    clause, params = where
+    if scoped(who):
+        clause, params = f"({clause}) AND o.region = %s", (*params, who.provider)
+    entry = Access(who.user, roles_text(who), action, request_id, purpose=purpose)
+    select = queries.person_record_sql(svc.db.dialect, clause)
+    try:
+        row = await svc.access.read_logged(select, params, entry)
+    except PgOperationalError:
+        raise  # the database is out of reach: answered as such, 503
+    except Exception:
+        raise log_unavailable() from None
+    return queries.person_record_from_row(row) if row is not None else None
 
 
 def partner_may_see(svc: Services, who: Principal, regions: list[str | None]) -> None:
-    """A partner sees only cases its own provider holds."""
-    if not who.has(Role.PARTNER) or who.has(Role.ADMIN, Role.AUDITOR):
+    """A scoped caller sees only cases its own provider holds."""
+    if not scoped(who):
         return
     if not regions or any(region != who.provider for region in regions):
         raise Forbidden("this case is not held by your provider")
 
 
 def held_by_provider(svc: Services, who: Principal, person_ids: list[str]) -> set[str]:
-    """Of these people, those a caller may see: all of them, except that a partner (without
-    the admin role) sees only cases its own provider holds. One query for the lot."""
+    """Of these people, those a caller may see: all of them, except that a scoped caller sees
+    only cases its own provider holds. One query for the lot."""
     ids = sorted(set(person_ids))
-    if not who.has(Role.PARTNER) or who.has(Role.ADMIN) or not ids:
+    if not scoped(who) or not ids:
         return set(ids)
     marks = ", ".join(["%s"] * len(ids))
     rows = svc.db.query(
@@ -57,3 +90,16 @@ def held_by_provider(svc: Services, who: Principal, person_ids: list[str]) -> se
         (*ids, who.provider),
     )
     return {str(r[0]) for r in rows}
+
+
+def roles_text(who: Principal) -> str:
+    return ",".join(sorted(r.value for r in who.roles))
+
+
+def log_unavailable() -> ProblemError:
+    return ProblemError(
+        503,
+        "access-log-unavailable",
+        None,
+        "the access log could not be written, so no data is returned",
+    )

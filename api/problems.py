@@ -160,14 +160,11 @@ def install(app: FastAPI) -> None:
         return unavailable(request)
 
 
-def unavailable(request: Request) -> JSONResponse:
-    response = problem(
-        request,
-        503,
-        "unavailable",
-        "Service unavailable",
-        "the database cannot be reached; nothing was recorded; retry shortly",
-    )
+def unavailable(
+    request: Request,
+    detail: str = "the database cannot be reached; nothing was recorded; retry shortly",
+) -> JSONResponse:
+    response = problem(request, 503, "unavailable", "Service unavailable", detail)
     response.headers["Retry-After"] = "2"
     return response
 

@@ -28,6 +28,14 @@ class Services:
     embedded: EmbeddedProjections | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
+    async def start(self) -> None:
+        """Open what the event loop itself uses (the hot path's connections)."""
+        await self.db.aopen()
+
+    async def stop(self) -> None:
+        await self.db.aclose()
+        self.close()
+
     def close(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()

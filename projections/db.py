@@ -6,6 +6,7 @@ stored natively on PostgreSQL and as ISO text (UTC) on SQLite, and come back as 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -15,9 +16,13 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from domain.service.storage import DatabaseURL
+
+# How long a caller waits for a pooled connection before the pool gives up (PoolTimeout,
+# an OperationalError): bounded, so a request during an outage fails rather than hangs.
+POOL_WAIT = 10.0
 
 
 class Cursor(Protocol):
@@ -48,6 +53,20 @@ class ReadDb(ABC):
         with self.transaction() as cur:
             cur.execute(sql, params)
 
+    async def aopen(self) -> None:  # noqa: B027  # a database with nothing to open
+        """Make ready for `aquery`; called from the event loop that will use it."""
+
+    async def aquery(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`query` for a caller on the event loop; one autocommitted statement."""
+        return await asyncio.to_thread(self.query, sql, params)
+
+    async def aclose(self) -> None:  # noqa: B027
+        """Release what `aopen` took."""
+
+    def reachable(self) -> bool:
+        """Whether the database answers now."""
+        return True
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -56,32 +75,99 @@ class PostgresDb(ReadDb):
     dialect = "postgres"
 
     def __init__(self, url: DatabaseURL, pool_size: int = 4) -> None:
-        self.schema = url.schema
+        self.schema, self.url, self.pool_size = url.schema, url, pool_size
         self.pool = ConnectionPool(
             url.conninfo(),
             min_size=1,
             max_size=pool_size,
             open=True,
-            timeout=10,
-            kwargs={"options": f"-c search_path={url.schema},public", "autocommit": True},
+            timeout=POOL_WAIT,
+            kwargs=self.session(),
         )
+        self.apool: AsyncConnectionPool | None = None
+        self.checking: asyncio.Task[None] | None = None
+
+    def session(self) -> dict[str, Any]:
+        return {"options": f"-c search_path={self.schema},public", "autocommit": True}
+
+    async def aopen(self) -> None:
+        # Connections of the event loop's own: a query from there needs no worker thread.
+        self.apool = AsyncConnectionPool(
+            self.url.conninfo(),
+            min_size=1,
+            max_size=self.pool_size,
+            open=False,
+            timeout=POOL_WAIT,
+            kwargs=self.session(),
+        )
+        await self.apool.open()
+
+    async def aquery(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.apool is None:
+            return await super().aquery(sql, params)
+        # As `recovering`, but the check runs as its own task.
+        try:
+            async with self.apool.connection() as conn:
+                cursor = await conn.execute(sql, params)
+                return await cursor.fetchall()
+        except psycopg.OperationalError as exc:
+            if lost(exc) and (self.checking is None or self.checking.done()):
+                self.checking = asyncio.create_task(self.apool.check())
+            raise
+
+    async def aclose(self) -> None:
+        if self.apool is not None:
+            await self.apool.close()
+            self.apool = None
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with (
+            self.recovering(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield cur
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         # One statement on an autocommit connection: a single round trip, no BEGIN/COMMIT.
-        with self.pool.connection() as conn:
+        with self.recovering(), self.pool.connection() as conn:
             return conn.execute(sql, params).fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self.pool.connection() as conn:
+        with self.recovering(), self.pool.connection() as conn:
             conn.execute(sql, params)
+
+    @contextmanager
+    def recovering(self) -> Iterator[None]:
+        """On a connection failure, test the pool's idle connections and replace the broken
+        ones: after a restart or a network cut they are all broken, and each would otherwise
+        fail one more request before the pool noticed."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if lost(exc):
+                self.pool.check()
+            raise
+
+    def reachable(self) -> bool:
+        # A new connection, not a pooled one: pooled connections may be stale either way.
+        try:
+            with psycopg.connect(self.url.conninfo(), connect_timeout=2, **self.session()) as c:
+                c.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     def close(self) -> None:
         self.pool.close()
+
+
+def lost(exc: psycopg.OperationalError) -> bool:
+    """A failure of the connection itself (no server error code, a connection exception, or
+    the server shutting down), rather than of one statement (a lock, a cancel, a deadlock)."""
+    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
 
 
 class _SqliteCursor:

@@ -315,22 +315,35 @@ KINDS = {
 
 def person_record(db: ReadDb, person_id: str) -> PersonRecord | None:
     """One person's rows from every read model, in one query."""
-    return _record(db, "p.person_id = %s", (person_id,))
+    rows = db.query(person_record_sql(db.dialect, BY_ID), (person_id,))
+    return person_record_from_row(rows[0]) if rows else None
 
 
 def person_record_by_identifier(db: ReadDb, identifier: str) -> tuple[str, PersonRecord] | None:
     """The person holding an identifier (any accepted form) and their rows, in one query."""
+    rows = db.query(person_record_sql(db.dialect, BY_IDENTIFIER), identifier_key(identifier))
+    if not rows:
+        return None
+    found = person_record_from_row(rows[0])
+    return found.person["person_id"], found
+
+
+BY_ID = "p.person_id = %s"
+# Parameters: `identifier_key(...)`.
+BY_IDENTIFIER = (
+    "p.person_id = (SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s)"
+)
+
+
+def identifier_key(identifier: str) -> tuple[str, str]:
+    """An identifier in any accepted form as the (kind, normal value) the index holds."""
     kind, value = detect(identifier)
-    found = _record(
-        db,
-        "p.person_id = (SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s)",
-        (kind.value, value),
-    )
-    return (found.person["person_id"], found) if found else None
+    return kind.value, value
 
 
-def _record(db: ReadDb, where: str, params: tuple[Any, ...]) -> PersonRecord | None:
-    concat = "string_agg" if db.dialect == "postgres" else "group_concat"
+def person_record_sql(dialect: str, where: str) -> str:
+    """The one query for a person's rows from every read model; the person id comes first."""
+    concat = "string_agg" if dialect == "postgres" else "group_concat"
     cols = ", ".join(
         [
             "p.person_id",
@@ -343,15 +356,16 @@ def _record(db: ReadDb, where: str, params: tuple[Any, ...]) -> PersonRecord | N
             "WHERE k.person_id = p.person_id)",
         ]
     )
-    rows = db.query(
+    return (
         f"SELECT {cols} FROM rm_people p JOIN rm_location l ON l.person_id = "
         "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
-        f"WHERE {where}",
-        params,
+        f"WHERE {where}"
     )
-    if not rows:
-        return None
-    values = list(rows[0])
+
+
+def person_record_from_row(row: tuple[Any, ...]) -> PersonRecord:
+    """A row of `person_record_sql` as a record."""
+    values = list(row)
     n_p, n_l = len(PEOPLE_FIELDS) + 1, len(LOCATION_FIELDS)
     identifiers: dict[str, list[str]] = {}
     for pair in sorted((values[-2] or "").split(";")):

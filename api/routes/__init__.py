@@ -16,9 +16,10 @@ from api.routes import (
     queues,
 )
 
+# Routes are matched in this order: the reads, where-is above all, come first.
 ROUTERS: list[APIRouter] = [
-    commands.router,
     people.router,
+    commands.router,
     establishments.router,
     queues.router,
     feed.router,

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from api.auth import Forbidden, Principal, Role
+from api.auth import Principal, Role
 from api.deps import Svc, require
+from api.disclosure import partner_may_see, scoped
 from api.idempotency import body_hash
 from api.problems import ProblemError
 from api.schemas import CommandOutcome, outcome
@@ -103,11 +104,9 @@ def expected(if_match: str | None) -> int | None:
 
 
 def partner_owns(svc: Svc, who: Principal, ref: str) -> None:
-    if not who.has(Role.PARTNER) or who.has(Role.ADMIN):
-        return
-    state = svc.journeys.state(ref)
-    if state is None or state.ownership.region != who.provider:
-        raise Forbidden("this case is not held by your provider")
+    if scoped(who):
+        state = svc.journeys.state(ref)
+        partner_may_see(svc, who, [state.ownership.region if state else None])
 
 
 def idempotent(

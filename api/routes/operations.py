@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import Svc
+from api.problems import unavailable
 
 router = APIRouter(tags=["operations"])
 
@@ -16,13 +17,15 @@ def health() -> dict[str, str]:
 
 
 @router.get("/ready", summary="The database answers and read models are within the lag limit")
-def ready(svc: Svc) -> JSONResponse:
+def ready(request: Request, svc: Svc) -> JSONResponse:
+    # A new connection first: it fails at once when the database is down, where the pools
+    # would wait for a connection of theirs.
+    if not svc.db.reachable():
+        return unavailable(request, "the database cannot be reached")
     try:
         lags = svc.runner.lag()
     except Exception:
-        return JSONResponse(
-            {"status": "unavailable", "reason": "the database cannot be reached"}, status_code=503
-        )
+        return unavailable(request, "the database cannot be reached")
     worst = max((lag.seconds_behind for lag in lags), default=0.0)
     position = min((lag.position for lag in lags), default=0)
     for lag in lags:

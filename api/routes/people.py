@@ -7,10 +7,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import Purpose, RequestId, Svc, require
-from api.disclosure import disclose, held_by_provider, partner_may_see
+from api.disclosure import disclose, disclose_record, held_by_provider, partner_may_see
 from api.problems import ProblemError
 from api.schemas import (
     Entry,
@@ -22,6 +23,7 @@ from api.schemas import (
     person_from_record,
     person_from_state,
 )
+from api.services import Services
 from domain.errors import NotFound
 from projections import queries
 
@@ -70,38 +72,56 @@ def get_timeline(
 
 
 @router.get("/people/{ref:path}", response_model=Person, summary="Where a person is now, or was")
-def get_person(
+async def get_person(
     ref: str,
     svc: Svc,
     who: Reader,
     purpose: Purpose,
     rid: RequestId,
-    response: Response,
     as_of: Annotated[datetime | None, Query(description="effective time")] = None,
     as_known_at: Annotated[datetime | None, Query(description="knowledge time")] = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
+    if as_of is None and as_known_at is None and not is_uuid(ref):
+        # The hot path, on the event loop: the read models' record, read and logged in one
+        # statement.
+        where = (queries.BY_IDENTIFIER, queries.identifier_key(ref))
+        found = await disclose_record(svc, who, "person.read", rid, where, purpose=purpose)
+        if found is not None:
+            return answer(person_from_record(found.person["person_id"], found))
+    view = await run_in_threadpool(person_view, svc, who, ref, as_of, as_known_at)
+    await run_in_threadpool(
+        disclose, svc, who, "person.read", rid, [view.person_id], purpose=purpose
+    )
+    return answer(view)
+
+
+def person_view(
+    svc: Services,
+    who: Principal,
+    ref: str,
+    as_of: datetime | None,
+    as_known_at: datetime | None,
+) -> Person:
+    """A person the hot path did not answer: by person id, at other times, not yet in the
+    read models, not visible to this caller, or unknown (the event store's claims say which)."""
+    person_id = str(svc.journeys.resolve(ref))
     if as_of is None and as_known_at is None:
-        # The read models answer the current state; the identifier index there is the quickest
-        # way in, with the event store's claims as the fallback for anything not yet projected.
-        found = queries.person_record_by_identifier(svc.db, ref) if not is_uuid(ref) else None
-        if found is None:
-            person_id = str(svc.journeys.resolve(ref))
-            record = queries.person_record(svc.db, person_id)
-        else:
-            person_id, record = found
+        record = queries.person_record(svc.db, person_id)
         if record is None:
             raise NotFound("ref", "the person is not yet in the read models; retry shortly")
         view = person_from_record(person_id, record)
     else:
-        person_id = str(svc.journeys.resolve(ref))
         state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
         if state is None:
             raise NotFound("as_known_at", "the person was not yet known at that moment")
         view = person_from_state(state, as_of, as_known_at)
     partner_may_see(svc, who, [view.ownership.region])
-    disclose(svc, who, "person.read", rid, [person_id], purpose=purpose)
+    return view
+
+
+def answer(view: Person) -> Response:
     # Built here rather than re-validated by FastAPI: the hot path of every where-is.
     return Response(
         view.model_dump_json().encode(),

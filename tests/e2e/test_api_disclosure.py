@@ -118,3 +118,39 @@ def test_roll_csv_and_metrics(api: LiveApi) -> None:
     metrics = api.client.get("/metrics").text
     assert "journey_http_requests_total" in metrics
     assert 'route="/prisons/{code}/roll"' in metrics
+
+
+def test_partner_scoping_is_one_rule_for_every_route(api: LiveApi) -> None:
+    """Only a token with the partner role alone is scoped to its provider; one that also holds
+    a role reading every case (auditor, prison staff) sees every case through every route."""
+    ids = seed(api)
+    for extra in (Role.AUDITOR, Role.PRISON):
+        both = api.headers(Role.PARTNER, extra, user=f"partner.{extra}", provider="N55")
+        # Check reads of a case another provider holds.
+        assert api.client.get("/people/A0003SM", headers=both).status_code == 200
+        assert api.client.get("/people/A0003SM/timeline", headers=both).status_code == 200
+        found = api.client.get("/search", params={"name": "smith"}, headers=both)
+        assert sorted(r["noms"] for r in found.json()) == ["A0001SM", "A0002SM", "A0003SM"]
+        feed = api.client.get("/feed", params={"after": 0, "limit": 100}, headers=both)
+        assert {c["person_id"] for c in feed.json()["changes"]} == set(ids.values())
+        # Check a command on that case (the partner role may allocate a COM).
+        move = api.client.post(
+            "/people/A0003SM/com-allocations",
+            headers=both,
+            json={"occurred_at": at(1).isoformat(), "officer": str(extra), "pdu": "N07CROY"},
+        )
+        assert move.status_code == 200, move.text
+    # Check the partner role alone stays scoped on each of those routes.
+    partner = api.headers(Role.PARTNER, user="crc.user", provider="N55")
+    assert api.client.get("/people/A0003SM", headers=partner).status_code == 403
+    assert api.client.get("/people/A0003SM/timeline", headers=partner).status_code == 403
+    found = api.client.get("/search", params={"name": "smith"}, headers=partner)
+    assert sorted(r["noms"] for r in found.json()) == ["A0001SM", "A0002SM"]
+    feed = api.client.get("/feed", params={"after": 0, "limit": 100}, headers=partner)
+    assert {c["person_id"] for c in feed.json()["changes"]} == {ids["A0001SM"], ids["A0002SM"]}
+    move = api.client.post(
+        "/people/A0003SM/com-allocations",
+        headers=partner,
+        json={"occurred_at": at(2).isoformat(), "officer": "X", "pdu": "N07CROY"},
+    )
+    assert move.status_code == 403

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ops.bench import append, http, lag, rebuild
+from ops.bench import append, http, lag, rebuild, recovery
 from ops.bench.common import machine
 
 SIZES = {
@@ -20,21 +20,25 @@ SIZES = {
         "rebuild": (20_000, 2_000),
         "lag": (500.0, 20.0),
         "http": (10.0, 16),
+        "recovery": (2_000,),
     },
     "national": {
         "append": (20_000, 5_000),
         "rebuild": (190_000, 3_000),
         "lag": (500.0, 60.0),
         "http": (20.0, 16),
+        "recovery": (20_000,),
     },
 }
 
 
+MODULES = {"append": append, "rebuild": rebuild, "lag": lag, "http": http, "recovery": recovery}
 ORDER = [
     "### Appending events (PostgreSQL)",
     "### Rebuilding every read model (PostgreSQL)",
     "### Catch-up lag under load (PostgreSQL)",
     "### HTTP (PostgreSQL)",
+    "### Loads, voids and time travel (PostgreSQL)",
 ]
 
 
@@ -51,15 +55,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--only", choices=["append", "rebuild", "lag", "http"], action="append")
+    parser.add_argument("--only", choices=list(MODULES), action="append")
     args = parser.parse_args()
     size = SIZES[args.size]
-    chosen = args.only or ["append", "rebuild", "lag", "http"]
+    chosen = args.only or list(MODULES)
     started = time.perf_counter()
     sections = []
     for name in chosen:
         print(f"running {name} ...", flush=True)
-        module = {"append": append, "rebuild": rebuild, "lag": lag, "http": http}[name]
+        module = MODULES[name]
         sections.append(module.section(*size[name]))
         print(sections[-1], flush=True)
     kept = {} if not args.out.exists() else existing_sections(args.out.read_text())

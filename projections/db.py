@@ -92,9 +92,10 @@ class PostgresDb(ReadDb):
 
     async def aopen(self) -> None:
         # Connections of the event loop's own: a query from there needs no worker thread.
+        # Half the pool opens at once, so a burst of reads does not wait on new connections.
         self.apool = AsyncConnectionPool(
             self.url.conninfo(),
-            min_size=1,
+            min_size=max(1, self.pool_size // 2),
             max_size=self.pool_size,
             open=False,
             timeout=POOL_WAIT,

@@ -174,7 +174,6 @@ class Corrector:
             # Someone recorded for one of them meanwhile: each afresh, one at a time.
             for person in people:
                 self._one_by_one(str(person.id), kind, batch_id, prov)
-        if changed:
             people = list(self.loader.by_ids([str(p.id) for p in people]).values())
         for person in people:
             count = _entries(person, batch_id, voided=kind == "void")

@@ -14,6 +14,7 @@ from domain.errors import ImpossibleJourney, InvalidValue
 from domain.person import events as ev
 from domain.person.casework import CaseCommands, reason_given
 from domain.person.journey import describe, effective_order, fold
+from domain.person.merging import MergeCommands
 from domain.person.movements import MovementCommands
 from domain.person.state import AgencyKind, Location, Ownership, PersonState, Status
 from domain.provenance import Provenance, check_text
@@ -49,7 +50,7 @@ class VoidMark:
     batch: str | None
 
 
-class Person(MovementCommands, CaseCommands, Aggregate):
+class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
     """A person's whole recorded journey. State is derived, never stored."""
 
     registration: ev.Registered
@@ -207,28 +208,6 @@ class Person(MovementCommands, CaseCommands, Aggregate):
             merged_into=self.merged_into(as_known_at),
         )
 
-    def merged_into(self, as_known_at: datetime | None = None) -> str | None:
-        """The person this record was merged into, if it is merged (as known at a moment)."""
-        kept = None
-        for correction in self.corrections:
-            if as_known_at is not None and correction.timestamp > as_known_at:
-                break
-            if isinstance(correction, ev.MergedInto):
-                kept = correction.kept
-            elif isinstance(correction, ev.MergeUndone):
-                kept = None
-        return kept
-
-    def merges(self) -> dict[str, list[int]]:
-        """Records merged into this one and not reversed: removed person -> entries copied."""
-        found: dict[str, list[int]] = {}
-        for correction in self.corrections:
-            if isinstance(correction, ev.RecordsMerged):
-                found[correction.removed] = list(correction.copies)
-            elif isinstance(correction, ev.MergeReversed):
-                found.pop(correction.removed, None)
-        return found
-
     def prisons_named(self) -> tuple[str, ...]:
         """Every prison any movement names, voided entries included (time-travel candidates)."""
         named = {
@@ -354,62 +333,6 @@ class Person(MovementCommands, CaseCommands, Aggregate):
             ev.EntriesReinstated, reason_given(provenance), entries=targets, target_batch=batch
         )
 
-    # ---- merges ----
-
-    def absorb(self, removed: Person, provenance: Provenance) -> Recorded:
-        """Take in another record of this person: its identifiers and live entries are copied
-        here (with their own provenance), checked with this history; refused if they conflict."""
-        if removed.id == self.id:
-            raise InvalidValue("removed", "a record cannot be merged into itself")
-        if removed.merged_into() is not None:
-            raise InvalidValue("removed", "that record is already merged into another")
-        if self.merged_into() is not None:
-            raise InvalidValue("kept", "this record is itself merged into another")
-        note = f"merge:{removed.id}"
-        mine, theirs = self.state(checked=False), removed.state(checked=False)
-        assert mine is not None and theirs is not None
-        copies: list[int] = []
-        with self.together():
-            for kind, values in theirs.identifiers.items():
-                for value in values:
-                    if value in mine.identifiers.get(kind, ()):
-                        continue
-                    ref = replace(provenance, source_ref=f"{note}:{kind}:{value}")
-                    added = self.record(ev.IdentifierAdded, ref, kind=kind, value=value)
-                    copies.append(added.version)
-            for entry in removed.active_entries():
-                if isinstance(entry, ev.IdentifierAdded):
-                    continue
-                fields = {k: v for k, v in vars(entry).items() if k not in COPY_SKIP}
-                copied = self.record(type(entry), provenance_of(entry, note), **fields)
-                if not copied.duplicate:
-                    copies.append(copied.version)
-            marker = self.record(
-                ev.RecordsMerged, provenance, removed=str(removed.id), copies=copies
-            )
-        return marker
-
-    def retire_into(self, kept: Person, provenance: Provenance) -> Recorded:
-        return self.record(ev.MergedInto, provenance, kept=str(kept.id))
-
-    def reverse_merge(self, removed_id: str, provenance: Provenance) -> Recorded:
-        """Void what a merge brought in and mark it reversed."""
-        copies = self.merges().get(removed_id)
-        if copies is None:
-            raise InvalidValue("removed", f"no merge of {removed_id} into this record stands")
-        with self.together():
-            live = [v for v in copies if v not in self.voids()]
-            if live:
-                self.record(ev.EntriesVoided, provenance, entries=sorted(live), target_batch=None)
-            recorded = self.record(ev.MergeReversed, provenance, removed=removed_id)
-        return recorded
-
-    def restore(self, provenance: Provenance) -> Recorded:
-        kept = self.merged_into()
-        if kept is None:
-            raise InvalidValue("removed", "this record is not merged")
-        return self.record(ev.MergeUndone, provenance, kept=kept)
-
     def _targets(self, entries: Iterable[int], batch: str | None, *, voided: bool) -> list[int]:
         if batch is None and not entries:
             raise InvalidValue("entries", "name the entries or the batch to correct")
@@ -422,26 +345,6 @@ class Person(MovementCommands, CaseCommands, Aggregate):
         marks = self.voids()
         chosen = list(entries) or [v for v, e in known.items() if e.batch_id == batch]
         return sorted(v for v in chosen if (v in marks) == voided)
-
-
-COPY_SKIP = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    | {"occurred_at", "recorded_by", "source", "batch_id", "source_ref", "reason"}
-    | {"correlation_id"}
-)
-
-
-def provenance_of(entry: ev.PersonEvent, correlation: str) -> Provenance:
-    """An entry's own provenance, for its copy in the record it is merged into."""
-    return Provenance(
-        recorded_by=entry.recorded_by,
-        source=entry.source,
-        occurred_at=entry.occurred_at,
-        batch_id=entry.batch_id,
-        source_ref=entry.source_ref,
-        reason=entry.reason,
-        correlation_id=correlation,
-    )
 
 
 def check_birth(date_of_birth: date, provenance: Provenance) -> None:

@@ -157,7 +157,7 @@ class Importer:
                 self._save(results, load)
             except IntegrityError:
                 # Someone changed one of these people meanwhile: one person at a time, afresh.
-                load.batch = self._batch_or_fail(load.batch_id)
+                load.batch = registry.batch(self.app, load.batch_id)
                 results = [self._retry(key, records, load) for key, records in groups]
         for result in results:
             tally.add(result)
@@ -170,7 +170,7 @@ class Importer:
         try:
             self._save([result], load)
         except IntegrityError:
-            load.batch = self._batch_or_fail(load.batch_id)
+            load.batch = registry.batch(self.app, load.batch_id)
             reason = "changed by another user during the load; load the file again"
             result = GroupResult(None, rejects=[r.refused("person", reason) for r in records])
         return result
@@ -362,13 +362,6 @@ class Importer:
             return registry.batch(self.app, batch_id)
         except NotFound:
             return None
-
-    def _batch_or_fail(self, batch_id: str) -> Batch:
-        batch = self._batch(batch_id)
-        if batch is None:
-            msg = f"batch {batch_id} vanished during its load"
-            raise RuntimeError(msg)
-        return batch
 
     def _open(self, load: Load, digest: str) -> Batch:
         """Register the batch and list it, in one transaction."""

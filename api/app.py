@@ -13,6 +13,7 @@ from api import problems
 from api.config import ApiSettings
 from api.metrics import Metrics
 from api.middleware import Guard
+from api.pages import mount as mount_pages
 from api.routes import ROUTERS
 from api.services import build
 
@@ -52,6 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_pages(app)
     app.add_middleware(
         Guard,
         metrics=metrics,

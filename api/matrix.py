@@ -28,11 +28,13 @@ def route_roles(route: APIRoute) -> tuple[Role, ...] | None:
 
 
 def api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every API route, looking inside included routers (our routers have no prefixes)."""
+    """Every API route, looking inside included routers (our routers have no prefixes). The
+    pages (left out of the API's schema) have their own role checks and tests."""
     found: list[APIRoute] = []
     for route in routes:
         if isinstance(route, APIRoute):
-            found.append(route)
+            if route.include_in_schema:
+                found.append(route)
         elif hasattr(route, "original_router"):
             found.extend(api_routes(list(route.original_router.routes)))
     return found

@@ -21,6 +21,11 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 PUBLIC_PATHS = ("/health", "/ready", "/metrics")
+# The pages' stylesheets, scripts, fonts and images: the same for everyone, so cacheable.
+STATIC_PATHS = ("/assets/", "/ui/static/")
+# The pages post plain HTML forms.
+FORM_PATHS = "/ui/"
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class TooLarge(Exception):
@@ -73,7 +78,7 @@ class Guard:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 extra = [*SECURITY_HEADERS, (b"x-request-id", rid.encode())]
-                if not scope["path"].startswith(PUBLIC_PATHS):
+                if not scope["path"].startswith((*PUBLIC_PATHS, *STATIC_PATHS)):
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
@@ -104,6 +109,8 @@ class Guard:
                 if kind not in UPLOAD_TYPES:
                     allowed = ", ".join(sorted(UPLOAD_TYPES))
                     return 415, "unsupported-media-type", f"send the file as one of {allowed}"
+            elif scope["path"].startswith(FORM_PATHS) and kind == FORM_TYPE:
+                return None
             elif kind != "application/json":
                 return 415, "unsupported-media-type", "send the body as application/json"
         return None

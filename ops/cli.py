@@ -125,6 +125,7 @@ def demo(
     token = issue_dev_token(api_settings(), user="demo.user", roles=[Role.PRISON])
     address = f"http://127.0.0.1:{port}"
     console.print(f"\nThe API is at {address} (interactive documentation: {address}/docs)")
+    console.print(f"The pages are at {address}/ui/sign-in (development: pick a role and user)")
     console.print("A development token (prison staff, 8 hours):")
     console.print(f"TOKEN={token}\n", soft_wrap=True, highlight=False)
     console.print(

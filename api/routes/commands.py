@@ -80,7 +80,7 @@ SPECS = [
 ]
 
 
-def provenance(body: cs.Command, who: Principal, request: Request) -> Provenance:
+def provenance(body: cs.Command, who: Principal, request_id: str) -> Provenance:
     source = f"PARTNER:{who.provider}" if who.has(Role.PARTNER) and who.provider else "API"
     return Provenance(
         recorded_by=who.user,
@@ -88,7 +88,7 @@ def provenance(body: cs.Command, who: Principal, request: Request) -> Provenance
         occurred_at=body.occurred_at,
         source_ref=body.source_ref,
         reason=body.reason,
-        correlation_id=body.correlation_id or request.state.request_id,
+        correlation_id=body.correlation_id or request_id,
     )
 
 
@@ -144,6 +144,29 @@ def idempotent(
     return view
 
 
+def execute(
+    svc: Svc,
+    who: Principal,
+    spec: Spec,
+    ref: str,
+    body: cs.Command,
+    request_id: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    """Run one command of the journey for a caller its route (or page) has admitted."""
+    method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
+    return method(
+        ref,
+        provenance(body, who, request_id),
+        **cs.arguments(body),
+        expected_version=expected_version,
+    )
+
+
+def spec_for(path: str) -> Spec:
+    return next(s for s in SPECS if s.path == path)
+
+
 def add_route(spec: Spec) -> None:
     def endpoint(
         ref: str,
@@ -156,16 +179,11 @@ def add_route(spec: Spec) -> None:
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Any:
         partner_owns(svc, who, ref)
-        method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
         digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
 
         def run() -> CommandResult:
-            return method(
-                ref,
-                provenance(body, who, request),
-                **cs.arguments(body),
-                expected_version=expected(if_match),
-            )
+            rid: str = request.state.request_id
+            return execute(svc, who, spec, ref, body, rid, expected(if_match))
 
         return idempotent(svc, who, idempotency_key, digest, run, response, 200)
 
@@ -212,7 +230,7 @@ def register(
 
     def run() -> CommandResult:
         return journeys.register(
-            provenance(body, who, request),
+            provenance(body, who, request.state.request_id),
             given_name=body.given_name,
             family_name=body.family_name,
             date_of_birth=body.date_of_birth,

@@ -1,0 +1,129 @@
+"""The recovery console: batches and their impact, a dry-run diff, then void or reinstate
+with a reason and a confirmation step, and the progress while it runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from api.pages.jobs import Jobs
+from api.pages.render import render
+from api.pages.session import Visitor, check_csrf, page_for, roles_of, services
+from api.routes import imports as api
+from domain.errors import InvalidValue
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+# The console acts on batches, so it is for those the void route admits.
+RECOVERERS = roles_of(api.router.routes, "/batches/{batch_id}/void", "POST")
+Recoverer = Annotated[Visitor, Depends(page_for(*RECOVERERS))]
+KINDS = {"void": "Void", "reinstate": "Reinstate"}
+
+
+def jobs(request: Request) -> Jobs:
+    state = request.app.state
+    if not hasattr(state, "correction_jobs"):
+        state.correction_jobs = Jobs()
+    found: Jobs = state.correction_jobs
+    return found
+
+
+@router.get("/batches")
+def batches(request: Request, found: Recoverer) -> Response:
+    listed = api.list_batches(services(request), found.principal)
+    return render(request, "batches.html", found, title="Recovery console", batches=listed[::-1])
+
+
+@router.get("/batches/{batch_id}")
+def batch(request: Request, found: Recoverer, batch_id: str) -> Response:
+    return batch_page(request, found, batch_id, {}, {})
+
+
+def batch_page(
+    request: Request,
+    found: Visitor,
+    batch_id: str,
+    form: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
+    detail = api.show_batch(services(request), found.principal, batch_id)
+    kind = "reinstate" if detail.status == "voided" else "void"
+    return render(
+        request,
+        "batch.html",
+        found,
+        status=400 if errors else 200,
+        title=f"Batch {detail.batch_id}",
+        batch=detail,
+        kind=kind,
+        can=detail.status in {"recorded", "partly recorded", "voided"},
+        form=form,
+        errors=errors,
+    )
+
+
+async def reason_form(request: Request, found: Visitor) -> tuple[str, str]:
+    await check_csrf(request, found)
+    form = await request.form()
+    kind, reason = form.get("kind"), form.get("reason")
+    kind = kind if isinstance(kind, str) and kind in KINDS else "void"
+    return kind, reason.strip() if isinstance(reason, str) else ""
+
+
+@router.post("/batches/{batch_id}/confirm")
+async def confirm(request: Request, found: Recoverer, batch_id: str) -> Response:
+    """The dry run: who would change and how, restated with the reason, to confirm."""
+    kind, reason = await reason_form(request, found)
+    if not reason or len(reason) > 2000:
+        errors = {"reason": "Enter the reason, in at most 2000 characters"}
+        return batch_page(request, found, batch_id, {"reason": reason}, errors)
+    svc = services(request)
+    detail = api.show_batch(svc, found.principal, batch_id)
+    plan = api.correct(
+        svc,
+        found.principal,
+        request.state.request_id,
+        batch_id,
+        api.CorrectionRequest(reason=reason, dry_run=True),
+        kind,
+    )
+    return render(
+        request,
+        "confirm.html",
+        found,
+        title=f"{KINDS[kind]} batch {batch_id}?",
+        batch=detail,
+        plan=plan,
+        kind=kind,
+        reason=reason,
+    )
+
+
+@router.post("/batches/{batch_id}/run")
+async def run(request: Request, found: Recoverer, batch_id: str) -> Response:
+    """Start the confirmed correction in the background and follow it."""
+    kind, reason = await reason_form(request, found)
+    if not reason:
+        raise InvalidValue("reason", "a reason is required")
+    svc = services(request)
+    api.show_batch(svc, found.principal, batch_id)  # an unknown batch is a 404 here
+    jobs(request).start(svc.journeys, batch_id, kind, reason, found.principal.user)
+    return RedirectResponse(f"/ui/batches/{batch_id}/progress", status_code=303)
+
+
+@router.get("/batches/{batch_id}/progress")
+def progress(request: Request, found: Recoverer, batch_id: str) -> Response:
+    """Refreshes itself until the correction has finished."""
+    detail = api.show_batch(services(request), found.principal, batch_id)
+    job = jobs(request).get(batch_id)
+    running = job is not None and not job.finished.is_set()
+    return render(
+        request,
+        "progress.html",
+        found,
+        title=f"Batch {batch_id}: {detail.status}",
+        batch=detail,
+        job=job,
+        running=running,
+    )

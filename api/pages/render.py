@@ -1,0 +1,161 @@
+"""Templates, the navigation each role sees, and the HTML answers to errors on page paths."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from api.auth import Forbidden, Role
+from api.pages.session import (
+    BadCsrf,
+    PageForbidden,
+    PurposeNeeded,
+    SignInNeeded,
+    Visitor,
+    clear_session,
+    sign_in_url,
+)
+from api.problems import ProblemError
+from domain.errors import DomainError, NotFound
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PREFIX = "/ui"
+
+
+def when(value: datetime | date | None) -> str:
+    """A moment as staff read it: 30 Nov 2026 09:15 (UTC)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d %b %Y %H:%M")
+    return value.strftime("%d %b %Y")
+
+
+def shown(value: object) -> str:
+    """An entry's detail value as plain text: dates as ISO dates, mappings as `k: v` pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {shown(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+templates.env.filters["when"] = when
+templates.env.filters["shown"] = shown
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: tuple[Role, ...]
+
+
+NAVIGATION: list[NavItem] = []
+
+
+def navigation(visitor: Visitor | None, path: str) -> list[dict[str, Any]]:
+    """Only the links the visitor's role may use, the current one marked."""
+    if visitor is None:
+        return []
+    return [
+        {"label": n.label, "href": n.href, "current": path.startswith(n.href)}
+        for n in NAVIGATION
+        if visitor.may(n.roles)
+    ]
+
+
+def render(
+    request: Request,
+    name: str,
+    visitor: Visitor | None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    context.setdefault("errors", {})
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "visitor": visitor,
+            "nav": navigation(visitor, request.url.path),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def problem_page(
+    request: Request, status: int, title: str, message: str, visitor: Visitor | None = None
+) -> Response:
+    return render(request, "problem.html", visitor, status=status, title=title, message=message)
+
+
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def install(app: FastAPI) -> None:
+    """HTML answers for errors on page paths; the API's own (JSON) handlers everywhere else."""
+
+    async def sign_in(request: Request, exc: SignInNeeded) -> Response:
+        response = RedirectResponse(sign_in_url(exc.next_url), status_code=303)
+        clear_session(response)
+        return response
+
+    async def need_purpose(request: Request, exc: PurposeNeeded) -> Response:
+        return RedirectResponse(f"{PREFIX}/purpose?next={exc.next_url}", status_code=303)
+
+    async def forbidden(request: Request, exc: PageForbidden) -> Response:
+        allowed = ", ".join(r.value for r in exc.allowed)
+        return problem_page(
+            request,
+            403,
+            "You cannot use this page",
+            f"It needs one of the roles: {allowed}.",
+            exc.visitor,
+        )
+
+    async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
+        return problem_page(
+            request, 403, "The form has expired", "Go back, reload the page and try again."
+        )
+
+    app.add_exception_handler(SignInNeeded, sign_in)  # type: ignore[arg-type]
+    app.add_exception_handler(PurposeNeeded, need_purpose)  # type: ignore[arg-type]
+    app.add_exception_handler(PageForbidden, forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(BadCsrf, bad_csrf)  # type: ignore[arg-type]
+    for kind in (DomainError, ProblemError, Forbidden):
+        on_pages(app, kind)
+
+
+def on_pages(app: FastAPI, kind: type[Exception]) -> None:
+    """Wrap the API's handler for `kind`: pages get an HTML page saying the same thing."""
+    api_handler: Handler = app.exception_handlers[kind]
+
+    async def either(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(PREFIX):
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        visitor = getattr(request.state, "visitor", None)
+        if isinstance(exc, NotFound):
+            return problem_page(request, 404, "Not found", exc.reason, visitor)
+        if isinstance(exc, ProblemError):
+            return problem_page(request, exc.status, "Sorry, there is a problem", exc.reason)
+        if isinstance(exc, Forbidden):
+            return problem_page(request, 403, "You cannot see this", str(exc), visitor)
+        assert isinstance(exc, DomainError)
+        return problem_page(
+            request, 422, "Sorry, there is a problem", f"{exc.field}: {exc.reason}", visitor
+        )
+
+    app.add_exception_handler(kind, either)

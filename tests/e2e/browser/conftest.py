@@ -1,0 +1,132 @@
+"""A live server with seeded journeys, Debian's chromium driven by Playwright, and the checks
+every page gets: axe-core's accessibility rules and screenshots at desktop and mobile widths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from api.config import ApiSettings
+from domain.service.settings import Settings
+from tests.e2e.browser.seed import seed
+from tests.e2e.conftest import LiveApi, serve
+
+ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP, MOBILE = 1280, 375
+
+
+def screenshots() -> Path:
+    folder = Path(os.environ.get("JOURNEY_SCREENSHOTS", ROOT / "var" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class Site:
+    """The live server, its seeded batch, and the address of its pages."""
+
+    api: LiveApi
+    batch_id: str
+
+    @property
+    def base(self) -> str:
+        return self.api.base
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("pages")
+    settings = ApiSettings(
+        store=Settings(database_url=f"sqlite:///{folder / 'pages.sqlite'}"),
+        dev_key_path=str(folder / "dev-key.pem"),
+    )
+    for live in serve(settings):
+        yield Site(live, seed(live))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"the page tests drive Debian's chromium at {CHROMIUM}, which is missing: "
+            "run ops/bootstrap (it installs it with apt-get)",
+            pytrace=False,
+        )
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run ops/bootstrap (npm ci)", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, site: Site) -> Iterator[Callable[[], Page]]:
+    """Opens pages, each in a fresh browser context (no cookies) at desktop width."""
+    contexts: list[BrowserContext] = []
+
+    def opened() -> Page:
+        context = browser.new_context(
+            base_url=site.base, viewport={"width": DESKTOP, "height": 900}, accept_downloads=True
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield opened
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+def eventually(page: Page, check: Callable[[], None], attempts: int = 50) -> None:
+    """Reload until `check` passes: the read models follow the log a moment behind."""
+    for _ in range(attempts - 1):
+        try:
+            check()
+            return
+        except AssertionError:
+            page.wait_for_timeout(200)
+            page.reload()
+    check()
+
+
+def sign_in(page: Page, role: str, user: str = "officer.one", **extra: str) -> None:
+    """Through the sign-in page's development choice: a role, a user, a purpose."""
+    page.goto("/ui/sign-in")
+    page.check(f"input[name=role][value={role}]")
+    page.fill("#user", user)
+    if "provider" in extra:
+        page.fill("#provider", extra["provider"])
+    page.fill("#purpose", extra.get("purpose", "case review"))
+    page.click("button:has-text('Sign in')")
+    page.wait_for_load_state()
+
+
+def check_page(page: Page, name: str) -> None:
+    """No serious or critical axe-core violations; screenshots at both widths."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate("async () => await axe.run()")
+    bad = [v for v in result["violations"] if v.get("impact") in {"serious", "critical"}]
+    details = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in bad
+    ]
+    assert not bad, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(details)
+    folder = screenshots()
+    page.screenshot(path=str(folder / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": MOBILE, "height": 800})
+    page.screenshot(path=str(folder / f"{name}-mobile.png"), full_page=True)
+    page.set_viewport_size({"width": DESKTOP, "height": 900})

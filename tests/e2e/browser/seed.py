@@ -1,0 +1,125 @@
+"""The people the page tests read and change, recorded through the application's commands,
+and one NOMIS load sent through the API as a recovery team would."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+
+from api.auth import Role
+from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from tests.e2e.conftest import LiveApi
+
+T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)
+BATCH_MOVER = "B2222BB"
+
+
+def prov(days: float, by: str = "officer.one") -> Provenance:
+    return Provenance(recorded_by=by, source="API", occurred_at=T0 + timedelta(days=days))
+
+
+def seed(api: LiveApi) -> str:
+    """Record everyone, load the batch, and wait for the read models; the batch's id."""
+    app = JourneyApp(api.settings.store)
+    try:
+        people(app)
+        position = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+    batch_id = load_batch(api)
+    wait_for_read_models(api, position)
+    return batch_id
+
+
+def people(app: JourneyApp) -> None:
+    ann = {"NOMS": "A1234BC", "CRN": "X111111"}
+    app.register(
+        prov(-1),
+        given_name="Ann",
+        family_name="Reader",
+        date_of_birth=date(1984, 2, 3),
+        identifiers=ann,
+    )
+    app.add_identifier("A1234BC", prov(0), kind="PNC", value="12/394773H")
+    app.admit("A1234BC", prov(0), prison="LEI", reason="N")
+    app.move_cell("A1234BC", prov(0.1), prison="LEI", cell="B-2-014")
+    app.record_key_dates("A1234BC", prov(1), dates={"CRD": date(2026, 9, 1)})
+    app.start_supervision("A1234BC", prov(2), region="N55", pdu="N55LEE")
+    app.allocate_com("A1234BC", prov(2.1), officer="COM Patel", pdu="N55LEE")
+    app.request_handover("A1234BC", prov(3), to="community")
+    app.register(
+        prov(-1),
+        given_name="Bob",
+        family_name="Mover",
+        date_of_birth=date(1990, 7, 14),
+        identifiers={"NOMS": BATCH_MOVER},
+    )
+    app.admit(BATCH_MOVER, prov(0), prison="WYI", reason="N")
+    app.register(
+        prov(-1),
+        given_name="Carol",
+        family_name="Count",
+        date_of_birth=date(1975, 11, 30),
+        identifiers={"NOMS": "C3333CC"},
+    )
+    app.admit("C3333CC", prov(0), prison="LEI", reason="N")
+    app.court_out("C3333CC", prov(4), prison="LEI", court="LEEDCC")
+    app.register(
+        prov(-1),
+        given_name="Dan",
+        family_name="Free",
+        date_of_birth=date(1969, 3, 9),
+        identifiers={"NOMS": "D4444DD"},
+    )
+    app.admit("D4444DD", prov(0), prison="MDI", reason="N")
+    app.release("D4444DD", prov(5), from_agency="MDI", reason="CR")
+    app.register(
+        prov(-1),
+        given_name="Eve",
+        family_name="Walker",
+        date_of_birth=date(1988, 8, 8),
+        identifiers={"NOMS": "E5555EE"},
+    )
+    app.admit("E5555EE", prov(0), prison="HLI", reason="N")
+
+
+def load_batch(api: LiveApi) -> str:
+    """A NOMIS extract moving Bob from Wakefield to Moorland: the load a recovery team voids."""
+    lines = [
+        ("TRN", "OUT", "WYI", "MDI", "NOTR", "2025-02-10"),
+        ("ADM", "IN", "WYI", "MDI", "INT", "2025-02-11"),
+    ]
+    body = b"".join(
+        orjson.dumps(
+            {
+                "offenderNo": BATCH_MOVER,
+                "movementType": kind,
+                "directionCode": direction,
+                "fromAgency": src,
+                "toAgency": to,
+                "movementDate": day,
+                "movementTime": "10:00:00",
+                "movementReasonCode": reason,
+            }
+        )
+        + b"\n"
+        for kind, direction, src, to, reason, day in lines
+    )
+    headers = {**api.headers(Role.RECOVERY, user="loader"), "Content-Type": "application/x-ndjson"}
+    loaded = api.client.post("/imports?source=NOMIS&format=nomis", content=body, headers=headers)
+    assert loaded.status_code == 201, loaded.text
+    batch_id: str = loaded.json()["batch_id"]
+    return batch_id
+
+
+def wait_for_read_models(api: LiveApi, position: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        head = api.client.get("/ready").json()
+        if head.get("position", 0) >= max(position, head.get("head", 0)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the read models did not catch up with the seed data")

@@ -1,0 +1,192 @@
+"""The pages in a real browser: staff find a person and read the timeline, read a roll and
+download it, accept a handover, and a recovery team voids a load and sees the person change."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser.conftest import Site, check_page, eventually, sign_in
+from tests.e2e.browser.seed import BATCH_MOVER
+
+
+def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
+    sign_in(page, "prison", user="officer.search")
+    expect(page.get_by_test_id("signed-in")).to_contain_text("officer.search")
+    expect(page.get_by_test_id("signed-in")).to_contain_text("prison")
+    check_page(page, "home")
+
+    # Check a search by name lists the person, and by date of birth too.
+    page.click("text=Find a person")
+    page.fill("#name", "Reader")
+    page.click("button:has-text('Search')")
+    expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
+    check_page(page, "search")
+    page.fill("#name", "")
+    page.fill("#date_of_birth", "1984-02-03")
+    page.click("button:has-text('Search')")
+    expect(page.get_by_test_id("people")).to_contain_text("A1234BC")
+
+    # Check the person page: where now, who holds the case, key dates, identifiers.
+    page.click("text=Reader, Ann")
+    expect(page.get_by_test_id("where")).to_contain_text("B-2-014")
+    expect(page.get_by_test_id("owner")).to_contain_text("COM Patel")
+    expect(page.get_by_test_id("key-dates")).to_contain_text("01 Sep 2026")
+    expect(page.get_by_test_id("identifiers")).to_contain_text("2012/0394773H")
+    assert "no-store" in (page.request.get(page.url).headers.get("cache-control") or "")
+    check_page(page, "person")
+
+    # Check "as of" a day before the cell move's effects: only admitted, no cell yet.
+    page.fill("#as_of", "2025-01-05")
+    page.click("button:has-text('Show')")
+    expect(page.get_by_test_id("time-travel")).to_contain_text("as of 05 Jan 2025")
+    expect(page.get_by_test_id("where")).not_to_contain_text("B-2-014")
+
+    # Check the timeline: who, when, source, each entry.
+    page.click("text=Timeline")
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("Registered")
+    expect(timeline).to_contain_text("officer.one")
+    expect(timeline).to_contain_text("HandoverRequested")
+    check_page(page, "timeline")
+
+
+def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) -> None:
+    sign_in(page, "prison")
+    page.click("text=Establishment roll")
+    check_page(page, "roll-choose")
+    page.select_option("#prison", "LEI")
+    page.click("button:has-text('Show the roll')")
+
+    # Check the roll now: Ann in, Carol out at court, and the counts by status.
+    expect(page.get_by_test_id("roll-total")).to_have_text("2")
+    expect(page.get_by_test_id("counts")).to_contain_text("court")
+    expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
+    expect(page.get_by_test_id("people")).to_contain_text("Count, Carol")
+    check_page(page, "roll")
+
+    # Check the CSV download holds the same people.
+    with page.expect_download() as started:
+        page.click("text=Download as CSV")
+    download = started.value
+    assert download.suggested_filename == "roll-LEI.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert sorted(r["noms"] for r in rows) == ["A1234BC", "C3333CC"]
+
+    # Check the roll as of the day before anyone was admitted.
+    page.fill("#as_of", "2025-01-05")
+    page.click("button:has-text('Show')")
+    expect(page.get_by_test_id("roll-total")).to_have_text("0")
+
+
+def test_handover_accepted_through_the_form_by_keyboard_alone(page: Page, site: Site) -> None:
+    sign_in(page, "probation", user="officer.keys")
+    page.goto("/ui/people/A1234BC")
+    expect(page.get_by_test_id("owner")).to_contain_text("Handover pending")
+    page.click("text=Accept or reject the handover")
+    check_page(page, "handover")
+
+    # Check a decision left out is shown in the error summary and beside the field.
+    tab_to(page, "button:has-text('Save the decision')")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select accept or reject")
+    expect(page.locator("#decision-error")).to_contain_text("Select accept or reject")
+    check_page(page, "handover-errors")
+
+    # Check the form works from the keyboard alone: tab to the choice, select, submit.
+    tab_to(page, "#decision")
+    page.keyboard.press("Space")
+    tab_to(page, "button:has-text('Save the decision')")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("recorded")).to_have_text("Handover accepted")
+    expect(page.get_by_test_id("owner")).not_to_contain_text("Handover pending")
+    expect(page.get_by_test_id("owner")).to_contain_text("community")
+
+
+def tab_to(page: Page, selector: str, presses: int = 60) -> None:
+    """Press Tab until the element has the focus, as a keyboard user would."""
+    target = page.locator(selector).first
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} never received the focus from the keyboard")
+
+
+def test_movement_form_shows_errors_beside_fields_then_records(page: Page, site: Site) -> None:
+    sign_in(page, "prison")
+    page.goto("/ui/people/E5555EE/movement")
+    check_page(page, "movement")
+
+    # Check missing and wrong values are reported beside their fields.
+    page.check("input[name=movement][value=transfers-out]")
+    page.fill("#destination", "NOPE")
+    page.click("button:has-text('Record the movement')")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter when it happened")
+    expect(page.locator("#occurred_at-error")).to_be_visible()
+    check_page(page, "movement-errors")
+    page.fill("#occurred_at", "2025-03-01T10:00")
+    page.click("button:has-text('Record the movement')")
+    expect(page.locator("#destination-error")).to_be_visible()
+
+    # Check a cell move is recorded and shown on the person page.
+    page.check("input[name=movement][value=cell-moves]")
+    page.fill("#prison", "HLI")
+    page.fill("#cell", "C-3-021")
+    page.fill("#occurred_at", "2025-03-01T10:00")
+    page.click("button:has-text('Record the movement')")
+    expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
+    expect(page.get_by_test_id("where")).to_contain_text("C-3-021")
+
+
+def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], site: Site) -> None:
+    staff = new_page()
+    sign_in(staff, "prison", user="officer.before")
+    staff.goto(f"/ui/people/{BATCH_MOVER}")
+    expect(staff.get_by_test_id("where")).to_contain_text("MDI")
+
+    page = new_page()
+    sign_in(page, "recovery", user="recovery.lead")
+    page.click("text=Recovery console")
+    expect(page.get_by_test_id("batches")).to_contain_text(site.batch_id)
+    check_page(page, "batches")
+    page.click(f"text={site.batch_id}")
+    # Check the impact: who read the batch's people since it was loaded.
+    expect(page.get_by_test_id("consulted")).to_contain_text("officer.before")
+    check_page(page, "batch")
+
+    # Check a reason is required, then the dry run restates the batch, reason and diff.
+    page.click("button:has-text('Preview the changes')")
+    expect(page.locator("#reason-error")).to_contain_text("Enter the reason")
+    page.fill("#reason", "older extract loaded in error")
+    page.click("button:has-text('Preview the changes')")
+    expect(page.get_by_test_id("reason")).to_have_text("older extract loaded in error")
+    expect(page.get_by_test_id("diff")).to_contain_text(BATCH_MOVER)
+    expect(page.get_by_test_id("diff")).to_contain_text("WYI")
+    check_page(page, "void-confirm")
+
+    # Check the confirmed void runs, with its progress shown until it is done.
+    page.click("button:has-text('Confirm: void the batch')")
+    expect(page.get_by_test_id("finished")).to_contain_text("Batch voided", timeout=60_000)
+    check_page(page, "void-done")
+
+    # Check staff now see the person back where they were, the load struck through.
+    def back_in_wakefield() -> None:
+        expect(staff.get_by_test_id("where")).to_contain_text("WYI", timeout=200)
+
+    staff.goto(f"/ui/people/{BATCH_MOVER}")
+    eventually(staff, back_in_wakefield)
+    staff.click("text=Timeline")
+    voided = staff.locator("tr[data-voided=true]")
+    expect(voided).to_have_count(2)
+    expect(voided.first.locator("s")).to_have_count(2)
+    expect(voided.first.get_by_test_id("void-reason")).to_contain_text(
+        "older extract loaded in error"
+    )
+    expect(voided.first).to_contain_text(site.batch_id)

@@ -1,0 +1,76 @@
+"""The access log through the pages: a page read is logged as the API logs it (one entry per
+person disclosed, with the purpose), and auditors read the log by person, user and time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from api.auth import Role
+from tests.e2e.browser.conftest import Site, check_page, sign_in
+
+
+def access(site: Site, **filters: str) -> list[dict[str, object]]:
+    response = site.api.client.get(
+        "/audit/access", params=filters, headers=site.api.headers(Role.AUDITOR, purpose=None)
+    )
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, object]] = response.json()["entries"]
+    return entries
+
+
+def test_page_reads_are_logged_and_auditors_read_the_log(
+    new_page: Callable[[], Page], site: Site
+) -> None:
+    staff = new_page()
+    sign_in(staff, "probation", user="officer.audited", purpose="pre-sentence report")
+    staff.goto("/ui/search?name=Reader")
+    staff.goto("/ui/people/A1234BC")
+    staff.click("text=Timeline")
+    expect(staff.get_by_test_id("timeline")).to_be_visible()
+
+    # Check one entry per person disclosed, each with the stated purpose, as the API logs.
+    logged = access(site, user="officer.audited")
+    actions = [(e["action"], e["purpose"]) for e in logged]
+    assert actions == [
+        ("person.search", "pre-sentence report"),
+        ("person.read", "pre-sentence report"),
+        ("person.timeline", "pre-sentence report"),
+    ]
+    person_id = str(logged[1]["person_id"])
+    assert {e["person_id"] for e in logged} == {person_id}
+
+    auditor = new_page()
+    sign_in(auditor, "auditor", user="auditor.one", purpose="quarterly audit")
+    auditor.click("text=Access log")
+    check_page(auditor, "audit")
+
+    # Check the log by user, by person, and by a time range that excludes everything.
+    auditor.fill("#user", "officer.audited")
+    auditor.click("button:has-text('Filter')")
+    table = auditor.get_by_test_id("access")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    expect(table).to_contain_text("pre-sentence report")
+    auditor.fill("#user", "")
+    auditor.fill("#person_id", person_id)
+    auditor.click("button:has-text('Filter')")
+    expect(table).to_contain_text("officer.audited")
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    auditor.fill("#since", later)
+    auditor.click("button:has-text('Filter')")
+    expect(auditor.get_by_test_id("access").locator("tbody tr")).to_have_count(0)
+
+
+def test_work_queues(page: Page, site: Site) -> None:
+    sign_in(page, "probation")
+    page.click("text=Work queues")
+    expect(page.locator("h1")).to_have_text("Work queues")
+    page.click("text=Released with no community owner")
+    expect(page.get_by_test_id("people")).to_contain_text("Free, Dan")
+    check_page(page, "queue-released")
+    for name in ("Pending area transfers", "Long transits", "Upcoming releases"):
+        page.click(f"text={name}")
+        expect(page.get_by_test_id("people")).to_be_visible()
+    check_page(page, "queue-upcoming")

@@ -57,7 +57,14 @@ def sign_in_form(
         errors=errors,
     )
     # Double-submitted: a sign-in form posted from another site cannot know it.
-    response.set_cookie(SIGN_IN_CSRF, nonce, httponly=True, samesite="strict", path="/ui")
+    response.set_cookie(
+        SIGN_IN_CSRF,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=not development(request),
+        path="/ui",
+    )
     return response
 
 

@@ -1,0 +1,65 @@
+"""One journey on PostgreSQL: search, person page and timeline in the browser, where the
+person read and its access-log entry are one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.auth import Role
+from api.config import ApiSettings
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from projections.db import open_read_db
+from projections.runner import Runner
+from tests.e2e.browser.conftest import DESKTOP, sign_in
+from tests.e2e.browser.seed import people
+from tests.e2e.conftest import LiveApi, serve
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_site(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
+    store = Settings(database_url=pg_url)
+    app = JourneyApp(store)
+    db = open_read_db(store.database)
+    try:
+        people(app)
+        Runner(app, db).catch_up()
+    finally:
+        db.close()
+        app.close()
+    yield from serve(ApiSettings(store=store, dev_key_path=str(tmp_path / "dev-key.pem")))
+
+
+@pytest.fixture
+def pg_page(browser: Browser, pg_site: LiveApi) -> Iterator[Page]:
+    context = browser.new_context(base_url=pg_site.base, viewport={"width": DESKTOP, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_search_person_and_timeline_on_postgres(pg_page: Page, pg_site: LiveApi) -> None:
+    sign_in(pg_page, "prison", user="officer.pg", purpose="remand review")
+    pg_page.goto("/ui/search?identifier=A1234BC")
+    pg_page.click("text=Reader, Ann")
+    expect(pg_page.get_by_test_id("where")).to_contain_text("B-2-014")
+    pg_page.click("text=Timeline")
+    expect(pg_page.get_by_test_id("timeline")).to_contain_text("HandoverRequested")
+
+    # Check each page's disclosure is in the access log with its purpose.
+    response = pg_site.client.get(
+        "/audit/access",
+        params={"user": "officer.pg"},
+        headers=pg_site.headers(Role.AUDITOR, purpose=None),
+    )
+    entries = response.json()["entries"]
+    assert [(e["action"], e["purpose"]) for e in entries] == [
+        ("person.search", "remand review"),
+        ("person.read", "remand review"),
+        ("person.timeline", "remand review"),
+    ]

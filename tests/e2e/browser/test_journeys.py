@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
@@ -32,12 +34,13 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     expect(page.get_by_test_id("people")).to_contain_text("A1234BC")
 
     # Check the person page: where now, who holds the case, key dates, identifiers.
-    page.click("text=Reader, Ann")
+    with page.expect_response(lambda r: "/ui/people/" in r.url) as opened:
+        page.click("text=Reader, Ann")
+    assert opened.value.headers["cache-control"] == "no-store"
     expect(page.get_by_test_id("where")).to_contain_text("B-2-014")
     expect(page.get_by_test_id("owner")).to_contain_text("COM Patel")
     expect(page.get_by_test_id("key-dates")).to_contain_text("01 Sep 2026")
     expect(page.get_by_test_id("identifiers")).to_contain_text("2012/0394773H")
-    assert "no-store" in (page.request.get(page.url).headers.get("cache-control") or "")
     check_page(page, "person")
 
     # Check "as of" a day before the cell move's effects: only admitted, no cell yet.
@@ -53,6 +56,12 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     expect(timeline).to_contain_text("officer.one")
     expect(timeline).to_contain_text("HandoverRequested")
     check_page(page, "timeline")
+
+    # Check an unknown person is a plain "not found" page.
+    response = page.goto("/ui/people/Z9999ZZ")
+    assert response is not None and response.status == 404
+    expect(page.get_by_test_id("problem")).to_be_visible()
+    check_page(page, "not-found")
 
 
 def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) -> None:
@@ -172,6 +181,7 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     check_page(page, "void-confirm")
 
     # Check the confirmed void runs, with its progress shown until it is done.
+    before_void = datetime.now(UTC).isoformat(timespec="seconds")
     page.click("button:has-text('Confirm: void the batch')")
     expect(page.get_by_test_id("finished")).to_contain_text("Batch voided", timeout=60_000)
     check_page(page, "void-done")
@@ -190,3 +200,27 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
         "older extract loaded in error"
     )
     expect(voided.first).to_contain_text(site.batch_id)
+    check_page(staff, "timeline-voided")
+
+    # Check "as known at" a moment before the void: what staff saw then, nothing struck.
+    known = quote(before_void)
+    staff.goto(f"/ui/people/{BATCH_MOVER}/timeline?as_known_at={known}")
+    expect(staff.locator("tr[data-voided=true]")).to_have_count(0)
+    staff.goto(f"/ui/people/{BATCH_MOVER}?as_known_at={known}")
+    expect(staff.get_by_test_id("where")).to_contain_text("MDI")
+
+
+def test_sign_in_by_keyboard_alone(page: Page, site: Site) -> None:
+    page.goto("/ui/search")
+    # A radio group takes one Tab; the arrow keys choose within it.
+    tab_to(page, "#role")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, "#user")
+    page.keyboard.type("officer.keys2")
+    tab_to(page, "#purpose")
+    page.keyboard.type("case review")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("signed-in")).to_contain_text("officer.keys2")
+    expect(page.get_by_test_id("signed-in")).to_contain_text("probation")
+    expect(page.locator("h1")).to_have_text("Find a person")

@@ -209,6 +209,20 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     staff.goto(f"/ui/people/{BATCH_MOVER}?as_known_at={known}")
     expect(staff.get_by_test_id("where")).to_contain_text("MDI")
 
+    # Check the batch is reinstated the same way, and staff see the load's answer again.
+    page.click("text=Back to the batch")
+    page.fill("#reason", "the extract was right after all")
+    page.click("button:has-text('Preview the changes')")
+    expect(page.get_by_test_id("diff")).to_contain_text("in MDI")
+    page.click("button:has-text('Confirm: reinstate the batch')")
+    expect(page.get_by_test_id("finished")).to_contain_text("Batch recorded", timeout=60_000)
+
+    def back_in_moorland() -> None:
+        expect(staff.get_by_test_id("where")).to_contain_text("MDI", timeout=200)
+
+    staff.goto(f"/ui/people/{BATCH_MOVER}")
+    eventually(staff, back_in_moorland)
+
 
 def test_sign_in_by_keyboard_alone(page: Page, site: Site) -> None:
     page.goto("/ui/search")

@@ -13,7 +13,14 @@ from starlette.responses import RedirectResponse, Response
 
 from api.pages.people import parse_moment, read_person
 from api.pages.render import render
-from api.pages.session import Visitor, check_csrf, page_for, services, stated_purpose
+from api.pages.session import (
+    PageForbidden,
+    Visitor,
+    check_csrf,
+    page_for,
+    services,
+    stated_purpose,
+)
 from api.routes import commands
 from domain.errors import DomainError
 
@@ -115,6 +122,8 @@ async def run_command(
     fallback: str = "movement",
 ) -> bool:
     """Run it as its route would; on a refusal, fill `errors` by form field and say no."""
+    if not found.may(spec.roles):
+        raise PageForbidden(found, spec.roles)
     svc = services(request)
     try:
         body = spec.body.model_validate(values)

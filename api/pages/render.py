@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
@@ -113,7 +114,8 @@ def install(app: FastAPI) -> None:
         return response
 
     async def need_purpose(request: Request, exc: PurposeNeeded) -> Response:
-        return RedirectResponse(f"{PREFIX}/purpose?next={exc.next_url}", status_code=303)
+        target = quote(exc.next_url, safe="")
+        return RedirectResponse(f"{PREFIX}/purpose?next={target}", status_code=303)
 
     async def forbidden(request: Request, exc: PageForbidden) -> Response:
         allowed = ", ".join(r.value for r in exc.allowed)

@@ -101,6 +101,15 @@ def test_session_cookie_csrf_and_sign_out(page: Page, site: Site) -> None:
     page.click("button:has-text('Continue')")
     expect(page.get_by_test_id("signed-in")).to_contain_text("parole review")
 
+    # Check a person page asked for with no purpose asks for one, then shows the person.
+    page.context.clear_cookies(name="journey_purpose")
+    page.goto("/ui/people/A1234BC?as_of=2025-02-01")
+    assert "/ui/purpose?next=" in page.url
+    page.fill("#purpose", "resettlement plan")
+    page.click("button:has-text('Continue')")
+    expect(page.get_by_test_id("time-travel")).to_contain_text("01 Feb 2025")
+    expect(page.get_by_test_id("signed-in")).to_contain_text("resettlement plan")
+
     page.click("button:has-text('Sign out')")
     assert "/ui/sign-in" in page.url
     assert "journey_session" not in {c["name"] for c in page.context.cookies()}

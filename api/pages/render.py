@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
+from psycopg import OperationalError as PgOperationalError
 from starlette.responses import RedirectResponse, Response
 
 from api.auth import Forbidden, Role
@@ -136,7 +138,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PurposeNeeded, need_purpose)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(BadCsrf, bad_csrf)  # type: ignore[arg-type]
-    for kind in (DomainError, ProblemError, Forbidden):
+    for kind in (DomainError, ProblemError, Forbidden, PersistenceError, PgOperationalError):
         on_pages(app, kind)
 
 
@@ -155,9 +157,14 @@ def on_pages(app: FastAPI, kind: type[Exception]) -> None:
             return problem_page(request, exc.status, "Sorry, there is a problem", exc.reason)
         if isinstance(exc, Forbidden):
             return problem_page(request, 403, "You cannot see this", str(exc), visitor)
-        assert isinstance(exc, DomainError)
-        return problem_page(
-            request, 422, "Sorry, there is a problem", f"{exc.field}: {exc.reason}", visitor
+        if isinstance(exc, DomainError):
+            reason = f"{exc.field}: {exc.reason}"
+            return problem_page(request, 422, "Sorry, there is a problem", reason, visitor)
+        # The store is out of reach: nothing was read or recorded.
+        response = problem_page(
+            request, 503, "Sorry, the service is unavailable", "Try again in a moment."
         )
+        response.headers["Retry-After"] = "2"
+        return response
 
     app.add_exception_handler(kind, either)

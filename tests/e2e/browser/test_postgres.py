@@ -1,11 +1,13 @@
 """One journey on PostgreSQL: search, person page and timeline in the browser, where the
-person read and its access-log entry are one statement."""
+person read and its access-log entry are one statement; and no data shown when the access log
+cannot be written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -63,3 +65,25 @@ def test_search_person_and_timeline_on_postgres(pg_page: Page, pg_site: LiveApi)
         ("person.read", "remand review"),
         ("person.timeline", "remand review"),
     ]
+
+
+def test_pages_withhold_the_data_when_the_log_cannot_be_written(
+    pg_page: Page, pg_site: LiveApi
+) -> None:
+    sign_in(pg_page, "prison", user="officer.pg2")
+    url = pg_site.settings.store.database
+    with psycopg.connect(url.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            f"CREATE FUNCTION {url.schema}.break_log() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+        )
+        conn.execute(
+            f"CREATE TRIGGER break_log BEFORE INSERT ON {url.schema}.access_log "
+            f"FOR EACH ROW EXECUTE FUNCTION {url.schema}.break_log()"
+        )
+    for path in ("/ui/people/A1234BC", "/ui/people/A1234BC/timeline", "/ui/search?name=Reader"):
+        response = pg_page.goto(path)
+        assert response is not None and response.status == 503, path
+        shown = pg_page.locator("main").inner_text()
+        assert "Reader" not in shown and "B-2-014" not in shown, path
+        assert "no data is returned" in shown

@@ -31,13 +31,15 @@ def first_queue(found: Worker) -> Response:
 
 @router.get("/queues/{name}")
 def queue(request: Request, found: Worker, name: api.Queue) -> Response:
-    # Every pending case is shown (none held back as not yet overdue): it is a work list.
+    # The API's own defaults: pending cases once overdue (the configured days), transits over
+    # a day, releases in the next four weeks.
+    svc = services(request)
     people = api.queue(
         name,
-        services(request),
+        svc,
         request.state.request_id,
         found.principal,
-        older_than_days=0,
+        older_than_days=None,
         longer_than_hours=24,
         days=28,
         prison=None,
@@ -50,4 +52,5 @@ def queue(request: Request, found: Worker, name: api.Queue) -> Response:
         queues=[(q.value, t) for q, t in TITLES.items()],
         current=name.value,
         people=people,
+        overdue_days=svc.settings.overdue_days,
     )

@@ -17,6 +17,7 @@ from psycopg import OperationalError as PgOperationalError
 from starlette.responses import RedirectResponse, Response
 
 from api.auth import Forbidden, Role
+from api.pages import wording
 from api.pages.session import (
     BadCsrf,
     PageForbidden,
@@ -55,6 +56,18 @@ def shown(value: object) -> str:
 
 templates.env.filters["when"] = when
 templates.env.filters["shown"] = shown
+templates.env.filters.update(
+    agency=wording.agency,
+    unit=wording.unit,
+    status=wording.status,
+    key_date=wording.key_date,
+    probation=wording.probation,
+    responsibility=wording.responsibility,
+    where=wording.where,
+    risk=wording.risk,
+    queue_detail=wording.queue_detail,
+)
+templates.env.globals["sentence"] = wording.sentence
 
 
 @dataclass(frozen=True)

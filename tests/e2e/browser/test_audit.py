@@ -69,6 +69,8 @@ def test_work_queues(page: Page, site: Site) -> None:
     expect(page.locator("h1")).to_have_text("Work queues")
     page.click("text=Released with no community owner")
     expect(page.get_by_test_id("people")).to_contain_text("Free, Dan")
+    dan = page.get_by_test_id("people").locator("tr", has_text="Free, Dan")
+    expect(dan.locator("td").nth(3)).to_have_text("Released")
     check_page(page, "queue-released")
     for name in ("Pending area transfers", "Long transits", "Upcoming releases"):
         page.click(f"text={name}")

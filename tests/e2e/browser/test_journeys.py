@@ -37,8 +37,12 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     with page.expect_response(lambda r: "/ui/people/" in r.url) as opened:
         page.click("text=Reader, Ann")
     assert opened.value.headers["cache-control"] == "no-store"
+    expect(page.get_by_test_id("where")).to_contain_text("In prison")
+    expect(page.get_by_test_id("where")).to_contain_text("Leeds (HMP) – LEI")
     expect(page.get_by_test_id("where")).to_contain_text("B-2-014")
-    expect(page.get_by_test_id("owner")).to_contain_text("COM Patel")
+    expect(page.get_by_test_id("owner")).to_contain_text("COM Patel, Leeds – N55LEE")
+    expect(page.get_by_test_id("owner")).to_contain_text("Yorkshire & The Humber – N55")
+    expect(page.get_by_test_id("key-dates")).to_contain_text("Conditional release date (CRD)")
     expect(page.get_by_test_id("key-dates")).to_contain_text("01 Sep 2026")
     expect(page.get_by_test_id("identifiers")).to_contain_text("2012/0394773H")
     check_page(page, "person")
@@ -49,12 +53,20 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     expect(page.get_by_test_id("time-travel")).to_contain_text("as of 05 Jan 2025")
     expect(page.get_by_test_id("where")).not_to_contain_text("B-2-014")
 
-    # Check the timeline: who, when, source, each entry.
+    # Check the timeline: each entry in a sentence, with who, when and source.
     page.click("text=Timeline")
     timeline = page.get_by_test_id("timeline")
-    expect(timeline).to_contain_text("Registered")
+    said = timeline.get_by_test_id("sentence")
+    expect(said.first).to_have_text(
+        "Registered: Ann Reader, born 03 Feb 1984, NOMS A1234BC, CRN X111111"
+    )
+    expect(said.nth(3)).to_have_text("Moved to cell B-2-014 in Leeds (HMP) – LEI")
+    expect(timeline).to_contain_text("Key dates recorded: CRD 01 Sep 2026")
+    expect(timeline).to_contain_text(
+        "Community offender manager allocated: COM Patel, Leeds – N55LEE"
+    )
+    expect(said.nth(7)).to_have_text("Handover to community requested")
     expect(timeline).to_contain_text("officer.one")
-    expect(timeline).to_contain_text("HandoverRequested")
     check_page(page, "timeline")
 
     # Check an unknown person is a plain "not found" page.
@@ -73,9 +85,11 @@ def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) 
 
     # Check the roll now: Ann in, Carol out at court, and the counts by status.
     expect(page.get_by_test_id("roll-total")).to_have_text("2")
-    expect(page.get_by_test_id("counts")).to_contain_text("court")
+    expect(page.get_by_test_id("counts")).to_contain_text("At court")
+    expect(page.get_by_test_id("counts")).to_contain_text("In prison")
     expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
     expect(page.get_by_test_id("people")).to_contain_text("Count, Carol")
+    expect(page.get_by_test_id("people")).to_contain_text("At court, Leeds Crown Court – LEEDCC")
     check_page(page, "roll")
 
     # Check the CSV download holds the same people.
@@ -115,7 +129,7 @@ def test_handover_accepted_through_the_form_by_keyboard_alone(page: Page, site: 
     page.wait_for_load_state()
     expect(page.get_by_test_id("recorded")).to_have_text("Handover accepted")
     expect(page.get_by_test_id("owner")).not_to_contain_text("Handover pending")
-    expect(page.get_by_test_id("owner")).to_contain_text("community")
+    expect(page.get_by_test_id("owner")).to_contain_text("Community, held by Leeds – N55LEE")
 
 
 def tab_to(page: Page, selector: str, presses: int = 60) -> None:
@@ -200,6 +214,16 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
         "older extract loaded in error"
     )
     expect(voided.first).to_contain_text(site.batch_id)
+    # Check the load's transfer reads as a sentence; its recorded fields are one click away.
+    expect(voided.first.get_by_test_id("sentence")).to_have_text(
+        "Transferred from Wetherby (HMYOI) – WYI to Moorland (HMP & YOI) – MDI"
+        " — reason: Normal Transfer (NOTR)"
+    )
+    raw = voided.first.get_by_test_id("raw")
+    expect(raw).to_be_hidden()
+    voided.first.locator("summary").click()
+    expect(raw).to_be_visible()
+    expect(raw).to_contain_text("reason_code: NOTR")
     check_page(staff, "timeline-voided")
 
     # Check "as known at" a moment before the void: what staff saw then, nothing struck.

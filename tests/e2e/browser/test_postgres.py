@@ -51,7 +51,7 @@ def test_search_person_and_timeline_on_postgres(pg_page: Page, pg_site: LiveApi)
     pg_page.click("text=Reader, Ann")
     expect(pg_page.get_by_test_id("where")).to_contain_text("B-2-014")
     pg_page.click("text=Timeline")
-    expect(pg_page.get_by_test_id("timeline")).to_contain_text("HandoverRequested")
+    expect(pg_page.get_by_test_id("timeline")).to_contain_text("Handover to community requested")
 
     # Check each page's disclosure is in the access log with its purpose.
     response = pg_site.client.get(

@@ -64,6 +64,7 @@ templates.env.filters.update(
     probation=wording.probation,
     responsibility=wording.responsibility,
     where=wording.where,
+    elsewhere=wording.elsewhere,
     risk=wording.risk,
     queue_detail=wording.queue_detail,
 )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from api.schemas import PersonLine
+from api.schemas import Location, PersonLine
 from domain import reference
 from domain.errors import DomainError
 from domain.person.appliers import DEATH_REASONS, HOSPITAL_REASONS, UAL_REASONS
@@ -123,6 +123,14 @@ def where(line: PersonLine) -> str:
     if line.cell:
         parts.append(f"cell {line.cell}")
     return ", ".join(parts)
+
+
+def elsewhere(loc: Location) -> tuple[str, str] | None:
+    """The person page's row for where they are when not in their prison: court, hospital, or
+    the place a temporary absence or release names; none for NOMIS's pseudo-agencies."""
+    if not loc.agency or loc.agency == loc.prison or loc.agency.upper() in PLACES:
+        return None
+    return (loc.agency_kind or "agency").capitalize(), agency(loc.agency)
 
 
 def risk(level: object) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.pages import wording
-from api.schemas import PersonLine
+from api.schemas import Location, PersonLine
 from domain.person import events as ev
 from domain.person.state import Status
 
@@ -300,3 +300,13 @@ def test_a_list_line_says_where_in_words() -> None:
     assert wording.where(line) == "At court, Leeds Crown Court – LEEDCC, cell B-2-014"
     transit = line.model_copy(update={"status": "transit", "agency": "TRN", "cell": None})
     assert wording.where(transit) == "In transit"
+
+
+def test_the_person_page_names_where_they_are_away_from_their_prison() -> None:
+    court = Location(status="court", agency="LEEDCC", agency_kind="court", prison="LEI")
+    assert wording.elsewhere(court) == ("Court", "Leeds Crown Court – LEEDCC")
+    hospital = Location(status="released", agency="RNN", agency_kind="hospital")
+    assert wording.elsewhere(hospital) == ("Hospital", "RNN")
+    for status, place in (("released", "OUT"), ("transit", "TRN"), ("tap", "OUT")):
+        assert wording.elsewhere(Location(status=status, agency=place, prison="LEI")) is None
+    assert wording.elsewhere(Location(status="in", agency="LEI", prison="LEI")) is None

@@ -105,6 +105,11 @@ def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) 
     page.click("button:has-text('Show')")
     expect(page.get_by_test_id("roll-total")).to_have_text("0")
 
+    # Check the person page names the court someone on the roll is at.
+    page.goto("/ui/people/C3333CC")
+    expect(page.get_by_test_id("where")).to_contain_text("At court")
+    expect(page.get_by_test_id("where")).to_contain_text("CourtLeeds Crown Court – LEEDCC")
+
 
 def test_handover_accepted_through_the_form_by_keyboard_alone(page: Page, site: Site) -> None:
     sign_in(page, "probation", user="officer.keys")

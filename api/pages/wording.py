@@ -169,7 +169,8 @@ def movement(d: Details, reason: str | None = None) -> str:
     code = str(d.get("reason_code") or "")
     why = because(kind, code)
     if kind == "ADM" and code == "INT":
-        return f"Arrived at {to} from {src}"
+        start = "after a transfer" if d.get("from_agency") == "TRN" else f"from {src}"
+        return f"Arrived at {to} {start}"
     if kind == "ADM":
         start = "" if d.get("from_agency") == "OUT" else f" from {src}"
         return f"Admitted to {to}{start}{why}"

@@ -184,7 +184,7 @@ MOVES: list[tuple[dict[str, str], str]] = [
     ),
     (
         {**MOVE, "from_agency": "TRN", "to_agency": "MDI", "reason_code": "INT"},
-        "Arrived at Moorland (HMP & YOI) – MDI from in transit",
+        "Arrived at Moorland (HMP & YOI) – MDI after a transfer",
     ),
     (
         {"direction": "OUT", "from_agency": "LEI", "to_agency": "LEEDCC", "reason_code": "CRT"},

@@ -1,0 +1,140 @@
+"""PostgreSQL crashes and comes back under write load: the API answers 503 problem details at
+once while it is down, recovers without a restart of its own, and every acknowledged command
+is recorded exactly once. The database is a private cluster the test may stop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from api.auth import Role
+from api.config import ApiSettings
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from projections.db import open_read_db
+from projections.runner import Runner
+from projections.verify import verify
+from tests.e2e.commander import (
+    PROBLEM,
+    Commander,
+    missing_or_doubled,
+    recorded_refs,
+    seed_people,
+)
+from tests.e2e.conftest import LiveApi, serve
+from tests.pgcluster import Cluster, private_cluster
+
+pytestmark = pytest.mark.postgres
+# Far beyond a fail-fast answer, far below the ~50 s the store's default retries took.
+ANSWERS_WITHIN = 15.0
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    with private_cluster() as started:
+        yield started
+
+
+def caught_up(url: str) -> Runner:
+    settings = Settings(database_url=url)
+    app = JourneyApp(settings)
+    db = open_read_db(settings.database)
+    runner = Runner(app, db)
+    runner.catch_up()
+    return runner
+
+
+@pytest.fixture
+def api(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[LiveApi, list[tuple[str, str]]]]:
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE journey")
+    url = cluster.url.removesuffix("/postgres") + "/journey?pool_size=4"
+    app = JourneyApp(Settings(database_url=url))
+    try:
+        people = seed_people(app, 12, prefix="P")
+    finally:
+        app.close()
+    runner = caught_up(url)
+    runner.db.close()
+    runner.app.close()
+    settings = ApiSettings(
+        store=Settings(database_url=url), dev_key_path=str(tmp_path / "dev-key.pem")
+    )
+    for live in serve(settings):
+        yield live, people
+
+
+def unavailable(response: httpx.Response, what: str) -> None:
+    assert response.status_code == 503, (what, response.status_code, response.text)
+    assert response.elapsed.total_seconds() < ANSWERS_WITHIN, (what, response.elapsed)
+    assert response.headers["content-type"] == PROBLEM, what
+    body = response.json()
+    assert (body["status"], body["type"].rsplit("/", 1)[-1]) == (503, "unavailable"), what
+    assert response.headers["retry-after"], what
+
+
+def until_ok(http: httpx.Client, path: str, headers: dict[str, str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while http.get(path, headers=headers).status_code != 200:
+        assert time.monotonic() < deadline, f"{path} did not recover"
+        time.sleep(0.2)
+
+
+def test_postgres_restarted_under_load_loses_nothing_acknowledged(
+    api: tuple[LiveApi, list[tuple[str, str]]], cluster: Cluster
+) -> None:
+    live, people = api
+    staff = live.headers(Role.PRISON)
+    load = Commander(live.base, staff, people).start()
+    try:
+        load.wait_for_acks(20)
+        cluster.stop("immediate")
+        acked_before = len(load.acked)
+        # Check reads and commands alike answer 503 problem details, and soon.
+        noms, prison = people[0]
+        command = {"prison": prison, "cell": "D-1-001", "occurred_at": "2025-01-01T10:00:00Z"}
+        with httpx.Client(base_url=live.base, headers=staff, timeout=60) as http:
+            unavailable(http.get(f"/people/{noms}"), "where-is")
+            unavailable(http.get(f"/people/{noms}/timeline"), "timeline")
+            unavailable(http.get("/search", params={"name": "safety"}), "search")
+            unavailable(http.get("/ready"), "ready")
+            unavailable(http.post(f"/people/{noms}/cell-moves", json=command), "command")
+            keyed = {"Idempotency-Key": "while-down"}
+            unavailable(
+                http.post(f"/people/{noms}/cell-moves", json=command, headers=keyed),
+                "keyed command",
+            )
+            # Check the same server answers again once the database is back, with no restart.
+            cluster.start()
+            until_ok(http, f"/people/{noms}", staff, 60)
+        load.wait_for_acks(len(load.acked) + 20)
+    finally:
+        load.finish()
+    # Commands refused or cut off while the database was down are sent again with their key.
+    refused = set(load.unanswered)
+    retried = load.retry_unanswered()
+    assert retried == len(refused)
+    assert load.statuses[503] > 0, load.statuses
+    # Check every acknowledged command is in the log exactly once, retried ones included.
+    url = live.settings.store.database_url
+    runner = caught_up(url)
+    try:
+        counts = recorded_refs(runner.app, people)
+        assert acked_before >= 20
+        missing, doubled = missing_or_doubled(load.acked.values(), counts)
+        assert not missing and not doubled, (missing, doubled)
+        once = sum(counts[c.recorded_as] == 1 for c in load.acked.values())
+        print(
+            f"\nacknowledged {len(load.acked)}, found once {once}, retried after 503 or a cut "
+            f"{retried}; answers {dict(load.statuses)}"
+        )
+        drift = verify(runner.app, runner.db)
+        assert drift.total == 0, drift.examples
+    finally:
+        runner.db.close()
+        runner.app.close()

@@ -93,11 +93,22 @@ def call(
     return response
 
 
-def seeded(response: httpx.Response | None) -> None:
-    """Seeding must work before the load can mean anything."""
-    if response is None or response.status_code not in EXPECTED["seed"]:
-        text = "no answer" if response is None else f"{response.status_code} {response.text}"
-        raise RuntimeError(f"seeding failed: {text[:500]}")
+def seeded(http: httpx.Client, path: str, body: dict[str, Any]) -> None:
+    """One set-up request, tried again if the freshly started server drops it; seeding must
+    work before the load can mean anything."""
+    failure = ""
+    for _ in range(5):
+        try:
+            response = http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            failure = repr(exc)
+            time.sleep(1)
+            continue
+        if response.status_code in EXPECTED["seed"]:
+            return
+        failure = f"{response.status_code} {response.text}"
+        break
+    raise RuntimeError(f"seeding failed at {path}: {failure[:500]}")
 
 
 @dataclass
@@ -131,15 +142,14 @@ class Load:
                     "occurred_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
                     "source_ref": f"soak-reg-{noms}",
                 }
-                seeded(call(self.tally, "seed", http.post, "/people", json=body))
+                seeded(http, "/people", body)
                 admit = {
                     "prison": PRISONS[n % len(PRISONS)],
                     "movement_reason": "N",
                     "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
                     "source_ref": f"soak-adm-{noms}",
                 }
-                path = f"/people/{noms}/admissions"
-                seeded(call(self.tally, "seed", http.post, path, json=admit))
+                seeded(http, f"/people/{noms}/admissions", admit)
             head = http.get("/ready").json().get("head", 0)
             deadline = time.monotonic() + 120
             while http.get("/ready").json().get("position", -1) < head:

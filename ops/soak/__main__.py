@@ -19,7 +19,7 @@ import psycopg
 from domain.service.storage import DatabaseURL
 from ops.soak.load import Load
 from ops.soak.report import judge, sample_line, summary, text
-from ops.soak.sampling import Sampler, Trend, connections
+from ops.soak.sampling import Sample, Sampler, Trend, connections
 from ops.soak.stack import running
 
 DEFAULT_SERVER = os.environ.get(
@@ -61,27 +61,34 @@ def fresh_database(server: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def client_threads(load: Load, args: argparse.Namespace) -> list[threading.Thread]:
+    """Readers, writers, the racer and the loader, not yet started."""
+    readers = [threading.Thread(target=load.reader, args=(k,)) for k in range(args.readers)]
+    writers = [
+        threading.Thread(target=load.writer, args=(k, args.writers)) for k in range(args.writers)
+    ]
+    return [
+        *readers,
+        *writers,
+        threading.Thread(target=load.racer, args=(args.writers,)),
+        threading.Thread(target=load.loader, args=(args.import_every, args.import_people)),
+    ]
+
+
 def soak(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, object]:
+    """Start the stack, seed it, load it for the duration while sampling; report."""
+    database = DatabaseURL.parse(url)
     with running(url, workdir, args.workers, projections=True) as stack:
         load = Load(stack, args.people)
         load.seed()
-        database = DatabaseURL.parse(url)
         sampler = Sampler(
             stack.pids,
             lambda: connections(database.conninfo(), database.dbname),
             lambda: (load.tally.requests, load.tally.unexpected),
             every=args.sample_every,
         )
-        print(sample_line(sampler.take()), flush=True)
-        clients = [
-            *(threading.Thread(target=load.reader, args=(k,)) for k in range(args.readers)),
-            *(
-                threading.Thread(target=load.writer, args=(k, args.writers))
-                for k in range(args.writers)
-            ),
-            threading.Thread(target=load.racer, args=(args.writers,)),
-            threading.Thread(target=load.loader, args=(args.import_every, args.import_people)),
-        ]
+        echo(sampler.take())
+        clients = client_threads(load, args)
         watcher = threading.Thread(target=sampler.run, args=(echo,), daemon=True)
         for thread in [*clients, watcher]:
             thread.start()
@@ -91,7 +98,7 @@ def soak(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, object]
             thread.join(timeout=120)
         sampler.stop.set()
         watcher.join(timeout=30)
-        print(sample_line(sampler.take()), flush=True)
+        echo(sampler.take())
     trend = Trend.of(sampler.samples)
     verdict = judge(load.tally, trend, sampler.samples, args.max_slope)
     figures = summary(args.minutes, load.tally, trend, sampler.samples, verdict)
@@ -99,10 +106,7 @@ def soak(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, object]
     return figures
 
 
-def echo(sample: object) -> None:
-    from ops.soak.sampling import Sample
-
-    assert isinstance(sample, Sample)
+def echo(sample: Sample) -> None:
     print(sample_line(sample), flush=True)
 
 

@@ -93,6 +93,26 @@ def call(
     return response
 
 
+def registration(n: int, noms: str) -> dict[str, Any]:
+    return {
+        "given_name": "Soak",
+        "family_name": f"Tester{n:04d}",
+        "date_of_birth": date(1980, 1, 1 + n % 28).isoformat(),
+        "identifiers": {"NOMS": noms},
+        "occurred_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+        "source_ref": f"soak-reg-{noms}",
+    }
+
+
+def admission(n: int, noms: str) -> dict[str, Any]:
+    return {
+        "prison": PRISONS[n % len(PRISONS)],
+        "movement_reason": "N",
+        "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        "source_ref": f"soak-adm-{noms}",
+    }
+
+
 def seeded(http: httpx.Client, path: str, body: dict[str, Any]) -> None:
     """One set-up request, tried again if the freshly started server drops it; seeding must
     work before the load can mean anything."""
@@ -130,26 +150,13 @@ class Load:
         )
 
     def seed(self) -> None:
-        """Register and admit the people the readers and writers work on."""
+        """Register and admit the people the readers and writers work on; wait until the
+        read models hold them."""
         with self.client(Role.PRISON) as http:
             for n in range(self.people):
                 noms = self.noms(n)
-                body = {
-                    "given_name": "Soak",
-                    "family_name": f"Tester{n:04d}",
-                    "date_of_birth": date(1980, 1, 1 + n % 28).isoformat(),
-                    "identifiers": {"NOMS": noms},
-                    "occurred_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
-                    "source_ref": f"soak-reg-{noms}",
-                }
-                seeded(http, "/people", body)
-                admit = {
-                    "prison": PRISONS[n % len(PRISONS)],
-                    "movement_reason": "N",
-                    "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-                    "source_ref": f"soak-adm-{noms}",
-                }
-                seeded(http, f"/people/{noms}/admissions", admit)
+                seeded(http, "/people", registration(n, noms))
+                seeded(http, f"/people/{noms}/admissions", admission(n, noms))
             head = http.get("/ready").json().get("head", 0)
             deadline = time.monotonic() + 120
             while http.get("/ready").json().get("position", -1) < head:
@@ -204,6 +211,7 @@ class Load:
                 body = {"prison": prison, "cell": "R-0-000", "occurred_at": now()}
                 first = call(self.tally, "command", a.post, f"/people/{noms}/cell-moves", json=body)
                 if first is None or first.status_code != 200:
+                    self.stop.wait(self.pace)
                     continue
                 statuses = self.race(pool, (a, b), noms, prison, first.headers["etag"])
                 self.tally.race(statuses)

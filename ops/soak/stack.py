@@ -117,7 +117,7 @@ class Stack:
         found: dict[str, int] = {}
         if self.server is not None and self.server.poll() is None:
             found["server"] = self.server.pid
-            workers = [c for c in children(self.server.pid) if not helper(c)]
+            workers = [c for c in children(self.server.pid) if not resource_tracker(c)]
             for n, child in enumerate(workers, 1):
                 found[f"server.{n}"] = child
         if self.worker is not None and self.worker.poll() is None:
@@ -141,7 +141,7 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def helper(pid: int) -> bool:
+def resource_tracker(pid: int) -> bool:
     """Whether a child is multiprocessing's resource tracker rather than a worker."""
     try:
         return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -162,7 +162,10 @@ def install(app: FastAPI) -> None:
 
 def unavailable(
     request: Request,
-    detail: str = "the database cannot be reached; nothing was recorded; retry shortly",
+    detail: str = (
+        "the database cannot be reached; retry shortly (a command may or may not have been "
+        "recorded: send it again with the same Idempotency-Key or source_ref)"
+    ),
 ) -> JSONResponse:
     response = problem(request, 503, "unavailable", "Service unavailable", detail)
     response.headers["Retry-After"] = "2"

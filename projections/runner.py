@@ -7,16 +7,26 @@ either the whole batch or none of it, so no event is applied twice or skipped.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from domain.service.application import JourneyApp
 from projections import tables
 from projections.db import ReadDb
 from projections.schema import BY_NAME
 from projections.source import EventSource
+
+log = logging.getLogger(__name__)
+# Failures of the database's reach rather than of the projections: a restart, a network cut,
+# a lock held too long. Anything else still stops the runner.
+OUTAGE = (psycopg.OperationalError, sqlite3.OperationalError, OperationalError, InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -77,10 +87,17 @@ class Runner:
             time.sleep(0.01)
         return True
 
-    def run(self, stop: threading.Event, idle: float = 0.05) -> None:
-        """Follow the log until `stop` is set; sleeps briefly only when there is nothing new."""
+    def run(self, stop: threading.Event, idle: float = 0.05, outage: float = 1.0) -> None:
+        """Follow the log until `stop` is set; sleeps briefly only when there is nothing new,
+        and waits out a database outage (a batch is all or nothing, so none is half applied)."""
         while not stop.is_set():
-            if not self.step():
+            try:
+                stepped = self.step()
+            except OUTAGE as exc:
+                log.warning("read models paused: the database cannot be reached (%s)", exc)
+                stop.wait(outage)
+                continue
+            if not stepped:
                 stop.wait(idle)
 
     def lag(self) -> list[Lag]:

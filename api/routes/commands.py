@@ -7,6 +7,7 @@ command, and answers with the entry, the new version and the log position to wai
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,16 +81,28 @@ SPECS = [
 ]
 
 
-def provenance(body: cs.Command, who: Principal, request_id: str) -> Provenance:
+def provenance(
+    body: cs.Command, who: Principal, request_id: str, key: str | None = None
+) -> Provenance:
     source = f"PARTNER:{who.provider}" if who.has(Role.PARTNER) and who.provider else "API"
     return Provenance(
         recorded_by=who.user,
         source=source,
         occurred_at=body.occurred_at,
-        source_ref=body.source_ref,
+        source_ref=body.source_ref or key_ref(who, key),
         reason=body.reason,
         correlation_id=body.correlation_id or request_id,
     )
+
+
+def key_ref(who: Principal, key: str | None) -> str | None:
+    """The Idempotency-Key as the entry's source_ref when the body names none: a retry after
+    a 503 whose write did land (its answer lost) is then known as the same record."""
+    if not key:
+        return None
+    ref = f"idempotency-key:{who.user}:{key}"
+    # Held to the field's 200 characters: a long user name and key are stood for by a digest.
+    return ref if len(ref) <= 200 else f"idempotency-key:{hashlib.sha256(ref.encode()).hexdigest()}"
 
 
 def expected(if_match: str | None) -> int | None:
@@ -152,12 +165,13 @@ def execute(
     body: cs.Command,
     request_id: str,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> CommandResult:
     """Run one command of the journey for a caller its route (or page) has admitted."""
     method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
     return method(
         ref,
-        provenance(body, who, request_id),
+        provenance(body, who, request_id, idempotency_key),
         **cs.arguments(body),
         expected_version=expected_version,
     )
@@ -183,7 +197,7 @@ def add_route(spec: Spec) -> None:
 
         def run() -> CommandResult:
             rid: str = request.state.request_id
-            return execute(svc, who, spec, ref, body, rid, expected(if_match))
+            return execute(svc, who, spec, ref, body, rid, expected(if_match), idempotency_key)
 
         return idempotent(svc, who, idempotency_key, digest, run, response, 200)
 
@@ -230,7 +244,7 @@ def register(
 
     def run() -> CommandResult:
         return journeys.register(
-            provenance(body, who, request.state.request_id),
+            provenance(body, who, request.state.request_id, idempotency_key),
             given_name=body.given_name,
             family_name=body.family_name,
             date_of_birth=body.date_of_birth,

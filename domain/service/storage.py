@@ -95,6 +95,8 @@ class DatabaseURL:
                 "SQLITE_DBNAME": self.path,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
+        from domain.service import recorder
+
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.dbname,
@@ -105,7 +107,9 @@ class DatabaseURL:
             "POSTGRES_SCHEMA": self.schema,
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.max_overflow),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # Fail fast while the database is out of reach: see domain.service.recorder.
+            "POSTGRES_CONNECT_TIMEOUT": str(recorder.POOL_WAIT),
+            "APPLICATION_RECORDER_TOPIC": recorder.TOPIC,
         }
 
     def conninfo(self) -> str:

@@ -27,6 +27,7 @@ POSTGRES_KEYS = {
     "POSTGRES_POOL_SIZE",
     "POSTGRES_MAX_OVERFLOW",
     "POSTGRES_CONNECT_TIMEOUT",
+    "APPLICATION_RECORDER_TOPIC",
 }
 
 
@@ -173,7 +174,8 @@ def test_event_store_env_for_postgresql() -> None:
         "POSTGRES_SCHEMA": "jt",
         "POSTGRES_POOL_SIZE": "7",
         "POSTGRES_MAX_OVERFLOW": "10",
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "APPLICATION_RECORDER_TOPIC": "domain.service.recorder:FailFastRecorder",
     }
 
 

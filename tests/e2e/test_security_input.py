@@ -85,7 +85,8 @@ def command(api: LiveApi, path: str, body: dict[str, Any]) -> httpx.Response:
 def raw_header(api: LiveApi, name: str, value: str) -> httpx.Response:
     """A header httpx will not send (CR, LF, NUL, non-ASCII): written to the socket as is."""
     try:
-        return api.client.get(f"/people/{NOMS}", headers={**reader(api), name: value.encode()})
+        sent = [(k.encode(), v.encode()) for k, v in reader(api).items() if k != name]
+        return api.client.get(f"/people/{NOMS}", headers=[*sent, (name.encode(), value.encode())])
     except httpx.LocalProtocolError:
         pass
     host, port = api.base.removeprefix("http://").split(":")
@@ -107,7 +108,7 @@ def raw_header(api: LiveApi, name: str, value: str) -> httpx.Response:
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("latin-1").split("\r\n")
     assert not any(ln.lower().startswith("set-cookie") for ln in lines)
-    headers = [tuple(part.strip() for part in ln.split(":", 1)) for ln in lines]
+    headers = [(k.strip(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines)]
     return httpx.Response(int(status_line.split(" ")[1]), headers=headers, content=body)
 
 

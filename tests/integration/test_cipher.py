@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -123,3 +126,35 @@ def test_key_rotation_on_postgres(pg_url: str) -> None:
         rows = conn.execute(f"SELECT state FROM {url.schema}.journeys_events").fetchall()
     assert len(rows) == 4
     assert not any(b"Rotated" in bytes(r[0]) or b"A8888ZZ" in bytes(r[0]) for r in rows)
+
+
+def journey(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "COLUMNS": "200", **env}
+    command = [sys.executable, "-m", "ops.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=full, check=False)
+
+
+def test_the_rotation_commands(tmp_path: Path) -> None:
+    made = journey({}, "store", "new-key")
+    one, two = made.stdout.strip(), journey({}, "store", "new-key").stdout.strip()
+    assert made.returncode == 0 and one != two
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    app = JourneyApp(Settings(database_url=url, cipher_key=one))
+    try:
+        app.register(
+            prov(at(-1)),
+            given_name="Command",
+            family_name="Line",
+            date_of_birth=None,
+            identifiers={"NOMS": "A9999CL"},
+        )
+    finally:
+        app.close()
+    rotate = {"JOURNEY_DATABASE_URL": url, "JOURNEY_CIPHER_KEY": two}
+    done = journey({**rotate, "JOURNEY_CIPHER_OLD_KEYS": one}, "store", "reencrypt")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 rows, 2 re-encrypted" in done.stdout
+    assert "A9999CL" in journey(rotate, "whereis", "A9999CL").stdout
+    # Check production refuses to serve without a key, naming the setting.
+    refused = journey({"JOURNEY_DATABASE_URL": url, "JOURNEY_MODE": "production"}, "serve")
+    assert refused.returncode == 2 and "JOURNEY_CIPHER_KEY" in refused.stdout

@@ -14,10 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.metrics import Metrics
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+CSP, NO_FRAMING = b"content-security-policy", b"frame-ancestors 'none'"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (CSP, NO_FRAMING),
     (b"referrer-policy", b"no-referrer"),
 ]
 PUBLIC_PATHS = ("/health", "/ready", "/metrics")
@@ -135,10 +136,17 @@ def with_security_headers(
     headers: list[tuple[bytes, bytes]], rid: str, path: str
 ) -> list[tuple[bytes, bytes]]:
     """Every response, whatever route or page made it: the security headers replace any the
-    route set itself, and anything but the public operations routes is never cached."""
+    route set itself, and anything but the public operations routes is never cached. A page's
+    own content security policy is kept, its framing rule replaced by "never framed"."""
     extra = [*SECURITY_HEADERS, (b"x-request-id", rid.encode())]
     if not path.startswith(PUBLIC_PATHS):
         extra.append((b"cache-control", b"no-store"))
+    own = [v for k, v in headers if k.lower() == CSP]
+    if own:
+        kept = [d.strip() for d in own[0].split(b";") if d.strip()]
+        kept = [d for d in kept if not d.lower().startswith(b"frame-ancestors")]
+        policy = b"; ".join([*kept, NO_FRAMING])
+        extra = [(k, policy if k == CSP else v) for k, v in extra]
     names = {name for name, _ in extra}
     return [(k, v) for k, v in headers if k.lower() not in names] + extra
 

@@ -20,6 +20,7 @@ import pytest
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
+from ops.backup import ToolError, tool, tool_major
 from projections import queries
 from projections.db import open_read_db
 from projections.runner import Runner
@@ -146,3 +147,13 @@ def test_restore_refuses_another_schema_and_backup_refuses_sqlite(
     refused = journey(lite, "backup", "--out", str(tmp_path / "x.dump"))
     assert refused.returncode == 1 and "JOURNEY_DATABASE_URL" in refused.stdout
     assert not (tmp_path / "x.dump").exists()
+
+
+def test_client_tools_older_than_the_server_are_refused() -> None:
+    installed = tool_major(tool("pg_dump", 10))
+    with pytest.raises(ToolError) as caught:
+        tool("pg_dump", installed + 1)
+    assert f"older than the server ({installed + 1})" in str(caught.value)
+    assert f"postgresql-client-{installed + 1}" in str(caught.value)
+    with pytest.raises(ToolError, match="not found: install postgresql-client"):
+        tool("pg_no_such_tool", installed)

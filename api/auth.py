@@ -47,6 +47,12 @@ class Principal:
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
+    @property
+    def scoped(self) -> bool:
+        """Sees only the cases its own provider holds: a token whose only role is partner.
+        Any other role reads every case, so a token also holding one is not scoped."""
+        return self.roles <= {Role.PARTNER}
+
 
 class TokenVerifier:
     """Checks signature (RS256 only), expiry, audience and issuer, then reads the roles.

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import OperationalError as PgOperationalError
 
 from api.access_log import Access
-from api.auth import Forbidden, Principal, Role
+from api.auth import Forbidden, Principal
 from api.problems import ProblemError
 from api.services import Services
 from projections import queries
@@ -18,7 +18,7 @@ def scoped(who: Principal) -> bool:
     """Whether a caller sees only the cases its own provider holds: the one rule for reads,
     search, the feed and commands alike. A token holding only the partner role is scoped;
     one also holding any other role is not, since each of those roles reads every case."""
-    return who.roles <= {Role.PARTNER}
+    return who.scoped
 
 
 def disclose(

@@ -14,10 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.metrics import Metrics
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+CSP, NO_FRAMING = b"content-security-policy", b"frame-ancestors 'none'"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (CSP, NO_FRAMING),
     (b"referrer-policy", b"no-referrer"),
 ]
 PUBLIC_PATHS = ("/health", "/ready", "/metrics")
@@ -26,6 +27,10 @@ STATIC_PATHS = ("/assets/", "/ui/static/")
 # The pages post plain HTML forms.
 FORM_PATHS = "/ui/"
 FORM_TYPE = "application/x-www-form-urlencoded"
+# The server itself sets no limit on header size: a client could otherwise send megabytes of
+# headers on every request. Browsers and proxies keep well under these.
+HEADERS_LIMIT = 16 * 1024
+TARGET_LIMIT = 8 * 1024
 
 
 class TooLarge(Exception):
@@ -62,48 +67,58 @@ class Guard:
             )
             self.observe(scope, status, started)
             return
-        received = 0
+        received, over, responded = 0, False, False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit(scope):
+                    over = True
                     raise TooLarge
             return message
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
+            if over:
+                return  # the app's answer to a body it could not finish is replaced by 413
             if message["type"] == "http.response.start":
-                status = message["status"]
-                extra = [*SECURITY_HEADERS, (b"x-request-id", rid.encode())]
-                if not scope["path"].startswith((*PUBLIC_PATHS, *STATIC_PATHS)):
-                    extra.append((b"cache-control", b"no-store"))
-                message["headers"] = [*message.get("headers", []), *extra]
+                status, responded = message["status"], True
+                message["headers"] = with_security_headers(
+                    message.get("headers", []), rid, scope["path"]
+                )
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except TooLarge:
-            status = 413
-            await problem(
-                send,
-                rid,
-                scope["path"],
-                status=413,
-                code="too-large",
-                detail=f"the body is larger than {self.limit(scope)} bytes",
-            )
+            pass
         finally:
+            if over and not responded:
+                status = 413
+                await problem(
+                    send,
+                    rid,
+                    scope["path"],
+                    status=413,
+                    code="too-large",
+                    detail=f"the body is larger than {self.limit(scope)} bytes",
+                )
             self.observe(scope, status, started)
 
     def refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADERS_LIMIT:
+            return 431, "headers-too-large", f"the headers are larger than {HEADERS_LIMIT} bytes"
+        if len(scope.get("raw_path") or b"") + len(scope["query_string"]) > TARGET_LIMIT:
+            return 414, "uri-too-long", f"the path and query are longer than {TARGET_LIMIT} bytes"
         length = headers.get("content-length")
         limit = self.limit(scope)
         if length is not None and (not length.isdigit() or int(length) > limit):
             return 413, "too-large", f"the body is larger than {limit} bytes"
-        if scope["method"] in {"POST", "PUT", "PATCH"} and (length not in {None, "0"}):
+        # A chunked body has no length but is a body all the same.
+        has_body = length not in {None, "0"} or "transfer-encoding" in headers
+        if scope["method"] in {"POST", "PUT", "PATCH"} and has_body:
             kind = headers.get("content-type", "").split(";")[0].strip().lower()
             if scope["path"] in UPLOADS:
                 if kind not in UPLOAD_TYPES:
@@ -122,6 +137,25 @@ class Guard:
         self.metrics.latency.labels(scope["method"], template).observe(
             time.perf_counter() - started
         )
+
+
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], rid: str, path: str
+) -> list[tuple[bytes, bytes]]:
+    """Every response, whatever route or page made it: the security headers replace any the
+    route set itself, and anything but the public operations routes is never cached. A page's
+    own content security policy is kept, its framing rule replaced by "never framed"."""
+    extra = [*SECURITY_HEADERS, (b"x-request-id", rid.encode())]
+    if not path.startswith((*PUBLIC_PATHS, *STATIC_PATHS)):
+        extra.append((b"cache-control", b"no-store"))
+    own = [v for k, v in headers if k.lower() == CSP]
+    if own:
+        kept = [d.strip() for d in own[0].split(b";") if d.strip()]
+        kept = [d for d in kept if not d.lower().startswith(b"frame-ancestors")]
+        policy = b"; ".join([*kept, NO_FRAMING])
+        extra = [(k, policy if k == CSP else v) for k, v in extra]
+    names = {name for name, _ in extra}
+    return [(k, v) for k, v in headers if k.lower() not in names] + extra
 
 
 async def problem(send: Send, rid: str, path: str, *, status: int, code: str, detail: str) -> None:

@@ -71,6 +71,13 @@ def problem(
     return JSONResponse(jsonable(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def may_see_holder(request: Request) -> bool:
+    """Who holds an identifier is another person's case: a caller scoped to its provider's
+    cases is told the identifier is taken, not by whom."""
+    who = getattr(request.state, "principal", None)
+    return who is not None and not who.scoped
+
+
 def jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return jsonable(asdict(value))
@@ -95,7 +102,7 @@ def install(app: FastAPI) -> None:
         extra: dict[str, Any] = {"field": exc.field, "reason": exc.reason}
         if isinstance(exc, ImpossibleJourney):
             extra["conflicting_entry"] = exc.conflicting_entry
-        if isinstance(exc, IdentifierTaken):
+        if isinstance(exc, IdentifierTaken) and may_see_holder(request):
             extra["holder"] = exc.holder
         if isinstance(exc, ConcurrencyConflict | StaleVersion) and exc.current is not None:
             extra["current"] = exc.current

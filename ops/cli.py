@@ -21,6 +21,8 @@ from ops.generator import Generator, noms_for
 from ops.generator import write as write_journeys
 from ops.projections_cli import cli as projections_cli
 from ops.replay_cli import batches_cli, generate, import_file, merge, time_diff, unmerge
+from ops.store_cli import backup, restore
+from ops.store_cli import cli as store_cli
 from projections.runner import Runner
 from replay.importer import Importer, ImportOptions
 
@@ -30,6 +32,9 @@ app = typer.Typer(
 )
 app.add_typer(projections_cli, name="projections")
 app.add_typer(batches_cli, name="batches")
+app.add_typer(store_cli, name="store")
+app.command()(backup)
+app.command()(restore)
 app.command("import")(import_file)
 app.command("diff")(time_diff)
 app.command()(merge)

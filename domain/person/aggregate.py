@@ -219,8 +219,10 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
         return tuple(sorted(named))
 
     def timeline(self) -> list[ev.PersonEvent]:
-        """Every event in the order it was recorded, registration first."""
-        return [self.registration, *self.entries, *self.corrections]
+        """Every event in the order it was recorded, registration first (corrections fall
+        between the entries they followed, not after all of them)."""
+        events = [*self.entries, *self.corrections]
+        return [self.registration, *sorted(events, key=lambda e: e.originator_version)]
 
     def duplicate_of(self, provenance: Provenance) -> int | None:
         """The live entry already recorded from the same source record, if any."""

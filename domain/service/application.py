@@ -21,6 +21,7 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.commands import JourneyCommands
 from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
 from domain.service.results import Action, CommandResult
 from domain.service.settings import Settings
 from domain.service.transcoder import OrjsonTranscoder
@@ -34,12 +35,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
 
     def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
         self.settings = settings
-        store_env = settings.database.event_store_env()
-        if settings.cipher_key:
-            store_env |= {
-                "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
-                "CIPHER_KEY": settings.cipher_key,
-            }
+        store_env = settings.database.event_store_env() | cipher_env(settings)
         if settings.database.kind == "postgres":
             # Tables are created below under a lock: several processes starting at once (API
             # workers, the projection worker) would otherwise race in the catalogue.
@@ -322,6 +318,20 @@ class JourneyApp(JourneyCommands, Application[UUID]):
                 raise IdentifierTaken(
                     f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
                 )
+
+
+def cipher_env(settings: Settings) -> dict[str, str]:
+    """The library's AES cipher with the current key; during a key rotation, a keyring that
+    also decrypts with the old keys."""
+    if not settings.cipher_key:
+        return {}
+    if not settings.cipher_old_keys:
+        return {"CIPHER_TOPIC": AES_CIPHER_TOPIC, "CIPHER_KEY": settings.cipher_key}
+    return {
+        "CIPHER_TOPIC": KEYRING_CIPHER_TOPIC,
+        "CIPHER_KEY": settings.cipher_key,
+        OLD_KEYS: ",".join(settings.cipher_old_keys),
+    }
 
 
 @contextmanager

@@ -83,3 +83,14 @@ def pg_api(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
         store=Settings(database_url=pg_url), dev_key_path=str(tmp_path / "dev-key.pem")
     )
     yield from serve(settings)
+
+
+@pytest.fixture(scope="module")
+def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    """One API server for a whole module (many small cases against one store)."""
+    folder = tmp_path_factory.mktemp("api")
+    settings = ApiSettings(
+        store=Settings(database_url=f"sqlite:///{folder / 'api.sqlite'}"),
+        dev_key_path=str(folder / "dev-key.pem"),
+    )
+    yield from serve(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import date
 from pathlib import Path
@@ -11,11 +12,15 @@ from eventsourcing.cipher import AESCipher
 
 from domain.errors import InvalidValue
 from domain.service.application import JourneyApp
+from domain.service.keyring import PUBLISHED_KEYS
 from domain.service.settings import DEFAULT_DATABASE_URL, Settings
 from domain.service.storage import DatabaseURL
 from tests.conftest import at, prov
 
 FIELD = "JOURNEY_DATABASE_URL"
+KEY = AESCipher.create_key(32)
+PUBLISHED = next(iter(PUBLISHED_KEYS))
+ZEROS = base64.b64encode(bytes(32)).decode()
 POSTGRES_KEYS = {
     "PERSISTENCE_MODULE",
     "POSTGRES_DBNAME",
@@ -201,7 +206,7 @@ def test_settings_from_env_reads_the_journey_variables() -> None:
         {
             "JOURNEY_DATABASE_URL": "postgresql://u@h:5433/journeys?schema=jt",
             "JOURNEY_MODE": "production",
-            "JOURNEY_CIPHER_KEY": "a-key",
+            "JOURNEY_CIPHER_KEY": KEY,
             "DATABASE_URL": "memory://",
             "POSTGRES_DBNAME": "other",
         }
@@ -209,7 +214,7 @@ def test_settings_from_env_reads_the_journey_variables() -> None:
     assert settings.database_url == "postgresql://u@h:5433/journeys?schema=jt"
     assert settings.mode == "production"
     assert not settings.development
-    assert settings.cipher_key == "a-key"
+    assert settings.cipher_key == KEY
     assert (settings.database.kind, settings.database.port, settings.database.dbname) == (
         "postgres",
         5433,
@@ -307,3 +312,64 @@ def test_explicit_env_overrides_are_merged_after_the_store_settings() -> None:
         }
     finally:
         app.close()
+
+
+# ---- encryption at rest ----
+
+
+@pytest.mark.parametrize(
+    ("environ", "field", "words"),
+    [
+        ({"JOURNEY_MODE": "production"}, "JOURNEY_CIPHER_KEY", "set a key"),
+        (
+            {"JOURNEY_MODE": "production", "JOURNEY_CIPHER_KEY": PUBLISHED},
+            "JOURNEY_CIPHER_KEY",
+            "published or trivial",
+        ),
+        (
+            {"JOURNEY_MODE": "production", "JOURNEY_CIPHER_KEY": ZEROS},
+            "JOURNEY_CIPHER_KEY",
+            "published or trivial",
+        ),
+        ({"JOURNEY_CIPHER_KEY": "not a key"}, "JOURNEY_CIPHER_KEY", "base64"),
+        ({"JOURNEY_CIPHER_KEY": "c2hvcnQ="}, "JOURNEY_CIPHER_KEY", "16, 24 or 32 bytes"),
+        ({"JOURNEY_CIPHER_OLD_KEYS": KEY}, "JOURNEY_CIPHER_OLD_KEYS", "set JOURNEY_CIPHER_KEY"),
+        (
+            {"JOURNEY_CIPHER_KEY": KEY, "JOURNEY_CIPHER_OLD_KEYS": f"{KEY},no pe"},
+            "JOURNEY_CIPHER_OLD_KEYS",
+            "base64",
+        ),
+    ],
+)
+def test_settings_refuse_a_missing_or_weak_cipher_key(
+    environ: dict[str, str], field: str, words: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Settings.from_env({"JOURNEY_DATABASE_URL": "memory://", **environ})
+    assert caught.value.field == field
+    assert words in caught.value.reason
+
+
+def test_production_starts_with_a_strong_key_and_old_keys_decrypt_only() -> None:
+    old = AESCipher.create_key(16)
+    settings = Settings.from_env(
+        {
+            "JOURNEY_DATABASE_URL": "memory://",
+            "JOURNEY_MODE": "production",
+            "JOURNEY_CIPHER_KEY": KEY,
+            "JOURNEY_CIPHER_OLD_KEYS": f" {old} ,",
+        }
+    )
+    assert (settings.cipher_key, settings.cipher_old_keys) == (KEY, (old,))
+    app = JourneyApp(settings)
+    try:
+        assert dict(app.env) == {
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            "CIPHER_TOPIC": "domain.service.keyring:KeyringCipher",
+            "CIPHER_KEY": KEY,
+            "CIPHER_OLD_KEYS": old,
+        }
+    finally:
+        app.close()
+    # Check a development store may still run without a key (the embedded demo).
+    assert Settings.from_env({"JOURNEY_DATABASE_URL": "memory://"}).cipher_key is None

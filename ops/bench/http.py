@@ -27,8 +27,8 @@ from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from ops.bench.append import PEOPLE_PER_SAVE, build_person
 from ops.bench.common import machine, scratch_database
+from ops.bench.store import Store, seed
 from ops.sample import noms_number
 from projections.db import open_read_db
 from projections.runner import Runner
@@ -139,14 +139,15 @@ def get_load(
     return load(url, seconds, connections, headers, keys=keys)
 
 
-def seed(url: str, work: Path) -> Path:
+def prepare(url: str, work: Path, *, fresh: bool) -> Path:
+    """Seeds PEOPLE people into a fresh log, brings the read models to the head of the log and
+    writes the NOMS numbers the load uses (the first PEOPLE people of the shared store too)."""
     settings = Settings(database_url=url)
+    if fresh:
+        seed(url, PEOPLE, seeders=1)
     app = JourneyApp(settings)
-    built = [build_person(n) for n in range(1, PEOPLE + 1)]
-    for i in range(0, len(built), PEOPLE_PER_SAVE):
-        chunk = built[i : i + PEOPLE_PER_SAVE]
-        app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
     db = open_read_db(settings.database)
+    # After the suite's rebuild this finds nothing to do; on a log never projected, it all.
     Runner(app, db).catch_up()
     db.close()
     app.close()
@@ -155,10 +156,10 @@ def seed(url: str, work: Path) -> Path:
     return keys
 
 
-def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
-    with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
+def run(seconds: float, connections: int, url: str, *, fresh: bool) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        keys = seed(url, work)
+        keys = prepare(url, work, fresh=fresh)
         env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_DEV_KEY": str(work / "dev.pem")}
         token = issue_dev_token(
             ApiSettings(store=Settings(database_url=url), dev_key_path=str(work / "dev.pem")),
@@ -213,8 +214,15 @@ def run(seconds: float, connections: int) -> dict[str, dict[str, float]]:
     return results
 
 
-def section(seconds: float, connections: int) -> str:
-    r = run(seconds, connections)
+def section(seconds: float, connections: int, store: Store | None = None) -> str:
+    """The markdown section for the benchmark report; on the shared store when given one."""
+    if store is None:
+        with scratch_database() as url:
+            r = run(seconds, connections, url, fresh=True)
+        over = f"over {PEOPLE:,} people seeded for this section"
+    else:
+        r = run(seconds, connections, store.url, fresh=False)
+        over = f"on the shared store ({store.describe()})"
     ours, bare, moves = (
         r["where-is (auth + access log)"],
         r["bare FastAPI + psycopg"],
@@ -230,7 +238,7 @@ def section(seconds: float, connections: int) -> str:
         f"{connections} connections from a second process on loopback for {seconds:.0f} s each "
         f"({'wrk' if shutil.which('wrk') else 'the project load generator'} for the lookups, "
         "on one person's row; the project's generator for recording, across people), "
-        f"over {PEOPLE:,} people; {WORKERS} uvicorn workers each. Where-is is "
+        f"{over}; {WORKERS} uvicorn workers each. Where-is is "
         "`GET /people/{NOMS}` "
         "with a bearer token, a stated purpose and an access-log entry committed per request; "
         "the baseline is a bare FastAPI endpoint reading the same location row with psycopg. "

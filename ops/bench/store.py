@@ -24,7 +24,7 @@ from ops.bench.common import machine, scratch_database
 # Seeding runs in this many processes, each saving its own range of people: the application's
 # write path is CPU-bound Python, so one process leaves PostgreSQL and the other core idle, and
 # on a shared machine a few more keep the seeding's share of the cores.
-SEEDERS = 4
+SEEDERS = 6
 EVENTS_PER_PERSON = 11
 RAW_COPY_TABLE = "bench_copy_events"
 
@@ -57,7 +57,8 @@ def load_average() -> float:
 
 
 def _seed_range(url: str, first: int, last: int) -> None:
-    app = JourneyApp(Settings(database_url=url))
+    # One connection at a time is all a seeder uses; the server's connections are shared.
+    app = JourneyApp(Settings(database_url=url + ("&" if "?" in url else "?") + "pool_size=1"))
     try:
         for start in range(first, last + 1, PEOPLE_PER_SAVE * 10):
             stop = min(start + PEOPLE_PER_SAVE * 10, last + 1)

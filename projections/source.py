@@ -16,10 +16,11 @@ import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from domain.claims import claim_id
 from domain.person.aggregate import Person
 from domain.person.events import PersonEvent
 from domain.person.state import PersonState
-from domain.service.application import JourneyApp
+from domain.service.application import JourneyApp, replay_events
 from domain.service.storage import DatabaseURL
 
 PERSON_TOPICS = "domain.person.%"
@@ -123,6 +124,27 @@ class EventSource:
             person = Person.from_history(history)
             found[str(person.id)] = person
         return found
+
+    def holders(self, keys: Iterable[str]) -> dict[str, UUID]:
+        """The person holding each identifier key ("NOMS:A1234BC"), from every claim's events
+        in one query; keys no one holds are left out."""
+        by_claim = {str(claim_id(key)): key for key in set(keys)}
+        if not by_claim:
+            return {}
+        where, params = self._id_filter(sorted(by_claim))
+        rows = self._fetch(
+            f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
+            f"WHERE {where} ORDER BY originator_id, originator_version",
+            params,
+        )
+        histories: dict[str, list[Any]] = {}
+        for oid, version, topic, state in rows:
+            claim = str(oid if isinstance(oid, UUID) else UUID(oid))
+            histories.setdefault(claim, []).append(self.decoder(oid, version, topic, state))
+        return {
+            by_claim[claim]: replay_events(None, events).person_id
+            for claim, events in histories.items()
+        }
 
     def stream_states(
         self,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -81,6 +81,11 @@ class Importer:
     ) -> None:
         self.app, self.chunk = app, chunk
         self.loader = PeopleLoader(app)
+        # Who held each identifier a chunk names, read in one query when the chunk starts: a
+        # lookup per identifier was most of a load's time. Claims made meanwhile by others
+        # still fail the save (a new claim conflicts), and the chunk is then redone afresh.
+        self.looked: set[str] = set()
+        self.known: dict[str, UUID] = {}
         self.progress = progress or (lambda phase, done, total: None)
 
     def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
@@ -150,7 +155,10 @@ class Importer:
         write: bool,
     ) -> None:
         keys = [key for key, _ in groups]
-        people = self.loader.by_keys(keys)
+        named = [(k, v) for _, records in groups for r in records for k, v in r.identifiers.items()]
+        self.looked = {*keys, *_keys(named)}
+        self.known = self.loader.holders(self.looked)
+        people = self.loader.by_keys(keys, self.known)
         results = [self._apply(key, records, people.get(key), load) for key, records in groups]
         if write:
             try:
@@ -158,6 +166,7 @@ class Importer:
             except IntegrityError:
                 # Someone changed one of these people meanwhile: one person at a time, afresh.
                 load.batch = registry.batch(self.app, load.batch_id)
+                self.looked, self.known = set(), {}
                 results = [self._retry(key, records, load) for key, records in groups]
         for result in results:
             tally.add(result)
@@ -237,7 +246,7 @@ class Importer:
         identifiers = first.identifiers or {kind: value}
         try:
             for other_kind, other_value in identifiers.items():
-                holder = self.app.holder(other_kind, other_value)
+                holder = self._holder(other_kind, other_value)
                 if holder is not None:
                     raise IdentifierTaken(
                         f"identifiers.{other_kind}",
@@ -334,7 +343,7 @@ class Importer:
         if kind not in IdentifierKind.__members__:
             raise InvalidValue("kind", "must be NOMS, CRN, PNC or CRO")
         value = normalise(kind, fields.get("value", ""), "value")
-        holder = self.app.holder(kind, value)
+        holder = self._holder(kind, value)
         mine = person.registration.identifiers.get(kind) == value
         if (
             mine
@@ -346,6 +355,12 @@ class Importer:
             raise IdentifierTaken("value", f"{kind} {value} is held by another person", str(holder))
         result.claims.append(IdentifierClaim.claim(claim_key(kind, value), person.id))
         return person.add_identifier(prov, kind=kind, value=value)
+
+    def _holder(self, kind: str, value: str) -> UUID | None:
+        key = claim_key(kind, value)
+        if key in self.looked:
+            return self.known.get(key)
+        return self.app.holder(kind, value)
 
     @staticmethod
     def _count(recorded: Recorded | None, result: GroupResult, prov: Provenance) -> None:
@@ -521,6 +536,18 @@ def _already(batch: Batch) -> ImportReport:
         list(batch.rejects),
         note,
     )
+
+
+def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
+    """Claim keys of the identifiers; one of an unknown kind is left to the person's own
+    checks, which refuse its line."""
+    found = set()
+    for kind, value in identifiers:
+        try:
+            found.add(claim_key(kind, value))
+        except DomainError:
+            continue
+    return found
 
 
 def known_registration(record: formats.Record) -> formats.Record:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from uuid import UUID
 
 from domain.person.aggregate import Person
 from domain.service.application import JourneyApp
@@ -22,13 +23,27 @@ class PeopleLoader:
             return self.source.people(ids)
         return {i: self.app.person(i) for i in ids}
 
-    def by_keys(self, keys: Iterable[str]) -> dict[str, Person]:
-        """People by identifier key ("NOMS:A1234BC"); keys no one holds are left out."""
-        holders: dict[str, str] = {}
-        for key in keys:
+    def holders(self, keys: Iterable[str]) -> dict[str, UUID]:
+        """Who holds each identifier key ("NOMS:A1234BC"), in one query on PostgreSQL and
+        SQLite; keys no one holds are left out."""
+        wanted = set(keys)
+        if self.source is not None:
+            return self.source.holders(wanted)
+        found: dict[str, UUID] = {}
+        for key in wanted:
             kind, value = key.split(":", 1)
             holder = self.app.holder(kind, value)
             if holder is not None:
-                holders[key] = str(holder)
-        people = self.by_ids(set(holders.values()))
-        return {key: people[pid] for key, pid in holders.items() if pid in people}
+                found[key] = holder
+        return found
+
+    def by_keys(
+        self, keys: Iterable[str], holders: Mapping[str, UUID] | None = None
+    ) -> dict[str, Person]:
+        """People by identifier key; keys no one holds are left out. `holders`, when given, is
+        a fresh answer of `holders` covering these keys."""
+        wanted = list(keys)
+        known = self.holders(wanted) if holders is None else holders
+        held = {key: str(known[key]) for key in wanted if key in known}
+        people = self.by_ids(set(held.values()))
+        return {key: people[pid] for key, pid in held.items() if pid in people}

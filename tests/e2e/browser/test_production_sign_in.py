@@ -13,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from eventsourcing.cipher import AESCipher
 
 from api.config import ApiSettings
 from domain.service.settings import Settings
@@ -40,7 +41,11 @@ def production(tmp_path: Path) -> Iterator[LiveApi]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     settings = ApiSettings(
-        store=Settings(database_url=f"sqlite:///{tmp_path / 'prod.sqlite'}", mode="production"),
+        store=Settings(
+            database_url=f"sqlite:///{tmp_path / 'prod.sqlite'}",
+            mode="production",
+            cipher_key=AESCipher.create_key(32),
+        ),
         public_keys=(public.decode(),),
     )
     yield from serve(settings)

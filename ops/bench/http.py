@@ -28,7 +28,7 @@ from api.config import ApiSettings
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.common import machine, scratch_database
-from ops.bench.store import Store, seed
+from ops.bench.store import Store, analyze, seed
 from ops.sample import noms_number
 from projections.db import open_read_db
 from projections.runner import Runner
@@ -167,6 +167,7 @@ def prepare(url: str, work: Path, *, fresh: bool) -> Path:
     db = open_read_db(settings.database)
     # After the suite's rebuild this finds nothing to do; on a log never projected, it all.
     Runner(app, db).catch_up()
+    analyze(url)  # the read models, for both servers alike
     db.close()
     app.close()
     keys = work / "keys.txt"

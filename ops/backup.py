@@ -123,6 +123,10 @@ def restore(file: Path, into: DatabaseURL) -> None:
             ],
             into,
         )
+    # A restored database has no planner statistics: without them each lookup of one person's
+    # events can take a parallel scan of the whole log until autovacuum gets round to it.
+    with psycopg.connect(into.conninfo(), autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def schema_contents(url: DatabaseURL) -> tuple[bool, int]:

@@ -277,6 +277,7 @@ def _swap(db: ReadDb, build: Build) -> None:
     name = build.projection.name
     with db.transaction() as cur:
         tables.lock(cur, db.dialect)
+        tables.analyze(cur, build.projection, build.generation)
         old = [g for g in tables.generations(cur) if g.name == name and g.state == tables.LIVE]
         cur.execute(
             f"UPDATE {META} SET state = %s WHERE name = %s AND state = %s",

@@ -74,6 +74,13 @@ def drop(cur: Cursor, projection: Projection, generation: int) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {table.physical(generation)}")
 
 
+def analyze(cur: Cursor, projection: Projection, generation: int) -> None:
+    """Planner statistics for a freshly filled generation, so its first queries after the swap
+    use the indexes rather than waiting for autovacuum (which may be off, or minutes away)."""
+    for table in projection.tables:
+        cur.execute(f"ANALYZE {table.physical(generation)}")
+
+
 def point_views(cur: Cursor, dialect: str, projection: Projection, generation: int) -> None:
     for table in projection.tables:
         cur.execute(f"DROP VIEW IF EXISTS {table.name}")

@@ -5,34 +5,24 @@ from __future__ import annotations
 import os
 import platform
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from domain.service.storage import DatabaseURL
+from ops import scratch
 
 ADMIN_URL = os.environ.get(
     "JOURNEY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
-@contextmanager
-def scratch_database(prefix: str = "journey_bench") -> Iterator[str]:
-    """A database made for one benchmark run and dropped after it."""
-    admin = DatabaseURL.parse(ADMIN_URL)
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    auth = admin.user + (f":{admin.password}" if admin.password else "")
-    try:
-        yield f"postgresql://{auth}@{admin.host}:{admin.port}/{name}"
-    finally:
-        with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def scratch_database(prefix: str = "journey_bench") -> AbstractContextManager[str]:
+    """A database made on the benchmark server for one run and dropped after it."""
+    return scratch.scratch_database(ADMIN_URL, prefix)
 
 
 def machine() -> str:

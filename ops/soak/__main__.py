@@ -9,14 +9,10 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-
 from domain.service.storage import DatabaseURL
+from ops.scratch import scratch_database
 from ops.soak.load import Load
 from ops.soak.report import judge, sample_line, summary, text
 from ops.soak.sampling import Sample, Sampler, Trend, connections
@@ -44,21 +40,6 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.minutes <= 0 or args.people < args.writers + 2 or args.sample_every <= 0:
         parser.error("--minutes and --sample-every must be positive, --people above --writers")
     return args
-
-
-@contextmanager
-def fresh_database(server: str) -> Iterator[str]:
-    """A database made for this run on the given server, dropped after it."""
-    admin = DatabaseURL.parse(server)
-    name = f"journey_soak_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    auth = admin.user + (f":{admin.password}" if admin.password else "")
-    try:
-        yield f"postgresql://{auth}@{admin.host}:{admin.port}/{name}"
-    finally:
-        with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def client_threads(load: Load, args: argparse.Namespace) -> list[threading.Thread]:
@@ -114,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     with (
         tempfile.TemporaryDirectory(prefix="journey-soak-") as tmp,
-        fresh_database(args.url) as url,
+        scratch_database(args.url, "journey_soak") as url,
     ):
         figures = soak(args, url, Path(tmp))
         if figures["verdict"] != "pass":

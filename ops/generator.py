@@ -5,7 +5,8 @@ A person is remanded to a local prison of their sex's estate, goes to court, is 
 absences near release, is handed over to a community offender manager before release, is
 released on licence (on home detention curfew when eligible) into a probation delivery unit,
 may move area, may be recalled, and may offend again. Output is the project's JSON Lines or
-NOMIS movements; memory stays flat however many people are asked for.
+NOMIS movements; memory stays flat however many people are asked for. With noise, some lines
+are late or backdated and about one person in a hundred is booked twice (`ops.noise`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import IO, Any
 import orjson
 
 from domain import reference
+from ops.noise import DUPLICATE_BASE, backdate, duplicate, late
 from ops.sample import FAMILY, GIVEN
 from replay.formats import LONDON
 
@@ -70,6 +72,7 @@ class Journey:
     lines: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
     community: bool = False  # the case is held in the community (after a handover)
+    duplicate: str | None = None  # the NOMS number of a second record of this person (noise)
 
     def add(self, command: str, when: datetime, **fields: Any) -> None:
         self.seq += 1
@@ -252,12 +255,12 @@ class Generator:
         return when < self.end
 
     def add_noise(self, rng: random.Random, person: Journey) -> None:
-        """Late records: a few lines arrive after later ones (the load puts them in place)."""
-        lines = person.lines
-        for i in range(2, len(lines)):
-            if rng.random() < 0.05:
-                j = rng.randint(i, len(lines) - 1)
-                lines[i], lines[j] = lines[j], lines[i]
+        """Late and backdated lines, and now and then a second record (see `ops.noise`)."""
+        late(rng, person.lines)
+        backdate(rng, person.lines)
+        twin = noms_for(DUPLICATE_BASE + person.n)
+        if duplicate(rng, person.lines, twin):
+            person.duplicate = twin
 
 
 def add_months(day: date, months: int) -> date:
@@ -308,6 +311,15 @@ def as_movement(line: dict[str, Any]) -> dict[str, Any] | None:
         "movementReasonCode": reason,
         "commentText": None,
     }
+
+
+def noting_duplicates(journeys: Iterator[Journey], out: IO[str]) -> Iterator[Journey]:
+    """The journeys, unchanged, writing each (kept NOMS, duplicate NOMS) pair to `out` as CSV."""
+    out.write("kept,duplicate\n")
+    for journey in journeys:
+        if journey.duplicate is not None:
+            out.write(f"{journey.noms},{journey.duplicate}\n")
+        yield journey
 
 
 def write(out: IO[bytes], journeys: Iterator[Journey], file_format: str) -> int:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import io
+from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 from domain.person.aggregate import Person
+from domain.person.events import IdentifierAdded
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from ops.generator import Generator, write
+from ops.generator import Generator, noting_duplicates, write
+from ops.noise import BACKDATED_BY, BACKDATED_KINDS
+from projections.db import open_read_db
+from projections.runner import Runner
+from projections.verify import verify
 from replay.batch import Reject
 from replay.formats import read
 from replay.importer import Importer, ImportOptions
+from tests.conftest import prov
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -37,6 +45,12 @@ def test_the_same_seed_gives_the_same_bytes() -> None:
     )
     # Check people come out the same whatever the count asked for (person n is person n).
     assert generated(300, seed=42).startswith(generated(100, seed=42))
+    noisy = generated(300, seed=42, noise=True)
+    assert noisy == generated(300, seed=42, noise=True)
+    assert noisy != first
+    assert generated(300, seed=42, file_format="nomis", noise=True) == generated(
+        300, seed=42, file_format="nomis", noise=True
+    )
 
 
 def test_ten_thousand_journeys_pass_the_domain_rules_with_no_refusal() -> None:
@@ -89,6 +103,105 @@ def test_both_formats_load_with_no_rejects(tmp_path: Path) -> None:
             source = "NOMIS" if file_format == "nomis" else "GENERATOR"
             report = Importer(app).run(path, ImportOptions(source, file_format, "loader"))
             assert report.outcome == "recorded", report.rejects[:3]
-            assert report.people == 150
+            # Check people booked twice (noise only) are records of their own until merged.
+            assert report.people == 150 + (len(duplicate_pairs(150, seed=3)) if noise else 0)
         finally:
             app.close()
+
+
+def load(path: Path, content: bytes, file_format: str = "jsonl") -> JourneyApp:
+    """A SQLite store beside `path` holding the generated file, loaded with no reject."""
+    app = JourneyApp(Settings(database_url=f"sqlite:///{path}.sqlite"))
+    path.write_bytes(content)
+    source = "NOMIS" if file_format == "nomis" else "GENERATOR"
+    report = Importer(app).run(path, ImportOptions(source, file_format, "loader"))
+    assert report.outcome == "recorded", report.rejects[:3]
+    return app
+
+
+def duplicate_pairs(people: int, seed: int) -> list[tuple[str, str]]:
+    pairs = io.StringIO()
+    journeys = Generator(seed=seed, years=10, end=END, noise=True).people(people)
+    for _ in noting_duplicates(journeys, pairs):
+        pass
+    header, *rows = pairs.getvalue().splitlines()
+    assert header == "kept,duplicate"
+    return [(kept, dup) for kept, dup in (row.split(",") for row in rows)]
+
+
+def journal(app: JourneyApp, noms: str) -> list[tuple[str, str, str | None]]:
+    """A record's live entries (not identifiers) as kind, effective time and source reference."""
+    entries = app.person(noms).active_entries()
+    return sorted(
+        (type(e).__name__, e.occurred_at.isoformat(), e.source_ref)
+        for e in entries
+        if not isinstance(e, IdentifierAdded)
+    )
+
+
+def plain(state_part: Any) -> Any:
+    """A part of a state without entry numbers (a merge adds entries to the kept record)."""
+    if is_dataclass(state_part) and not isinstance(state_part, type):
+        return {k: plain(v) for k, v in vars(state_part).items() if k != "entry"}
+    return state_part
+
+
+def test_noise_backdates_cell_moves_and_key_dates_within_each_journey() -> None:
+    """A backdated line happened well before a line above it in the file (same person)."""
+    backdated: list[str] = []
+    for journey in Generator(seed=5, years=10, end=END, noise=True).people(300):
+        latest = datetime.min.replace(tzinfo=UTC)
+        for line in journey.lines:
+            when = datetime.fromisoformat(line["occurred_at"])
+            if when + BACKDATED_BY <= latest:
+                backdated.append(line["command"])
+            latest = max(latest, when)
+    assert {"cell-moves", "key-dates"} <= set(backdated)
+    assert sum(kind in BACKDATED_KINDS for kind in backdated) > 100
+
+
+def test_duplicated_people_load_merge_and_match_the_clean_journeys(tmp_path: Path) -> None:
+    """Each pair listed merges without refusal into the person generated without noise."""
+    pairs = duplicate_pairs(300, seed=1)
+    assert len(pairs) >= 3
+    kept = {k for k, _ in pairs}
+    dups = {d for _, d in pairs}
+    # Check no duplicate NOMS number is one a generated person has.
+    assert not dups & {j.noms for j in Generator(seed=1, years=10, end=END).people(300)}
+    clean = load(tmp_path / "clean", generated(300, seed=1))
+    noisy = load(tmp_path / "noisy", generated(300, seed=1, noise=True))
+    db = open_read_db(noisy.settings.database)
+    try:
+        for original, dup in pairs:
+            alone = noisy.state(dup)
+            assert alone is not None and alone.identifiers == {"NOMS": (dup,)}
+            noisy.merge(original, dup, prov(END, reason="duplicate booking", by="dq.team"))
+            assert noisy.resolve(dup) == noisy.resolve(original)
+        for noms in kept:
+            merged, expected = noisy.state(noms), clean.state(noms)
+            assert merged is not None and expected is not None
+            assert merged.anomalies == expected.anomalies == ()
+            assert merged.identifiers["NOMS"][0] == noms and len(merged.identifiers["NOMS"]) == 2
+            assert plain(merged.location) == plain(expected.location)
+            assert merged.stays == expected.stays
+            assert merged.key_dates == expected.key_dates
+            assert journal(noisy, noms) == journal(clean, noms) != []
+            assert plain(merged.ownership) == plain(expected.ownership)
+        Runner(noisy, db).catch_up()
+        assert verify(noisy, db).total == 0
+    finally:
+        db.close()
+        noisy.close()
+        clean.close()
+
+
+def test_the_nomis_file_carries_duplicates_under_their_own_number(tmp_path: Path) -> None:
+    pairs = duplicate_pairs(300, seed=1)
+    app = load(tmp_path / "noisy", generated(300, seed=1, file_format="nomis", noise=True), "nomis")
+    try:
+        for original, dup in pairs:
+            assert app.resolve(dup) != app.resolve(original)
+            app.merge(original, dup, prov(END, reason="duplicate booking", by="dq.team"))
+            assert app.resolve(dup) == app.resolve(original)
+    finally:
+        app.close()

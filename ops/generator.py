@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from domain import reference
-from ops.noise import DUPLICATE_BASE, backdate, duplicate, late
+from ops.noise import backdate, duplicate, duplicate_number, late
 from ops.sample import FAMILY, GIVEN
 from replay.formats import LONDON
 
@@ -258,7 +258,7 @@ class Generator:
         """Late and backdated lines, and now and then a second record (see `ops.noise`)."""
         late(rng, person.lines)
         backdate(rng, person.lines)
-        twin = noms_for(DUPLICATE_BASE + person.n)
+        twin = noms_for(duplicate_number(person.n))
         if duplicate(rng, person.lines, twin):
             person.duplicate = twin
 

@@ -23,8 +23,18 @@ BACKDATED_KINDS = frozenset({"cell-moves", "key-dates"})
 BACKDATED_BY = timedelta(days=3)  # a backdated line arrives after one at least this much later
 # About one person in six has a later custody spell: about one in a hundred is booked twice.
 DUPLICATED_SHARE = 0.06
-# Duplicate NOMS numbers are person numbers from this base up: no generated person has one.
+# Duplicate NOMS numbers are person numbers from this base to the end of the NOMS range, which
+# no generated person reaches; person n's is scattered over them so that it looks unrelated.
 DUPLICATE_BASE = 100_000_000
+DUPLICATE_SPACE = 24 * 10000 * 24 * 24 - DUPLICATE_BASE
+SCATTER = 15_485_863  # a prime not dividing DUPLICATE_SPACE: n -> n * SCATTER is one-to-one
+
+
+def duplicate_number(n: int) -> int:
+    """The person number whose NOMS number person n's duplicate record takes (n < SPACE)."""
+    return DUPLICATE_BASE + n * SCATTER % DUPLICATE_SPACE
+
+
 SPELL_KINDS = frozenset(
     {"admissions", "arrivals", "transfers-out", "court-departures", "court-returns"}
     | {"temporary-absences", "temporary-absence-returns", "releases", "cell-moves"}

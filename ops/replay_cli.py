@@ -21,7 +21,7 @@ from ops.common import application, console, parse_time, read_models
 from ops.generator import FORMATS as GENERATED
 from ops.generator import Generator, noting_duplicates
 from ops.generator import write as write_journeys
-from ops.noise import DUPLICATE_BASE
+from ops.noise import DUPLICATE_SPACE
 from replay import registry
 from replay.batch import Batch
 from replay.formats import FORMATS
@@ -326,9 +326,9 @@ def generate_problem(
         return f"[red]--format[/red]: must be one of {', '.join(GENERATED)}"
     if duplicates is not None and not noise:
         return "[red]--duplicates-out[/red]: duplicates are made only with --noise"
-    if noise and people > DUPLICATE_BASE:
-        # Above this, duplicate NOMS numbers would be those of generated people.
-        return f"[red]--people[/red]: at most {DUPLICATE_BASE:,} with --noise"
+    if noise and people > DUPLICATE_SPACE:
+        # Beyond this, two duplicate records would share a NOMS number.
+        return f"[red]--people[/red]: at most {DUPLICATE_SPACE:,} with --noise"
     return None
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import os
+import subprocess
+import sys
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,3 +209,41 @@ def test_the_nomis_file_carries_duplicates_under_their_own_number(tmp_path: Path
             assert app.resolve(dup) == app.resolve(original)
     finally:
         app.close()
+
+
+def journey(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url, "COLUMNS": "200"}
+    run = [sys.executable, "-m", "ops.cli", *args]
+    return subprocess.run(run, env=env, text=True, capture_output=True, timeout=300, check=False)
+
+
+def test_the_listed_duplicates_merge_with_the_merge_command(tmp_path: Path) -> None:
+    """As a recovery team would: generate with --duplicates-out, load, merge each pair."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    people, pairs = tmp_path / "people.jsonl", tmp_path / "pairs.csv"
+    options = ["--people", "200", "--seed", "3", "--end", "2026-11-01", "--noise"]
+    made = journey(url, "generate", *options, "--out", str(people), "--duplicates-out", str(pairs))
+    assert made.returncode == 0, made.stdout + made.stderr
+    rows = list(csv.DictReader(pairs.read_text(encoding="utf-8").splitlines()))
+    assert [(r["kept"], r["duplicate"]) for r in rows] == duplicate_pairs(200, seed=3) != []
+    loaded = journey(url, "import", str(people), "--source", "GENERATOR")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    for row in rows:
+        merged = journey(url, "merge", row["kept"], row["duplicate"], "--reason", "booked twice")
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert journey(url, "projections", "run", "--once").returncode == 0
+    verified = journey(url, "projections", "verify")
+    assert verified.returncode == 0 and "no drift" in verified.stdout
+    app = JourneyApp(Settings(database_url=url))
+    try:
+        for row in rows:
+            assert app.resolve(row["duplicate"]) == app.resolve(row["kept"])
+    finally:
+        app.close()
+
+
+def test_duplicates_out_needs_noise(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    refused = journey("memory://", "generate", "--people", "5", "--duplicates-out", str(pairs))
+    assert refused.returncode == 2 and "--duplicates-out" in refused.stdout
+    assert not pairs.exists()

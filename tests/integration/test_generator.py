@@ -19,7 +19,8 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.generator import Generator, noting_duplicates, write
-from ops.noise import BACKDATED_BY, BACKDATED_KINDS
+from ops.noise import BACKDATED_BY, BACKDATED_KINDS, DUPLICATE_SPACE
+from ops.replay_cli import generate_problem
 from projections.db import open_read_db
 from projections.runner import Runner
 from projections.verify import verify
@@ -247,3 +248,7 @@ def test_duplicates_out_needs_noise(tmp_path: Path) -> None:
     refused = journey("memory://", "generate", "--people", "5", "--duplicates-out", str(pairs))
     assert refused.returncode == 2 and "--duplicates-out" in refused.stdout
     assert not pairs.exists()
+    # Check more people than there are duplicate NOMS numbers is refused, naming the option.
+    too_many = generate_problem("jsonl", DUPLICATE_SPACE + 1, noise=True, duplicates=None)
+    assert too_many is not None and "--people" in too_many
+    assert generate_problem("jsonl", DUPLICATE_SPACE, noise=True, duplicates=pairs) is None

@@ -32,6 +32,9 @@ class IdempotencyStore:
     def ensure(self) -> None:
         blob = "BYTEA" if self.db.dialect == "postgres" else "BLOB"
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogue.
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (7_310_223,))
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (user_name TEXT NOT NULL, key TEXT "
                 f"NOT NULL, body_hash TEXT NOT NULL, status INTEGER NOT NULL, response "

@@ -43,6 +43,20 @@ class Services:
         self.journeys.close()
 
 
+def prepare(settings: ApiSettings) -> None:
+    """Create every table once, before worker processes start: workers starting together on a
+    fresh database would otherwise race each other to create the same tables."""
+    journeys = JourneyApp(settings.store)
+    db = open_read_db(settings.store.database, pool_size=1)
+    try:
+        ensure(db)
+        AccessLog(db).ensure()
+        IdempotencyStore(db).ensure()
+    finally:
+        db.close()
+        journeys.close()
+
+
 def build(settings: ApiSettings) -> Services:
     """Open the store and read models; on SQLite also follow the log in-process."""
     journeys = JourneyApp(settings.store)

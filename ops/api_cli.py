@@ -10,6 +10,7 @@ import uvicorn
 
 from api.auth import Forbidden, Role, issue_dev_token
 from api.config import ApiSettings
+from api.services import prepare
 from domain.errors import DomainError
 from ops.common import console
 
@@ -28,7 +29,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
     """Serve the HTTP API (uvicorn with its standard extras)."""
-    settings()  # refuse a bad configuration before starting workers
+    chosen = settings()  # refuse a bad configuration before starting workers
+    prepare(chosen)
     uvicorn.run(
         "api.app:create_app",
         factory=True,

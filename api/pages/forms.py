@@ -76,21 +76,38 @@ async def movement_page(request: Request, found: Mover, ref: str) -> Response:
     return await movement_form(request, found, ref, {}, {})
 
 
+async def command_form(
+    request: Request,
+    found: Visitor,
+    ref: str,
+    page: tuple[str, str],
+    form: dict[str, str],
+    errors: dict[str, str],
+    **extra: Any,
+) -> Response:
+    """A command's form (`page` is its template and title) for one person, with what was
+    entered and the errors beside their fields (400 when there are any)."""
+    person = await read_person(request, found, await stated_purpose(request, found), ref)
+    template, title = page
+    return render(
+        request,
+        template,
+        found,
+        status=400 if errors else 200,
+        title=title,
+        person=person,
+        form=form,
+        errors=errors,
+        **extra,
+    )
+
+
 async def movement_form(
     request: Request, found: Visitor, ref: str, form: dict[str, str], errors: dict[str, str]
 ) -> Response:
-    person = await read_person(request, found, await stated_purpose(request, found), ref)
-    return render(
-        request,
-        "movement.html",
-        found,
-        status=400 if errors else 200,
-        title="Record a movement",
-        person=person,
-        movements=list(MOVEMENTS.items()),
-        form=form,
-        errors=errors,
-    )
+    page = ("movement.html", "Record a movement")
+    movements = list(MOVEMENTS.items())
+    return await command_form(request, found, ref, page, form, errors, movements=movements)
 
 
 @router.post("/people/{ref:path}/movement")
@@ -152,17 +169,8 @@ async def handover_page(request: Request, found: Answerer, ref: str) -> Response
 async def handover_form(
     request: Request, found: Visitor, ref: str, form: dict[str, str], errors: dict[str, str]
 ) -> Response:
-    person = await read_person(request, found, await stated_purpose(request, found), ref)
-    return render(
-        request,
-        "handover.html",
-        found,
-        status=400 if errors else 200,
-        title="Accept or reject the handover",
-        person=person,
-        form=form,
-        errors=errors,
-    )
+    page = ("handover.html", "Accept or reject the handover")
+    return await command_form(request, found, ref, page, form, errors)
 
 
 @router.post("/people/{ref:path}/handover")

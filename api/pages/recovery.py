@@ -115,9 +115,12 @@ async def run(request: Request, found: Recoverer, batch_id: str) -> Response:
 @router.get("/batches/{batch_id}/progress")
 def progress(request: Request, found: Recoverer, batch_id: str) -> Response:
     """Refreshes itself until the correction has finished."""
-    detail = api.show_batch(services(request), found.principal, batch_id)
+    # The job is looked at before the batch is read: a job seen finished has saved the batch's
+    # end, so the status read next is final. Read the other way round, a job finishing between
+    # the two reads left the page saying "voiding" with nothing left to refresh it.
     job = jobs(request).get(batch_id)
     running = job is not None and not job.finished.is_set()
+    detail = api.show_batch(services(request), found.principal, batch_id)
     return render(
         request,
         "progress.html",

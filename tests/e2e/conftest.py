@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import uvicorn
 
@@ -17,6 +18,7 @@ from api.app import create_app
 from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
 from domain.service.settings import Settings
+from domain.service.storage import DatabaseURL
 
 
 @dataclass
@@ -39,6 +41,19 @@ class LiveApi:
         if purpose:
             headers["X-Purpose"] = purpose
         return headers
+
+
+def break_access_log(url: DatabaseURL) -> None:
+    """Make every access-log insert in the store's schema fail, as a full disk would."""
+    with psycopg.connect(url.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            f"CREATE FUNCTION {url.schema}.break_log() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+        )
+        conn.execute(
+            f"CREATE TRIGGER break_log BEFORE INSERT ON {url.schema}.access_log "
+            f"FOR EACH ROW EXECUTE FUNCTION {url.schema}.break_log()"
+        )
 
 
 def free_port() -> int:

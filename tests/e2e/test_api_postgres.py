@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from api.auth import Role
@@ -20,7 +19,7 @@ from domain.service.storage import DatabaseURL
 from projections.db import open_read_db
 from projections.runner import Runner
 from tests.conftest import at, prov
-from tests.e2e.conftest import LiveApi, serve
+from tests.e2e.conftest import LiveApi, break_access_log, serve
 from tests.e2e.relay import Relay
 
 pytestmark = pytest.mark.postgres
@@ -89,15 +88,7 @@ def test_where_is_is_read_and_logged_together(pg_api: LiveApi) -> None:
 def test_a_failed_access_log_write_withholds_the_data(pg_api: LiveApi) -> None:
     seed(pg_api.settings.store.database_url)
     url = pg_api.settings.store.database
-    with psycopg.connect(url.conninfo(), autocommit=True) as conn:
-        conn.execute(
-            f"CREATE FUNCTION {url.schema}.break_log() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
-        )
-        conn.execute(
-            f"CREATE TRIGGER break_log BEFORE INSERT ON {url.schema}.access_log "
-            f"FOR EACH ROW EXECUTE FUNCTION {url.schema}.break_log()"
-        )
+    break_access_log(url)
     response = pg_api.client.get("/people/A0001PG", headers=pg_api.headers(Role.PRISON))
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -19,7 +18,7 @@ from projections.db import open_read_db
 from projections.runner import Runner
 from tests.e2e.browser.conftest import DESKTOP, sign_in
 from tests.e2e.browser.seed import people
-from tests.e2e.conftest import LiveApi, serve
+from tests.e2e.conftest import LiveApi, break_access_log, serve
 
 pytestmark = pytest.mark.postgres
 
@@ -72,15 +71,7 @@ def test_pages_withhold_the_data_when_the_log_cannot_be_written(
 ) -> None:
     sign_in(pg_page, "prison", user="officer.pg2")
     url = pg_site.settings.store.database
-    with psycopg.connect(url.conninfo(), autocommit=True) as conn:
-        conn.execute(
-            f"CREATE FUNCTION {url.schema}.break_log() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
-        )
-        conn.execute(
-            f"CREATE TRIGGER break_log BEFORE INSERT ON {url.schema}.access_log "
-            f"FOR EACH ROW EXECUTE FUNCTION {url.schema}.break_log()"
-        )
+    break_access_log(url)
     for path in ("/ui/people/A1234BC", "/ui/people/A1234BC/timeline", "/ui/search?name=Reader"):
         response = pg_page.goto(path)
         assert response is not None and response.status == 503, path

@@ -7,11 +7,13 @@ response carrying the data is sent, and writable through no route.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from api.batching import Batcher
+from projections import queries
 from projections.db import ReadDb
 from projections.verify import normal
 
@@ -66,6 +68,17 @@ def ddl(dialect: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """A where-is by identifier: `kind` and `value` as `identifier_key` gives them, `region`
+    the only region whose cases the caller may see (None for any), and the entry to log."""
+
+    kind: str
+    value: str
+    region: str | None
+    entry: Access
+
+
 COLUMNS = "user_name, roles, action, person_id, purpose, recipient, request_id, detail, at"
 ROW = ", ".join(["%s"] * 9)
 
@@ -75,6 +88,7 @@ class AccessLog:
 
     def __init__(self, db: ReadDb) -> None:
         self.db = db
+        self.lookups = Batcher(self.read_logged_batch)
 
     def ensure(self) -> None:
         with self.db.transaction() as cur:
@@ -114,33 +128,38 @@ class AccessLog:
                     [value for row in chunk for value in row],
                 )
 
-    async def read_logged(
-        self, select: str, params: Sequence[Any], entry: Access
-    ) -> tuple[Any, ...] | None:
-        """Run a query for at most one row whose first column is a person id, and log the
-        disclosure of that person (`entry`, its person id filled in) with it: on PostgreSQL
-        one autocommitted statement from the event loop, so the row never comes back without
-        its committed log entry; elsewhere the read, then the entry. Raises if it cannot log."""
-        entry = replace(entry, at=entry.at or datetime.now(UTC))
+    async def read_logged(self, lookup: Lookup) -> tuple[Any, ...] | None:
+        """The read models' record of the person a lookup names, with the disclosure logged:
+        the row comes back only once its entry is committed, and None (nothing logged) when
+        no one visible to the caller holds the identifier. On PostgreSQL, from the event loop,
+        together with concurrent lookups in one statement; elsewhere in a worker thread.
+        Raises if it cannot log."""
         if self.db.dialect != "postgres":
-            return await asyncio.to_thread(self.read_then_log, select, params, entry)
-        logged = (
-            f"WITH found AS ({select}), logged AS (INSERT INTO {TABLE} ({COLUMNS}) "
-            "SELECT %s, %s, %s, found.person_id, %s, %s, %s, %s, %s FROM found RETURNING 1) "
-            "SELECT found.* FROM found, logged"
-        )
-        e = entry
-        values = (e.user, e.roles, e.action, e.purpose, e.recipient, e.request_id, e.detail, e.at)
-        rows = await self.db.aquery(logged, [*params, *values])
-        return rows[0] if rows else None
+            return await asyncio.to_thread(self.read_then_log, lookup)
+        return await self.lookups.submit(lookup)
 
-    def read_then_log(
-        self, select: str, params: Sequence[Any], entry: Access
-    ) -> tuple[Any, ...] | None:
-        rows = self.db.query(select, params)
+    async def read_logged_batch(self, lookups: list[Lookup]) -> list[tuple[Any, ...] | None]:
+        """Every lookup's record, read and logged in one autocommitted statement (PostgreSQL),
+        so no row comes back without its committed entry; one result per lookup, in order."""
+        now = datetime.now(UTC)
+        params: list[Any] = []
+        for n, lookup in enumerate(lookups):
+            e = lookup.entry
+            params += [n, lookup.kind, lookup.value, lookup.region]
+            params += [e.user, e.roles, e.action, e.purpose, e.recipient, e.request_id, e.detail]
+            params.append(e.at or now)
+        rows = await self.db.aquery(batch_sql(len(lookups)), params)
+        found = {int(row[0]): row[1:] for row in rows}
+        return [found.get(n) for n in range(len(lookups))]
+
+    def read_then_log(self, lookup: Lookup) -> tuple[Any, ...] | None:
+        clause, params = queries.BY_IDENTIFIER, [lookup.kind, lookup.value]
+        if lookup.region is not None:
+            clause, params = f"({clause}) AND o.region = %s", [*params, lookup.region]
+        rows = self.db.query(queries.person_record_sql(self.db.dialect, clause), params)
         if not rows:
             return None
-        self.record([replace(entry, person_id=str(rows[0][0]))])
+        self.record([replace(lookup.entry, person_id=str(rows[0][0]))])
         return rows[0]
 
     def query(
@@ -172,6 +191,29 @@ class AccessLog:
             params,
         )
         return [_access(row) for row in rows]
+
+
+# One lookup's parameters in the batch statement: n, kind, value, region, then the entry's.
+LOOKUP = (
+    "(%s::int, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, "
+    "%s::text, %s::text, %s::text, %s::timestamptz)"
+)
+
+
+@lru_cache(maxsize=Batcher.MAX_ITEMS)
+def batch_sql(size: int) -> str:
+    """Reads the records of `size` lookups and logs each disclosure, in one statement. Every
+    part of a statement is done or none is, so its rows never outlive a failed log write."""
+    found = queries.person_records_sql("postgres", "req")
+    return (
+        "WITH req (n, kind, value, region, user_name, roles, action, purpose, recipient, "
+        "request_id, detail, at) AS (VALUES " + ", ".join([LOOKUP] * size) + "), "
+        f"found AS ({found}), "
+        f"logged AS (INSERT INTO {TABLE} ({COLUMNS}) SELECT r.user_name, r.roles, r.action, "
+        "f.person_id, r.purpose, r.recipient, r.request_id, r.detail, r.at "
+        "FROM found f JOIN req r ON r.n = f.n) "
+        "SELECT * FROM found"
+    )
 
 
 def _access(row: tuple[Any, ...]) -> Access:

@@ -23,10 +23,8 @@ async def services(request: Request) -> Services:
     return found
 
 
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller a bearer token names, remembered on the request."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("a bearer token is required")
     found: Services = request.app.state.services
@@ -36,10 +34,15 @@ async def caller(
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency admitting only callers holding one of `roles`."""
+    """A dependency admitting only callers holding one of `roles`. Authentication happens in
+    the same step: each level of dependencies costs every request its own resolution."""
     allowed = ", ".join(r.value for r in roles)
 
-    async def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        principal = authenticate(request, credentials)
         if not principal.has(*roles):
             raise Forbidden(f"this route needs one of the roles: {allowed}")
         return principal
@@ -48,13 +51,19 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
-async def purpose(
-    x_purpose: Annotated[
-        str | None,
-        Header(description="Why the data is being consulted (recorded in the access log)"),
-    ] = None,
-) -> str:
+PurposeHeader = Annotated[
+    str | None,
+    Header(description="Why the data is being consulted (recorded in the access log)"),
+]
+
+
+async def purpose(x_purpose: PurposeHeader = None) -> str:
     """The stated purpose, required on person-level reads for the access log."""
+    return stated_purpose(x_purpose)
+
+
+def stated_purpose(x_purpose: str | None) -> str:
+    """`X-Purpose` checked: present, at most 500 characters, no control characters."""
     if x_purpose is None or not x_purpose.strip():
         raise ProblemError(
             400, "purpose-required", "X-Purpose", "state why you are consulting this person's data"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg import OperationalError as PgOperationalError
 
-from api.access_log import Access
+from api.access_log import Access, Lookup
 from api.auth import Forbidden, Principal
 from api.problems import ProblemError
 from api.services import Services
@@ -49,20 +47,18 @@ async def disclose_record(
     who: Principal,
     action: str,
     request_id: str,
-    where: tuple[str, tuple[Any, ...]],
+    identifier: tuple[str, str],
     *,
     purpose: str,
 ) -> PersonRecord | None:
-    """The read models' record of the person `where` (a clause and its parameters) picks, if
-    the caller may see it, read and logged together (one statement on PostgreSQL); None, with
-    nothing logged, if there is no such record or the caller may not see it."""
-    clause, params = where
-    if scoped(who):
-        clause, params = f"({clause}) AND o.region = %s", (*params, who.provider)
+    """The read models' record of the person holding `identifier` (as `identifier_key` gives
+    it), if the caller may see it, read and logged together; None, with nothing logged, if
+    there is no such record or the caller may not see it."""
+    kind, value = identifier
     entry = Access(who.user, roles_text(who), action, request_id, purpose=purpose)
-    select = queries.person_record_sql(svc.db.dialect, clause)
+    lookup = Lookup(kind, value, who.provider if scoped(who) else None, entry)
     try:
-        row = await svc.access.read_logged(select, params, entry)
+        row = await svc.access.read_logged(lookup)
     except PgOperationalError:
         raise  # the database is out of reach: answered as such, 503
     except Exception:

@@ -3,9 +3,9 @@ security headers, and metrics. Pure ASGI keeps it off the hot path's latency."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -46,6 +46,7 @@ class Guard:
     def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int, max_upload: int) -> None:
         self.app, self.metrics = app, metrics
         self.max_body, self.max_upload = max_body, max_upload
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def limit(self, scope: Scope) -> int:
         return self.max_upload if scope["path"] in UPLOADS else self.max_body
@@ -54,11 +55,11 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers, size = wanted_headers(scope["headers"])
         given = headers.get("x-request-id", "")
-        rid = given if SAFE_ID.match(given) else uuid.uuid4().hex
+        rid = given if SAFE_ID.match(given) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = rid
-        refusal = self.refusal(scope, headers)
+        refusal = self.refusal(scope, headers, size)
         started, status = time.perf_counter(), 500
         if refusal is not None:
             status = refusal[0]
@@ -107,8 +108,10 @@ class Guard:
                 )
             self.observe(scope, status, started)
 
-    def refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
-        if sum(len(k) + len(v) for k, v in scope["headers"]) > HEADERS_LIMIT:
+    def refusal(
+        self, scope: Scope, headers: dict[str, str], size: int
+    ) -> tuple[int, str, str] | None:
+        if size > HEADERS_LIMIT:
             return 431, "headers-too-large", f"the headers are larger than {HEADERS_LIMIT} bytes"
         if len(scope.get("raw_path") or b"") + len(scope["query_string"]) > TARGET_LIMIT:
             return 414, "uri-too-long", f"the path and query are longer than {TARGET_LIMIT} bytes"
@@ -131,12 +134,33 @@ class Guard:
         return None
 
     def observe(self, scope: Scope, status: int, started: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-        self.metrics.latency.labels(scope["method"], template).observe(
-            time.perf_counter() - started
-        )
+        template = getattr(scope.get("route"), "path", "unmatched")
+        key = (scope["method"], template, status)
+        series = self.series.get(key)
+        if series is None:  # the labelled children, looked up once per route and status
+            series = self.series[key] = (
+                self.metrics.requests.labels(scope["method"], template, str(status)),
+                self.metrics.latency.labels(scope["method"], template),
+            )
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)
+
+
+# The request headers the guard reads.
+WANTED = frozenset({b"x-request-id", b"content-length", b"content-type", b"transfer-encoding"})
+
+
+def wanted_headers(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], int]:
+    """The headers the guard reads, by lower-case name (the first of each), and the size of
+    all the request's headers together."""
+    found: dict[str, str] = {}
+    size = 0
+    for name, value in raw:
+        size += len(name) + len(value)
+        lower = name.lower()
+        if lower in WANTED and lower.decode() not in found:
+            found[lower.decode()] = value.decode("latin-1")
+    return found, size
 
 
 def with_security_headers(

@@ -343,8 +343,31 @@ def identifier_key(identifier: str) -> tuple[str, str]:
 
 def person_record_sql(dialect: str, where: str) -> str:
     """The one query for a person's rows from every read model; the person id comes first."""
+    return (
+        f"SELECT {record_columns(dialect)} FROM rm_people p JOIN rm_location l ON l.person_id = "
+        "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
+        f"WHERE {where}"
+    )
+
+
+def person_records_sql(dialect: str, refs: str) -> str:
+    """`person_record_sql` for many lookups at once. `refs` is a relation with columns `n`,
+    `kind`, `value` (as `identifier_key` gives them) and `region` (NULL for any); each row is
+    a lookup's `n`, then the columns of `person_record_sql`. A lookup whose identifier no one
+    holds, or whose person's case is held outside its region, has no row."""
+    return (
+        f"SELECT r.n, {record_columns(dialect)} FROM {refs} r "
+        "JOIN rm_identifiers i ON i.kind = r.kind AND i.value = r.value "
+        "JOIN rm_people p ON p.person_id = i.person_id "
+        "JOIN rm_location l ON l.person_id = p.person_id "
+        "JOIN rm_ownership o ON o.person_id = p.person_id "
+        "WHERE r.region IS NULL OR o.region = r.region"
+    )
+
+
+def record_columns(dialect: str) -> str:
     concat = "string_agg" if dialect == "postgres" else "group_concat"
-    cols = ", ".join(
+    return ", ".join(
         [
             "p.person_id",
             *(f"p.{c}" for c in PEOPLE_FIELDS),
@@ -355,11 +378,6 @@ def person_record_sql(dialect: str, where: str) -> str:
             f"(SELECT {concat}(code || '=' || CAST(value AS TEXT), ';') FROM rm_key_dates k "
             "WHERE k.person_id = p.person_id)",
         ]
-    )
-    return (
-        f"SELECT {cols} FROM rm_people p JOIN rm_location l ON l.person_id = "
-        "p.person_id JOIN rm_ownership o ON o.person_id = p.person_id "
-        f"WHERE {where}"
     )
 
 

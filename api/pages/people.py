@@ -197,12 +197,12 @@ async def read_person(
     """The API's where-is, logged as it logs it."""
     if as_known_at is not None and as_known_at > datetime.now(UTC):
         raise InvalidValue("as_known_at", "must not be in the future")
-    answer = await api.get_person(
-        ref,
+    answer = await api.where_is(
         services(request),
         found.principal,
         why,
         request.state.request_id,
+        ref,
         as_of=as_of,
         as_known_at=as_known_at,
     )

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
-from api.deps import Purpose, RequestId, Svc, require
+from api.deps import Purpose, PurposeHeader, RequestId, Svc, require, stated_purpose
 from api.disclosure import disclose, disclose_record, held_by_provider, partner_may_see
 from api.problems import ProblemError
 from api.schemas import (
@@ -74,20 +74,39 @@ def get_timeline(
 @router.get("/people/{ref:path}", response_model=Person, summary="Where a person is now, or was")
 async def get_person(
     ref: str,
-    svc: Svc,
+    request: Request,
     who: Reader,
-    purpose: Purpose,
-    rid: RequestId,
+    x_purpose: PurposeHeader = None,
     as_of: Annotated[datetime | None, Query(description="effective time")] = None,
     as_known_at: Annotated[datetime | None, Query(description="knowledge time")] = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
+    # The services, purpose and request id as the `Svc`, `Purpose` and `RequestId`
+    # dependencies give them, taken here directly: every dependency costs each request its
+    # own resolution, and this is the busiest route.
+    svc: Services = request.app.state.services
+    purpose = stated_purpose(x_purpose)
+    rid: str = request.state.request_id
+    return await where_is(svc, who, purpose, rid, ref, as_of=as_of, as_known_at=as_known_at)
+
+
+async def where_is(
+    svc: Services,
+    who: Principal,
+    purpose: str,
+    rid: str,
+    ref: str,
+    *,
+    as_of: datetime | None = None,
+    as_known_at: datetime | None = None,
+) -> Response:
+    """The where-is answer for `who`, its disclosure logged first."""
     if as_of is None and as_known_at is None and not is_uuid(ref):
         # The hot path, on the event loop: the read models' record, read and logged in one
-        # statement.
-        where = (queries.BY_IDENTIFIER, queries.identifier_key(ref))
-        found = await disclose_record(svc, who, "person.read", rid, where, purpose=purpose)
+        # statement shared with concurrent lookups.
+        key = queries.identifier_key(ref)
+        found = await disclose_record(svc, who, "person.read", rid, key, purpose=purpose)
         if found is not None:
             return answer(person_from_record(found.person["person_id"], found))
     view = await run_in_threadpool(person_view, svc, who, ref, as_of, as_known_at)

@@ -42,7 +42,10 @@ def lookup(ref: str, n: int, region: str | None = None) -> Lookup:
 async def all_at_once(log: AccessLog, db: ReadDb, lookups: list[Lookup]) -> list[object]:
     await db.aopen()
     try:
-        return await asyncio.gather(*(log.read_logged(x) for x in lookups), return_exceptions=True)
+        found: list[object] = await asyncio.gather(
+            *(log.read_logged(x) for x in lookups), return_exceptions=True
+        )
+        return found
     finally:
         await db.aclose()
 

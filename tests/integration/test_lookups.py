@@ -13,6 +13,7 @@ from domain.service.application import JourneyApp
 from projections import queries
 from projections.db import ReadDb
 from projections.runner import Runner
+from tests import aio
 from tests.conftest import at, prov
 
 PEOPLE = [f"A{n:04d}AA" for n in range(1, 31)]
@@ -61,7 +62,7 @@ def test_concurrent_lookups_each_get_their_record_and_one_entry(
     lookups.append(lookup("Z9999ZZ", 98))  # no one holds it
     lookups.append(lookup(PEOPLE[1], 99, region="N55"))  # held in custody, not by N55
     lookups.append(lookup(PEOPLE[0], 100, region="N55"))  # supervised by N55
-    results = asyncio.run(all_at_once(log, db, lookups))
+    results = aio.run(all_at_once(log, db, lookups))
     # Check each lookup got its own person, in order, and the misses got nothing.
     names = [
         queries.person_record_from_row(r).person["family_name"] if r else None  # type: ignore[arg-type]
@@ -100,7 +101,7 @@ def test_a_failed_log_write_returns_no_record_to_any_lookup(pg_url: str) -> None
             "CREATE TRIGGER refuse BEFORE INSERT ON access_log "
             "FOR EACH ROW EXECUTE FUNCTION refuse()"
         )
-        results = asyncio.run(all_at_once(log, db, [lookup(x, n) for n, x in enumerate(PEOPLE)]))
+        results = aio.run(all_at_once(log, db, [lookup(x, n) for n, x in enumerate(PEOPLE)]))
         assert all(isinstance(r, Exception) and "log refused" in str(r) for r in results)
         assert log.query() == []
     finally:

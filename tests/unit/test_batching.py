@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from api.batching import Batcher
+from tests import aio
 
 
 class Doubler:
@@ -32,7 +33,7 @@ def test_concurrent_items_share_batches_and_each_gets_its_own_result() -> None:
         batcher = Batcher(doubler.run)
         return await asyncio.gather(*(batcher.submit(n) for n in range(50)))
 
-    assert asyncio.run(scenario()) == [2 * n for n in range(50)]
+    assert aio.run(scenario()) == [2 * n for n in range(50)]
     # Check no item was answered twice or left out, and the work went in few batches.
     assert sorted(n for batch in doubler.batches for n in batch) == list(range(50))
     assert len(doubler.batches) <= 4
@@ -49,7 +50,7 @@ def test_a_lone_item_goes_at_once_and_a_later_one_starts_a_new_batch() -> None:
         third = await asyncio.wait_for(batcher.submit(3), timeout=5)
         return [first, second, third]
 
-    assert asyncio.run(scenario()) == [2, 4, 6]
+    assert aio.run(scenario()) == [2, 4, 6]
     assert doubler.batches == [[1], [2], [3]]
 
 
@@ -63,7 +64,7 @@ def test_a_refused_batch_is_retried_item_by_item_so_only_the_bad_item_fails() ->
             *(batcher.submit(n) for n in (1, -1, 3, 4)), return_exceptions=True
         )
 
-    results = asyncio.run(scenario())
+    results = aio.run(scenario())
     assert results[0] == 2 and results[2] == 6 and results[3] == 8
     assert isinstance(results[1], ValueError)
 
@@ -80,7 +81,7 @@ def test_a_lost_connection_fails_every_item_of_the_batch_without_retrying() -> N
         batcher = Batcher(run)
         return await asyncio.gather(*(batcher.submit(n) for n in range(6)), return_exceptions=True)
 
-    results = asyncio.run(scenario())
+    results = aio.run(scenario())
     assert all(isinstance(r, psycopg.OperationalError) for r in results)
     assert sum(len(c) for c in calls) == 6  # each item tried once
 
@@ -98,7 +99,7 @@ def test_a_cancelled_request_leaves_the_others_answered() -> None:
             raise done[2]  # type: ignore[misc]
         return [r for i, r in enumerate(done) if i != 2]  # type: ignore[misc]
 
-    assert asyncio.run(scenario()) == [0, 2, 6, 8]
+    assert aio.run(scenario()) == [0, 2, 6, 8]
 
 
 def test_a_result_count_that_does_not_match_fails_the_batch() -> None:
@@ -109,4 +110,4 @@ def test_a_result_count_that_does_not_match_fails_the_batch() -> None:
         await Batcher(run).submit(1)
 
     with pytest.raises(RuntimeError, match="0 results for a batch of 1"):
-        asyncio.run(scenario())
+        aio.run(scenario())

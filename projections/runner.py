@@ -22,6 +22,7 @@ from projections import tables
 from projections.db import ReadDb
 from projections.schema import BY_NAME
 from projections.source import EventSource
+from projections.statistics import Statistics
 
 log = logging.getLogger(__name__)
 # Failures of the database's reach rather than of the projections: a restart, a network cut,
@@ -46,9 +47,16 @@ class Runner:
         self.app, self.db, self.batch_size = app, db, batch_size
         self.source = EventSource(app)
         tables.ensure(db)
+        self.statistics = Statistics(db)
 
     def step(self) -> int:
         """Apply one batch to the most-behind projections; return how many events it covered."""
+        covered = self.apply()
+        if covered:
+            self.statistics.refresh()
+        return covered
+
+    def apply(self) -> int:
         with self.db.transaction() as cur:
             tables.lock(cur, self.db.dialect)
             current = tables.live(cur)
@@ -63,7 +71,9 @@ class Runner:
             people = {pid for _, pid, topic in changes if topic.startswith("domain.person.")}
             states = self.source.states(people, end).values()
             for gen in group:
-                tables.write_states(cur, self.db.dialect, BY_NAME[gen.name], gen.generation, states)
+                projection, dialect = BY_NAME[gen.name], self.db.dialect
+                written = tables.write_states(cur, dialect, projection, gen.generation, states)
+                self.statistics.wrote(written)
                 tables.set_position(cur, gen.name, gen.generation, end)
             return len(changes)
 

@@ -95,11 +95,13 @@ def write_states(
     states: Iterable[PersonState],
     *,
     replace: bool = True,
-) -> None:
-    """Rows for each person's state; with `replace`, their old rows go first."""
+) -> dict[str, int]:
+    """Rows for each person's state; with `replace`, their old rows go first. Returns the
+    rows written per physical table."""
     batch = list(states)
+    written: dict[str, int] = {}
     if not batch:
-        return
+        return written
     ids = [s.person_id for s in batch]
     for table in projection.tables:
         physical = table.physical(generation)
@@ -111,6 +113,8 @@ def write_states(
         rows = [row for state in batch if not state.merged_into for row in table.make(state)]
         if rows:
             insert(cur, dialect, table, generation, rows)
+        written[physical] = len(rows)
+    return written
 
 
 def insert(cur: Cursor, dialect: str, table: Table, generation: int, rows: list[Row]) -> None:

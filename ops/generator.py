@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from domain import reference
-from ops.noise import backdate, duplicate, duplicate_number, late
+from ops.noise import backdate, duplicate, duplicate_number, late, occurred
 from ops.sample import FAMILY, GIVEN
 from replay.formats import LONDON
 
@@ -126,6 +126,10 @@ class Generator:
             if when >= self.end or rng.random() > 0.3:
                 break
             when += timedelta(days=rng.randint(60, 900))  # offends again
+        # Steps that follow an event by hours or days may land after the end; the journey is
+        # cut there. Every rule looks only at what happened before, so whatever remains up to
+        # any moment is itself a possible journey.
+        person.lines = [line for line in person.lines if occurred(line) < self.end]
         if self.noise:
             self.add_noise(rng, person)
         return person

@@ -432,3 +432,18 @@ def ever_named(db: ReadDb, prison: str) -> list[str]:
         (prison.strip().upper(),),
     )
     return [str(r[0]) for r in rows]
+
+
+def first_with_status(
+    db: ReadDb, statuses: tuple[str, ...], responsibility: str | None = None, skip: int = 0
+) -> PersonRow | None:
+    """The person with the lowest NOMS number (after `skip` others) whose status now is one
+    of `statuses`."""
+    marks = ", ".join(["%s"] * len(statuses))
+    where = f"WHERE l.status IN ({marks}) AND p.noms IS NOT NULL"
+    params: list[Any] = list(statuses)
+    if responsibility:
+        where += " AND o.responsibility = %s"
+        params.append(responsibility)
+    found = _people(db, where, tuple(params), f"ORDER BY p.noms LIMIT 1 OFFSET {int(skip)}")
+    return found[0] if found else None

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops.bench import append, http, lag, rebuild, recovery, store, travel
+from ops.bench import append, firstrun, http, lag, rebuild, recovery, store, travel
 from ops.bench.common import machine
 from ops.bench.store import Store, load_average, loads, national_store
 
@@ -30,6 +30,7 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "http": (10.0, 16),
         "recovery": (2_000,),
         "travel": (2_000,),
+        "firstrun": (),
     },
     "national": {
         # 910,000 people of 11 events each: 10,010,000 events in the shared store.
@@ -40,6 +41,7 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "http": (20.0, 16),
         "recovery": (20_000,),
         "travel": (2_000,),
+        "firstrun": (),
     },
 }
 
@@ -51,6 +53,7 @@ MODULES = {
     "http": http,
     "recovery": recovery,
     "travel": travel,
+    "firstrun": firstrun,
 }
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
@@ -63,6 +66,7 @@ ORDER = [
     "### HTTP (PostgreSQL)",
     "### Loads and voids (PostgreSQL)",
     "### Time travel (PostgreSQL)",
+    "### Time to a first answer (the demo)",
 ]
 
 

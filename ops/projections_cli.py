@@ -7,14 +7,18 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from ops.common import application, console, read_models
-from projections.rebuild import rebuild as rebuild_projections
-from projections.runner import Runner
-from projections.schema import BY_NAME
-from projections.verify import verify as verify_projections
+from ops.common import (
+    JsonOption,
+    application,
+    console,
+    errors,
+    fail,
+    print_json,
+    print_table,
+    read_models,
+    table,
+)
 
 cli = typer.Typer(
     help="Read models: follow the log, rebuild, verify, status.", no_args_is_help=True
@@ -27,6 +31,8 @@ def run(
     once: Annotated[bool, typer.Option(help="catch up, then stop")] = False,
 ) -> None:
     """Follow the event log and keep every read model up to date (exactly once)."""
+    from projections.runner import Runner
+
     with application() as app, read_models(app) as db:
         runner = Runner(app, db, batch_size=batch_size)
         if once:
@@ -45,25 +51,29 @@ def rebuild(
     chunk: Annotated[int, typer.Option(min=1, max=100_000, help="people per commit")] = 1000,
 ) -> None:
     """Build fresh tables from the start of the log while the current ones serve, then swap."""
+    from rich.progress import Progress
+
+    from projections.rebuild import rebuild as rebuild_projections
+    from projections.schema import BY_NAME
+
     chosen = names or list(BY_NAME)
     unknown = [n for n in chosen if n not in BY_NAME]
     if unknown:
-        console.print(
-            f"[red]names[/red]: unknown projection(s) {', '.join(unknown)}; "
-            f"expected {', '.join(BY_NAME)}"
+        fail(
+            "names",
+            f"unknown projection(s) {', '.join(unknown)}; expected {', '.join(BY_NAME)}",
+            2,
         )
-        raise typer.Exit(2)
-    with application() as app, read_models(app) as db, Progress(console=console) as progress:
+    with application() as app, read_models(app) as db, Progress(console=errors) as progress:
         task = progress.add_task("rebuilding", total=None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
         progress.update(task, description=f"rebuilding {', '.join(chosen)}")
-        for name, generation in rebuild_projections(
-            app, db, chosen, progress=advance, chunk=chunk
-        ).items():
-            progress.console.print(f"{name}: generation {generation} is live")
+        live = rebuild_projections(app, db, chosen, progress=advance, chunk=chunk)
+    for name, generation in live.items():
+        console.print(f"{name}: generation {generation} is live")
 
 
 @cli.command()
@@ -71,10 +81,12 @@ def verify(
     examples: Annotated[int, typer.Option(min=0, max=1000)] = 10,
 ) -> None:
     """Recompute every read model from the log; exit 1 on any drift."""
+    from projections.verify import verify as verify_projections
+
     with application() as app, read_models(app) as db:
         drift = verify_projections(app, db, examples)
-    for table, checked in sorted(drift.checked.items()):
-        console.print(f"{table}: {checked} rows checked, {drift.counts.get(table, 0)} drifted")
+    for name, checked in sorted(drift.checked.items()):
+        console.print(f"{name}: {checked} rows checked, {drift.counts.get(name, 0)} drifted")
     for example in drift.examples:
         console.print(f"  {example}")
     if drift.total:
@@ -84,13 +96,20 @@ def verify(
 
 
 @cli.command()
-def status() -> None:
+def status(json: JsonOption = False) -> None:
     """Each projection's position, the log's head, and how far behind it is."""
+    from dataclasses import asdict
+
+    from projections.runner import Runner
+
     with application() as app, read_models(app) as db:
         lags = Runner(app, db).lag()
-    table = Table("projection", "generation", "position", "head", "events behind", "seconds behind")
+    if json:
+        print_json({"projections": [asdict(lag) for lag in lags]})
+        return
+    shown = table("projection", "generation", "position", "head", "events behind", "seconds behind")
     for lag in lags:
-        table.add_row(
+        shown.add_row(
             lag.name,
             str(lag.generation),
             str(lag.position),
@@ -98,4 +117,4 @@ def status() -> None:
             str(lag.events_behind),
             f"{lag.seconds_behind:.1f}",
         )
-    console.print(table)
+    print_table(shown)

@@ -6,30 +6,38 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from api.access_log import AccessLog
-from api.impact import consulted
-from domain.provenance import Provenance
-from ops.common import application, console, parse_time, read_models
-from ops.generator import FORMATS as GENERATED
-from ops.generator import Generator, noting_duplicates
-from ops.generator import write as write_journeys
-from ops.noise import DUPLICATE_SPACE
-from replay import registry
-from replay.batch import Batch
-from replay.formats import FORMATS
-from replay.importer import Importer, ImportOptions, ImportReport
-from replay.voiding import CorrectionReport, Corrector, diff
+from ops.common import (
+    JsonOption,
+    application,
+    console,
+    errors,
+    fail,
+    parse_time,
+    print_json,
+    print_table,
+    read_models,
+    table,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from api.impact import Consultation
+    from domain.provenance import Provenance
+    from replay.batch import Batch
+    from replay.importer import ImportReport
+    from replay.voiding import CorrectionReport
 
 batches_cli = typer.Typer(help="The batch registry: impact, void and reinstate.")
 SHOWN_REJECTS = 50
+IMPORT_FORMATS = "jsonl, nomis or allocations"
 
 
 def operator(by: str | None) -> str:
@@ -38,12 +46,21 @@ def operator(by: str | None) -> str:
 
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
+    """A transient progress bar on stderr: stdout keeps only the command's answer."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=errors,
         transient=True,
     ) as bar:
         yield bar
@@ -52,9 +69,7 @@ def progress_bar() -> Iterator[Progress]:
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     source: Annotated[str, typer.Option(help="the upstream system, e.g. NOMIS or DELIUS")],
-    file_format: Annotated[
-        str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")
-    ] = "jsonl",
+    file_format: Annotated[str, typer.Option("--format", help=IMPORT_FORMATS)] = "jsonl",
     dry_run: Annotated[bool, typer.Option(help="check and report; record nothing")] = False,
     accept_valid: Annotated[
         bool, typer.Option(help="record the valid lines; keep the rejected ones in the batch")
@@ -62,6 +77,11 @@ def import_file(
     by: Annotated[str | None, typer.Option(help="who is loading (default: cli:<login>)")] = None,
 ) -> None:
     """Load a file as one batch: all or nothing unless --accept-valid."""
+    from replay.formats import FORMATS
+    from replay.importer import Importer, ImportOptions
+
+    if file_format not in FORMATS:
+        fail("--format", f"must be one of {', '.join(FORMATS)}, not {file_format!r}", 2)
     with application() as journeys, progress_bar() as bar:
         task = bar.add_task("reading", total=None)
 
@@ -86,7 +106,10 @@ def import_file(
 
 def show_import(report: ImportReport) -> None:
     colour = {"refused": "red", "partly recorded": "yellow"}.get(report.outcome, "green")
-    console.print(f"batch [bold]{report.batch_id}[/bold]: [{colour}]{report.outcome}[/{colour}]")
+    console.print(
+        f"batch [bold]{report.batch_id}[/bold]: [{colour}]{report.outcome}[/{colour}]",
+        soft_wrap=True,
+    )
     if report.note:
         console.print(report.note)
     console.print(
@@ -95,10 +118,10 @@ def show_import(report: ImportReport) -> None:
         f"{report.people}, lines rejected {len(report.rejects)}"
     )
     if report.rejects:
-        table = Table("line", "field", "reason", title="rejected lines")
+        shown = table("line", "field", "reason", wrap=("reason",), title="rejected lines")
         for reject in report.rejects[:SHOWN_REJECTS]:
-            table.add_row(str(reject.line), reject.field, reject.reason)
-        console.print(table)
+            shown.add_row(str(reject.line), reject.field, reject.reason)
+        print_table(shown)
         if len(report.rejects) > SHOWN_REJECTS:
             console.print(
                 f"... and {len(report.rejects) - SHOWN_REJECTS} more: "
@@ -106,23 +129,46 @@ def show_import(report: ImportReport) -> None:
             )
 
 
+def batch_summary(batch: Batch) -> dict[str, Any]:
+    """A batch's record under stable keys, for `--json`."""
+    return {
+        "batch_id": batch.batch_id,
+        "status": batch.status,
+        "source": batch.source,
+        "file_format": batch.file_format,
+        "file_name": batch.file_name,
+        "file_hash": batch.file_hash,
+        "loaded_at": batch.loaded_at,
+        "loaded_by": batch.loaded_by,
+        "counts": asdict(batch.counts),
+        "first_occurred": batch.first_occurred,
+        "last_occurred": batch.last_occurred,
+    }
+
+
 @batches_cli.command("list")
-def list_batches() -> None:
+def list_batches(json: JsonOption = False) -> None:
     """Every batch, oldest first."""
+    from replay import registry
+
     with application() as journeys:
-        table = Table("batch", "loaded", "by", "source", "format", "status", "people", "entries")
-        for b in registry.batches(journeys):
-            table.add_row(
-                b.batch_id,
-                b.loaded_at.isoformat(timespec="seconds"),
-                b.loaded_by,
-                b.source,
-                b.file_format,
-                b.status,
-                str(b.counts.people),
-                str(b.counts.entries),
-            )
-        console.print(table)
+        found = registry.batches(journeys)
+    if json:
+        print_json({"batches": [batch_summary(b) for b in found]})
+        return
+    shown = table("batch", "loaded", "by", "source", "format", "status", "people", "entries")
+    for b in found:
+        shown.add_row(
+            b.batch_id,
+            b.loaded_at.isoformat(timespec="seconds"),
+            b.loaded_by,
+            b.source,
+            b.file_format,
+            b.status,
+            str(b.counts.people),
+            str(b.counts.entries),
+        )
+    print_table(shown)
 
 
 @batches_cli.command("show")
@@ -130,32 +176,72 @@ def show(
     batch_id: Annotated[str, typer.Argument(help="the batch id")],
     people: Annotated[bool, typer.Option(help="list every person touched")] = False,
     rejects: Annotated[bool, typer.Option(help="list every rejected line")] = False,
+    json: JsonOption = False,
 ) -> None:
     """A batch's record and impact: people and entries, effective range, who consulted them."""
+    from api.access_log import AccessLog
+    from api.impact import consulted
+    from replay import registry
+
     with application() as journeys:
         batch = registry.batch(journeys, batch_id)
-        show_batch(batch)
         with read_models(journeys) as db:
             AccessLog(db).ensure()
             found = consulted(db, batch.people, batch.loaded_at)
-        table = Table("user", "roles", "people read", "reads", "first", "last")
-        for c in found:
-            table.add_row(
-                c.user,
-                c.roles,
-                str(len(c.people)),
-                str(c.reads),
-                c.first.isoformat(timespec="seconds"),
-                c.last.isoformat(timespec="seconds"),
-            )
-        table.title = f"consulted these people since the load ({len(found)} users)"
-        console.print(table)
+    if json:
+        document = batch_summary(batch) | {
+            "outcome": batch.outcome,
+            "accept_valid": batch.accept_valid,
+            "corrections": [asdict(k) for k in batch.corrections],
+            "consulted": [consultation(c) for c in found],
+        }
         if people:
-            for person in batch.people:
-                console.print(person)
+            document["people"] = list(batch.people)
         if rejects:
-            for r in batch.rejects:
-                console.print(f"line {r.line}: {r.field}: {r.reason}")
+            document["rejects"] = [asdict(r) for r in batch.rejects]
+        print_json(document)
+        return
+    show_batch(batch)
+    show_consulted(found)
+    if people:
+        for person in batch.people:
+            console.print(person)
+    if rejects:
+        for r in batch.rejects:
+            console.print(f"line {r.line}: {r.field}: {r.reason}", soft_wrap=True)
+
+
+def consultation(c: Consultation) -> dict[str, Any]:
+    return {
+        "user": c.user,
+        "roles": c.roles,
+        "people": sorted(c.people),
+        "reads": c.reads,
+        "first": c.first,
+        "last": c.last,
+    }
+
+
+def show_consulted(found: list[Consultation]) -> None:
+    shown = table(
+        "user",
+        "roles",
+        "people read",
+        "reads",
+        "first",
+        "last",
+        title=f"consulted these people since the load ({len(found)} users)",
+    )
+    for c in found:
+        shown.add_row(
+            c.user,
+            c.roles,
+            str(len(c.people)),
+            str(c.reads),
+            c.first.isoformat(timespec="seconds"),
+            c.last.isoformat(timespec="seconds"),
+        )
+    print_table(shown)
 
 
 def show_batch(batch: Batch) -> None:
@@ -183,10 +269,10 @@ def show_batch(batch: Batch) -> None:
                 f"{k.people} people, {k.entries} entries)",
             )
         )
-    table = Table(show_header=False, title=f"batch {batch.batch_id}")
+    shown = table("field", "value", wrap=("value",), title=f"batch {batch.batch_id}", header=False)
     for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+        shown.add_row(name, value)
+    print_table(shown)
 
 
 def _when(moment: datetime | None) -> str:
@@ -196,6 +282,10 @@ def _when(moment: datetime | None) -> str:
 def _correct(
     batch_id: str, kind: str, reason: str | None, dry_run: bool, by: str | None, chunk: int
 ) -> None:
+    from replay.voiding import Corrector
+
+    if not dry_run and not reason:
+        fail("--reason", "a reason is required", 2)
     with application() as journeys, progress_bar() as bar:
         task = bar.add_task(kind, total=None)
 
@@ -206,11 +296,8 @@ def _correct(
         if dry_run:
             report = corrector.plan(batch_id, kind)
         else:
-            if not reason:
-                console.print("[red]--reason[/red]: a reason is required")
-                raise typer.Exit(2)
             runner = corrector.void if kind == "void" else corrector.reinstate
-            report = runner(batch_id, reason=reason, by=operator(by))
+            report = runner(batch_id, reason=reason or "", by=operator(by))
     show_correction(report)
 
 
@@ -218,21 +305,30 @@ def show_correction(report: CorrectionReport) -> None:
     verb = "would change" if report.outcome == "dry run" else "changed"
     console.print(
         f"{report.kind} of batch [bold]{report.batch_id}[/bold]: {report.outcome}; "
-        f"{report.people} people, {report.entries} entries"
+        f"{report.people} people, {report.entries} entries",
+        soft_wrap=True,
     )
     if report.note:
         console.print(report.note)
     if report.outcome != "dry run":
         return
-    table = Table("person", "identifiers", "field", "now", "after", title=f"people it {verb}")
+    shown = table(
+        "person",
+        "identifiers",
+        "field",
+        "now",
+        "after",
+        wrap=("identifiers", "now", "after"),
+        title=f"people it {verb}",
+    )
     for person in report.changed:
         for change in person.changes:
-            table.add_row(
+            shown.add_row(
                 person.person_id, person.identifiers, change.field, change.before, change.after
             )
         for anomaly in person.anomalies:
-            table.add_row(person.person_id, person.identifiers, "no longer fits", anomaly, "")
-    console.print(table)
+            shown.add_row(person.person_id, person.identifiers, "no longer fits", anomaly, "")
+    print_table(shown)
     console.print(f"{len(report.changed)} people whose answers would change")
 
 
@@ -267,8 +363,11 @@ def time_diff(
     knowledge: Annotated[
         bool, typer.Option(help="compare what the system knew at the two moments")
     ] = False,
+    json: JsonOption = False,
 ) -> None:
     """How a person's answer differs between two effective times (or two knowledge points)."""
+    from replay.voiding import diff
+
     one = parse_time(first, "first")
     two = parse_time(second, "second") if second else datetime.now(UTC)
     with application() as journeys:
@@ -277,16 +376,34 @@ def time_diff(
             before, after = person.state(as_known_at=one), person.state(as_known_at=two)
         else:
             before, after = person.state(as_of=one), person.state(as_of=two)
-    axis = "as known at" if knowledge else "as of"
     changes = diff(before, after)
-    table = Table("field", f"{axis} {first}", f"{axis} {second or 'now'}")
+    if json:
+        print_json(
+            {
+                "ref": ref,
+                "axis": "as_known_at" if knowledge else "as_of",
+                "first": one,
+                "second": two,
+                "changes": [asdict(change) for change in changes],
+            }
+        )
+        return
+    axis = "as known at" if knowledge else "as of"
+    shown = table(
+        "field",
+        f"{axis} {first}",
+        f"{axis} {second or 'now'}",
+        wrap=(f"{axis} {first}", f"{axis} {second or 'now'}"),
+        title=f"{len(changes)} differences",
+    )
     for change in changes:
-        table.add_row(change.field, change.before, change.after)
-    table.title = f"{len(changes)} differences"
-    console.print(table)
+        shown.add_row(change.field, change.before, change.after)
+    print_table(shown)
 
 
 def _merge_provenance(reason: str, by: str | None) -> Provenance:
+    from domain.provenance import Provenance
+
     return Provenance(
         recorded_by=operator(by), source="JOURNEY", occurred_at=datetime.now(UTC), reason=reason
     )
@@ -322,6 +439,9 @@ def generate_problem(
     file_format: str, people: int, *, noise: bool, duplicates: Path | None
 ) -> str | None:
     """What is wrong with the generate options, as a message naming the option (None: fine)."""
+    from ops.generator import FORMATS as GENERATED
+    from ops.noise import DUPLICATE_SPACE
+
     if file_format not in GENERATED:
         return f"[red]--format[/red]: must be one of {', '.join(GENERATED)}"
     if duplicates is not None and not noise:
@@ -347,9 +467,12 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="the file to write (default: stdout)")] = None,
 ) -> None:
     """Realistic, deterministic journeys to load with `journey import`."""
+    from ops.generator import Generator, noting_duplicates
+    from ops.generator import write as write_journeys
+
     problem = generate_problem(file_format, people, noise=noise, duplicates=duplicates_out)
     if problem:
-        console.print(problem)
+        errors.print(problem)
         raise typer.Exit(2)
     last = parse_time(end, "--end") if end else datetime.now(UTC)
     assert last is not None

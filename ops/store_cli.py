@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from eventsourcing.cipher import AESCipher
 
-from domain.errors import DomainError
-from ops import backup as pg
-from ops.common import application, console, load_settings
-from ops.rotation import reencrypt as reencrypt_rows
+from ops.common import application, console, fail, load_settings
 
 cli = typer.Typer(help="The event store at rest: keys and re-encryption.", no_args_is_help=True)
 
@@ -19,6 +15,8 @@ cli = typer.Typer(help="The event store at rest: keys and re-encryption.", no_ar
 @cli.command("new-key")
 def new_key() -> None:
     """Print a new random AES-256 key for JOURNEY_CIPHER_KEY."""
+    from eventsourcing.cipher import AESCipher
+
     print(AESCipher.create_key(32))
 
 
@@ -28,6 +26,8 @@ def reencrypt(
 ) -> None:
     """Rewrite every stored event under JOURNEY_CIPHER_KEY, decrypting with
     JOURNEY_CIPHER_OLD_KEYS; resumable (rows already under the current key are skipped)."""
+    from ops.rotation import reencrypt as reencrypt_rows
+
     with application() as app:
 
         def report(rows: int, rewritten: int) -> None:
@@ -44,11 +44,14 @@ def backup(
     out: Annotated[Path, typer.Option("--out", help="the backup file to write")],
 ) -> None:
     """Back up the PostgreSQL store (pg_dump custom format of its schema)."""
+    from domain.errors import DomainError
+    from ops import backup as pg
+
     settings = load_settings()
     try:
         pg.backup(pg.postgres(settings.database_url, "JOURNEY_DATABASE_URL"), out)
     except (DomainError, pg.ToolError) as exc:
-        fail(exc)
+        refuse(exc)
     console.print(f"backed up schema {settings.database.schema} to {out}")
 
 
@@ -57,19 +60,22 @@ def restore(
     into: Annotated[str, typer.Option("--into", help="postgresql://.../fresh_db?schema=s")],
 ) -> None:
     """Restore a backup into a fresh database; then rebuild and verify the read models there."""
+    from domain.errors import DomainError
+    from ops import backup as pg
+
     try:
         pg.restore(file, pg.postgres(into, "--into"))
     except (DomainError, pg.ToolError) as exc:
-        fail(exc)
+        refuse(exc)
     console.print(
         f"restored {file}; next, with JOURNEY_DATABASE_URL={into}: "
         "journey projections rebuild && journey projections verify"
     )
 
 
-def fail(exc: Exception) -> None:
+def refuse(exc: Exception) -> NoReturn:
+    from domain.errors import DomainError
+
     if isinstance(exc, DomainError):
-        console.print(f"[red]refused[/red] {exc.field}: {exc.reason}")
-    else:
-        console.print(f"[red]failed[/red] {exc}")
-    raise typer.Exit(1)
+        fail(exc.field, f"refused: {exc.reason}")
+    fail("failed", str(exc))

@@ -56,7 +56,7 @@ def test_projection_commands_and_verify_exit_codes(tmp_path: Path) -> None:
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert journey(url, "projections", "verify").returncode == 0
     unknown = journey(url, "projections", "rebuild", "nonsense")
-    assert unknown.returncode == 2 and "unknown projection(s) nonsense" in unknown.stdout
+    assert unknown.returncode == 2 and "unknown projection(s) nonsense" in unknown.stderr
 
 
 def test_whereis_and_timeline(tmp_path: Path) -> None:
@@ -74,11 +74,11 @@ def test_whereis_and_timeline(tmp_path: Path) -> None:
     history = journey(url, "timeline", noms(1))
     assert history.returncode == 0 and "wrong load" in history.stdout
     missing = journey(url, "whereis", "B9999ZZ")
-    assert missing.returncode == 1 and "no person holds NOMS B9999ZZ" in missing.stdout
+    assert missing.returncode == 1 and "no person holds NOMS B9999ZZ" in missing.stderr
     bad = journey(url, "whereis", "not-an-id")
-    assert bad.returncode == 1 and "identifier" in bad.stdout
+    assert bad.returncode == 1 and "identifier" in bad.stderr
     bad_time = journey(url, "whereis", noms(1), "--at", "yesterday")
-    assert bad_time.returncode == 2 and "--at" in bad_time.stdout
+    assert bad_time.returncode == 2 and "--at" in bad_time.stderr
 
 
 MOVES = (
@@ -121,7 +121,7 @@ def test_load_show_void_diff_and_merge_from_the_command_line(tmp_path: Path) -> 
     whereis = journey(url, "whereis", "R1234RR", "--at", "2025-04-01")
     assert whereis.returncode == 0 and "none" in whereis.stdout
     no_reason = journey(url, "batches", "reinstate", batch_id)
-    assert no_reason.returncode == 2 and "--reason" in no_reason.stdout
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
     back = journey(url, "batches", "reinstate", batch_id, "--reason", "drill over")
     assert back.returncode == 0
     diff = journey(url, "diff", "R1234RR", "2025-02-01", "2025-04-01")

@@ -36,6 +36,8 @@ FORMATS = ("jsonl", "nomis", "allocations")
 MAX_LINE = 100_000
 # Commands that correct or annotate rather than record what happened upstream.
 NOT_IMPORTABLE = {"voids", "reinstatements"}
+# Spreadsheet exports often begin with a UTF-8 byte order mark; it is no part of the first line.
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,35 @@ def read(stream: IO[bytes], file_format: str) -> Iterator[Parsed]:
     readers = {"jsonl": _jsonl, "nomis": _nomis, "allocations": _allocations}
     last = 0
     try:
-        for parsed in readers[file_format](stream):
+        for parsed in readers[file_format](_past_bom(stream)):
             last = parsed.line
             yield parsed
     except (UnicodeDecodeError, csv.Error) as error:
         yield Reject(last + 1, "file", f"cannot be read on from here: {error}")
+
+
+def _past_bom(stream: IO[bytes]) -> IO[bytes]:
+    head = stream.read(len(BOM))
+    if head == BOM:
+        return stream
+    if stream.seekable():
+        stream.seek(-len(head), io.SEEK_CUR)
+        return stream
+    return io.BufferedReader(_Rewound(head, stream))
+
+
+def column_key(name: str) -> str:
+    """A column name as compared: "Officer code", "officer_code" and "OfficerCode" are one."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def csv_header(reader: Iterator[list[str]]) -> list[str] | None:
+    """The first row with any text, its names trimmed: blank lines before a header are passed
+    over."""
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return [cell.strip() for cell in row]
+    return None
 
 
 def file_hash(path: str) -> str:
@@ -275,18 +301,21 @@ def _nomis_csv(stream: IO[bytes]) -> Iterator[Parsed]:
 
 
 def _nomis_rows(text: Iterator[str]) -> Iterator[Parsed]:
-    reader = csv.DictReader(text)
-    missing = [f for f in NOMIS_REQUIRED if f not in (reader.fieldnames or [])]
+    reader = csv.reader(text)
+    header = csv_header(reader) or []
+    missing = [f for f in NOMIS_REQUIRED if f not in header]
     if missing:
-        yield _reject(1, missing[0], "the CSV header lacks this column", "")
+        yield _reject(max(reader.line_num, 1), missing[0], "the CSV header lacks this column", "")
         return
     for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
         number = reader.line_num
-        raw = ",".join(v or "" for v in row.values() if isinstance(v, str))
+        raw = ",".join(row)
         if "\ufffd" in raw:
             yield _reject(number, "line", "is not UTF-8 text", raw)
             continue
-        yield _guarded(number, raw, _movement, number, row)
+        yield _guarded(number, raw, _movement, number, dict(zip(header, row, strict=False)))
 
 
 def _decoded(stream: IO[bytes]) -> Iterator[str]:
@@ -447,13 +476,15 @@ def _allocations(stream: IO[bytes]) -> Iterator[Parsed]:
 
 def _allocation_rows(text: Iterator[str]) -> Iterator[Parsed]:
     reader = csv.reader(text)
-    header = next(reader, None)
+    header = csv_header(reader)
     if header is None:
         return
-    names = ["".join(ch for ch in h.lower() if ch.isalnum()) for h in header]
+    names = [column_key(h) for h in header]
     missing = [label for key, label in ALLOCATION_COLUMNS.items() if key not in names]
     if missing:
-        yield _reject(1, missing[0], "the CSV header lacks this column", ",".join(header))
+        yield _reject(
+            reader.line_num, missing[0], "the CSV header lacks this column", ",".join(header)
+        )
         return
     for row in reader:
         number = reader.line_num

@@ -24,7 +24,7 @@ from domain.identifiers import IdentifierKind, claim_key, normalise
 from domain.person.aggregate import Person, Recorded
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
-from replay import formats, registry
+from replay import formats, registry, sniff
 from replay.batch import INDEX_ID as BATCH_INDEX
 from replay.batch import Batch, BatchIndex, Progress, Reject, batch_name
 from replay.loading import PeopleLoader
@@ -37,7 +37,7 @@ DONE = ("recorded", "partly recorded")
 @dataclass(frozen=True)
 class ImportOptions:
     source: str
-    file_format: str
+    file_format: str  # one of formats.FORMATS, or "auto": the one the file looks like
     recorded_by: str
     accept_valid: bool = False
     dry_run: bool = False
@@ -57,6 +57,7 @@ class ImportReport:
     people: int = 0
     rejects: list[Reject] = field(default_factory=list)
     note: str = ""
+    file_format: str = ""  # as read: the one detected when the load asked for "auto"
 
 
 @dataclass
@@ -89,11 +90,19 @@ class Importer:
         self.progress = progress or (lambda phase, done, total: None)
 
     def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
-        if options.file_format not in formats.FORMATS:
-            raise InvalidValue("format", f"must be one of {', '.join(formats.FORMATS)}")
+        """Load the file; a file plainly not in the format asked for (or in none) is refused
+        with WrongFormat before any line is read, and nothing is recorded."""
+        if options.file_format not in sniff.CHOICES:
+            raise InvalidValue("format", f"must be one of {', '.join(sniff.CHOICES)}")
         Provenance(
             recorded_by=options.recorded_by, source=options.source, occurred_at=datetime.now(UTC)
         )
+        options = replace(options, file_format=sniff.format_of(path, options.file_format))
+        report = self._load(path, options)
+        report.file_format = report.file_format or options.file_format
+        return report
+
+    def _load(self, path: str | Path, options: ImportOptions) -> ImportReport:
         digest = formats.file_hash(str(path))
         batch_id = batch_name(options.source, digest)
         earlier = self._batch(batch_id)
@@ -535,6 +544,7 @@ def _already(batch: Batch) -> ImportReport:
         0,
         list(batch.rejects),
         note,
+        batch.file_format,
     )
 
 

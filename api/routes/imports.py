@@ -19,8 +19,8 @@ from api.impact import consulted
 from api.problems import ProblemError
 from replay import registry
 from replay.batch import Batch, Reject
-from replay.formats import FORMATS
 from replay.importer import Importer, ImportOptions, ImportReport
+from replay.sniff import AUTO, CHOICES
 from replay.voiding import CorrectionReport, Corrector
 
 router = APIRouter(tags=["recovery"])
@@ -45,6 +45,7 @@ class ImportOut(BaseModel):
     people: int
     rejects: list[RejectOut]
     note: str
+    file_format: str = Field(description="the format the file was read as (detected with auto)")
 
 
 class CorrectionOut(BaseModel):
@@ -128,7 +129,10 @@ class CorrectionResult(BaseModel):
     summary="Load a file as one batch (all or nothing unless accept_valid)",
     responses={
         200: {"description": "already imported, or a dry run"},
-        422: {"description": "refused: the rejected lines and reasons"},
+        422: {
+            "description": "refused: the rejected lines and reasons, or (field `format`) a file "
+            "not in the format asked for, or in none"
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -146,13 +150,15 @@ async def load(
     svc: Svc,
     who: Loader,
     source: Annotated[str, Query(max_length=100, examples=["NOMIS"])],
-    file_format: Annotated[str, Query(alias="format", description=", ".join(FORMATS))] = "jsonl",
+    file_format: Annotated[
+        str, Query(alias="format", description=f"{', '.join(CHOICES)}; {AUTO}: as the file looks")
+    ] = AUTO,
     accept_valid: bool = False,
     dry_run: bool = False,
 ) -> Any:
     """The body is the file: JSON Lines, a NOMIS movements export, or an allocations CSV."""
-    if file_format not in FORMATS:
-        raise ProblemError(400, "invalid-format", "format", f"must be one of {', '.join(FORMATS)}")
+    if file_format not in CHOICES:
+        raise ProblemError(400, "invalid-format", "format", f"must be one of {', '.join(CHOICES)}")
     with tempfile.TemporaryDirectory(prefix="journey-upload-") as folder:
         path = Path(folder) / "upload"
         with path.open("wb") as out:
@@ -281,6 +287,7 @@ def import_out(report: ImportReport) -> ImportOut:
         people=report.people,
         rejects=[reject_out(r) for r in report.rejects],
         note=report.note,
+        file_format=report.file_format,
     )
 
 

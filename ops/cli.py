@@ -69,7 +69,11 @@ def _database_location() -> str:
     from urllib.parse import urlsplit
 
     url = urlsplit(os.environ.get("JOURNEY_DATABASE_URL", ""))
-    place = f"{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}"
+    try:
+        server = f"{url.hostname}:{url.port}" if url.port else url.hostname or ""
+    except ValueError:  # a port that is not a number
+        server = ""
+    place = server + ("/" + url.path.lstrip("/") if url.path.strip("/") else "")
     return f"at {place} " if place else ""
 
 
@@ -94,10 +98,9 @@ app = JourneyTyper(
 @app.callback()
 def options(
     debug: Annotated[
-        bool, typer.Option(help="show the traceback of an unexpected failure")
+        bool, typer.Option("--debug", help="show the traceback of an unexpected failure")
     ] = False,
 ) -> None:
-    """Offender journey tracker: where a person is, who holds the case."""
     app.debug = debug
 
 

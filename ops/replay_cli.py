@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 batches_cli = typer.Typer(help="The batch registry: impact, void and reinstate.")
 SHOWN_REJECTS = 50
-IMPORT_FORMATS = "jsonl, nomis or allocations"
+IMPORT_FORMATS = "jsonl, nomis, allocations, or auto (the one the file looks like)"
 
 
 def operator(by: str | None) -> str:
@@ -77,11 +77,11 @@ def import_file(
     by: Annotated[str | None, typer.Option(help="who is loading (default: cli:<login>)")] = None,
 ) -> None:
     """Load a file as one batch: all or nothing unless --accept-valid."""
-    from replay.formats import FORMATS
     from replay.importer import Importer, ImportOptions
+    from replay.sniff import CHOICES
 
-    if file_format not in FORMATS:
-        fail("--format", f"must be one of {', '.join(FORMATS)}, not {file_format!r}", 2)
+    if file_format not in CHOICES:
+        fail("--format", f"must be one of {', '.join(CHOICES)}, not {file_format!r}", 2)
     with application() as journeys, progress_bar() as bar:
         task = bar.add_task("reading", total=None)
 

@@ -16,7 +16,7 @@ import pytest
 from api.access_log import Access, AccessLog
 from domain.service.settings import Settings
 from projections.db import open_read_db
-from replay.formats import FORMATS
+from replay.sniff import CHOICES
 
 HEAVY = ("fastapi", "pydantic", "psycopg", "uvicorn")
 MOVES = (
@@ -237,7 +237,7 @@ def test_import_names_every_load_format_and_refuses_others(tmp_path: Path) -> No
     path = tmp_path / "moves.csv"
     path.write_text(MOVES)
     helped = journey("import", "--help")
-    assert all(name in helped.stdout for name in FORMATS)
+    assert all(name in helped.stdout for name in CHOICES)
     env = {"JOURNEY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
     refused = journey("import", str(path), "--source", "NOMIS", "--format", "xml", env=env)
     one_line_error(refused, "--format")

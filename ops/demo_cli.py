@@ -55,15 +55,14 @@ def demo(
 
 def history_end(end: str) -> datetime:
     """The moment the generated history ends; refused, naming --end, if not safely past."""
-    from ops.common import console, parse_time
+    from ops.common import fail, parse_time
 
     now = datetime.now(UTC)
     last = parse_time(end, "--end") if end else now - CLEARANCE
     assert last is not None
     if last > now:
-        console.print(f"[red]--end[/red]: {last.isoformat()} is in the future; history must end")
-        console.print("before the current clock (the default is a day ago)")
-        raise typer.Exit(2)
+        reason = f"{last.isoformat()} is in the future: history must end before the clock"
+        fail("--end", reason, 2)
     return last
 
 

@@ -69,7 +69,7 @@ def progress_bar() -> Iterator[Progress]:
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     source: Annotated[str, typer.Option(help="the upstream system, e.g. NOMIS or DELIUS")],
-    file_format: Annotated[str, typer.Option("--format", help=IMPORT_FORMATS)] = "jsonl",
+    file_format: Annotated[str, typer.Option("--format", help=IMPORT_FORMATS)] = "auto",
     dry_run: Annotated[bool, typer.Option(help="check and report; record nothing")] = False,
     accept_valid: Annotated[
         bool, typer.Option(help="record the valid lines; keep the rejected ones in the batch")
@@ -107,7 +107,8 @@ def import_file(
 def show_import(report: ImportReport) -> None:
     colour = {"refused": "red", "partly recorded": "yellow"}.get(report.outcome, "green")
     console.print(
-        f"batch [bold]{report.batch_id}[/bold]: [{colour}]{report.outcome}[/{colour}]",
+        f"batch [bold]{report.batch_id}[/bold]: [{colour}]{report.outcome}[/{colour}] "
+        f"(read as {report.file_format})",
         soft_wrap=True,
     )
     if report.note:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops.bench import append, firstrun, http, lag, rebuild, recovery, store, travel
+from ops.bench import append, firstrun, http, lag, rebuild, recovery, startup, store, travel
 from ops.bench.common import machine
 from ops.bench.store import Store, load_average, loads, national_store
 
@@ -31,6 +31,7 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "recovery": (2_000,),
         "travel": (2_000,),
         "firstrun": (),
+        "startup": (),
     },
     "national": {
         # 910,000 people of 11 events each: 10,010,000 events in the shared store.
@@ -42,6 +43,7 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "recovery": (20_000,),
         "travel": (2_000,),
         "firstrun": (),
+        "startup": (),
     },
 }
 
@@ -54,6 +56,7 @@ MODULES = {
     "recovery": recovery,
     "travel": travel,
     "firstrun": firstrun,
+    "startup": startup,
 }
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
@@ -67,6 +70,7 @@ ORDER = [
     "### Loads and voids (PostgreSQL)",
     "### Time travel (PostgreSQL)",
     "### Time to a first answer (the demo)",
+    "### Command-line start-up",
 ]
 
 

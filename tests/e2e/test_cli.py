@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from domain.service.application import JourneyApp
@@ -144,53 +143,3 @@ def test_load_show_void_diff_and_merge_from_the_command_line(tmp_path: Path) -> 
     assert apart.returncode == 0, apart.stdout + apart.stderr
     alone = journey(url, "whereis", "S2222SS")
     assert "R1234RR" not in alone.stdout and "released" in alone.stdout
-
-
-def test_the_demo_serves_the_api_and_prints_a_working_token(tmp_path: Path) -> None:
-    """As a newcomer: run the demo, take the printed address and token, ask where someone is."""
-    import httpx
-
-    from tests.e2e.conftest import free_port
-
-    port = free_port()
-    env = {**os.environ, "COLUMNS": "100"}
-    env.pop("JOURNEY_DATABASE_URL", None)  # the embedded default, under the working folder
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops.cli", "demo", "--people", "60", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        token = address = example = ""
-        for line in process.stdout:
-            if line.startswith("TOKEN="):
-                token = line.removeprefix("TOKEN=").strip()
-            if line.startswith("try: curl"):
-                url = line.split()[-1]
-                address, example = url.split("/people/")
-                break
-        assert token and address == f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {token}", "X-Purpose": "demo"}
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = httpx.get(f"{address}/people/{example}", headers=headers, timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the demo's API did not start"
-                time.sleep(0.2)
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["identifiers"]["NOMS"] == [example]
-    finally:
-        process.terminate()
-        process.wait(30)
-        if process.stdout is not None:
-            process.stdout.close()
-    assert (tmp_path / "var" / "journey.sqlite").exists()
-    # Check a second run reuses the data.
-    again = journey(f"sqlite:///{tmp_path / 'var' / 'journey.sqlite'}", "demo", "--no-serve")
-    assert again.returncode == 0 and "already present" in again.stdout

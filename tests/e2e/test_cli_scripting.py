@@ -241,3 +241,37 @@ def test_import_names_every_load_format_and_refuses_others(tmp_path: Path) -> No
     env = {"JOURNEY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
     refused = journey("import", str(path), "--source", "NOMIS", "--format", "xml", env=env)
     one_line_error(refused, "--format")
+
+
+def test_import_reads_the_format_the_file_is_in_and_refuses_another_at_once(
+    tmp_path: Path,
+) -> None:
+    """A file of NOMIS movements loads without --format; named as another, one line refuses
+    it before any line is checked, and nothing is recorded."""
+    url = f"sqlite:///{tmp_path / 'formats.sqlite'}"
+    env = {"JOURNEY_DATABASE_URL": url}
+    moves = tmp_path / "movements.jsonl"
+    made = journey(
+        "generate",
+        "--people",
+        "40",
+        "--format",
+        "nomis",
+        "--end",
+        "2026-06-01",
+        "--out",
+        str(moves),
+    )
+    assert made.returncode == 0, made.stderr
+    wrong = journey("import", str(moves), "--source", "NOMIS", "--format", "jsonl", env=env)
+    assert wrong.returncode != 0
+    assert "Traceback" not in wrong.stderr and wrong.stdout == ""
+    lines = wrong.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("format:") and "nomis" in lines[0], lines
+    assert document(url, "batches", "list") == {"batches": []}
+    # Check the same file without --format is read as the movements it is.
+    right = journey("import", str(moves), "--source", "NOMIS", env=env)
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert ": recorded (read as nomis)" in right.stdout
+    [batch] = document(url, "batches", "list")["batches"]
+    assert batch["file_format"] == "nomis" and batch["status"] == "recorded"

@@ -127,7 +127,7 @@ def test_backup_restore_rebuild_verify(pg_url: str, fresh_database: str, tmp_pat
     # Check a second restore into the same (no longer fresh) schema is refused, naming --into.
     again = journey(target, "restore", str(dump), "--into", target)
     assert again.returncode == 1
-    assert "--into" in again.stdout and "not fresh" in again.stdout
+    assert "--into" in again.stderr and "not fresh" in again.stderr
 
 
 def test_restore_refuses_another_schema_and_backup_refuses_sqlite(
@@ -142,10 +142,10 @@ def test_restore_refuses_another_schema_and_backup_refuses_sqlite(
     assert journey(pg_url, "backup", "--out", str(dump)).returncode == 0
     wrong = f"{fresh_database}?schema=elsewhere"
     refused = journey(wrong, "restore", str(dump), "--into", wrong)
-    assert refused.returncode == 1 and "?schema=" in refused.stdout, refused.stdout
+    assert refused.returncode == 1 and "?schema=" in refused.stderr, refused.stderr
     lite = f"sqlite:///{tmp_path / 'j.sqlite'}"
     refused = journey(lite, "backup", "--out", str(tmp_path / "x.dump"))
-    assert refused.returncode == 1 and "JOURNEY_DATABASE_URL" in refused.stdout
+    assert refused.returncode == 1 and "JOURNEY_DATABASE_URL" in refused.stderr
     assert not (tmp_path / "x.dump").exists()
 
 

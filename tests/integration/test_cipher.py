@@ -157,4 +157,4 @@ def test_the_rotation_commands(tmp_path: Path) -> None:
     assert "A9999CL" in journey(rotate, "whereis", "A9999CL").stdout
     # Check production refuses to serve without a key, naming the setting.
     refused = journey({"JOURNEY_DATABASE_URL": url, "JOURNEY_MODE": "production"}, "serve")
-    assert refused.returncode == 2 and "JOURNEY_CIPHER_KEY" in refused.stdout
+    assert refused.returncode == 2 and "JOURNEY_CIPHER_KEY" in refused.stderr

@@ -246,7 +246,7 @@ def test_the_listed_duplicates_merge_with_the_merge_command(tmp_path: Path) -> N
 def test_duplicates_out_needs_noise(tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.csv"
     refused = journey("memory://", "generate", "--people", "5", "--duplicates-out", str(pairs))
-    assert refused.returncode == 2 and "--duplicates-out" in refused.stdout
+    assert refused.returncode == 2 and "--duplicates-out" in refused.stderr
     assert not pairs.exists()
     # Check more people than there are duplicate NOMS numbers is refused, naming the option.
     too_many = generate_problem("jsonl", DUPLICATE_SPACE + 1, noise=True, duplicates=None)

@@ -78,6 +78,12 @@ def stated_purpose(x_purpose: str | None) -> str:
     return x_purpose.strip()
 
 
+def optional_purpose(x_purpose: str | None) -> str | None:
+    """A command needs no purpose; one given is checked as a read's is, and lets a refusal
+    describing the person tell what it describes (logged)."""
+    return None if x_purpose is None else stated_purpose(x_purpose)
+
+
 async def request_id(request: Request) -> str:
     rid: str = request.state.request_id
     return rid

@@ -1,6 +1,14 @@
-"""Disclosure rules shared by every route: log before returning; partners see only their own."""
+"""Disclosure rules shared by every route: log before returning; partners see only their own.
+
+Any answer carrying a person's data is a disclosure, refusals included: the state in a 412 or
+409, the journey rules' reason naming where the person was. It goes
+only to a caller who stated a purpose, with its access-log row committed first; anyone else
+gets the answer with only what they sent themselves."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from psycopg import OperationalError as PgOperationalError
 
@@ -8,6 +16,8 @@ from api.access_log import Access, Lookup
 from api.auth import Forbidden, Principal
 from api.problems import ProblemError
 from api.services import Services
+from domain.errors import ImpossibleJourney, NotFound
+from domain.service.errors import ConcurrencyConflict, StaleVersion
 from projections import queries
 from projections.queries import PersonRecord
 
@@ -72,6 +82,73 @@ def partner_may_see(svc: Services, who: Principal, regions: list[str | None]) ->
         return
     if not regions or any(region != who.provider for region in regions):
         raise Forbidden("this case is not held by your provider")
+
+
+PersonalRefusal = ImpossibleJourney | ConcurrencyConflict | StaleVersion
+
+
+@contextmanager
+def refusals_disclosed(
+    svc: Services, who: Principal, rid: str, purpose: str | None, refs: Sequence[str]
+) -> Iterator[None]:
+    """Every command runs inside this. A refusal describing the people `refs` name (the state
+    in a 412 or 409, the journey rules' reason, which tells where the person was) is told in
+    full only to a caller who stated a purpose, once its access-log row is committed; any
+    other caller, or any refusal whose row cannot be written, gets it without that data."""
+    try:
+        yield
+    except (ImpossibleJourney, ConcurrencyConflict, StaleVersion) as exc:
+        if purpose is not None and logged_refusal(svc, who, rid, exc, purpose=purpose, refs=refs):
+            raise
+        raise withheld(exc) from None
+
+
+def logged_refusal(
+    svc: Services,
+    who: Principal,
+    rid: str,
+    exc: PersonalRefusal,
+    *,
+    purpose: str,
+    refs: Sequence[str],
+) -> bool:
+    """Whether the refusal's access-log row, naming the people it describes, is committed."""
+    current = getattr(exc, "current", None)
+    ids = [current.person_id] if current is not None else resolved(svc, refs)
+    try:
+        disclose(svc, who, "person.refusal", rid, ids, purpose=purpose, detail=exc.code)
+    except ProblemError:
+        return False
+    return True
+
+
+def resolved(svc: Services, refs: Sequence[str]) -> list[str]:
+    ids: list[str] = []
+    for ref in refs:
+        try:
+            ids.append(str(svc.journeys.resolve(ref)))
+        except NotFound:
+            continue
+    return ids
+
+
+def withheld(exc: PersonalRefusal) -> PersonalRefusal:
+    """The refusal with only what the caller sent: the field at fault, the entry number the
+    record conflicts with, the version they expected."""
+    if isinstance(exc, ImpossibleJourney):
+        entry = exc.conflicting_entry
+        which = f" (it conflicts with entry {entry})" if entry is not None else ""
+        reason = (
+            f"the journey rules refuse this given the person's recorded history{which}; the "
+            "reason describes that history, so it is given only to a request stating why "
+            "(X-Purpose), and logged as a disclosure"
+        )
+        return ImpossibleJourney(exc.field, reason, exc.conflicting_entry, exc.entry)
+    if isinstance(exc, ConcurrencyConflict):
+        return ConcurrencyConflict(None)
+    # The current state is what is withheld; the expected and current versions stay.
+    vars(exc)["current"] = None
+    return exc
 
 
 def held_by_provider(svc: Services, who: Principal, person_ids: list[str]) -> set[str]:

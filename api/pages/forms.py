@@ -142,11 +142,21 @@ async def run_command(
     if not found.may(spec.roles):
         raise PageForbidden(found, spec.roles)
     svc = services(request)
+    # The page's stated purpose: a refusal describing the person is shown beside its field,
+    # logged as the API logs it.
+    why = await stated_purpose(request, found)
     try:
         body = spec.body.model_validate(values)
         commands.partner_owns(svc, found.principal, ref)
         result = await run_in_threadpool(
-            commands.execute, svc, found.principal, spec, ref, body, request.state.request_id
+            commands.execute,
+            svc,
+            found.principal,
+            spec,
+            ref,
+            body,
+            request.state.request_id,
+            purpose=why,
         )
     except ValidationError as exc:
         for error in exc.errors():

@@ -2,7 +2,8 @@
 
 Each route checks the caller's role (and a partner's provider), honours `If-Match` (the person's
 version) and `Idempotency-Key` (a retry returns the first response), runs one application
-command, and answers with the entry, the new version and the log position to wait for.
+command, and answers with the entry, the new version and the log position to wait for. A
+refusal describing the person is a disclosure: told in full only with `X-Purpose`, logged.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.auth import Principal, Role
-from api.deps import Svc, require
-from api.disclosure import partner_may_see, scoped
+from api.deps import PurposeHeader, Svc, optional_purpose, require
+from api.disclosure import partner_may_see, refusals_disclosed, scoped
 from api.idempotency import body_hash
 from api.problems import ProblemError
 from api.schemas import CommandOutcome, outcome
@@ -166,15 +167,18 @@ def execute(
     request_id: str,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
+    purpose: str | None = None,
 ) -> CommandResult:
-    """Run one command of the journey for a caller its route (or page) has admitted."""
+    """Run one command of the journey for a caller its route (or page) has admitted; a refusal
+    describing the person carries that description only for a stated `purpose`, logged."""
     method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
-    return method(
-        ref,
-        provenance(body, who, request_id, idempotency_key),
-        **cs.arguments(body),
-        expected_version=expected_version,
-    )
+    with refusals_disclosed(svc, who, request_id, purpose, [ref]):
+        return method(
+            ref,
+            provenance(body, who, request_id, idempotency_key),
+            **cs.arguments(body),
+            expected_version=expected_version,
+        )
 
 
 def spec_for(path: str) -> Spec:
@@ -191,13 +195,16 @@ def add_route(spec: Spec) -> None:
         who: Principal,
         if_match: Annotated[str | None, Header(description="the person's version")] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        x_purpose: PurposeHeader = None,
     ) -> Any:
+        why = optional_purpose(x_purpose)
         partner_owns(svc, who, ref)
         digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
 
         def run() -> CommandResult:
             rid: str = request.state.request_id
-            return execute(svc, who, spec, ref, body, rid, expected(if_match), idempotency_key)
+            version, key = expected(if_match), idempotency_key
+            return execute(svc, who, spec, ref, body, rid, version, key, purpose=why)
 
         return idempotent(svc, who, idempotency_key, digest, run, response, 200)
 
@@ -212,8 +219,11 @@ def add_route(spec: Spec) -> None:
         response_model=CommandOutcome,
         summary=spec.summary,
         responses={
-            409: {"description": "conflicts with the journey"},
-            412: {"description": "If-Match is stale"},
+            409: {
+                "description": "conflicts with the journey; the person's state and the "
+                "rules' reason only with X-Purpose (logged)"
+            },
+            412: {"description": "If-Match is stale; the current state only with X-Purpose"},
         },
     )
 
@@ -237,19 +247,23 @@ def register(
         Principal, Depends(require(Role.PRISON, Role.PROBATION, Role.PARTNER, Role.ADMIN))
     ],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    x_purpose: PurposeHeader = None,
 ) -> Any:
     """Identifiers are validated, normalised and claimed atomically with the person."""
     journeys: JourneyApp = svc.journeys
+    why = optional_purpose(x_purpose)
     digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
 
     def run() -> CommandResult:
-        return journeys.register(
-            provenance(body, who, request.state.request_id, idempotency_key),
-            given_name=body.given_name,
-            family_name=body.family_name,
-            date_of_birth=body.date_of_birth,
-            identifiers=body.identifiers,
-            sex=body.sex,
-        )
+        rid: str = request.state.request_id
+        with refusals_disclosed(svc, who, rid, why, list(body.identifiers.values())):
+            return journeys.register(
+                provenance(body, who, rid, idempotency_key),
+                given_name=body.given_name,
+                family_name=body.family_name,
+                date_of_birth=body.date_of_birth,
+                identifiers=body.identifiers,
+                sex=body.sex,
+            )
 
     return idempotent(svc, who, idempotency_key, digest, run, response, 201)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, Role
-from api.deps import RequestId, Svc, require
+from api.deps import PurposeHeader, RequestId, Svc, optional_purpose, require
+from api.disclosure import refusals_disclosed
 from api.schemas import CommandOutcome, outcome
 from domain.provenance import Provenance
 
@@ -44,10 +45,19 @@ def provenance(body: MergeRequest, who: Principal, rid: str) -> Provenance:
     response_model=CommandOutcome,
     summary="Merge another record of this person into this one",
 )
-def merge(ref: str, body: MergeRequest, svc: Svc, who: Merger, rid: RequestId) -> CommandOutcome:
+def merge(
+    ref: str,
+    body: MergeRequest,
+    svc: Svc,
+    who: Merger,
+    rid: RequestId,
+    x_purpose: PurposeHeader = None,
+) -> CommandOutcome:
     """One history: the other record's entries and identifiers join this one, and its
-    identifiers lead here. Refused, naming the entry, if the two histories conflict."""
-    return outcome(svc.journeys.merge(ref, body.removed, provenance(body, who, rid)))
+    identifiers lead here. Refused, naming the entry, if the two histories conflict (the
+    reason, which describes them, only with X-Purpose, logged)."""
+    with refusals_disclosed(svc, who, rid, optional_purpose(x_purpose), [ref, body.removed]):
+        return outcome(svc.journeys.merge(ref, body.removed, provenance(body, who, rid)))
 
 
 @router.post(
@@ -55,6 +65,14 @@ def merge(ref: str, body: MergeRequest, svc: Svc, who: Merger, rid: RequestId) -
     response_model=CommandOutcome,
     summary="Reverse a merge into this record",
 )
-def reverse(ref: str, body: MergeRequest, svc: Svc, who: Merger, rid: RequestId) -> CommandOutcome:
+def reverse(
+    ref: str,
+    body: MergeRequest,
+    svc: Svc,
+    who: Merger,
+    rid: RequestId,
+    x_purpose: PurposeHeader = None,
+) -> CommandOutcome:
     """The entries the merge brought are voided here; the other record stands again."""
-    return outcome(svc.journeys.unmerge(ref, body.removed, provenance(body, who, rid)))
+    with refusals_disclosed(svc, who, rid, optional_purpose(x_purpose), [ref, body.removed]):
+        return outcome(svc.journeys.unmerge(ref, body.removed, provenance(body, who, rid)))

@@ -87,7 +87,12 @@ def test_if_match(api: LiveApi) -> None:
     body = {"occurred_at": at(0).isoformat(), "prison": "LEI", "movement_reason": "N"}
     stale = post(api, f"/people/{NOMS}/admissions", body, **{"If-Match": '"7"'})
     assert stale.status_code == 412
-    assert stale.json()["current"]["version"] == 1
+    # Check the current state comes only with a stated purpose (a logged disclosure).
+    assert "current" not in stale.json()
+    told = post(
+        api, f"/people/{NOMS}/admissions", body, **{"If-Match": '"7"', "X-Purpose": "re-reading"}
+    )
+    assert told.status_code == 412 and told.json()["current"]["version"] == 1
     fresh = post(api, f"/people/{NOMS}/admissions", body, **{"If-Match": '"1"'})
     assert fresh.status_code == 200 and fresh.json()["version"] == 2
 

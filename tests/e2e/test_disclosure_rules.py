@@ -1,0 +1,173 @@
+"""No disclosure without its access-log row: a refusal describing a person (the state in a 412 or
+409, the journey rules' reasons) carries person data only to a caller who stated a purpose,
+logged first."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+
+from api.auth import Role
+from domain.service.application import JourneyApp
+from tests.conftest import at, prov
+from tests.e2e.conftest import LiveApi, break_access_log
+
+NAME = "Disclosa"
+
+
+def register(api: LiveApi, noms: str, *, projected: bool = True) -> str:
+    """A person admitted to Swansea, held in custody; their id (once the read models have it,
+    when `projected`)."""
+    app = JourneyApp(api.settings.store)
+    try:
+        person_id = app.register(
+            prov(at(-1)),
+            given_name="Dora",
+            family_name=NAME,
+            date_of_birth=date(1979, 3, 4),
+            identifiers={"NOMS": noms},
+        ).person_id
+        last = app.admit(noms, prov(at(0)), prison="SWI", reason="N")
+    finally:
+        app.close()
+    if projected:
+        caught_up(api, last.position or 0)
+    return person_id
+
+
+def caught_up(api: LiveApi, position: int) -> None:
+    deadline = time.monotonic() + 10
+    while api.client.get("/ready").json()["position"] < position:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def log_rows(api: LiveApi, person_id: str | None = None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"limit": 1000}
+    if person_id is not None:
+        params["person_id"] = person_id
+    headers = api.headers(Role.AUDITOR, user="log.reader", purpose=None)
+    rows: list[dict[str, Any]] = api.client.get(
+        "/audit/access", params=params, headers=headers
+    ).json()["entries"]
+    return [r for r in rows if r["user"] != "log.reader"]
+
+
+def post(
+    api: LiveApi, path: str, body: dict[str, Any], role: Role, purpose: str | None, **extra: str
+) -> Any:
+    headers = {**api.headers(role, user="staff.member", purpose=purpose), **extra}
+    return api.client.post(path, json=body, headers=headers)
+
+
+def personal(text: str) -> bool:
+    """Whether a response names the person, where they were, or their identifiers."""
+    return any(part in text for part in (NAME, "Dora", "1979-03-04", "SWI", "NOMS"))
+
+
+# ---- 412 and 409 answers carry the person's state only when disclosed ----
+
+STALE = [
+    ("cell-moves", {"prison": "SWI", "cell": "A-1-001"}, Role.PRISON),
+    ("key-dates", {"dates": {"CRD": "2030-01-01"}}, Role.PROBATION),
+    ("voids", {"entries": [2]}, Role.RECOVERY),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "role"), STALE, ids=[s[0] for s in STALE])
+def test_a_stale_if_match_answers_412_without_the_person(
+    api: LiveApi, path: str, body: dict[str, Any], role: Role
+) -> None:
+    person_id = register(api, "A0068AA")
+    sent = {"occurred_at": at(1).isoformat(), **body}
+    stale = post(api, f"/people/A0068AA/{path}", sent, role, None, **{"If-Match": '"0"'})
+    # Check the refusal says what is wrong, with only what the caller sent, and logs nothing.
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["type"].endswith("/stale-version")
+    assert "current" not in stale.json()
+    assert not personal(stale.text), stale.text
+    assert log_rows(api, person_id) == []
+    # Check a caller stating a purpose is told the current state, logged first.
+    told = post(api, f"/people/A0068AA/{path}", sent, role, "re-reading", **{"If-Match": '"0"'})
+    assert told.status_code == 412
+    assert told.json()["current"]["family_name"] == NAME
+    rows = log_rows(api, person_id)
+    assert [(r["action"], r["purpose"], r["user"]) for r in rows] == [
+        ("person.refusal", "re-reading", "staff.member")
+    ]
+
+
+def test_a_lost_race_answers_409_without_the_winners_state(api: LiveApi) -> None:
+    person_id = register(api, "A0069AA")
+    answers: list[Any] = []
+
+    def move(cell: str) -> None:
+        body = {"occurred_at": at(1).isoformat(), "prison": "SWI", "cell": cell}
+        answers.append(post(api, "/people/A0069AA/cell-moves", body, Role.PRISON, None))
+
+    for round_ in range(6):
+        racers = [
+            threading.Thread(target=move, args=(f"A-{round_ + 1}-00{n}",)) for n in range(1, 7)
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+    lost = [a for a in answers if a.status_code == 409]
+    assert lost, "no race was lost: no 409 to check"
+    for answer in lost:
+        assert answer.json()["type"].endswith("/conflict"), answer.text
+        assert "current" not in answer.json()
+        assert not personal(answer.text), answer.text
+    assert log_rows(api, person_id) == []
+
+
+# ---- the journey rules' reasons describe the person's history ----
+
+
+def test_a_refused_court_return_names_no_location_unless_disclosed(api: LiveApi) -> None:
+    person_id = register(api, "A0070AA")
+    body = {"occurred_at": at(1).isoformat(), "court": "STROMC", "prison": "SWI"}
+    refused = post(api, "/people/A0070AA/court-returns", body, Role.PRISON, None)
+    # Check the 409 keeps the field and the entry it conflicts with, and says nothing of where
+    # the person was.
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["field"] and problem["conflicting_entry"] == 2
+    assert "SWI" not in refused.text and "STROMC" not in refused.text
+    assert "X-Purpose" in problem["reason"]
+    assert log_rows(api, person_id) == []
+    # Check the full reason is given with a purpose, and logged first.
+    told = post(api, "/people/A0070AA/court-returns", body, Role.PRISON, "correcting a record")
+    assert told.status_code == 409
+    assert "SWI" in told.json()["reason"]
+    rows = log_rows(api, person_id)
+    assert [(r["action"], r["purpose"]) for r in rows] == [
+        ("person.refusal", "correcting a record")
+    ]
+
+
+@pytest.mark.postgres
+def test_a_refusal_whose_log_row_cannot_be_written_withholds_the_reason(
+    pg_api: LiveApi,
+) -> None:
+    # Commands read the event store, not the read models: no projection worker is needed.
+    register(pg_api, "A0071AA", projected=False)
+    break_access_log(pg_api.settings.store.database)
+    body = {"occurred_at": at(1).isoformat(), "court": "STROMC", "prison": "SWI"}
+    refused = post(pg_api, "/people/A0071AA/court-returns", body, Role.PRISON, "checking")
+    assert refused.status_code == 409, refused.text
+    assert "SWI" not in refused.json()["reason"]
+    stale = post(
+        pg_api,
+        "/people/A0071AA/key-dates",
+        {"occurred_at": at(1).isoformat(), "dates": {"CRD": "2030-01-01"}},
+        Role.PROBATION,
+        "checking",
+        **{"If-Match": '"0"'},
+    )
+    assert stale.status_code == 412 and "current" not in stale.json()

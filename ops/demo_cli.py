@@ -84,7 +84,8 @@ def load_demo(journeys: JourneyApp, people: int, end: datetime) -> None:
         write_journeys(out, generator.people(people), "jsonl")
     console.print(
         f"generated {people} people's journeys over {DEMO_YEARS} years to "
-        f"{end.isoformat(timespec='minutes')}: {path}"
+        f"{end.isoformat(timespec='minutes')}: {path}",
+        soft_wrap=True,
     )
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("loading", total=None)
@@ -204,8 +205,13 @@ def serve_demo(port: int, shown: list[tuple[str, str]]) -> None:
 
     token = issue_dev_token(api_settings(), user="demo.user", roles=[Role.PRISON])
     address = f"http://127.0.0.1:{port}"
-    console.print(f"\nThe API is at {address} (interactive documentation: {address}/docs)")
-    console.print(f"The pages are at {address}/ui/sign-in (development: pick a role and user)")
+    console.print(
+        f"\nThe API is at {address} (interactive documentation: {address}/docs)", soft_wrap=True
+    )
+    console.print(
+        f"The pages are at {address}/ui/sign-in (development: pick a role and user)",
+        soft_wrap=True,
+    )
     console.print("A development token (prison staff, 8 hours):")
     console.print(f"TOKEN={token}\n", soft_wrap=True, highlight=False)
     for heading, noms in shown:

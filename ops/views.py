@@ -19,8 +19,8 @@ def show_state(state: PersonState) -> None:
     rows = [
         ("identifiers", ids),
         ("status", loc.status.value),
-        ("where", f"{loc.agency or '-'} ({loc.agency_kind or '-'}) cell {loc.cell or '-'}"),
-        ("since", loc.since.isoformat() if loc.since else "-"),
+        ("where", where(state)),
+        ("since", loc.since.isoformat(timespec="seconds") if loc.since else "-"),
         ("responsibility", own.responsibility.value if own.responsibility else "-"),
         ("owner", state.owner or "-"),
         ("POM / COM", f"{own.pom or '-'} / {own.com or '-'}"),
@@ -29,6 +29,19 @@ def show_state(state: PersonState) -> None:
     for name, value in rows:
         shown.add_row(name, value)
     print_table(shown)
+
+
+def where(state: PersonState) -> str:
+    """The place, with the prison held from and the destination while away or moving."""
+    loc = state.location
+    place = f"{loc.agency or '-'} ({loc.agency_kind or '-'})"
+    if loc.cell:
+        place += f" cell {loc.cell}"
+    if loc.prison and loc.prison != loc.agency:
+        place += f", from {loc.prison}"
+    if loc.destination:
+        place += f", to {loc.destination}"
+    return place
 
 
 def state_document(

@@ -84,6 +84,17 @@ def partner_may_see(svc: Services, who: Principal, regions: list[str | None]) ->
         raise Forbidden("this case is not held by your provider")
 
 
+def partner_may_see_then(svc: Services, who: Principal, person_id: str, then: str | None) -> None:
+    """An answer at another time (`as_of`, `as_known_at`) goes to a scoped caller only if its
+    provider holds the case now, exactly as an answer about now, and also held it at the time
+    asked about (`then`, the region answering then): a provider that held the case once, or
+    holds it only now, sees nothing of another provider's time."""
+    if not scoped(who):
+        return
+    now = svc.journeys.state(person_id)
+    partner_may_see(svc, who, [now.ownership.region if now else None, then])
+
+
 PersonalRefusal = ImpossibleJourney | ConcurrencyConflict | StaleVersion
 
 

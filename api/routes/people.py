@@ -11,7 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import Purpose, PurposeHeader, RequestId, Svc, require, stated_purpose
-from api.disclosure import disclose, disclose_record, held_by_provider, partner_may_see
+from api.disclosure import (
+    disclose,
+    disclose_record,
+    held_by_provider,
+    partner_may_see,
+    partner_may_see_then,
+)
 from api.problems import ProblemError
 from api.schemas import (
     Entry,
@@ -131,12 +137,16 @@ def person_view(
         if record is None:
             raise NotFound("ref", "the person is not yet in the read models; retry shortly")
         view = person_from_record(person_id, record)
-    else:
-        state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
-        if state is None:
-            raise NotFound("as_known_at", "the person was not yet known at that moment")
-        view = person_from_state(state, as_of, as_known_at)
-    partner_may_see(svc, who, [view.ownership.region])
+        partner_may_see(svc, who, [view.ownership.region])
+        return view
+    state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
+    if state is None:
+        # Told only to those who may see the person at all: that they were unknown then says
+        # something of the case.
+        partner_may_see_then(svc, who, person_id, None)
+        raise NotFound("as_known_at", "the person was not yet known at that moment")
+    view = person_from_state(state, as_of, as_known_at)
+    partner_may_see_then(svc, who, person_id, view.ownership.region)
     return view
 
 

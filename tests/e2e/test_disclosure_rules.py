@@ -1,6 +1,6 @@
 """No disclosure without its access-log row: a refusal describing a person (the state in a 412 or
 409, the journey rules' reasons) carries person data only to a caller who stated a purpose,
-logged first."""
+logged first; an answer at another time goes to a partner only as an answer about now would."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -171,3 +172,73 @@ def test_a_refusal_whose_log_row_cannot_be_written_withholds_the_reason(
         **{"If-Match": '"0"'},
     )
     assert stale.status_code == 412 and "current" not in stale.json()
+
+
+# ---- partners, at every time axis ----
+
+
+def handed_on(api: LiveApi, noms: str) -> str:
+    """Supervised by London (N07) from day 0, then by the West Midlands (N52) from day 10."""
+    app = JourneyApp(api.settings.store)
+    try:
+        person_id = app.register(
+            prov(at(-1)),
+            given_name="Dora",
+            family_name=NAME,
+            date_of_birth=date(1979, 3, 4),
+            identifiers={"NOMS": noms},
+        ).person_id
+        app.start_supervision(noms, prov(at(0)), region="N07", pdu="N07CROY")
+        app.request_area_transfer(noms, prov(at(10)), region="N52", pdu="N52BIRM")
+        last = app.accept_area_transfer(noms, prov(at(11)))
+    finally:
+        app.close()
+    caught_up(api, last.position or 0)
+    return person_id
+
+
+def test_a_former_provider_cannot_read_the_case_at_any_time(api: LiveApi) -> None:
+    person_id = handed_on(api, "A0224AA")
+    former = api.headers(Role.PARTNER, user="n07.partner", provider="N07")
+    for params in (
+        {"as_of": at(5).isoformat()},
+        {"as_known_at": at(5).isoformat()},
+        {"as_of": at(5).isoformat(), "as_known_at": at(5).isoformat()},
+        {},
+    ):
+        seen = api.client.get("/people/A0224AA", params=params, headers=former)
+        assert seen.status_code == 403, (params, seen.text)
+        assert not personal(seen.text)
+    # Check the page at an earlier date refuses the same way.
+    page = api.client.get(
+        "/ui/people/A0224AA", params={"as_of": "1990-01-01"}, headers=page_session(api, former)
+    )
+    assert page.status_code == 403, page.text
+    assert NAME not in page.text
+    page = api.client.get(
+        "/ui/people/A0224AA",
+        params={"as_of": at(5).date().isoformat()},
+        headers=page_session(api, former),
+    )
+    assert page.status_code == 403 and NAME not in page.text
+    assert log_rows(api, person_id) == []
+
+
+def test_the_current_provider_reads_only_the_time_it_holds_the_case(api: LiveApi) -> None:
+    person_id = handed_on(api, "A0225AA")
+    current = api.headers(Role.PARTNER, user="n52.partner", provider="N52")
+    now = api.client.get("/people/A0225AA", headers=current)
+    assert now.status_code == 200 and now.json()["ownership"]["region"] == "N52"
+    later = api.client.get("/people/A0225AA", params={"as_of": at(12).isoformat()}, headers=current)
+    assert later.status_code == 200, later.text
+    # Check the time London held it stays London's, even to the provider holding it now.
+    before = api.client.get("/people/A0225AA", params={"as_of": at(5).isoformat()}, headers=current)
+    assert before.status_code == 403 and not personal(before.text)
+    assert [r["action"] for r in log_rows(api, person_id)] == ["person.read", "person.read"]
+
+
+def page_session(api: LiveApi, headers: dict[str, str]) -> dict[str, str]:
+    """The pages' session cookies for the bearer token (and purpose) of API headers."""
+    token = headers["Authorization"].removeprefix("Bearer ")
+    purpose = quote(headers.get("X-Purpose", "case review"))
+    return {"Cookie": f"journey_session={token}; journey_purpose={purpose}"}

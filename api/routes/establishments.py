@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -140,25 +141,34 @@ def population(
         counts = queries.population_at(svc.db, as_of)
     disclose(svc, who, "population.read", rid, [], detail=f"as_of={as_of}")
     if format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["prison", "people"])
-        writer.writerows(sorted(counts.items()))
-        return Response(
-            out.getvalue(),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="population.csv"'},
-        )
+        return csv_download(["prison", "people"], sorted(counts.items()), "population.csv")
     return Population(as_of=as_of, counts=dict(sorted(counts.items())), total=sum(counts.values()))
 
 
 def csv_response(people: list[PersonLine], filename: str) -> Response:
-    out = io.StringIO()
     fields = list(PersonLine.model_fields)
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    for person in people:
-        writer.writerow({k: "" if v is None else v for k, v in person.model_dump().items()})
+    rows = (person.model_dump().values() for person in people)
+    return csv_download(fields, rows, filename)
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as the text it holds: a leading quote stops a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_download(
+    header: Sequence[str], rows: Iterable[Iterable[object]], filename: str
+) -> Response:
+    """Every CSV the API or the pages send, each cell made safe for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv",

@@ -1,14 +1,15 @@
 """Disclosure rules shared by every route: log before returning; partners see only their own.
 
 Any answer carrying a person's data is a disclosure, refusals included: the state in a 412 or
-409, the journey rules' reason naming where the person was. It goes
+409, the journey rules' reason naming where the person was, a batch's rejected lines. It goes
 only to a caller who stated a purpose, with its access-log row committed first; anyone else
 gets the answer with only what they sent themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from psycopg import OperationalError as PgOperationalError
 
@@ -160,6 +161,32 @@ def withheld(exc: PersonalRefusal) -> PersonalRefusal:
     # The current state is what is withheld; the expected and current versions stay.
     vars(exc)["current"] = None
     return exc
+
+
+def shown_rejects(
+    svc: Services,
+    who: Principal,
+    rid: str,
+    *,
+    batch_id: str,
+    rejects: Sequence[Mapping[str, Any]],
+    purpose: str | None,
+) -> list[dict[str, Any]]:
+    """A batch's rejected lines (`line`, `field`, `reason`, `text`) as shown to `who`: the raw
+    text and the reason can name people, their dates of birth and where they were, so both are
+    masked, leaving each line's number and field, unless asked for with a purpose, logged
+    first (one row naming the batch and its lines: a line's person may be no one on record)."""
+    lines = [dict(r) for r in rejects]
+    if purpose is None or not lines:
+        return [{**line, "reason": MASKED, "text": ""} for line in lines]
+    numbers = ", ".join(str(line["line"]) for line in lines[:50])
+    more = f" and {len(lines) - 50} more" if len(lines) > 50 else ""
+    detail = f"{batch_id} lines {numbers}{more}"
+    disclose(svc, who, "batch.rejects", rid, [], purpose=purpose, detail=detail)
+    return lines
+
+
+MASKED = "withheld: it may name the person; ask with a purpose (X-Purpose) to see it, logged"
 
 
 def held_by_provider(svc: Services, who: Principal, person_ids: list[str]) -> set[str]:

@@ -8,17 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from api.disclosure import shown_rejects
 from api.pages.jobs import Jobs
 from api.pages.render import render
-from api.pages.session import Visitor, check_csrf, page_for, roles_of, services
+from api.pages.session import Visitor, check_csrf, page_for, purpose_of, roles_of, services
 from api.routes import imports as api
 from domain.errors import InvalidValue
+from replay import registry
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 # The console acts on batches, so it is for those the void route admits.
 RECOVERERS = roles_of(api.router.routes, "/batches/{batch_id}/void", "POST")
 Recoverer = Annotated[Visitor, Depends(page_for(*RECOVERERS))]
 KINDS = {"void": "Void", "reinstate": "Reinstate"}
+MAX_REJECTS = 500  # the page lists this many rejected lines; the API and command line, all
 
 
 def jobs(request: Request) -> Jobs:
@@ -36,8 +39,9 @@ def batches(request: Request, found: Recoverer) -> Response:
 
 
 @router.get("/batches/{batch_id}")
-def batch(request: Request, found: Recoverer, batch_id: str) -> Response:
-    return batch_page(request, found, batch_id, {}, {})
+def batch(request: Request, found: Recoverer, batch_id: str, show: str = "") -> Response:
+    """`show=rejects` shows the rejected lines' text and reasons, for the stated purpose."""
+    return batch_page(request, found, batch_id, {}, {}, show_rejects=show == "rejects")
 
 
 def batch_page(
@@ -46,8 +50,22 @@ def batch_page(
     batch_id: str,
     form: dict[str, str],
     errors: dict[str, str],
+    *,
+    show_rejects: bool = False,
 ) -> Response:
-    detail = api.show_batch(services(request), found.principal, batch_id)
+    svc = services(request)
+    why = purpose_of(request, found) if show_rejects else None
+    detail = api.show_batch(svc, found.principal, batch_id)
+    # Shown in full from the registry itself: the route's answer may have masked them already.
+    listed = (
+        [r.as_dict() for r in registry.batch(svc.journeys, batch_id).rejects[:MAX_REJECTS]]
+        if why is not None
+        else [r.model_dump() for r in detail.rejects[:MAX_REJECTS]]
+    )
+    rid = request.state.request_id
+    rejects = shown_rejects(
+        svc, found.principal, rid, batch_id=batch_id, rejects=listed, purpose=why
+    )
     kind = "reinstate" if detail.status == "voided" else "void"
     return render(
         request,
@@ -56,6 +74,8 @@ def batch_page(
         status=400 if errors else 200,
         title=f"Batch {detail.batch_id}",
         batch=detail,
+        rejects=rejects,
+        rejects_shown=why is not None,
         kind=kind,
         can=detail.status in {"recorded", "partly recorded", "voided"},
         form=form,

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from api.auth import Principal, Role, Unauthenticated
-from api.deps import purpose
+from api.deps import stated_purpose as checked_purpose
 from api.matrix import api_routes, route_roles
 from api.problems import ProblemError
 from api.services import Services
@@ -118,8 +118,13 @@ def page_for(*roles: Role) -> Callable[[Request], Awaitable[Visitor]]:
 
 async def stated_purpose(request: Request, found: Visitor) -> str:
     """The visitor's purpose, checked as the API checks `X-Purpose`."""
+    return purpose_of(request, found)
+
+
+def purpose_of(request: Request, found: Visitor) -> str:
+    """`stated_purpose` for a page that runs in a worker thread."""
     try:
-        return await purpose(found.purpose)
+        return checked_purpose(found.purpose)
     except ProblemError:
         raise PurposeNeeded(here(request)) from None
 

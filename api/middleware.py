@@ -1,12 +1,15 @@
 """One pure ASGI middleware for every request: request id, size and content-type limits,
-security headers, and metrics. Pure ASGI keeps it off the hot path's latency."""
+control characters in text, security headers, problem details for any failure, and metrics.
+Pure ASGI keeps it off the hot path's latency."""
 
 from __future__ import annotations
 
 import os
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,6 +36,16 @@ HEADERS_LIMIT = 16 * 1024
 TARGET_LIMIT = 8 * 1024
 
 
+# Control characters (C0, DEL, C1) have no place in a path, a query or a name, and some
+# stores refuse them outright (PostgreSQL text cannot hold NUL). Free text sent in a body may
+# still break lines and indent.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NO_CONTROL = "must not contain control characters"
+# A query or path holding none of these cannot decode to a control character.
+MAYBE_CONTROL = re.compile(rb"[\x00-\x1f\x7f-\xff%]")
+
+
 class TooLarge(Exception):
     pass
 
@@ -40,6 +53,59 @@ class TooLarge(Exception):
 # Data loads arrive as files in their own formats, and may be large.
 UPLOADS = {"/imports"}
 UPLOAD_TYPES = {"application/json", "application/x-ndjson", "application/jsonl", "text/csv"}
+
+
+class Exchange:
+    """One request's passage through the guard: its body counted against the limit (or read
+    whole first, to be checked), its answer given the security headers, and its status."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, rid: str, limit: int) -> None:
+        self.scope, self.rid, self.limit = scope, rid, limit
+        self.upstream, self.downstream = receive, send
+        self.received, self.over, self.responded, self.status = 0, False, False, 500
+        self.buffered: list[Message] = []
+
+    async def receive(self) -> Message:
+        if self.buffered:
+            return self.buffered.pop(0)
+        message = await self.upstream()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.over = True
+                raise TooLarge
+        return message
+
+    async def read_body(self) -> bytes:
+        """The whole body, kept to be received again by the application."""
+        chunks = []
+        while True:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        self.buffered.append({"type": "http.request", "body": body, "more_body": False})
+        return body
+
+    async def send(self, message: Message) -> None:
+        if self.over:
+            return  # the app's answer to a body it could not finish is replaced by 413
+        if message["type"] == "http.response.start":
+            self.status, self.responded = message["status"], True
+            message["headers"] = with_security_headers(
+                message.get("headers", []), self.rid, self.scope["path"]
+            )
+        await self.downstream(message)
+
+    async def problem(self, **fields: Any) -> None:
+        """Answer with problem details, unless an answer has begun."""
+        if self.responded:
+            return
+        self.status, self.responded = fields["status"], True
+        await problem(self.downstream, self.rid, self.scope["path"], **fields)
 
 
 class Guard:
@@ -59,56 +125,50 @@ class Guard:
         given = headers.get("x-request-id", "")
         rid = given if SAFE_ID.match(given) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
         refusal = self.refusal(scope, headers, size)
-        started, status = time.perf_counter(), 500
         if refusal is not None:
-            status = refusal[0]
-            await problem(
-                send, rid, scope["path"], status=refusal[0], code=refusal[1], detail=refusal[2]
-            )
-            self.observe(scope, status, started)
+            await problem(send, rid, scope["path"], **refusal)
+            self.observe(scope, refusal["status"], started)
             return
-        received, over, responded = 0, False, False
-
-        async def limited_receive() -> Message:
-            nonlocal received, over
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit(scope):
-                    over = True
-                    raise TooLarge
-            return message
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status, responded
-            if over:
-                return  # the app's answer to a body it could not finish is replaced by 413
-            if message["type"] == "http.response.start":
-                status, responded = message["status"], True
-                message["headers"] = with_security_headers(
-                    message.get("headers", []), rid, scope["path"]
-                )
-            await send(message)
-
+        exchange = Exchange(scope, receive, send, rid, self.limit(scope))
         try:
-            await self.app(scope, limited_receive, send_with_headers)
+            bad = control_in_target(scope)
+            if bad is None and checks_body(scope, headers):
+                bad = control_in_body(await exchange.read_body(), headers)
+            if bad is not None:
+                await exchange.problem(**invalid(bad))
+                return
+            await self.app(scope, exchange.receive, exchange.send)
         except TooLarge:
             pass
+        except Exception:
+            # Whatever failed, the client gets problem details with the security headers;
+            # the error goes on up to the server, which logs it.
+            if not exchange.over:
+                await exchange.problem(
+                    status=500,
+                    code="internal-error",
+                    detail="the request failed unexpectedly; the error is logged under its id",
+                )
+            raise
         finally:
-            if over and not responded:
-                status = 413
-                await problem(
-                    send,
-                    rid,
-                    scope["path"],
+            if exchange.over:
+                await exchange.problem(
                     status=413,
                     code="too-large",
-                    detail=f"the body is larger than {self.limit(scope)} bytes",
+                    detail=f"the body is larger than {exchange.limit} bytes",
                 )
-            self.observe(scope, status, started)
+            self.observe(scope, exchange.status, started)
 
-    def refusal(
+    def refusal(self, scope: Scope, headers: dict[str, str], size: int) -> dict[str, Any] | None:
+        """A request refused before the application sees it: the problem's fields."""
+        found = self.refused(scope, headers, size)
+        return (
+            None if found is None else dict(zip(("status", "code", "detail"), found, strict=True))
+        )
+
+    def refused(
         self, scope: Scope, headers: dict[str, str], size: int
     ) -> tuple[int, str, str] | None:
         if size > HEADERS_LIMIT:
@@ -122,7 +182,7 @@ class Guard:
         # A chunked body has no length but is a body all the same.
         has_body = length not in {None, "0"} or "transfer-encoding" in headers
         if scope["method"] in {"POST", "PUT", "PATCH"} and has_body:
-            kind = headers.get("content-type", "").split(";")[0].strip().lower()
+            kind = media_type(headers)
             if scope["path"] in UPLOADS:
                 if kind not in UPLOAD_TYPES:
                     allowed = ", ".join(sorted(UPLOAD_TYPES))
@@ -182,7 +242,87 @@ def with_security_headers(
     return [(k, v) for k, v in headers if k.lower() not in names] + extra
 
 
-async def problem(send: Send, rid: str, path: str, *, status: int, code: str, detail: str) -> None:
+def control_in_target(scope: Scope) -> str | None:
+    """The query parameter (or `path`) whose decoded text holds a control character."""
+    if CONTROL.search(scope["path"]):
+        return "path"
+    raw: bytes = scope["query_string"]
+    if not MAYBE_CONTROL.search(raw):
+        return None
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    return first_bad(pairs, CONTROL, "query")
+
+
+def checks_body(scope: Scope, headers: dict[str, str]) -> bool:
+    """A JSON or form body, read whole before the route sees it (it is within the body
+    limit); uploaded files are read by their own parsers, line by line."""
+    if scope["method"] not in {"POST", "PUT", "PATCH"} or scope["path"] in UPLOADS:
+        return False
+    return media_type(headers) in {"application/json", FORM_TYPE}
+
+
+def control_in_body(body: bytes, headers: dict[str, str]) -> str | None:
+    """The field of a JSON or form body whose text holds a control character."""
+    if media_type(headers) == FORM_TYPE:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return first_bad(pairs, BODY_CONTROL, "body")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # the route refuses it, saying why
+    return next(json_fields(document, ""), None)
+
+
+def first_bad(pairs: list[tuple[str, str]], pattern: re.Pattern[str], whole: str) -> str | None:
+    """The first field whose value holds a character `pattern` finds (`whole` when a name
+    itself holds a control character)."""
+    for name, value in pairs:
+        if CONTROL.search(name):
+            return whole
+        if pattern.search(value):
+            return name
+    return None
+
+
+def json_fields(value: Any, at: str) -> Iterator[str]:
+    """Where in a JSON document a key or string holds a control character."""
+    if isinstance(value, str):
+        if BODY_CONTROL.search(value):
+            yield at or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{at}.{key}" if at else key
+            if CONTROL.search(key):
+                yield at or "body"
+            yield from json_fields(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from json_fields(item, f"{at}.{index}" if at else str(index))
+
+
+def invalid(field: str) -> dict[str, Any]:
+    return {
+        "status": 422,
+        "code": "invalid-request",
+        "detail": f"{field}: {NO_CONTROL}",
+        "extra": {"field": field, "reason": NO_CONTROL},
+    }
+
+
+def media_type(headers: dict[str, str]) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def problem(
+    send: Send,
+    rid: str,
+    path: str,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
     body: dict[str, Any] = {
         "type": f"https://journey.example/problems/{code}",
         "title": code.replace("-", " ").capitalize(),
@@ -190,6 +330,7 @@ async def problem(send: Send, rid: str, path: str, *, status: int, code: str, de
         "detail": detail,
         "instance": path,
         "request_id": rid,
+        **(extra or {}),
     }
     payload = orjson.dumps(body)
     await send(

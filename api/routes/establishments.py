@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
@@ -40,8 +40,8 @@ def roll(
     svc: Svc,
     who: RollReader,
     rid: RequestId,
-    as_of: datetime | None = None,
-    as_known_at: datetime | None = None,
+    as_of: AwareDatetime | None = None,
+    as_known_at: AwareDatetime | None = None,
     format: Format = "json",
     x_purpose: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response | Roll:
@@ -131,7 +131,7 @@ def population(
     svc: Svc,
     who: RollReader,
     rid: RequestId,
-    as_of: datetime | None = None,
+    as_of: AwareDatetime | None = None,
     format: Format = "json",
 ) -> Response | Population:
     """People on each prison's roll now, or at an effective time."""

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
+import uvicorn
 
+from api.app import create_app
 from api.auth import Role
+from api.config import ApiSettings
 from api.routes.establishments import csv_cell
 from domain.service.application import JourneyApp
+from domain.service.settings import Settings
 from tests.conftest import at, prov
-from tests.e2e.conftest import LiveApi
+from tests.e2e.conftest import LiveApi, free_port
 
 PROBLEM = "application/problem+json"
 FORMULAS = {
@@ -100,3 +107,118 @@ def test_the_population_csv_is_text(hostile: LiveApi) -> None:
     assert answer.status_code == 200
     assert cells(answer.text)[:2] == ["prison", "people"]
     no_formula(answer.text)
+
+
+def security_headers(answer: httpx.Response) -> None:
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def refused_naming(answer: httpx.Response, field: str, status: int = 422) -> None:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    # A query parameter may be named with where it came from.
+    assert answer.json()["field"] in {field, f"query.{field}"}, answer.text
+    security_headers(answer)
+
+
+CONTROLS = ["nul\x00byte", "bell\x07", "esc\x1b[31m", "del\x7f", "c1\x85", "tab\there"]
+
+
+@pytest.mark.parametrize("text", CONTROLS, ids=repr)
+def test_control_characters_in_a_query_are_refused_by_name(hostile: LiveApi, text: str) -> None:
+    reads = hostile.headers(Role.PRISON)
+    refused_naming(hostile.client.get("/search", params={"name": text}, headers=reads), "name")
+    auditor = hostile.headers(Role.AUDITOR, purpose=None)
+    refused_naming(
+        hostile.client.get("/audit/access", params={"user": text}, headers=auditor), "user"
+    )
+    refused_naming(hostile.client.get(f"/people/A0001FX{quote(text)}", headers=reads), "path")
+
+
+@pytest.mark.parametrize("text", CONTROLS[:-1], ids=repr)
+def test_control_characters_in_a_body_are_refused_by_name(hostile: LiveApi, text: str) -> None:
+    recovery = hostile.headers(Role.RECOVERY, purpose=None)
+    void = hostile.client.post(
+        "/batches/no-such-batch/void", json={"reason": text, "dry_run": True}, headers=recovery
+    )
+    refused_naming(void, "reason")
+    staff = hostile.headers(Role.PRISON, purpose=None)
+    dates = hostile.client.post(
+        "/people/A0001FX/key-dates",
+        json={"occurred_at": at(1).isoformat(), "dates": {"CRD": "2030-01-01"}, "reason": text},
+        headers=staff,
+    )
+    refused_naming(dates, "reason")
+    nested = hostile.client.post(
+        "/people",
+        json={
+            "given_name": "Ann",
+            "family_name": "Other",
+            "date_of_birth": "1990-01-01",
+            "identifiers": {"NOMS": f"A9{text}"},
+        },
+        headers=staff,
+    )
+    refused_naming(nested, "identifiers.NOMS")
+
+
+def test_free_text_in_a_body_may_break_lines(hostile: LiveApi) -> None:
+    staff = hostile.headers(Role.PRISON, purpose=None)
+    dates = hostile.client.post(
+        "/people/A0002FX/key-dates",
+        json={
+            "occurred_at": at(1).isoformat(),
+            "dates": {"CRD": "2030-01-01"},
+            "reason": "first line\n\tsecond line",
+        },
+        headers=staff,
+    )
+    assert dates.status_code == 200, dates.text
+
+
+@pytest.mark.parametrize("field", ["as_of", "as_known_at"])
+def test_a_date_time_without_a_zone_is_refused_by_name(hostile: LiveApi, field: str) -> None:
+    staff = hostile.headers(Role.PRISON)
+    roll = hostile.client.get(
+        "/prisons/LEI/roll", params={field: "2024-06-01T10:00:00"}, headers=staff
+    )
+    refused_naming(roll, field)
+    if field == "as_of":
+        population = hostile.client.get(
+            "/population", params={field: "2024-06-01T10:00:00"}, headers=staff
+        )
+        refused_naming(population, field)
+
+
+def test_an_unexpected_failure_is_problem_details_with_the_security_headers(
+    tmp_path: Path,
+) -> None:
+    settings = ApiSettings(
+        store=Settings(database_url=f"sqlite:///{tmp_path / 'unused.sqlite'}"),
+        dev_key_path=str(tmp_path / "dev-key.pem"),
+    )
+    app = create_app(settings)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.02)
+        answer = httpx.get(f"http://127.0.0.1:{port}/broken", headers={"X-Request-Id": "trace-1"})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["request_id"] == "trace-1"
+    assert "a bug" not in answer.text
+    security_headers(answer)

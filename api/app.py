@@ -7,10 +7,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from api import problems
 from api.config import ApiSettings
+from api.idempotency import InProgress
 from api.metrics import Metrics
 from api.middleware import Guard
 from api.pages import mount as mount_pages
@@ -51,6 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_exception_handler(InProgress, in_progress)  # type: ignore[arg-type]
     for router in ROUTERS:
         app.include_router(router)
     mount_pages(app)
@@ -61,3 +64,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         max_upload=chosen.max_import_bytes,
     )
     return app
+
+
+async def in_progress(request: Request, exc: InProgress) -> JSONResponse:
+    """An idempotency key whose first request is still running: retry shortly."""
+    response = problems.problem(
+        request,
+        exc.status,
+        exc.code,
+        "In progress",
+        f"{exc.field}: {exc.reason}",
+        field=exc.field,
+        reason=exc.reason,
+    )
+    response.headers["Retry-After"] = exc.retry_after
+    return response

@@ -29,6 +29,7 @@ from ops.common import (
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from api.access_log import AccessLog
     from api.impact import Consultation
     from domain.provenance import Provenance
     from replay.batch import Batch
@@ -177,18 +178,29 @@ def show(
     batch_id: Annotated[str, typer.Argument(help="the batch id")],
     people: Annotated[bool, typer.Option(help="list every person touched")] = False,
     rejects: Annotated[bool, typer.Option(help="list every rejected line")] = False,
+    purpose: Annotated[
+        str | None,
+        typer.Option(help="why the rejected lines' text is needed (shown in full, logged)"),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="who is looking (default: cli:<login>)")] = None,
     json: JsonOption = False,
 ) -> None:
-    """A batch's record and impact: people and entries, effective range, who consulted them."""
+    """A batch's record and impact: people and entries, effective range, who consulted them.
+    Rejected lines show their number and field; their text and reason, which may name a
+    person and where they were, only with --purpose, logged as a disclosure."""
     from api.access_log import AccessLog
     from api.impact import consulted
     from replay import registry
 
+    if purpose is not None and not purpose.strip():
+        fail("--purpose", "must say why, not be blank", 2)
     with application() as journeys:
         batch = registry.batch(journeys, batch_id)
         with read_models(journeys) as db:
-            AccessLog(db).ensure()
+            log = AccessLog(db)
+            log.ensure()
             found = consulted(db, batch.people, batch.loaded_at)
+            lines = shown_rejects(log, batch, purpose, operator(by)) if rejects else []
     if json:
         document = batch_summary(batch) | {
             "outcome": batch.outcome,
@@ -199,7 +211,7 @@ def show(
         if people:
             document["people"] = list(batch.people)
         if rejects:
-            document["rejects"] = [asdict(r) for r in batch.rejects]
+            document["rejects"] = lines
         print_json(document)
         return
     show_batch(batch)
@@ -207,9 +219,32 @@ def show(
     if people:
         for person in batch.people:
             console.print(person)
-    if rejects:
-        for r in batch.rejects:
-            console.print(f"line {r.line}: {r.field}: {r.reason}", soft_wrap=True)
+    for r in lines:
+        text = f" [{r['text']}]" if r["text"] else ""
+        console.print(f"line {r['line']}: {r['field']}: {r['reason']}{text}", soft_wrap=True)
+
+
+WITHHELD = "withheld: it may name the person; give --purpose to see it (logged)"
+
+
+def shown_rejects(
+    log: AccessLog, batch: Batch, purpose: str | None, user: str
+) -> list[dict[str, Any]]:
+    """The batch's rejected lines: masked, or in full with one access-log row written first."""
+    from uuid import uuid4
+
+    from api.access_log import Access
+
+    lines = [asdict(r) for r in batch.rejects]
+    if purpose is None:
+        return [{**line, "reason": WITHHELD, "text": ""} for line in lines]
+    if lines:
+        numbers = ", ".join(str(line["line"]) for line in lines[:50])
+        more = f" and {len(lines) - 50} more" if len(lines) > 50 else ""
+        detail = f"{batch.batch_id} lines {numbers}{more}"
+        access = Access(user, "cli", "batch.rejects", str(uuid4()), None, purpose, None, detail)
+        log.record([access])
+    return lines
 
 
 def consultation(c: Consultation) -> dict[str, Any]:

@@ -125,6 +125,35 @@ def test_batches_list_and_show_as_json(loaded: tuple[str, str]) -> None:
     assert full["people"] == [person_id]
     (reject,) = full["rejects"]
     assert reject["line"] == 5 and reject["field"] == "to_prison"
+    # Check the line's text and reason, which may name the person, are withheld without a
+    # purpose, and shown with one, logged first as a disclosure naming the batch and line.
+    assert reject["text"] == "" and "withheld" in reject["reason"]
+    assert (
+        "NOWHERE"
+        not in journey(
+            "batches", "show", batch_id, "--rejects", env={"JOURNEY_DATABASE_URL": url}
+        ).stdout
+    )
+    why = "incident 42: checking the refused transfer"
+    revealed = document(url, "batches", "show", batch_id, "--rejects", "--purpose", why)
+    (reject,) = revealed["rejects"]
+    assert "R1234RR" in reject["text"] and "withheld" not in reject["reason"]
+    db = open_read_db(Settings(database_url=url).database)
+    try:
+        logged = [a for a in AccessLog(db).query() if a.action == "batch.rejects"]
+    finally:
+        db.close()
+    assert [(a.purpose, a.detail) for a in logged] == [(why, f"{batch_id} lines 5")]
+    blank = journey(
+        "batches",
+        "show",
+        batch_id,
+        "--rejects",
+        "--purpose",
+        " ",
+        env={"JOURNEY_DATABASE_URL": url},
+    )
+    assert blank.returncode == 2 and blank.stderr.startswith("--purpose")
 
 
 def test_whereis_timeline_and_diff_as_json(loaded: tuple[str, str]) -> None:

@@ -8,9 +8,11 @@ exact even after a crash mid-load.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from itertools import islice
+from typing import Any, overload
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -18,6 +20,11 @@ from eventsourcing.domain import Aggregate
 NAMESPACE = UUID("0b7f3c52-9e1d-4f0a-8c36-5a2e91d4c7b8")
 INDEX_ID = uuid5(NAMESPACE, "batch-index")
 MAX_REJECT_TEXT = 2000
+# A load's rejected lines are kept in pages, each saved in a transaction of its own: a write
+# of several megabytes through psycopg's pipeline was seen to stall for ever holding the
+# event table's lock. A page holds at most this many rejects and about this many bytes.
+PAGE_REJECTS = 500
+PAGE_BYTES = 256 * 1024
 
 
 def batch_uuid(batch_id: str) -> UUID:
@@ -40,6 +47,81 @@ class Reject:
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
+
+    @property
+    def size(self) -> int:
+        """About how many bytes the reject takes in a stored event."""
+        return len(self.text) + len(self.reason) + len(self.field) + 48
+
+
+def pages(rejects: Iterator[Reject] | Sequence[Reject]) -> Iterator[list[Reject]]:
+    """Rejects in pages of at most PAGE_REJECTS and about PAGE_BYTES each."""
+    page: list[Reject] = []
+    size = 0
+    for reject in rejects:
+        if page and (len(page) >= PAGE_REJECTS or size + reject.size > PAGE_BYTES):
+            yield page
+            page, size = [], 0
+        page.append(reject)
+        size += reject.size
+    if page:
+        yield page
+
+
+def page_id(batch_id: str, attempt: str, number: int) -> UUID:
+    return uuid5(NAMESPACE, f"rejects:{batch_id}:{attempt}:{number}")
+
+
+PageReader = Callable[[UUID], list[Reject]]
+
+
+class RejectList(Sequence[Reject]):
+    """A batch's rejected lines, read a page at a time as they are walked: listing the first
+    few of a refusal of any size reads only its first page."""
+
+    def __init__(
+        self, inline: list[Reject], page_ids: list[UUID], total: int, read: PageReader | None
+    ) -> None:
+        self.inline, self.page_ids, self.total, self.read = inline, page_ids, total, read
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Reject]:
+        yield from self.inline
+        if self.page_ids and self.read is None:
+            msg = "a batch's rejects are read through replay.registry"
+            raise RuntimeError(msg)
+        for page in self.page_ids:
+            assert self.read is not None
+            yield from self.read(page)
+
+    @overload
+    def __getitem__(self, index: int) -> Reject: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Reject]: ...
+
+    def __getitem__(self, index: int | slice) -> Reject | list[Reject]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.total)
+            if step < 0:
+                return list(self)[index]
+            return list(islice(iter(self), start, stop, step))
+        position = index + self.total if index < 0 else index
+        if not 0 <= position < self.total:
+            raise IndexError(index)
+        return next(islice(iter(self), position, None))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RejectList({self.total} rejects)"
 
 
 @dataclass
@@ -78,13 +160,16 @@ class Batch(Aggregate):
     outcome: str | None
     counts: Counts
     people: list[str]
-    rejects: list[Reject]
+    inline_rejects: list[Reject]  # as batches saved before rejects were kept in pages
+    reject_pages: list[UUID]
     first_occurred: datetime | None
     last_occurred: datetime | None
     corrections: list[Correction]
 
     def __init__(self) -> None:
-        self.outcome, self.counts, self.people, self.rejects = None, Counts(), [], []
+        self.outcome, self.counts, self.people = None, Counts(), []
+        self.inline_rejects, self.reject_pages = [], []
+        self.read_page: PageReader | None = None
         self.first_occurred = self.last_occurred = None
         self.corrections = []
         self._seen: set[str] = set()
@@ -124,11 +209,28 @@ class Batch(Aggregate):
             aggregate.note_people(self)
 
     class LinesRejected(Aggregate.Event):
+        """Rejects held in the batch's own event: how batches were saved before pages (only
+        read now, so those batches still load)."""
+
         rejects: list[dict[str, Any]]
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.rejects.extend(Reject(**r) for r in self.rejects)
-            aggregate.counts.rejected = len(aggregate.rejects)
+            aggregate.inline_rejects.extend(Reject(**r) for r in self.rejects)
+            aggregate.counts.rejected += len(self.rejects)
+
+    class RejectsKept(Aggregate.Event):
+        """The attempt's rejects were saved, before this event, as `pages` RejectPages."""
+
+        attempt: str
+        pages: int
+        rejected: int
+
+        def apply(self, aggregate: Any) -> None:
+            batch_id = aggregate.batch_id
+            aggregate.reject_pages.extend(
+                page_id(batch_id, self.attempt, n) for n in range(self.pages)
+            )
+            aggregate.counts.rejected += self.rejected
 
     class Closed(Aggregate.Event):
         """The load finished: recorded, partly recorded, or refused (nothing recorded)."""
@@ -144,7 +246,8 @@ class Batch(Aggregate):
         """A refused load tried again: the earlier attempt's rejects no longer stand."""
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.outcome, aggregate.rejects = None, []
+            aggregate.outcome = None
+            aggregate.inline_rejects, aggregate.reject_pages = [], []
             aggregate.counts.rejected = 0
 
     class CorrectionStarted(Aggregate.Event):
@@ -217,10 +320,17 @@ class Batch(Aggregate):
             last_occurred=progress.last,
         )
 
-    def reject(self, rejects: list[Reject]) -> None:
-        for start in range(0, len(rejects), 1000):
-            chunk = rejects[start : start + 1000]
-            self.trigger_event(self.LinesRejected, rejects=[r.as_dict() for r in chunk])
+    def kept(self, attempt: str, pages: int, rejected: int) -> None:
+        """Note rejects already saved as pages of this attempt."""
+        if rejected:
+            self.trigger_event(self.RejectsKept, attempt=attempt, pages=pages, rejected=rejected)
+
+    @property
+    def rejects(self) -> RejectList:
+        """Every rejected line of the current attempt, in line order, read as walked."""
+        return RejectList(
+            self.inline_rejects, self.reject_pages, self.counts.rejected, self.read_page
+        )
 
     def close(self, outcome: str, lines: int) -> None:
         self.trigger_event(self.Closed, outcome=outcome, lines=lines)
@@ -267,6 +377,27 @@ class Progress:
             self.first = moment
         if self.last is None or moment > self.last:
             self.last = moment
+
+
+class RejectPage(Aggregate):
+    """One page of a load's rejected lines, saved on its own before the batch notes it."""
+
+    batch_id: str
+    rejects: list[Reject]
+
+    class Written(Aggregate.Created):
+        batch_id: str
+        rejects: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.batch_id = self.batch_id
+            aggregate.rejects = [Reject(**r) for r in self.rejects]
+
+    @classmethod
+    def write(cls, page: UUID, batch_id: str, rejects: list[Reject]) -> RejectPage:
+        return cls._create(
+            cls.Written, id=page, batch_id=batch_id, rejects=[r.as_dict() for r in rejects]
+        )
 
 
 class BatchIndex(Aggregate):

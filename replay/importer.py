@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,12 +27,24 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from replay import formats, registry, sniff
 from replay.batch import INDEX_ID as BATCH_INDEX
-from replay.batch import Batch, BatchIndex, Progress, Reject, batch_name
+from replay.batch import (
+    Batch,
+    BatchIndex,
+    Progress,
+    Reject,
+    RejectPage,
+    batch_name,
+    page_id,
+    pages,
+)
 from replay.loading import PeopleLoader
 from replay.spool import Spool
 
 ProgressFn = Callable[[str, int, int], None]
 DONE = ("recorded", "partly recorded")
+# A report carries this many rejects, the first by line; `rejected` counts them all, and the
+# batch's record keeps them all (`registry.batch(app, id).rejects`).
+REPORTED = 1000
 
 
 @dataclass(frozen=True)
@@ -55,9 +68,14 @@ class ImportReport:
     duplicates: int = 0
     registered: int = 0
     people: int = 0
-    rejects: list[Reject] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)  # the first REPORTED, by line
     note: str = ""
     file_format: str = ""  # as read: the one detected when the load asked for "auto"
+    rejected: int = -1  # every line refused; -1: as many as `rejects` holds
+
+    def __post_init__(self) -> None:
+        if self.rejected < 0:
+            self.rejected = len(self.rejects)
 
 
 @dataclass
@@ -118,33 +136,32 @@ class Importer:
                     self.progress("reading", spool.lines, 0)
             spool.finish()
             context = Load(batch_id, options, spool.people())
-            rejects = spool.rejects()
             if options.dry_run or not options.accept_valid:
                 checked = self._pass(spool, context, write=False)
-                rejects = sorted([*rejects, *checked.rejects], key=lambda r: r.line)
                 if options.dry_run:
-                    return checked.report(batch_id, "dry run", spool.lines, rejects)
-                if rejects:
-                    return self._refuse(earlier, context, digest, spool.lines, rejects)
+                    return checked.report(batch_id, "dry run", spool)
+                if spool.rejected:
+                    return self._refuse(earlier, context, digest, spool)
             batch = earlier or self._open(context, digest)
             if batch.status == "refused":
                 batch.reopen()
             context.batch = batch
             written = self._pass(spool, context, write=True)
-            rejects = sorted([*rejects, *written.rejects], key=lambda r: r.line)
-            outcome = "partly recorded" if rejects else "recorded"
+            outcome = "partly recorded" if spool.rejected else "recorded"
             batch = context.batch
-            batch.reject(rejects)
+            self._keep_rejects(batch, spool)
             batch.close(outcome, spool.lines)
             self.app.save(batch)
-            report = written.report(batch_id, outcome, spool.lines, rejects)
+            report = written.report(batch_id, outcome, spool)
             report.people = batch.counts.people
             return report
 
     # ---- passes ----
 
     def _pass(self, spool: Spool, load: Load, *, write: bool) -> Tally:
-        tally = Tally()
+        """Every person's lines checked (and with `write`, saved); lines refused go to the
+        spool."""
+        tally = Tally(spool.reject_all)
         pending: list[tuple[str, list[formats.Record]]] = []
         for group in spool.groups():
             pending.append(group)
@@ -419,16 +436,33 @@ class Importer:
         assert isinstance(found, BatchIndex)
         return found
 
-    def _refuse(
-        self, earlier: Batch | None, load: Load, digest: str, lines: int, rejects: list[Reject]
-    ) -> ImportReport:
+    def _refuse(self, earlier: Batch | None, load: Load, digest: str, spool: Spool) -> ImportReport:
         batch = earlier or self._open(load, digest)
         if batch.status == "refused":
             batch.reopen()
-        batch.reject(rejects)
-        batch.close("refused", lines)
+        self._keep_rejects(batch, spool)
+        batch.close("refused", spool.lines)
         self.app.save(batch)
-        return ImportReport(load.batch_id, "refused", lines, rejects=rejects)
+        return ImportReport(
+            load.batch_id,
+            "refused",
+            spool.lines,
+            rejects=first_rejects(spool),
+            rejected=spool.rejected,
+        )
+
+    def _keep_rejects(self, batch: Batch, spool: Spool) -> None:
+        """Save the spooled rejects as pages, each in a transaction of its own and bounded in
+        size, then note them on the batch (saved with its closing event by the caller): no
+        write carries a payload that grows with the file."""
+        attempt, count, total = uuid4().hex, 0, 0
+        for number, page in enumerate(pages(spool.rejects())):
+            self.app.save(
+                RejectPage.write(page_id(batch.batch_id, attempt, number), batch.batch_id, page)
+            )
+            count, total = number + 1, total + len(page)
+            self.progress("keeping rejects", total, 0)
+        batch.kept(attempt, count, total)
 
 
 class LineRefused(Exception):
@@ -472,33 +506,36 @@ class Load:
 
 @dataclass
 class Tally:
+    keep: Callable[[list[Reject]], None]  # where the lines refused go
     entries: int = 0
     duplicates: int = 0
     registered: int = 0
     people: int = 0
     people_seen: int = 0
-    rejects: list[Reject] = field(default_factory=list)
 
     def add(self, result: GroupResult) -> None:
         self.entries += result.entries
         self.duplicates += result.duplicates
         self.registered += int(result.registered)
         self.people += int(result.person is not None and result.entries > 0)
-        self.rejects.extend(result.rejects)
+        self.keep(result.rejects)
 
-    def report(
-        self, batch_id: str, outcome: str, lines: int, rejects: list[Reject]
-    ) -> ImportReport:
+    def report(self, batch_id: str, outcome: str, spool: Spool) -> ImportReport:
         return ImportReport(
             batch_id,
             outcome,
-            lines,
+            spool.lines,
             self.entries,
             self.duplicates,
             self.registered,
             self.people,
-            rejects,
+            first_rejects(spool),
+            rejected=spool.rejected,
         )
+
+
+def first_rejects(spool: Spool) -> list[Reject]:
+    return list(islice(spool.rejects(), REPORTED))
 
 
 class Allocation:
@@ -542,9 +579,10 @@ def _already(batch: Batch) -> ImportReport:
         0,
         0,
         0,
-        list(batch.rejects),
+        batch.rejects[:REPORTED],
         note,
         batch.file_format,
+        rejected=batch.counts.rejected,
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import NotFound
 from domain.service.application import JourneyApp
-from replay.batch import INDEX_ID, Batch, BatchIndex, batch_uuid
+from replay.batch import INDEX_ID, Batch, BatchIndex, PageReader, Reject, RejectPage, batch_uuid
 
 
 def batches(app: JourneyApp) -> list[Batch]:
@@ -20,9 +22,20 @@ def batches(app: JourneyApp) -> list[Batch]:
 
 
 def batch(app: JourneyApp, batch_id: str) -> Batch:
+    """A batch's record; its `rejects` are read from the store a page at a time as walked."""
     try:
         found: object = app.repository.get(batch_uuid(batch_id))
     except AggregateNotFoundError:
         raise NotFound("batch", f"no batch {batch_id}") from None
     assert isinstance(found, Batch)
+    found.read_page = page_reader(app)
     return found
+
+
+def page_reader(app: JourneyApp) -> PageReader:
+    def read(page: UUID) -> list[Reject]:
+        found: object = app.repository.get(page)
+        assert isinstance(found, RejectPage)
+        return found.rejects
+
+    return read

@@ -1,5 +1,5 @@
-"""An on-disk spool of a file's records, regrouped by person: memory stays bounded however
-large the load, and each person's lines are checked and saved together."""
+"""An on-disk spool of a file's records, regrouped by person, and of every line refused: memory
+stays bounded however large the load, and each person's lines are checked and saved together."""
 
 from __future__ import annotations
 
@@ -69,6 +69,12 @@ class Spool:
         self.lines = max(self.lines, reject.line)
         self.db.execute("INSERT INTO rejects VALUES (?, ?)", (reject.line, pickle.dumps(reject)))
 
+    def reject_all(self, rejects: list[Reject]) -> None:
+        """Lines the checks refused, kept here rather than in memory."""
+        if rejects:
+            rows = [(r.line, pickle.dumps(r)) for r in rejects]
+            self.db.executemany("INSERT INTO rejects VALUES (?, ?)", rows)
+
     def finish(self) -> None:
         """Lines naming a person by another identifier that a registration in this file
         gives join that registration's person."""
@@ -83,9 +89,16 @@ class Spool:
     def people(self) -> int:
         return int(self.db.execute("SELECT count(DISTINCT person) FROM records").fetchone()[0])
 
-    def rejects(self) -> list[Reject]:
-        rows = self.db.execute("SELECT reject FROM rejects ORDER BY line")
-        return [pickle.loads(blob) for (blob,) in rows]
+    @property
+    def rejected(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM rejects").fetchone()[0])
+
+    def rejects(self) -> Iterator[Reject]:
+        """Every reject so far in line order (those of one line in the order kept), read as
+        walked."""
+        rows = self.db.execute("SELECT reject FROM rejects ORDER BY line, rowid")
+        for (blob,) in rows:
+            yield pickle.loads(blob)
 
     def groups(self) -> Iterator[tuple[str, list[Record]]]:
         """Each person's records in effective order (registrations first), person by person."""

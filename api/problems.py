@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import OperationalError as PgOperationalError
+from psycopg import errors as pg_errors
 from starlette.exceptions import HTTPException
 
 from api.auth import Forbidden, Unauthenticated
@@ -160,11 +161,36 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PersistenceError)
     async def store_down(request: Request, exc: PersistenceError) -> JSONResponse:
-        return unavailable(request)
+        return unavailable(request, BUSY) if timed_out(exc) else unavailable(request)
 
     @app.exception_handler(PgOperationalError)
     async def read_store_down(request: Request, exc: PgOperationalError) -> JSONResponse:
-        return unavailable(request)
+        return unavailable(request, BUSY) if timed_out(exc) else unavailable(request)
+
+
+# A statement or lock wait cancelled at its bound (see domain.service.storage.TIMEOUTS).
+TIMEOUTS = (
+    pg_errors.LockNotAvailable,
+    pg_errors.QueryCanceled,
+    pg_errors.IdleInTransactionSessionTimeout,
+)
+BUSY = (
+    "the database is busy: a statement or lock wait passed its time bound and was cancelled; "
+    "retry shortly (a command may or may not have been recorded: send it again with the same "
+    "Idempotency-Key or source_ref)"
+)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether the error, or one it was raised from, is a timeout the database enforced."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, TIMEOUTS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def unavailable(

@@ -56,6 +56,9 @@ def serve(
         log_level="info",
         access_log=False,
         proxy_headers=False,
+        # On SIGTERM, requests in flight get this many seconds to finish, then are cut off:
+        # a stalled client or statement must not keep the server from stopping.
+        timeout_graceful_shutdown=5,
     )
 
 

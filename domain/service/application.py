@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain.claims import IdentifierClaim, claim_id
@@ -24,6 +24,7 @@ from domain.service.errors import ConcurrencyConflict, StaleVersion
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
 from domain.service.results import Action, CommandResult
 from domain.service.settings import Settings
+from domain.service.storage import DatabaseURL
 from domain.service.transcoder import OrjsonTranscoder
 
 
@@ -48,6 +49,12 @@ class JourneyApp(JourneyCommands, Application[UUID]):
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the typed settings configure the store: nothing leaks in from os.environ.
         return Environment(name, dict(env or {}))
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        if self.settings.database.kind == "postgres":
+            bound_sessions(factory, self.settings.database)
+        return factory
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -318,6 +325,18 @@ class JourneyApp(JourneyCommands, Application[UUID]):
                 raise IdentifierTaken(
                     f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
                 )
+
+
+def bound_sessions(factory: InfrastructureFactory, url: DatabaseURL) -> None:
+    """Every event-store connection opens with its statements, lock waits and idle
+    transactions bounded in time (the pool has made none yet: its first opens with the
+    recorder)."""
+    from eventsourcing.postgres import PostgresFactory
+
+    assert isinstance(factory, PostgresFactory)
+    pool = factory.datastore.pool
+    assert isinstance(pool.kwargs, dict)
+    pool.kwargs["options"] = url.session_options()
 
 
 def cipher_env(settings: Settings) -> dict[str, str]:

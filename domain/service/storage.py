@@ -11,6 +11,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from domain.errors import InvalidValue
 
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Every statement, lock wait and open transaction of the event store is bounded in time (in
+# seconds), so a stalled session cannot hold the event table's lock for ever and a writer
+# behind it fails (503) instead of hanging. Inserts take milliseconds; the longest statements
+# are reads of a section of the log.
+TIMEOUTS = {"lock_timeout": 3, "statement_timeout": 30, "idle_timeout": 10}
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,9 @@ class DatabaseURL:
     schema: str = "public"
     pool_size: int = 5
     max_overflow: int = 10
+    lock_timeout: int = TIMEOUTS["lock_timeout"]
+    statement_timeout: int = TIMEOUTS["statement_timeout"]
+    idle_timeout: int = TIMEOUTS["idle_timeout"]  # idle in a transaction
 
     @classmethod
     def parse(cls, url: str) -> DatabaseURL:
@@ -63,14 +71,19 @@ class DatabaseURL:
             port = 5432 if parts.port is None else parts.port
             pool = int(query.get("pool_size", "5"))
             overflow = int(query.get("max_overflow", "10"))
+            bounds = {k: int(query.get(k, str(v))) for k, v in TIMEOUTS.items()}
         except ValueError:
             raise InvalidValue(
-                "JOURNEY_DATABASE_URL", "port and pool sizes must be whole numbers"
+                "JOURNEY_DATABASE_URL", "port, pool sizes and timeouts must be whole numbers"
             ) from None
         if not 0 < port < 65536 or pool < 1 or overflow < 0:
             raise InvalidValue(
                 "JOURNEY_DATABASE_URL",
                 "port must be 1-65535, pool_size at least 1 and max_overflow at least 0",
+            )
+        if not all(0 < v <= 3600 for v in bounds.values()):
+            raise InvalidValue(
+                "JOURNEY_DATABASE_URL", f"{', '.join(TIMEOUTS)} must be 1-3600 seconds"
             )
         return cls(
             kind="postgres",
@@ -82,6 +95,9 @@ class DatabaseURL:
             schema=schema,
             pool_size=pool,
             max_overflow=overflow,
+            lock_timeout=bounds["lock_timeout"],
+            statement_timeout=bounds["statement_timeout"],
+            idle_timeout=bounds["idle_timeout"],
         )
 
     def event_store_env(self) -> dict[str, str]:
@@ -110,7 +126,19 @@ class DatabaseURL:
             # Fail fast while the database is out of reach: see domain.service.recorder.
             "POSTGRES_CONNECT_TIMEOUT": str(recorder.POOL_WAIT),
             "APPLICATION_RECORDER_TOPIC": recorder.TOPIC,
+            # The library sets these two on each connection and around its table lock;
+            # statement_timeout it has no setting for: see `session_options`.
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.idle_timeout),
         }
+
+    def session_options(self) -> str:
+        """libpq `options` bounding every statement and lock wait of an event-store session."""
+        return (
+            f"-c statement_timeout={self.statement_timeout}s "
+            f"-c lock_timeout={self.lock_timeout}s "
+            f"-c idle_in_transaction_session_timeout={self.idle_timeout}s"
+        )
 
     def conninfo(self) -> str:
         """A psycopg connection string for PostgreSQL URLs."""

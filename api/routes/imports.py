@@ -19,13 +19,14 @@ from api.impact import consulted
 from api.problems import ProblemError
 from replay import registry
 from replay.batch import Batch, Reject
-from replay.importer import Importer, ImportOptions, ImportReport
+from replay.importer import REPORTED, Importer, ImportOptions, ImportReport
 from replay.sniff import AUTO, CHOICES
 from replay.voiding import CorrectionReport, Corrector
 
 router = APIRouter(tags=["recovery"])
 Loader = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN))]
 Viewer = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN, Role.AUDITOR))]
+MAX_LISTED = 20_000  # rejects a batch's answer lists at once; rejects_offset pages on
 
 
 class RejectOut(BaseModel):
@@ -43,7 +44,10 @@ class ImportOut(BaseModel):
     duplicates: int
     registered: int
     people: int
-    rejects: list[RejectOut]
+    rejects: list[RejectOut] = Field(
+        description=f"the first {REPORTED:,} rejected lines, by line; GET /batches/{{id}} lists all"
+    )
+    rejected: int = Field(description="how many lines were rejected in all")
     note: str
     file_format: str = Field(description="the format the file was read as (detected with auto)")
 
@@ -88,7 +92,9 @@ class BatchOut(BaseModel):
 
 
 class BatchDetail(BatchOut):
-    rejects: list[RejectOut]
+    rejects: list[RejectOut] = Field(
+        description="rejected lines in line order, from rejects_offset, at most rejects_limit"
+    )
     consulted: list[ConsultedOut] = Field(
         description="staff who read any person the batch touched, since it was loaded"
     )
@@ -178,10 +184,12 @@ async def load(
             422,
             "batch-refused",
             "file",
-            f"{len(report.rejects)} lines were refused, so nothing was recorded; "
+            f"{report.rejected} lines were refused, so nothing was recorded; "
             "correct them, or load with accept_valid to record the rest",
             batch_id=report.batch_id,
-            rejects=[r.as_dict() for r in report.rejects[:1000]],
+            lines=report.lines,
+            rejected=report.rejected,
+            rejects=[r.as_dict() for r in report.rejects[:REPORTED]],
         )
     if report.outcome in {"already imported", "dry run"}:
         response.status_code = 200
@@ -194,13 +202,21 @@ def list_batches(svc: Svc, who: Viewer) -> list[BatchOut]:
 
 
 @router.get("/batches/{batch_id}", response_model=BatchDetail, summary="A batch and its impact")
-def show_batch(svc: Svc, who: Viewer, batch_id: str) -> BatchDetail:
-    """Counts, effective range, corrections, rejected lines, and who consulted its people."""
+def show_batch(
+    svc: Svc,
+    who: Viewer,
+    batch_id: str,
+    rejects_offset: Annotated[int, Query(ge=0, description="skip this many rejects")] = 0,
+    rejects_limit: Annotated[int, Query(ge=0, le=MAX_LISTED)] = MAX_LISTED,
+) -> BatchDetail:
+    """Counts, effective range, corrections, rejected lines (a page of them: `rejected`
+    counts all), and who consulted its people."""
     batch = registry.batch(svc.journeys, batch_id)
     readers = consulted(svc.db, batch.people, batch.loaded_at)
+    listed = batch.rejects[rejects_offset : rejects_offset + rejects_limit]
     return BatchDetail(
         **batch_out(batch).model_dump(),
-        rejects=[RejectOut(**r.as_dict()) for r in batch.rejects],
+        rejects=[RejectOut(**r.as_dict()) for r in listed],
         consulted=[
             ConsultedOut(
                 user=c.user,
@@ -285,7 +301,8 @@ def import_out(report: ImportReport) -> ImportOut:
         duplicates=report.duplicates,
         registered=report.registered,
         people=report.people,
-        rejects=[reject_out(r) for r in report.rejects],
+        rejects=[reject_out(r) for r in report.rejects[:REPORTED]],
+        rejected=report.rejected,
         note=report.note,
         file_format=report.file_format,
     )

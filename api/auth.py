@@ -17,6 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from api.config import ApiSettings
+from domain import reference
+from domain.errors import InvalidValue
+
+# Identity providers' subjects are short: OpenID Connect allows at most 255 ASCII characters.
+SUBJECT_LIMIT = 255
 
 
 class Role(StrEnum):
@@ -82,6 +87,11 @@ class TokenVerifier:
         self.verified[token] = (found, expires)
         return found
 
+    def expiry(self, token: str) -> float:
+        """When a token that passes expires (seconds since the epoch)."""
+        self.verify(token)
+        return self.verified[token][1]
+
     def check(self, token: str) -> tuple[Principal, float]:
         for key in self.keys:
             try:
@@ -110,9 +120,37 @@ def principal(claims: dict[str, object]) -> Principal:
     except ValueError:
         raise Unauthenticated("token refused: it names an unknown role") from None
     provider = claims.get("provider")
-    if Role.PARTNER in roles and not isinstance(provider, str):
+    if Role.PARTNER in roles and provider is None:
         raise Unauthenticated("token refused: a partner token must name its provider")
-    return Principal(str(claims["sub"]), roles, provider if isinstance(provider, str) else None)
+    return Principal(
+        subject(claims.get("sub")), roles, None if provider is None else region(provider)
+    )
+
+
+def subject(sub: object) -> str:
+    """The user a token names, as the access log records it: a printable name."""
+    if (
+        not isinstance(sub, str)
+        or not sub.strip()
+        or sub != sub.strip()
+        or len(sub) > SUBJECT_LIMIT
+        or not sub.isprintable()
+    ):
+        raise Unauthenticated(
+            f"token refused: its subject (sub) must be a printable name of 1 to {SUBJECT_LIMIT} "
+            "characters, without leading or trailing spaces"
+        )
+    return sub
+
+
+def region(provider: object) -> str:
+    """The probation region a partner acts for, by its code (e.g. N07)."""
+    try:
+        if isinstance(provider, str) and reference.region(provider).code == provider:
+            return provider
+    except InvalidValue:
+        pass
+    raise Unauthenticated("token refused: its provider must be a probation region code, e.g. N07")
 
 
 def dev_private_key(settings: ApiSettings) -> bytes:

@@ -111,15 +111,33 @@ def search(
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return _people(db, where, tuple(params), f"ORDER BY p.search_name LIMIT {int(limit)}")
     wanted = search_name(name, "").strip()
+    if not wanted:
+        return []
     prefix = _people(
         db,
-        " ".join(["WHERE p.search_name LIKE %s", *[f"AND {c}" for c in clauses]]),
-        (wanted + "%", *params),
+        " ".join([f"WHERE p.search_name {_like(db)}", *[f"AND {c}" for c in clauses]]),
+        (like_prefix(wanted), *params),
         f"ORDER BY p.search_name LIMIT {int(limit)}",
     )
     if prefix:
         return prefix
     return _similar(db, wanted, clauses, params, limit)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def _like(db: ReadDb) -> str:
+    # PostgreSQL's LIKE escapes with a backslash unless told otherwise (and so keeps using the
+    # prefix index); SQLite's escapes only with a character it is given.
+    return "LIKE %s" if db.dialect == "postgres" else f"LIKE %s ESCAPE '{LIKE_ESCAPE}'"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching names that start with `text`, its wildcards taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return text + "%"
 
 
 def _similar(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -19,10 +20,12 @@ from api.deps import stated_purpose as checked_purpose
 from api.matrix import api_routes, route_roles
 from api.problems import ProblemError
 from api.services import Services
+from projections.db import ReadDb
 
 SESSION = "journey_session"
 PURPOSE = "journey_purpose"
 SIGN_IN_CSRF = "journey_sign_in"
+REVOKED = "revoked_sessions"
 
 
 class SignInNeeded(Exception):
@@ -84,6 +87,45 @@ def services(request: Request) -> Services:
     return found
 
 
+class Revocations:
+    """Sessions signed out: kept in the database, so a copied cookie stops working on every
+    worker and server at once, until its token would have expired anyway."""
+
+    def __init__(self, db: ReadDb) -> None:
+        self.db = db
+
+    def ensure(self) -> None:
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                # Workers starting together would otherwise collide creating the table.
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (7_310_224,))
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {REVOKED} (token_hash TEXT PRIMARY KEY, "
+                "expires_at DOUBLE PRECISION NOT NULL)"
+            )
+
+    def revoke(self, token: str, expires_at: float) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"DELETE FROM {REVOKED} WHERE expires_at < %s", (time.time(),))
+            cur.execute(
+                f"INSERT INTO {REVOKED} VALUES (%s, %s) ON CONFLICT (token_hash) DO NOTHING",
+                (digest(token), expires_at),
+            )
+
+    def revoked(self, token: str) -> bool:
+        rows = self.db.query(f"SELECT 1 FROM {REVOKED} WHERE token_hash = %s", (digest(token),))
+        return bool(rows)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revocations(request: Request) -> Revocations:
+    found: Revocations = request.app.state.revocations
+    return found
+
+
 def here(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
@@ -97,6 +139,8 @@ def visitor(request: Request) -> Visitor:
         who = services(request).verifier.verify(token)
     except Unauthenticated:
         raise SignInNeeded(here(request)) from None
+    if revocations(request).revoked(token):
+        raise SignInNeeded(here(request))
     request.state.principal = who
     stated = request.cookies.get(PURPOSE)
     found = Visitor(who, token, unquote(stated) if stated else None)

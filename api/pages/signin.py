@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from api.auth import Role, Unauthenticated, issue_dev_token
+from api.auth import Role, Unauthenticated, issue_dev_token, region, subject
 from api.deps import purpose as check_purpose
 from api.pages.render import render
 from api.pages.session import (
@@ -15,6 +17,7 @@ from api.pages.session import (
     Visitor,
     check_csrf,
     clear_session,
+    revocations,
     safe_next,
     services,
     set_purpose,
@@ -115,19 +118,32 @@ def dev_token(request: Request, form: dict[str, str], errors: dict[str, str]) ->
     provider = form.get("provider", "").strip() or None
     if role not in {r.value for r in Role}:
         errors["role"] = "Select a role"
-    if not user or len(user) > 100:
+    if not user or len(user) > 100 or not refuses_nothing(subject, user):
         errors["user"] = "Enter a user name of at most 100 characters"
     if role == Role.PARTNER and not provider:
         errors["provider"] = "Enter the provider a partner acts for"
+    elif provider is not None and not refuses_nothing(region, provider):
+        errors["provider"] = "Enter a probation region code, e.g. N07"
     if errors:
         return None
     settings = services(request).settings
     return issue_dev_token(settings, user=user, roles=[Role(role)], provider=provider)
 
 
+def refuses_nothing(check: Callable[[object], str], value: str) -> bool:
+    try:
+        check(value)
+    except Unauthenticated:
+        return False
+    return True
+
+
 @router.post("/sign-out")
 async def sign_out(request: Request, found: Signed) -> Response:
+    """Signed out on the server too: the session's cookie no longer signs anyone in."""
     await check_csrf(request, found)
+    expires = services(request).verifier.expiry(found.token)
+    await run_in_threadpool(revocations(request).revoke, found.token, expires)
     response = RedirectResponse("/ui/sign-in", status_code=303)
     clear_session(response)
     return response

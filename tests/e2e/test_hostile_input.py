@@ -14,15 +14,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import jwt
 import pytest
 import uvicorn
 
 from api.app import create_app
-from api.auth import Role
+from api.auth import Role, dev_private_key
 from api.config import ApiSettings
+from api.pages.session import csrf_for
 from api.routes.establishments import csv_cell
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
+from projections.db import open_read_db
+from projections.runner import Runner
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, free_port
 
@@ -222,3 +226,121 @@ def test_an_unexpected_failure_is_problem_details_with_the_security_headers(
     assert answer.json()["request_id"] == "trace-1"
     assert "a bug" not in answer.text
     security_headers(answer)
+
+
+def claimed(api: LiveApi, **claims: object) -> dict[str, str]:
+    """Headers with a token signed by the trusted key, its claims as given."""
+    now = int(time.time())
+    body: dict[str, object] = {
+        "sub": "officer.one",
+        "roles": ["prison"],
+        "aud": api.settings.audience,
+        "iss": api.settings.issuer,
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
+    token = jwt.encode(body, dev_private_key(api.settings), algorithm="RS256")
+    return {"Authorization": f"Bearer {token}", "X-Purpose": "claims check"}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": ""},
+        {"sub": "   "},
+        {"sub": "officer\none"},
+        {"sub": " officer.one"},
+        {"sub": "o" * 300},
+        {"sub": "tab\tbed"},
+        {"sub": 12345},
+        {"roles": ["partner"], "provider": ""},
+        {"roles": ["partner"], "provider": "XYZ"},
+        {"roles": ["partner"], "provider": "n07"},
+        {"roles": ["partner"], "provider": ["N07"]},
+        {"roles": ["prison"], "provider": "nowhere"},
+    ],
+    ids=repr,
+)
+def test_token_claims_are_checked(hostile: LiveApi, claims: dict[str, object]) -> None:
+    answer = hostile.client.get("/people/A0001FX", headers=claimed(hostile, **claims))
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+
+
+def test_good_claims_still_pass(hostile: LiveApi) -> None:
+    for claims in ({"sub": "Zoë O'Brien-Smith"}, {"roles": ["partner"], "provider": "N07"}):
+        answer = hostile.client.get(
+            "/search", params={"name": "formula"}, headers=claimed(hostile, **claims)
+        )
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc"])
+def test_the_api_document_is_for_signed_in_callers(hostile: LiveApi, path: str) -> None:
+    refused = hostile.client.get(path)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == PROBLEM
+    security_headers(refused)
+    bearer = hostile.client.get(path, headers=hostile.headers(Role.AUDITOR))
+    assert bearer.status_code == 200
+    with httpx.Client(base_url=hostile.base) as browser:
+        browser.cookies.set("journey_session", hostile.token(Role.PRISON))
+        assert browser.get(path).status_code == 200
+
+
+def test_signing_out_revokes_the_session(hostile: LiveApi) -> None:
+    token = hostile.token(Role.PRISON, user="leaving.officer")
+    stolen = httpx.Cookies()
+    stolen.set("journey_session", token)
+    with httpx.Client(base_url=hostile.base, cookies=stolen) as browser:
+        assert browser.get("/ui").status_code == 200
+        out = browser.post("/ui/sign-out", data={"csrf": csrf_for(token)})
+        assert out.status_code == 303
+    # Check the copied cookie no longer signs anyone in, though its token has not expired.
+    with httpx.Client(base_url=hostile.base, cookies=stolen) as thief:
+        again = thief.get("/ui")
+        assert again.status_code == 303
+        assert again.headers["location"].startswith("/ui/sign-in")
+        assert thief.get("/docs").status_code == 303
+
+
+# Each would match every name (or every name starting with f) were it a pattern; names close
+# enough to a real one may still be found by the typo-tolerant search.
+@pytest.mark.parametrize("name", ["%%", "__", "\\\\", "f%", "%a", "f_"])
+def test_wildcards_in_a_name_search_are_literal(hostile: LiveApi, name: str) -> None:
+    found = hostile.client.get(
+        "/search", params={"name": name}, headers=hostile.headers(Role.PRISON)
+    )
+    assert found.status_code == 200, found.text
+    assert found.json() == [], found.text
+
+
+def test_a_name_search_still_finds_by_prefix(hostile: LiveApi) -> None:
+    found = hostile.client.get(
+        "/search", params={"name": "formula"}, headers=hostile.headers(Role.PRISON)
+    )
+    assert len(found.json()) == len(FORMULAS)
+
+
+@pytest.mark.postgres
+def test_wildcards_in_a_name_search_are_literal_on_postgres(pg_api: LiveApi) -> None:
+    app = JourneyApp(pg_api.settings.store)
+    db = open_read_db(pg_api.settings.store.database)
+    try:
+        app.register(
+            prov(at(-1)),
+            given_name="Ann",
+            family_name="Formula",
+            date_of_birth=date(1980, 1, 2),
+            identifiers={"NOMS": "A0009FX"},
+        )
+        Runner(app, db).catch_up()
+    finally:
+        db.close()
+        app.close()
+    reads = pg_api.headers(Role.PRISON)
+    for name in ("%%", "__", "f%", "\\\\"):
+        found = pg_api.client.get("/search", params={"name": name}, headers=reads)
+        assert found.json() == [], (name, found.text)
+    assert len(pg_api.client.get("/search", params={"name": "form"}, headers=reads).json()) == 1

@@ -16,16 +16,12 @@ from domain.person.casework import CaseCommands, reason_given
 from domain.person.journey import describe, effective_order, fold
 from domain.person.merging import MergeCommands
 from domain.person.movements import MovementCommands
+from domain.person.recorded import Recorded
 from domain.person.state import AgencyKind, Location, Ownership, PersonState, Status
 from domain.provenance import Provenance, check_text
 
-
-@dataclass(frozen=True)
-class Recorded:
-    """The outcome of a command on a person: the entry it made, or the earlier one it repeats."""
-
-    version: int
-    duplicate: bool = False
+# Recorded is re-exported: the service layer and the importer take it from here with Person.
+__all__ = ["Person", "Queued", "Recorded", "VoidMark", "check_birth", "presented"]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.person import events as ev
+from domain.person.fold_state import JourneyState
 from domain.person.rules import TRANSFER_IN
 from domain.person.state import (
     CUSTODY,
@@ -22,15 +22,12 @@ from domain.person.state import (
     Stay,
 )
 
-if TYPE_CHECKING:
-    from domain.person.journey import JourneyFold
-
 UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})
 HOSPITAL_REASONS = frozenset({"HP"})
 DEATH_REASONS = frozenset({"DEC"})
 
 
-def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     status, agency, kind, prison, destination, cell = _moved(fold.location, entry)
     fold.location = Location(
@@ -61,7 +58,7 @@ def apply_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         fold.last["responsibility"] = entry
 
 
-def track_stay(fold: JourneyFold, status: Status, prison: str | None, at: datetime) -> None:
+def track_stay(fold: JourneyState, status: Status, prison: str | None, at: datetime) -> None:
     """Close the open spell on a roll when the person leaves it; open one when they join."""
     on_roll = prison if status in CUSTODY else None
     current = fold.stays[-1] if fold.stays and fold.stays[-1].end is None else None
@@ -113,19 +110,19 @@ def _release_kind(reason: str) -> AgencyKind:
     return AgencyKind.HOSPITAL if reason in HOSPITAL_REASONS else AgencyKind.OUTSIDE
 
 
-def apply_cell(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_cell(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.CellMoved)
     fold.location = replace(fold.location, cell=entry.cell)
 
 
-def apply_identifier(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_identifier(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.IdentifierAdded)
     values = fold.identifiers.setdefault(entry.kind, [])
     if entry.value not in values:
         values.append(entry.value)
 
 
-def apply_supervision(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_supervision(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.SupervisionStarted)
     own = fold.ownership
     responsibility = own.responsibility or Responsibility.COMMUNITY
@@ -141,7 +138,7 @@ def apply_supervision(fold: JourneyFold, entry: ev.PersonEvent) -> None:
     fold.last["community"] = entry
 
 
-def apply_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_area_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.AreaTransferRequested)
     pending = Pending(
         to=entry.region,
@@ -154,7 +151,7 @@ def apply_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
     fold.last["area_transfer"] = entry
 
 
-def apply_area_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_area_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
     own, pending = fold.ownership, fold.ownership.pending_area_transfer
     if pending is not None:
         own = replace(
@@ -165,12 +162,12 @@ def apply_area_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
     fold.last["area_transfer"] = entry
 
 
-def apply_area_reject(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_area_reject(fold: JourneyState, entry: ev.PersonEvent) -> None:
     fold.ownership = replace(fold.ownership, pending_area_transfer=None)
     fold.last["area_transfer"] = entry
 
 
-def apply_allocation(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_allocation(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.OffenderManagerAllocated)
     if entry.role == "POM":
         fold.ownership = replace(fold.ownership, pom=entry.officer, pom_unit=entry.unit)
@@ -178,14 +175,14 @@ def apply_allocation(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         fold.ownership = replace(fold.ownership, com=entry.officer, com_unit=entry.unit)
 
 
-def apply_handover_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_handover_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.HandoverRequested)
     pending = Pending(to=entry.to, requested_at=entry.occurred_at, entry=entry.originator_version)
     fold.ownership = replace(fold.ownership, pending_handover=pending)
     fold.last["handover"] = entry
 
 
-def apply_handover_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_handover_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
     own, pending = fold.ownership, fold.ownership.pending_handover
     if pending is not None:
         own = replace(own, responsibility=Responsibility(pending.to), since=entry.occurred_at)
@@ -194,19 +191,19 @@ def apply_handover_accept(fold: JourneyFold, entry: ev.PersonEvent) -> None:
     fold.last["handover"] = entry
 
 
-def apply_handover_reject(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_handover_reject(fold: JourneyState, entry: ev.PersonEvent) -> None:
     fold.ownership = replace(fold.ownership, pending_handover=None)
     fold.last["handover"] = entry
 
 
-def apply_risk(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_risk(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.RiskEscalated)
     fold.ownership = replace(
         fold.ownership, risk_level=entry.level, risk_escalated_at=entry.occurred_at
     )
 
 
-def apply_key_dates(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def apply_key_dates(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.KeyDatesRecorded)
     for code, value in entry.dates.items():
         if value is None:
@@ -215,7 +212,7 @@ def apply_key_dates(fold: JourneyFold, entry: ev.PersonEvent) -> None:
             fold.key_dates[code] = value
 
 
-Applier = Callable[["JourneyFold", ev.PersonEvent], None]
+Applier = Callable[[JourneyState, ev.PersonEvent], None]
 
 APPLIERS: dict[type[ev.PersonEvent], Applier] = {
     ev.MovementRecorded: apply_movement,

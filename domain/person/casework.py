@@ -6,17 +6,14 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from domain import reference
 from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.movements import code
+from domain.person.recorded import Recorded
 from domain.person.state import KEY_DATES, Responsibility
 from domain.provenance import Provenance, check_text
-
-if TYPE_CHECKING:
-    from domain.person.aggregate import Recorded
 
 TEAM = re.compile(r"^[A-Z0-9_]{1,12}$")
 RISK_LEVELS = frozenset({"HIGH", "VERY_HIGH"})

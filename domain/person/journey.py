@@ -8,27 +8,17 @@ refuse records that would make the journey impossible, naming the entry they con
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
 
 from domain.person import events as ev
 from domain.person.appliers import APPLIERS
-from domain.person.rules import GUARDS, Conflict, describe
-from domain.person.state import Location, Ownership, Status, Stay
+from domain.person.fold_state import JourneyState, describe
+from domain.person.rules import GUARDS, Conflict
 
 __all__ = ["Conflict", "JourneyFold", "describe", "effective_order", "fold"]
 
 
-class JourneyFold:
+class JourneyFold(JourneyState):
     """Folds entries one at a time; `step` applies leniently and raises nothing."""
-
-    def __init__(self) -> None:
-        self.location = Location()
-        self.ownership = Ownership()
-        self.key_dates: dict[str, date] = {}
-        self.identifiers: dict[str, list[str]] = {}
-        self.last: dict[str, ev.PersonEvent] = {}
-        self.died: ev.PersonEvent | None = None
-        self.stays: list[Stay] = []
 
     def step(self, entry: ev.PersonEvent) -> Conflict | None:
         """Apply one entry; return the conflict it has with the state before it, if any."""
@@ -50,23 +40,10 @@ class JourneyFold:
             self.died.originator_version,
         )
 
-    def blame(self, key: str) -> int | None:
-        entry = self.last.get(key)
-        return entry.originator_version if entry else None
-
-    def where(self) -> str:
-        loc = self.location
-        entry = self.last.get("location")
-        ref = f" since {describe(entry)}" if entry else ""
-        if loc.status is Status.NONE:
-            return "the person was not in custody (no movement on record before it)"
-        place = loc.agency or "an unknown place"
-        return f"the person was {loc.status.value} ({place}){ref}"
-
 
 def _guard(
-    handler: Callable[[JourneyFold, ev.PersonEvent], None],
-    fold: JourneyFold,
+    handler: Callable[[JourneyState, ev.PersonEvent], None],
+    fold: JourneyState,
     entry: ev.PersonEvent,
 ) -> Conflict | None:
     try:

@@ -10,13 +10,12 @@ from uuid import UUID
 
 from domain.errors import InvalidValue
 from domain.person import events as ev
+from domain.person.recorded import Recorded
 from domain.person.state import PersonState
 from domain.provenance import Provenance
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-
-    from domain.person.aggregate import Recorded
 
 
 class MergeCommands(ABC):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
 
 from domain import reference
 from domain.errors import InvalidValue
 from domain.person import events as ev
+from domain.person.recorded import Recorded
 from domain.provenance import Provenance
-
-if TYPE_CHECKING:
-    from domain.person.aggregate import Recorded
 
 OUTSIDE = "OUT"
 IN_TRANSIT = "TRN"

@@ -6,25 +6,12 @@ Each guard raises `Conflict`, naming the field at fault and the entry that block
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from domain.person import events as ev
+from domain.person.fold_state import JourneyState, describe
 from domain.person.state import CUSTODY, Status
 
-if TYPE_CHECKING:
-    from domain.person.journey import JourneyFold
-
 TRANSFER_IN = "INT"
-
-
-def describe(entry: ev.PersonEvent) -> str:
-    """A short human reference to an entry, for refusals and timelines."""
-    when = entry.occurred_at.strftime("%Y-%m-%d %H:%M")
-    if isinstance(entry, ev.MovementRecorded):
-        what = f"{entry.movement_type} {entry.direction} {entry.from_agency}->{entry.to_agency}"
-    else:
-        what = entry.label
-    return f"entry {entry.originator_version} ({what} at {when})"
 
 
 class Conflict(Exception):
@@ -37,7 +24,7 @@ class Conflict(Exception):
         self.blocking = blocking
 
 
-def check_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     loc = fold.location
     key = (entry.movement_type, entry.direction)
@@ -63,7 +50,7 @@ def check_movement(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         check_release(fold, entry)
 
 
-def check_admission(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
+def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     if entry.reason_code == TRANSFER_IN:
         if loc.status is not Status.TRANSIT:
@@ -86,7 +73,7 @@ def check_admission(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
         )
 
 
-def check_release(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
+def check_release(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     held_at = {Status.IN: loc.agency, Status.COURT: loc.agency, Status.TAP: loc.prison}
     if loc.status not in held_at or entry.from_agency not in {held_at[loc.status], loc.prison}:
@@ -97,7 +84,7 @@ def check_release(fold: JourneyFold, entry: ev.MovementRecorded) -> None:
         )
 
 
-def require_in(fold: JourneyFold, agency: str, field: str) -> None:
+def require_in(fold: JourneyState, agency: str, field: str) -> None:
     loc = fold.location
     if loc.status is not Status.IN or loc.agency != agency:
         raise Conflict(
@@ -105,12 +92,12 @@ def require_in(fold: JourneyFold, agency: str, field: str) -> None:
         )
 
 
-def check_cell(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_cell(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.CellMoved)
     require_in(fold, entry.agency, "agency")
 
 
-def check_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_area_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.AreaTransferRequested)
     own = fold.ownership
     if own.pdu is None:
@@ -125,12 +112,12 @@ def check_area_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         raise Conflict("pdu", f"the case is already held by {entry.pdu}", fold.blame("community"))
 
 
-def check_area_answer(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_area_answer(fold: JourneyState, entry: ev.PersonEvent) -> None:
     if fold.ownership.pending_area_transfer is None:
         raise Conflict("area_transfer", "no area transfer is pending", fold.blame("area_transfer"))
 
 
-def check_handover_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_handover_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.HandoverRequested)
     own = fold.ownership
     if own.pending_handover is not None:
@@ -143,16 +130,16 @@ def check_handover_request(fold: JourneyFold, entry: ev.PersonEvent) -> None:
         raise Conflict("to", f"responsibility is already {entry.to}", fold.blame("responsibility"))
 
 
-def check_handover_answer(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def check_handover_answer(fold: JourneyState, entry: ev.PersonEvent) -> None:
     if fold.ownership.pending_handover is None:
         raise Conflict("handover", "no handover is pending", fold.blame("handover"))
 
 
-def no_check(fold: JourneyFold, entry: ev.PersonEvent) -> None:
+def no_check(fold: JourneyState, entry: ev.PersonEvent) -> None:
     return None
 
 
-Guard = Callable[["JourneyFold", ev.PersonEvent], None]
+Guard = Callable[[JourneyState, ev.PersonEvent], None]
 
 GUARDS: dict[type[ev.PersonEvent], Guard] = {
     ev.MovementRecorded: check_movement,

@@ -17,7 +17,8 @@ from domain.person.journey import describe, effective_order, fold
 from domain.person.merging import MergeCommands
 from domain.person.movements import MovementCommands
 from domain.person.recorded import Recorded
-from domain.person.state import AgencyKind, Location, Ownership, PersonState, Status
+from domain.person.state import Location, Ownership, PersonState
+from domain.person.vocabulary import AgencyKind, Status
 from domain.provenance import Provenance, check_text
 
 # Recorded is re-exported: the service layer and the importer take it from here with Person.

@@ -11,20 +11,23 @@ from datetime import datetime
 
 from domain.person import events as ev
 from domain.person.fold_state import JourneyState
-from domain.person.rules import TRANSFER_IN
-from domain.person.state import (
+from domain.person.state import Location, Pending, Stay
+from domain.person.vocabulary import (
     CUSTODY,
+    DEATH_REASONS,
+    HOSPITAL_REASONS,
+    IN_TRANSIT,
+    TRANSFER_IN,
+    UAL_REASONS,
     AgencyKind,
-    Location,
-    Pending,
+    Direction,
+    MovementType,
     Responsibility,
     Status,
-    Stay,
 )
 
-UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})
-HOSPITAL_REASONS = frozenset({"HP"})
-DEATH_REASONS = frozenset({"DEC"})
+# The reason groups are re-exported for the pages' wording, which still takes them from here.
+__all__ = ["APPLIERS", "DEATH_REASONS", "HOSPITAL_REASONS", "UAL_REASONS", "Applier"]
 
 
 def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
@@ -48,7 +51,7 @@ def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     if entry.reason_code in DEATH_REASONS:
         fold.died = entry
     if (
-        entry.movement_type == "ADM"
+        entry.movement_type == MovementType.ADM
         and entry.reason_code != TRANSFER_IN
         and fold.ownership.responsibility is None
     ):
@@ -76,17 +79,17 @@ Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]
 def _moved(before: Location, entry: ev.MovementRecorded) -> Where:
     """Status, agency, agency kind, holding prison, destination and cell after a movement."""
     kind, to = entry.movement_type, entry.to_agency
-    if entry.direction == "IN":
+    if entry.direction == Direction.IN:
         cell = before.cell if before.prison == to else None
         return Status.IN, to, AgencyKind.PRISON, to, None, cell
     held = entry.from_agency
-    if kind == "REL" and before.status is Status.COURT and held == before.agency:
+    if kind == MovementType.REL and before.status is Status.COURT and held == before.agency:
         held = before.prison or held  # released at court: still the prison's prisoner until now
-    if kind == "TRN":
-        return Status.TRANSIT, "TRN", AgencyKind.TRANSIT, held, to, None
-    if kind == "CRT":
+    if kind == MovementType.TRN:
+        return Status.TRANSIT, IN_TRANSIT, AgencyKind.TRANSIT, held, to, None
+    if kind == MovementType.CRT:
         return Status.COURT, to, AgencyKind.COURT, held, None, before.cell
-    if kind == "TAP":
+    if kind == MovementType.TAP:
         return Status.TAP, to, AgencyKind.OUTSIDE, held, None, before.cell
     return (
         _release_status(entry.reason_code),

@@ -12,7 +12,7 @@ from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.movements import code
 from domain.person.recorded import Recorded
-from domain.person.state import KEY_DATES, Responsibility
+from domain.person.vocabulary import KEY_DATES, Responsibility
 from domain.provenance import Provenance, check_text
 
 TEAM = re.compile(r"^[A-Z0-9_]{1,12}$")

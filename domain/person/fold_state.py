@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from domain.person import events as ev
-from domain.person.state import Location, Ownership, Status, Stay
+from domain.person.state import Location, Ownership, Stay
+from domain.person.vocabulary import Status
 
 
 def describe(entry: ev.PersonEvent) -> str:

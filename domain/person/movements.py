@@ -9,11 +9,17 @@ from domain import reference
 from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.recorded import Recorded
+from domain.person.vocabulary import (
+    COURT_APPEARANCE,
+    IN_TRANSIT,
+    NORMAL_TRANSFER,
+    OUTSIDE,
+    TRANSFER_IN,
+    Direction,
+    MovementType,
+)
 from domain.provenance import Provenance
 
-OUTSIDE = "OUT"
-IN_TRANSIT = "TRN"
-TRANSFER_IN = "INT"
 CELL = re.compile(r"^[A-Z0-9]{1,4}(-[A-Z0-9]{1,5}){1,3}$")
 AGENCY = re.compile(r"^[A-Z0-9]{2,12}$")
 
@@ -31,18 +37,19 @@ class MovementCommands(ABC):
         self,
         provenance: Provenance,
         *,
-        movement_type: str,
-        direction: str,
+        movement_type: MovementType,
+        direction: Direction,
         reason: str,
         from_agency: str,
         to_agency: str,
     ) -> Recorded:
         reason = reference.movement_reason(movement_type, code(reason, "reason"), "reason").code
+        # Events hold plain strings: what is stored and read back is what was recorded.
         return self.record(
             ev.MovementRecorded,
             provenance,
-            movement_type=movement_type,
-            direction=direction,
+            movement_type=movement_type.value,
+            direction=direction.value,
             reason_code=reason,
             from_agency=from_agency,
             to_agency=to_agency,
@@ -53,20 +60,25 @@ class MovementCommands(ABC):
     ) -> Recorded:
         """ADM IN: a new reception (remand, sentence, recall), not the end of a transfer."""
         if code(reason, "reason") == TRANSFER_IN:
-            raise InvalidValue("reason", "INT is the arrival of a transfer: use arrive")
+            raise InvalidValue("reason", f"{TRANSFER_IN} is the arrival of a transfer: use arrive")
         to = reference.prison(code(prison, "prison"), "prison").code
         origin = outside_or_court(from_agency, "from_agency")
         return self._movement(
             provenance,
-            movement_type="ADM",
-            direction="IN",
+            movement_type=MovementType.ADM,
+            direction=Direction.IN,
             reason=reason,
             from_agency=origin,
             to_agency=to,
         )
 
     def transfer_out(
-        self, provenance: Provenance, *, from_prison: str, to_prison: str, reason: str = "NOTR"
+        self,
+        provenance: Provenance,
+        *,
+        from_prison: str,
+        to_prison: str,
+        reason: str = NORMAL_TRANSFER,
     ) -> Recorded:
         """TRN OUT: leaves one prison for another; in transit until the arrival."""
         origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
@@ -75,8 +87,8 @@ class MovementCommands(ABC):
             raise InvalidValue("to_prison", "a transfer must go to a different prison")
         return self._movement(
             provenance,
-            movement_type="TRN",
-            direction="OUT",
+            movement_type=MovementType.TRN,
+            direction=Direction.OUT,
             reason=reason,
             from_agency=origin,
             to_agency=to,
@@ -92,38 +104,38 @@ class MovementCommands(ABC):
             origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
         return self._movement(
             provenance,
-            movement_type="ADM",
-            direction="IN",
+            movement_type=MovementType.ADM,
+            direction=Direction.IN,
             reason=TRANSFER_IN,
             from_agency=origin,
             to_agency=to,
         )
 
     def court_out(
-        self, provenance: Provenance, *, prison: str, court: str, reason: str = "CRT"
+        self, provenance: Provenance, *, prison: str, court: str, reason: str = COURT_APPEARANCE
     ) -> Recorded:
         """CRT OUT: leaves a prison for a court."""
         origin = reference.prison(code(prison, "prison"), "prison").code
         to = reference.court(code(court, "court"), "court").code
         return self._movement(
             provenance,
-            movement_type="CRT",
-            direction="OUT",
+            movement_type=MovementType.CRT,
+            direction=Direction.OUT,
             reason=reason,
             from_agency=origin,
             to_agency=to,
         )
 
     def court_return(
-        self, provenance: Provenance, *, court: str, prison: str, reason: str = "CRT"
+        self, provenance: Provenance, *, court: str, prison: str, reason: str = COURT_APPEARANCE
     ) -> Recorded:
         """CRT IN: back from court, to the same or another prison."""
         origin = reference.court(code(court, "court"), "court").code
         to = reference.prison(code(prison, "prison"), "prison").code
         return self._movement(
             provenance,
-            movement_type="CRT",
-            direction="IN",
+            movement_type=MovementType.CRT,
+            direction=Direction.IN,
             reason=reason,
             from_agency=origin,
             to_agency=to,
@@ -136,8 +148,8 @@ class MovementCommands(ABC):
         origin = reference.prison(code(prison, "prison"), "prison").code
         return self._movement(
             provenance,
-            movement_type="TAP",
-            direction="OUT",
+            movement_type=MovementType.TAP,
+            direction=Direction.OUT,
             reason=reason,
             from_agency=origin,
             to_agency=agency(to_agency, "to_agency"),
@@ -150,8 +162,8 @@ class MovementCommands(ABC):
         to = reference.prison(code(prison, "prison"), "prison").code
         return self._movement(
             provenance,
-            movement_type="TAP",
-            direction="IN",
+            movement_type=MovementType.TAP,
+            direction=Direction.IN,
             reason=reason,
             from_agency=agency(from_agency, "from_agency"),
             to_agency=to,
@@ -164,8 +176,8 @@ class MovementCommands(ABC):
         origin = prison_or_court(from_agency, "from_agency")
         return self._movement(
             provenance,
-            movement_type="REL",
-            direction="OUT",
+            movement_type=MovementType.REL,
+            direction=Direction.OUT,
             reason=reason,
             from_agency=origin,
             to_agency=agency(to_agency, "to_agency"),

@@ -9,9 +9,16 @@ from collections.abc import Callable
 
 from domain.person import events as ev
 from domain.person.fold_state import JourneyState, describe
-from domain.person.state import CUSTODY, Status
+from domain.person.vocabulary import CUSTODY, TRANSFER_IN, Direction, MovementType, Status
 
-TRANSFER_IN = "INT"
+# Leaving a prison for another, a court or a temporary absence: only from a prison one is in.
+LEAVING = frozenset(
+    {
+        (MovementType.TRN, Direction.OUT),
+        (MovementType.CRT, Direction.OUT),
+        (MovementType.TAP, Direction.OUT),
+    }
+)
 
 
 class Conflict(Exception):
@@ -28,25 +35,25 @@ def check_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     loc = fold.location
     key = (entry.movement_type, entry.direction)
-    if key == ("ADM", "IN"):
+    if key == (MovementType.ADM, Direction.IN):
         check_admission(fold, entry)
-    elif key in {("TRN", "OUT"), ("CRT", "OUT"), ("TAP", "OUT")}:
+    elif key in LEAVING:
         require_in(fold, entry.from_agency, "from_agency")
-    elif key == ("CRT", "IN"):
+    elif key == (MovementType.CRT, Direction.IN):
         if loc.status is not Status.COURT or loc.agency != entry.from_agency:
             raise Conflict(
                 "from_agency",
                 f"cannot return from court {entry.from_agency}: {fold.where()}",
                 fold.blame("location"),
             )
-    elif key == ("TAP", "IN"):
+    elif key == (MovementType.TAP, Direction.IN):
         if loc.status is not Status.TAP or loc.prison != entry.to_agency:
             raise Conflict(
                 "to_agency",
                 f"cannot return from temporary absence to {entry.to_agency}: {fold.where()}",
                 fold.blame("location"),
             )
-    elif key == ("REL", "OUT"):
+    elif key == (MovementType.REL, Direction.OUT):
         check_release(fold, entry)
 
 

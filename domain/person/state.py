@@ -4,39 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
+from domain.person.vocabulary import (
+    CUSTODY,
+    KEY_DATES,
+    AgencyKind,
+    Responsibility,
+    Status,
+)
 
-class Status(StrEnum):
-    NONE = "none"  # no custody or supervision on record
-    IN = "in"
-    COURT = "court"
-    TAP = "tap"
-    TRANSIT = "transit"
-    RELEASED = "released"
-    SUPERVISED = "supervised"  # released (or sentenced in the community) and supervised
-    UAL = "ual"  # unlawfully at large, escaped or absconded
-    DIED = "died"
-
-
-CUSTODY = frozenset({Status.IN, Status.COURT, Status.TAP, Status.TRANSIT})
-
-
-class AgencyKind(StrEnum):
-    PRISON = "prison"
-    COURT = "court"
-    HOSPITAL = "hospital"
-    OUTSIDE = "outside"
-    TRANSIT = "transit"
-    COMMUNITY = "community"
-
-
-class Responsibility(StrEnum):
-    CUSTODY = "custody"
-    COMMUNITY = "community"
-
-
-KEY_DATES = ("CRD", "ARD", "HDCED", "HDCAD", "PED", "SED", "LED", "TUSED", "ERSED")
+# The vocabulary is re-exported: the read side takes the state and its words from here.
+__all__ = [
+    "CUSTODY",
+    "KEY_DATES",
+    "AgencyKind",
+    "Location",
+    "Ownership",
+    "Pending",
+    "PersonState",
+    "Responsibility",
+    "Status",
+    "Stay",
+]
 
 
 @dataclass(frozen=True)

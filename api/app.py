@@ -6,11 +6,13 @@ import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api import problems
@@ -18,6 +20,7 @@ from api.auth import Principal, Unauthenticated
 from api.config import ApiSettings
 from api.deps import authenticate, bearer
 from api.idempotency import InProgress
+from api.matrix import api_routes, route_roles
 from api.metrics import Metrics
 from api.middleware import Guard
 from api.pages import mount as mount_pages
@@ -71,6 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(router)
     mount_pages(app)
     add_documents(app)
+    app.openapi = lambda: document_of(app)  # type: ignore[method-assign]
     app.add_middleware(
         Guard,
         metrics=metrics,
@@ -125,3 +129,91 @@ def add_documents(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     def redoc(who: SignedIn) -> HTMLResponse:
         return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - ReDoc")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `field` and `reason` name what was refused.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+        "reason": {"type": ["string", "null"]},
+    },
+}
+PROBLEMS = {
+    400: "a header or search term is missing or malformed (X-Purpose, If-Match, "
+    "Idempotency-Key, no search terms)",
+    401: "no valid bearer token",
+    403: "the token's roles, or a partner's provider, do not allow this",
+    404: "no such person, batch or queue",
+    409: "conflicts with the journey or another writer, or the Idempotency-Key's first request "
+    "is still running (with Retry-After)",
+    412: "If-Match names a stale version",
+    413: "the body is larger than the limit",
+    414: "the path and query are too long",
+    415: "the body is not of a type the route takes",
+    422: "a field fails validation, holds control characters, or a date-time has no time zone",
+    431: "the headers are too large",
+    500: "failed unexpectedly; the error is logged under the request id",
+    503: "the database or the access log cannot be reached: retry shortly (Retry-After)",
+}
+# Every route, whatever it does: the guard's limits and checks, and failures.
+EVERY_ROUTE = (414, 422, 431, 500, 503)
+SIGNED_IN = (400, 401, 403, 404)
+WITH_BODY = (409, 413, 415)
+# Answers some routes give in more than one form.
+MEDIA: dict[tuple[str, str, int], dict[str, Any]] = {
+    ("get", "/prisons/{code}/roll", 200): {"text/csv": {"schema": {"type": "string"}}},
+    ("get", "/population", 200): {"text/csv": {"schema": {"type": "string"}}},
+    ("get", "/ready", 503): {"application/json": {"schema": {"type": "object"}}},
+}
+REPLACED: dict[tuple[str, str, int], dict[str, Any]] = {
+    ("get", "/metrics", 200): {"text/plain": {"schema": {"type": "string"}}},
+}
+
+
+def document_of(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, listing every status and media type each route answers with:
+    problem details for every refusal, by what the route takes and who it admits."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for route in api_routes(list(app.routes)):
+            for method in route.methods or ():
+                operation = schema["paths"][route.path_format][method.lower()]
+                document_responses(route, method.lower(), operation["responses"])
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def document_responses(route: APIRoute, method: str, responses: dict[str, Any]) -> None:
+    statuses = set(EVERY_ROUTE)
+    if route_roles(route) is not None:
+        statuses |= set(SIGNED_IN)
+    if method in {"post", "put", "patch"}:
+        statuses |= set(WITH_BODY)
+    if any(p.alias.lower() == "if-match" for p in route.dependant.header_params):
+        statuses.add(412)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for status in sorted(statuses | {int(s) for s in responses if int(s) >= 400}):
+        entry = responses.setdefault(str(status), {"description": PROBLEMS[status]})
+        entry["content"] = dict(problem)
+    for (on, path, status), media in MEDIA.items():
+        if (on, path) == (method, route.path_format):
+            responses[str(status)].setdefault("content", {}).update(media)
+    for (on, path, status), media in REPLACED.items():
+        if (on, path) == (method, route.path_format):
+            responses[str(status)]["content"] = media

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
@@ -23,6 +24,19 @@ router = APIRouter(tags=["establishments"])
 ROLL_READERS = (Role.PRISON, Role.PROBATION, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
 RollReader = Annotated[Principal, Depends(require(*ROLL_READERS))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv for a download")]
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def iso_text(value: object) -> object:
+    """A date-time given as ISO 8601 text: pydantic would read a bare number as seconds since
+    1970, which no caller means."""
+    if isinstance(value, str) and not ISO_DAY.match(value):
+        raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2024-06-01T10:00Z")
+    return value
+
+
+# A moment asked about: ISO 8601 text with a time zone (a zone-less time is ambiguous).
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_text)]
 
 
 class Roll(BaseModel):
@@ -40,8 +54,8 @@ def roll(
     svc: Svc,
     who: RollReader,
     rid: RequestId,
-    as_of: AwareDatetime | None = None,
-    as_known_at: AwareDatetime | None = None,
+    as_of: Moment | None = None,
+    as_known_at: Moment | None = None,
     format: Format = "json",
     x_purpose: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response | Roll:
@@ -131,7 +145,7 @@ def population(
     svc: Svc,
     who: RollReader,
     rid: RequestId,
-    as_of: AwareDatetime | None = None,
+    as_of: Moment | None = None,
     format: Format = "json",
 ) -> Response | Population:
     """People on each prison's roll now, or at an effective time."""

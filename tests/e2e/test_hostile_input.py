@@ -344,3 +344,23 @@ def test_wildcards_in_a_name_search_are_literal_on_postgres(pg_api: LiveApi) -> 
         found = pg_api.client.get("/search", params={"name": name}, headers=reads)
         assert found.json() == [], (name, found.text)
     assert len(pg_api.client.get("/search", params={"name": "form"}, headers=reads).json()) == 1
+
+
+@pytest.mark.parametrize("value", ["0.5", "1717236000", "-2.2e-313"])
+def test_a_number_is_not_a_date_time(hostile: LiveApi, value: str) -> None:
+    staff = hostile.headers(Role.PRISON)
+    population = hostile.client.get("/population", params={"as_of": value}, headers=staff)
+    refused_naming(population, "as_of")
+    roll = hostile.client.get("/prisons/LEI/roll", params={"as_known_at": value}, headers=staff)
+    refused_naming(roll, "as_known_at")
+
+
+def test_the_document_lists_problem_details_for_every_refusal(hostile: LiveApi) -> None:
+    document = hostile.client.get("/openapi.json", headers=hostile.headers(Role.AUDITOR)).json()
+    command = document["paths"]["/people/{ref}/cell-moves"]["post"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "412", "413", "415", "422", "500", "503"):
+        assert "application/problem+json" in command[status]["content"], status
+    roll = document["paths"]["/prisons/{code}/roll"]["get"]["responses"]
+    assert set(roll["200"]["content"]) == {"application/json", "text/csv"}
+    health = document["paths"]["/health"]["get"]["responses"]
+    assert "401" not in health and "500" in health

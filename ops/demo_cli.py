@@ -104,9 +104,9 @@ def load_demo(journeys: JourneyApp, people: int, end: datetime) -> None:
     if report.rejects:
         first = report.rejects[0]
         console.print(
-            f"[yellow]{len(report.rejects)} lines refused[/yellow] (the rest are loaded); the "
+            f"[yellow]{report.rejected} lines refused[/yellow] (the rest are loaded); the "
             f"first, line {first.line}: {first.field}: {first.reason}. All of them: "
-            f"journey batches show {report.batch_id} --rejects",
+            f"journey batches show {report.batch_id} --rejects --purpose WHY",
             soft_wrap=True,
         )
 

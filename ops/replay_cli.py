@@ -117,17 +117,17 @@ def show_import(report: ImportReport) -> None:
     console.print(
         f"lines {report.lines}, entries recorded {report.entries}, already present "
         f"{report.duplicates}, people registered {report.registered}, people touched "
-        f"{report.people}, lines rejected {len(report.rejects)}"
+        f"{report.people}, lines rejected {report.rejected}"
     )
     if report.rejects:
         shown = table("line", "field", "reason", wrap=("reason",), title="rejected lines")
         for reject in report.rejects[:SHOWN_REJECTS]:
             shown.add_row(str(reject.line), reject.field, reject.reason)
         print_table(shown)
-        if len(report.rejects) > SHOWN_REJECTS:
+        if report.rejected > SHOWN_REJECTS:
             console.print(
-                f"... and {len(report.rejects) - SHOWN_REJECTS} more: "
-                "`journey batches show ID --rejects` lists them all"
+                f"... and {report.rejected - SHOWN_REJECTS} more: "
+                "`journey batches show ID --rejects --purpose WHY` lists them all"
             )
 
 

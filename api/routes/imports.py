@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
-from api.deps import RequestId, Svc, require
-from api.disclosure import disclose
+from api.deps import PurposeHeader, RequestId, Svc, optional_purpose, require
+from api.disclosure import disclose, shown_rejects
 from api.impact import consulted
 from api.problems import ProblemError
 from replay import registry
@@ -208,15 +208,26 @@ def show_batch(
     batch_id: str,
     rejects_offset: Annotated[int, Query(ge=0, description="skip this many rejects")] = 0,
     rejects_limit: Annotated[int, Query(ge=0, le=MAX_LISTED)] = MAX_LISTED,
+    rid: RequestId = "",
+    x_purpose: PurposeHeader = None,
 ) -> BatchDetail:
     """Counts, effective range, corrections, rejected lines (a page of them: `rejected`
-    counts all), and who consulted its people."""
+    counts all; each line's text and reason only with `X-Purpose`, logged), and who consulted
+    its people."""
     batch = registry.batch(svc.journeys, batch_id)
     readers = consulted(svc.db, batch.people, batch.loaded_at)
     listed = batch.rejects[rejects_offset : rejects_offset + rejects_limit]
+    shown = shown_rejects(
+        svc,
+        who,
+        rid,
+        batch_id=batch_id,
+        rejects=[r.as_dict() for r in listed],
+        purpose=optional_purpose(x_purpose),
+    )
     return BatchDetail(
         **batch_out(batch).model_dump(),
-        rejects=[RejectOut(**r.as_dict()) for r in listed],
+        rejects=[RejectOut(**r) for r in shown],
         consulted=[
             ConsultedOut(
                 user=c.user,

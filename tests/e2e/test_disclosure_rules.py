@@ -288,10 +288,6 @@ def test_the_batch_page_masks_rejected_lines_unless_shown_for_a_purpose(api: Liv
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /batches/{id} is in api/routes/imports.py: needs disclosure.shown_rejects",
-)
 def test_the_batch_route_masks_rejected_lines_unless_asked_with_a_purpose(api: LiveApi) -> None:
     batch_id = loaded_with_rejects(api)
     before = log_rows(api)

@@ -118,7 +118,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
         """Keep an event: entries and corrections are folded on demand."""
         if isinstance(event, ev.Registered):
             self.registration = event
-        elif event.is_entry:
+        elif ev.is_entry(type(event)):
             self.entries.append(event)
         else:
             self.corrections.append(event)
@@ -254,7 +254,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
         if self._queue is not None:
             self._queue.append(Queued(event_class, timestamp, kwargs, candidate))
             return Recorded(version)
-        if event_class.is_entry:
+        if ev.is_entry(event_class):
             self.check_possible(candidate)
         self.trigger_event(event_class, timestamp=timestamp, **kwargs)
         return Recorded(self.version)
@@ -272,7 +272,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
             queued = self._queue
         finally:
             self._queue = None
-        self.check_possible(*(q.candidate for q in queued if q.event_class.is_entry))
+        self.check_possible(*(q.candidate for q in queued if ev.is_entry(q.event_class)))
         for q in queued:
             self.trigger_event(q.event_class, timestamp=q.timestamp, **q.kwargs)
 

@@ -1,6 +1,7 @@
 """Journey appliers: how each entry changes location and ownership.
 
-Appliers always succeed, so any non-voided history, however odd, has a state.
+Appliers always succeed on the entries the journey knows, so any non-voided history, however
+odd, has a state; an entry it has no rule for raises `FoldError`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.person import events as ev
-from domain.person.fold_state import JourneyState
+from domain.person.fold_state import FoldError, JourneyState, known_movement
 from domain.person.state import Location, Pending, Stay
 from domain.person.vocabulary import (
     CUSTODY,
@@ -21,13 +22,14 @@ from domain.person.vocabulary import (
     UAL_REASONS,
     AgencyKind,
     Direction,
+    Movement,
     MovementType,
     Responsibility,
     Status,
 )
 
 # The reason groups are re-exported for the pages' wording, which still takes them from here.
-__all__ = ["APPLIERS", "DEATH_REASONS", "HOSPITAL_REASONS", "UAL_REASONS", "Applier"]
+__all__ = ["APPLIERS", "DEATH_REASONS", "HOSPITAL_REASONS", "PLACES", "UAL_REASONS", "Applier"]
 
 
 def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
@@ -78,27 +80,51 @@ Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]
 
 def _moved(before: Location, entry: ev.MovementRecorded) -> Where:
     """Status, agency, agency kind, holding prison, destination and cell after a movement."""
-    kind, to = entry.movement_type, entry.to_agency
-    if entry.direction == Direction.IN:
-        cell = before.cell if before.prison == to else None
-        return Status.IN, to, AgencyKind.PRISON, to, None, cell
+    movement = known_movement(entry)
+    place = PLACES.get(movement)
+    if place is None:
+        msg = f"no applier for a {movement[0]} {movement[1]} movement"
+        raise FoldError(msg)
+    return place(before, entry)
+
+
+def _arrived(before: Location, entry: ev.MovementRecorded) -> Where:
+    """Admitted, arrived on transfer, or back from court or a temporary absence."""
+    to = entry.to_agency
+    cell = before.cell if before.prison == to else None
+    return Status.IN, to, AgencyKind.PRISON, to, None, cell
+
+
+def _in_transit(before: Location, entry: ev.MovementRecorded) -> Where:
     held = entry.from_agency
-    if kind == MovementType.REL and before.status is Status.COURT and held == before.agency:
+    return Status.TRANSIT, IN_TRANSIT, AgencyKind.TRANSIT, held, entry.to_agency, None
+
+
+def _at_court(before: Location, entry: ev.MovementRecorded) -> Where:
+    return Status.COURT, entry.to_agency, AgencyKind.COURT, entry.from_agency, None, before.cell
+
+
+def _on_absence(before: Location, entry: ev.MovementRecorded) -> Where:
+    return Status.TAP, entry.to_agency, AgencyKind.OUTSIDE, entry.from_agency, None, before.cell
+
+
+def _released(before: Location, entry: ev.MovementRecorded) -> Where:
+    held = entry.from_agency
+    if before.status is Status.COURT and held == before.agency:
         held = before.prison or held  # released at court: still the prison's prisoner until now
-    if kind == MovementType.TRN:
-        return Status.TRANSIT, IN_TRANSIT, AgencyKind.TRANSIT, held, to, None
-    if kind == MovementType.CRT:
-        return Status.COURT, to, AgencyKind.COURT, held, None, before.cell
-    if kind == MovementType.TAP:
-        return Status.TAP, to, AgencyKind.OUTSIDE, held, None, before.cell
-    return (
-        _release_status(entry.reason_code),
-        to,
-        _release_kind(entry.reason_code),
-        held,
-        None,
-        None,
-    )
+    reason = entry.reason_code
+    return _release_status(reason), entry.to_agency, _release_kind(reason), held, None, None
+
+
+PLACES: dict[Movement, Callable[[Location, ev.MovementRecorded], Where]] = {
+    (MovementType.ADM, Direction.IN): _arrived,
+    (MovementType.TRN, Direction.OUT): _in_transit,
+    (MovementType.CRT, Direction.OUT): _at_court,
+    (MovementType.CRT, Direction.IN): _arrived,
+    (MovementType.TAP, Direction.OUT): _on_absence,
+    (MovementType.TAP, Direction.IN): _arrived,
+    (MovementType.REL, Direction.OUT): _released,
+}
 
 
 def _release_status(reason: str) -> Status:

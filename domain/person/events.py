@@ -23,8 +23,7 @@ class PersonEvent(Aggregate.Event):
     reason: str | None
     correlation_id: str | None
 
-    is_entry: ClassVar[bool] = True
-    label: ClassVar[str] = "entry"
+    label: ClassVar[str] = "entry"  # each event type names itself in a word or two
 
     def apply(self, aggregate: Any) -> None:
         aggregate.take(self)
@@ -43,6 +42,8 @@ class Registered(PersonEvent, Aggregate.Created):
 
 
 class IdentifierAdded(PersonEvent):
+    """Another identifier (NOMS, CRN, PNC, CRO) of the person, claimed for them alone."""
+
     kind: str
     value: str
 
@@ -71,6 +72,8 @@ class CellMoved(PersonEvent):
 
 
 class SupervisionStarted(PersonEvent):
+    """Supervision in the community began, held by a probation region, PDU and team."""
+
     region: str
     pdu: str
     team: str | None
@@ -79,6 +82,8 @@ class SupervisionStarted(PersonEvent):
 
 
 class AreaTransferRequested(PersonEvent):
+    """The case was asked to move to another probation region and PDU; pending until answered."""
+
     region: str
     pdu: str
     team: str | None
@@ -87,10 +92,14 @@ class AreaTransferRequested(PersonEvent):
 
 
 class AreaTransferAccepted(PersonEvent):
+    """The pending area transfer was accepted: the case moved to the area asked for."""
+
     label = "area transfer accepted"
 
 
 class AreaTransferRejected(PersonEvent):
+    """The pending area transfer was rejected: the case stays where it is."""
+
     label = "area transfer rejected"
 
 
@@ -113,10 +122,14 @@ class HandoverRequested(PersonEvent):
 
 
 class HandoverAccepted(PersonEvent):
+    """The pending handover was accepted: responsibility passed to custody or community."""
+
     label = "handover accepted"
 
 
 class HandoverRejected(PersonEvent):
+    """The pending handover was rejected: responsibility stays where it is."""
+
     label = "handover rejected"
 
 
@@ -142,7 +155,6 @@ class EntriesVoided(PersonEvent):
     entries: list[int]
     target_batch: str | None
 
-    is_entry = False
     label = "entries voided"
 
 
@@ -152,7 +164,6 @@ class EntriesReinstated(PersonEvent):
     entries: list[int]
     target_batch: str | None
 
-    is_entry = False
     label = "entries reinstated"
 
 
@@ -161,7 +172,6 @@ class MergedInto(PersonEvent):
 
     kept: str
 
-    is_entry = False
     label = "merged into"
 
 
@@ -170,7 +180,6 @@ class MergeUndone(PersonEvent):
 
     kept: str
 
-    is_entry = False
     label = "merge undone"
 
 
@@ -180,7 +189,6 @@ class RecordsMerged(PersonEvent):
     removed: str
     copies: list[int]
 
-    is_entry = False
     label = "records merged"
 
 
@@ -189,5 +197,40 @@ class MergeReversed(PersonEvent):
 
     removed: str
 
-    is_entry = False
     label = "merge reversed"
+
+
+# The events that are not journey entries, listed once: the registration, and the corrections
+# that say which entries count (voids, reinstatements) or whose record they belong to (merges).
+# The journey fold never sees them; every other event type is an entry it must know.
+NOT_ENTRIES: frozenset[type[PersonEvent]] = frozenset(
+    {
+        Registered,
+        EntriesVoided,
+        EntriesReinstated,
+        MergedInto,
+        MergeUndone,
+        RecordsMerged,
+        MergeReversed,
+    }
+)
+
+
+def is_entry(event_class: type[PersonEvent]) -> bool:
+    """Whether events of this type are journey entries, folded into the person's state."""
+    return event_class not in NOT_ENTRIES
+
+
+def label_of(event_class: type[PersonEvent]) -> str | None:
+    """The event type's own label, not one inherited from its base."""
+    label = vars(event_class).get("label")
+    return label if isinstance(label, str) and label.strip() else None
+
+
+def description_of(event_class: type[PersonEvent]) -> str | None:
+    """The event type's own docstring: a sentence saying what it records."""
+    doc = vars(event_class).get("__doc__")
+    # A class without a docstring gets its signature as one from the dataclass machinery.
+    if not isinstance(doc, str) or not doc.strip() or doc.startswith(f"{event_class.__name__}("):
+        return None
+    return doc

@@ -1,4 +1,5 @@
-"""What the journey fold carries from one entry to the next, read by its rules and appliers.
+"""What the journey fold carries from one entry to the next, read by its rules and appliers,
+and the error it raises for an entry it has no rule for.
 
 The fold itself (`journey.py`) drives the rules and appliers; they see only this state, so the
 state sits below all three.
@@ -7,10 +8,49 @@ state sits below all three.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
+from domain import reference
 from domain.person import events as ev
 from domain.person.state import Location, Ownership, Stay
-from domain.person.vocabulary import Status
+from domain.person.vocabulary import MOVEMENTS, Movement, Status
+
+
+class FoldError(Exception):
+    """An entry the journey fold has no rule for: an event type without a guard, an applier,
+    a label or a description, or a movement the journey does not know. A programming error,
+    never a refusal of what a user recorded."""
+
+
+def known_movement(entry: ev.MovementRecorded) -> Movement:
+    """The movement's type and direction, if the journey knows the pair and the reference data
+    knows its reason for that type (as a command checks when recording it); else FoldError."""
+    key = (entry.movement_type, entry.direction, entry.reason_code)
+    movement = _known_movements().get(key)
+    if movement is None:
+        raise FoldError(_unknown(*key))
+    return movement
+
+
+@cache
+def _known_movements() -> dict[tuple[str, str, str], Movement]:
+    """Every movement the journey folds, by type, direction and reason: the one lookup the
+    fold makes per movement."""
+    reasons = reference.movement_reasons()
+    return {
+        (kind, direction, reason.code): (kind, direction)
+        for kind, direction in MOVEMENTS
+        for reason in reasons
+        if reason.movement_type == kind
+    }
+
+
+def _unknown(movement_type: str, direction: str, reason: str) -> str:
+    pair = f"{movement_type} {direction}"
+    if (movement_type, direction) not in MOVEMENTS:
+        known = ", ".join(sorted(f"{t} {d}" for t, d in MOVEMENTS))
+        return f"the journey has no rule for a {pair} movement (it knows {known})"
+    return f"the journey has no rule for a {pair} movement with reason {reason!r}"
 
 
 def describe(entry: ev.PersonEvent) -> str:

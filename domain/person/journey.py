@@ -1,34 +1,78 @@
 """The journey fold: a person's non-voided entries, in effective-time order, make their state.
 
-The fold is total: it always produces a state, so voiding or reinstating can never be refused.
-Each step also reports whether the entry was possible at its moment; commands use that to
-refuse records that would make the journey impossible, naming the entry they conflict with.
+The fold is total over the entries it knows: it always produces a state, so voiding or
+reinstating can never be refused. Each step also reports whether the entry was possible at its
+moment; commands use that to refuse records that would make the journey impossible, naming the
+entry they conflict with. An entry it has no rule for raises `FoldError`, checked or not, so the
+command path and the read models can never fold one history two ways.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 
 from domain.person import events as ev
-from domain.person.appliers import APPLIERS
-from domain.person.fold_state import JourneyState, describe
-from domain.person.rules import GUARDS, Conflict
+from domain.person.appliers import APPLIERS, Applier
+from domain.person.fold_state import FoldError, JourneyState, describe
+from domain.person.rules import GUARDS, Conflict, Guard
 
-__all__ = ["Conflict", "JourneyFold", "describe", "effective_order", "fold"]
+__all__ = [
+    "Conflict",
+    "EntryRules",
+    "FoldError",
+    "JourneyFold",
+    "describe",
+    "effective_order",
+    "entry_rules",
+    "fold",
+]
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """How the fold takes one type of journey entry: whether it is possible, and what it does."""
+
+    guard: Guard
+    applier: Applier
+
+
+@cache
+def entry_rules(event_class: type[ev.PersonEvent]) -> EntryRules:
+    """The guard and applier of a journey entry type; FoldError for a type that is no journey
+    entry, or lacks a guard, an applier, its own label or its own description."""
+    name = event_class.__name__
+    if not ev.is_entry(event_class):
+        msg = f"{name} is not a journey entry: it is never folded"
+        raise FoldError(msg)
+    guard, applier = GUARDS.get(event_class), APPLIERS.get(event_class)
+    missing = [
+        what
+        for what, present in (
+            ("guard", guard is not None),
+            ("applier", applier is not None),
+            ("label", ev.label_of(event_class) is not None),
+            ("description", ev.description_of(event_class) is not None),
+        )
+        if not present
+    ]
+    if missing or guard is None or applier is None:
+        msg = f"{name} is a journey entry without a {', '.join(missing)}: the fold cannot take it"
+        raise FoldError(msg)
+    return EntryRules(guard, applier)
 
 
 class JourneyFold(JourneyState):
-    """Folds entries one at a time; `step` applies leniently and raises nothing."""
+    """Folds entries one at a time; `step` applies leniently and refuses nothing."""
 
     def step(self, entry: ev.PersonEvent) -> Conflict | None:
         """Apply one entry; return the conflict it has with the state before it, if any."""
-        handler = GUARDS.get(type(entry))
-        if handler is None:
-            return None
+        rules = entry_rules(type(entry))
         conflict = self._check_alive(entry)
         if conflict is None:
-            conflict = _guard(handler, self, entry)
-        APPLIERS[type(entry)](self, entry)
+            conflict = _guard(rules.guard, self, entry)
+        rules.applier(self, entry)
         return conflict
 
     def _check_alive(self, entry: ev.PersonEvent) -> Conflict | None:
@@ -41,13 +85,9 @@ class JourneyFold(JourneyState):
         )
 
 
-def _guard(
-    handler: Callable[[JourneyState, ev.PersonEvent], None],
-    fold: JourneyState,
-    entry: ev.PersonEvent,
-) -> Conflict | None:
+def _guard(guard: Guard, fold: JourneyState, entry: ev.PersonEvent) -> Conflict | None:
     try:
-        handler(fold, entry)
+        guard(fold, entry)
     except Conflict as conflict:
         return conflict
     return None
@@ -67,7 +107,7 @@ def fold(
     conflicts: dict[int, Conflict] = {}
     if not checked:
         for entry in entries:
-            APPLIERS[type(entry)](journey, entry)
+            entry_rules(type(entry)).applier(journey, entry)
         return journey, conflicts
     for entry in entries:
         conflict = journey.step(entry)

@@ -1,6 +1,7 @@
 """Journey rules: whether an entry is possible in the state just before it.
 
-Each guard raises `Conflict`, naming the field at fault and the entry that blocks it.
+Each guard raises `Conflict`, naming the field at fault and the entry that blocks it, and
+`FoldError` for a movement the journey has no rule for.
 """
 
 from __future__ import annotations
@@ -8,16 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.person import events as ev
-from domain.person.fold_state import JourneyState, describe
-from domain.person.vocabulary import CUSTODY, TRANSFER_IN, Direction, MovementType, Status
-
-# Leaving a prison for another, a court or a temporary absence: only from a prison one is in.
-LEAVING = frozenset(
-    {
-        (MovementType.TRN, Direction.OUT),
-        (MovementType.CRT, Direction.OUT),
-        (MovementType.TAP, Direction.OUT),
-    }
+from domain.person.fold_state import FoldError, JourneyState, describe, known_movement
+from domain.person.vocabulary import (
+    CUSTODY,
+    TRANSFER_IN,
+    Direction,
+    Movement,
+    MovementType,
+    Status,
 )
 
 
@@ -33,28 +32,37 @@ class Conflict(Exception):
 
 def check_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
+    movement = known_movement(entry)
+    guard = MOVEMENT_GUARDS.get(movement)
+    if guard is None:
+        msg = f"no guard for a {movement[0]} {movement[1]} movement"
+        raise FoldError(msg)
+    guard(fold, entry)
+
+
+def check_leaving(fold: JourneyState, entry: ev.MovementRecorded) -> None:
+    """Leaving for another prison, a court or a temporary absence: only from a prison one is in."""
+    require_in(fold, entry.from_agency, "from_agency")
+
+
+def check_court_return(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
-    key = (entry.movement_type, entry.direction)
-    if key == (MovementType.ADM, Direction.IN):
-        check_admission(fold, entry)
-    elif key in LEAVING:
-        require_in(fold, entry.from_agency, "from_agency")
-    elif key == (MovementType.CRT, Direction.IN):
-        if loc.status is not Status.COURT or loc.agency != entry.from_agency:
-            raise Conflict(
-                "from_agency",
-                f"cannot return from court {entry.from_agency}: {fold.where()}",
-                fold.blame("location"),
-            )
-    elif key == (MovementType.TAP, Direction.IN):
-        if loc.status is not Status.TAP or loc.prison != entry.to_agency:
-            raise Conflict(
-                "to_agency",
-                f"cannot return from temporary absence to {entry.to_agency}: {fold.where()}",
-                fold.blame("location"),
-            )
-    elif key == (MovementType.REL, Direction.OUT):
-        check_release(fold, entry)
+    if loc.status is not Status.COURT or loc.agency != entry.from_agency:
+        raise Conflict(
+            "from_agency",
+            f"cannot return from court {entry.from_agency}: {fold.where()}",
+            fold.blame("location"),
+        )
+
+
+def check_absence_return(fold: JourneyState, entry: ev.MovementRecorded) -> None:
+    loc = fold.location
+    if loc.status is not Status.TAP or loc.prison != entry.to_agency:
+        raise Conflict(
+            "to_agency",
+            f"cannot return from temporary absence to {entry.to_agency}: {fold.where()}",
+            fold.blame("location"),
+        )
 
 
 def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
@@ -145,6 +153,18 @@ def check_handover_answer(fold: JourneyState, entry: ev.PersonEvent) -> None:
 def no_check(fold: JourneyState, entry: ev.PersonEvent) -> None:
     return None
 
+
+MovementGuard = Callable[[JourneyState, ev.MovementRecorded], None]
+
+MOVEMENT_GUARDS: dict[Movement, MovementGuard] = {
+    (MovementType.ADM, Direction.IN): check_admission,
+    (MovementType.TRN, Direction.OUT): check_leaving,
+    (MovementType.CRT, Direction.OUT): check_leaving,
+    (MovementType.CRT, Direction.IN): check_court_return,
+    (MovementType.TAP, Direction.OUT): check_leaving,
+    (MovementType.TAP, Direction.IN): check_absence_return,
+    (MovementType.REL, Direction.OUT): check_release,
+}
 
 Guard = Callable[[JourneyState, ev.PersonEvent], None]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -55,7 +56,14 @@ class ProblemError(Exception):
 
 
 def problem(
-    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = {
         "type": TYPE_BASE + code,
@@ -68,8 +76,10 @@ def problem(
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    headers = {"WWW-Authenticate": 'Bearer realm="journey"'} if status == 401 else None
-    return JSONResponse(jsonable(body), status_code=status, media_type=PROBLEM, headers=headers)
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = 'Bearer realm="journey"'
+    return JSONResponse(jsonable(body), status_code=status, media_type=PROBLEM, headers=sent)
 
 
 def may_see_holder(request: Request) -> bool:
@@ -155,8 +165,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # Headers the framework sets on its own errors (Allow on a 405) go out with them.
         return problem(
-            request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail)
+            request,
+            exc.status_code,
+            f"http-{exc.status_code}",
+            str(exc.detail),
+            str(exc.detail),
+            headers=exc.headers,
         )
 
     @app.exception_handler(PersistenceError)

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from domain.person.state import PersonState
 from domain.person.timeline import TimelineEntry
 from domain.service.results import CommandResult
 from projections.queries import PersonRecord, PersonRow
+
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def iso_text(value: object) -> object:
+    """A date-time given as ISO 8601 text: pydantic would read a bare number as seconds since
+    1970, which no caller means."""
+    if isinstance(value, str) and not ISO_DAY.match(value):
+        raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2024-06-01T10:00Z")
+    return value
+
+
+# A moment asked about: ISO 8601 text with a time zone (a zone-less time is ambiguous).
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_text)]
+# A calendar day asked about, likewise only as ISO 8601 text.
+Day = Annotated[date, BeforeValidator(iso_text)]
 
 
 class Location(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose
+from api.schemas import Moment
 
 router = APIRouter(tags=["audit"])
 
@@ -40,8 +41,8 @@ def access(
     rid: RequestId,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     user: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessPage:

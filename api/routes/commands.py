@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from api.auth import Principal, Role
 from api.deps import PurposeHeader, Svc, optional_purpose, require
 from api.disclosure import partner_may_see, refusals_disclosed, scoped
-from api.idempotency import body_hash
+from api.idempotency import Stored, body_hash
 from api.problems import ProblemError
 from api.schemas import CommandOutcome, outcome
 from domain.provenance import Provenance
@@ -133,29 +133,21 @@ def idempotent(
     status: int,
 ) -> Any:
     """Run once per (caller, key); a retry with the same body gets the first response."""
-    if key is not None:
-        if not 1 <= len(key) <= 200:
-            raise ProblemError(
-                400, "invalid-idempotency-key", "Idempotency-Key", "must be 1 to 200 characters"
-            )
-        stored = svc.idempotency.find(who.user, key)
-        if stored is not None:
-            if stored.body_hash != digest:
-                raise ProblemError(
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency-Key",
-                    "this key was used with a different request",
-                )
-            return Response(
-                stored.response, status_code=stored.status, media_type="application/json"
-            )
-    view = outcome(run())
+    if key is not None and not 1 <= len(key) <= 200:
+        raise ProblemError(
+            400, "invalid-idempotency-key", "Idempotency-Key", "must be 1 to 200 characters"
+        )
+
+    def answer() -> tuple[CommandOutcome, bytes]:
+        view = outcome(run())
+        return view, orjson.dumps(view.model_dump())
+
+    done = svc.idempotency.once(who.user, key, digest, status, answer)
+    if isinstance(done, Stored):
+        return Response(done.response, status_code=done.status, media_type="application/json")
     response.status_code = status
-    response.headers["ETag"] = f'"{view.version}"'
-    if key is not None:
-        svc.idempotency.keep(who.user, key, digest, status, orjson.dumps(view.model_dump()))
-    return view
+    response.headers["ETag"] = f'"{done.version}"'
+    return done
 
 
 def execute(

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import BaseModel
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose
-from api.schemas import PersonLine, line
+from api.schemas import Moment, PersonLine, line
 from domain import reference
 from domain.person.state import CUSTODY, PersonState
 from projections import queries
@@ -24,19 +23,6 @@ router = APIRouter(tags=["establishments"])
 ROLL_READERS = (Role.PRISON, Role.PROBATION, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
 RollReader = Annotated[Principal, Depends(require(*ROLL_READERS))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv for a download")]
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def iso_text(value: object) -> object:
-    """A date-time given as ISO 8601 text: pydantic would read a bare number as seconds since
-    1970, which no caller means."""
-    if isinstance(value, str) and not ISO_DAY.match(value):
-        raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2024-06-01T10:00Z")
-    return value
-
-
-# A moment asked about: ISO 8601 text with a time zone (a zone-less time is ambiguous).
-Moment = Annotated[AwareDatetime, BeforeValidator(iso_text)]
 
 
 class Roll(BaseModel):

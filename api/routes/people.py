@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,7 +20,9 @@ from api.disclosure import (
 )
 from api.problems import ProblemError
 from api.schemas import (
+    Day,
     Entry,
+    Moment,
     Person,
     PersonLine,
     Timeline,
@@ -47,7 +49,7 @@ def get_timeline(
     who: Reader,
     purpose: Purpose,
     rid: RequestId,
-    as_known_at: datetime | None = None,
+    as_known_at: Moment | None = None,
     kind: Annotated[str | None, Query(max_length=60, description="event kind")] = None,
     batch: Annotated[str | None, Query(max_length=200)] = None,
     voided: bool | None = None,
@@ -83,8 +85,8 @@ async def get_person(
     request: Request,
     who: Reader,
     x_purpose: PurposeHeader = None,
-    as_of: Annotated[datetime | None, Query(description="effective time")] = None,
-    as_known_at: Annotated[datetime | None, Query(description="knowledge time")] = None,
+    as_of: Annotated[Moment | None, Query(description="effective time")] = None,
+    as_known_at: Annotated[Moment | None, Query(description="knowledge time")] = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
@@ -104,8 +106,8 @@ async def where_is(
     rid: str,
     ref: str,
     *,
-    as_of: datetime | None = None,
-    as_known_at: datetime | None = None,
+    as_of: Moment | None = None,
+    as_known_at: Moment | None = None,
 ) -> Response:
     """The where-is answer for `who`, its disclosure logged first."""
     if as_of is None and as_known_at is None and not is_uuid(ref):
@@ -166,7 +168,7 @@ def search(
     purpose: Purpose,
     rid: RequestId,
     name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
-    date_of_birth: date | None = None,
+    date_of_birth: Day | None = None,
     identifier: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[PersonLine]:

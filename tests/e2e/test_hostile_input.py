@@ -194,6 +194,33 @@ def test_a_date_time_without_a_zone_is_refused_by_name(hostile: LiveApi, field: 
             "/population", params={field: "2024-06-01T10:00:00"}, headers=staff
         )
         refused_naming(population, field)
+    # Check a person's answer and timeline at a zone-less time are refused the same way.
+    reader = hostile.headers(Role.PRISON)
+    person = hostile.client.get(
+        "/people/A0001FX", params={field: "2024-06-01T10:00:00"}, headers=reader
+    )
+    refused_naming(person, field)
+    if field == "as_known_at":
+        timeline = hostile.client.get(
+            "/people/A0001FX/timeline", params={field: "2024-06-01T10:00:00"}, headers=reader
+        )
+        refused_naming(timeline, field)
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+def test_an_access_log_filter_without_a_zone_is_refused_by_name(
+    hostile: LiveApi, field: str
+) -> None:
+    auditor = hostile.headers(Role.AUDITOR)
+    for bad in ("2024-06-01T10:00:00", "0.5"):
+        answer = hostile.client.get("/audit/access", params={field: bad}, headers=auditor)
+        refused_naming(answer, field)
+
+
+def test_a_number_is_not_a_birth_date(hostile: LiveApi) -> None:
+    reader = hostile.headers(Role.PRISON)
+    answer = hostile.client.get("/search", params={"date_of_birth": "0"}, headers=reader)
+    refused_naming(answer, "date_of_birth")
 
 
 def test_an_unexpected_failure_is_problem_details_with_the_security_headers(

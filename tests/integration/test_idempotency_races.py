@@ -193,11 +193,6 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[list[LiveApi]]:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    reason="the command routes still look the key up and keep it in two steps: "
-    "api/routes/commands.py `idempotent` is to call `svc.idempotency.once` (remove this mark)",
-    strict=True,
-)
 def test_one_key_over_http_across_two_servers(two_servers: list[LiveApi]) -> None:
     headers = two_servers[0].headers(Role.PRISON, purpose=None)
     for round_ in range(ROUNDS):

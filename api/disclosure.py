@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from psycopg import OperationalError as PgOperationalError
 
 from api.access_log import Access, Lookup
-from api.auth import Forbidden, Principal
+from api.auth import Principal
 from api.problems import ProblemError
 from api.services import Services
 from domain.errors import ImpossibleJourney, NotFound
+from domain.identifiers import detect
+from domain.service.application import is_uuid
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from projections import queries
 from projections.queries import PersonRecord
@@ -77,15 +80,26 @@ async def disclose_record(
     return queries.person_record_from_row(row) if row is not None else None
 
 
-def partner_may_see(svc: Services, who: Principal, regions: list[str | None]) -> None:
-    """A scoped caller sees only cases its own provider holds."""
+def partner_may_see(svc: Services, who: Principal, regions: list[str | None], *, ref: str) -> None:
+    """A scoped caller sees only cases its own provider holds; another provider's case is
+    answered exactly as a person no one holds, so a partner cannot tell the two apart."""
     if not scoped(who):
         return
     if not regions or any(region != who.provider for region in regions):
-        raise Forbidden("this case is not held by your provider")
+        raise unknown(ref)
 
 
-def partner_may_see_then(svc: Services, who: Principal, person_id: str, then: str | None) -> None:
+def unknown(ref: str) -> NotFound:
+    """The refusal the event store gives for a reference no person answers to."""
+    if is_uuid(ref):
+        return NotFound("person_id", f"no person with id {UUID(ref)}")
+    kind, value = detect(ref)
+    return NotFound("identifier", f"no person holds {kind} {value}")
+
+
+def partner_may_see_then(
+    svc: Services, who: Principal, person_id: str, then: str | None, *, ref: str
+) -> None:
     """An answer at another time (`as_of`, `as_known_at`) goes to a scoped caller only if its
     provider holds the case now, exactly as an answer about now, and also held it at the time
     asked about (`then`, the region answering then): a provider that held the case once, or
@@ -93,7 +107,7 @@ def partner_may_see_then(svc: Services, who: Principal, person_id: str, then: st
     if not scoped(who):
         return
     now = svc.journeys.state(person_id)
-    partner_may_see(svc, who, [now.ownership.region if now else None, then])
+    partner_may_see(svc, who, [now.ownership.region if now else None, then], ref=ref)
 
 
 PersonalRefusal = ImpossibleJourney | ConcurrencyConflict | StaleVersion

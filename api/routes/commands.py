@@ -120,7 +120,7 @@ def expected(if_match: str | None) -> int | None:
 def partner_owns(svc: Svc, who: Principal, ref: str) -> None:
     if scoped(who):
         state = svc.journeys.state(ref)
-        partner_may_see(svc, who, [state.ownership.region if state else None])
+        partner_may_see(svc, who, [state.ownership.region if state else None], ref=ref)
 
 
 def idempotent(

@@ -59,7 +59,7 @@ def get_timeline(
     """Every entry with occurred and recorded times, who, source, batch and void marks."""
     person = svc.journeys.person(ref)
     state = person.state()
-    partner_may_see(svc, who, [state.ownership.region if state else None])
+    partner_may_see(svc, who, [state.ownership.region if state else None], ref=ref)
     entries = [entry_view(e) for e in svc.journeys.timeline(person.id, as_known_at=as_known_at)]
     chosen: list[Entry] = [
         e
@@ -137,18 +137,19 @@ def person_view(
     if as_of is None and as_known_at is None:
         record = queries.person_record(svc.db, person_id)
         if record is None:
+            svc.journeys.person(person_id)  # an id no person has is refused as such
             raise NotFound("ref", "the person is not yet in the read models; retry shortly")
         view = person_from_record(person_id, record)
-        partner_may_see(svc, who, [view.ownership.region])
+        partner_may_see(svc, who, [view.ownership.region], ref=ref)
         return view
     state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
     if state is None:
         # Told only to those who may see the person at all: that they were unknown then says
         # something of the case.
-        partner_may_see_then(svc, who, person_id, None)
+        partner_may_see_then(svc, who, person_id, None, ref=ref)
         raise NotFound("as_known_at", "the person was not yet known at that moment")
     view = person_from_state(state, as_of, as_known_at)
-    partner_may_see_then(svc, who, person_id, view.ownership.region)
+    partner_may_see_then(svc, who, person_id, view.ownership.region, ref=ref)
     return view
 
 

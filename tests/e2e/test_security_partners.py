@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from api.auth import Role
-from domain.service.application import JourneyApp
+from domain.service.application import JourneyApp, is_uuid
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 
@@ -97,10 +98,21 @@ def test_another_providers_case_is_refused_by_every_identifier_and_time(
             {"as_known_at": datetime.now(UTC).isoformat()},
         ):
             response = get(shared_api, f"/people/{ref}", **params)
-            assert response.status_code == 403, (ref, params, response.text)
+            as_unknown(shared_api, response, ref)
             assert "Partner" not in response.text
         timeline = get(shared_api, f"/people/{ref}/timeline")
-        assert timeline.status_code == 403, (ref, timeline.text)
+        as_unknown(shared_api, timeline, ref)
+
+
+def as_unknown(api: LiveApi, response: Any, ref: str) -> None:
+    """Another provider's case is answered exactly as a reference no person answers to."""
+    assert response.status_code == 404, (ref, response.text)
+    body = response.json()
+    nobody = get(api, "/people/Z9999ZZ" if not is_uuid(ref) else f"/people/{uuid4()}").json()
+    assert body.keys() == nobody.keys(), (body, nobody)
+    for key in ("type", "title", "status", "field"):
+        assert body[key] == nobody[key], (key, body, nobody)
+    assert body["detail"].startswith(f"{body['field']}: no person "), body
 
 
 def test_search_shows_only_the_providers_cases(shared_api: LiveApi, world: dict[str, str]) -> None:
@@ -163,7 +175,7 @@ def test_a_partner_cannot_change_another_providers_case(
             json={"occurred_at": at(2).isoformat(), **body},
             headers=partner(shared_api),
         )
-        assert response.status_code == 403, (command, response.text)
+        as_unknown(shared_api, response, ref)
     timeline = shared_api.client.get(
         f"/people/{world['theirs']}/timeline", headers=shared_api.headers(Role.AUDITOR)
     )

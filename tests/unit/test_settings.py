@@ -33,6 +33,8 @@ POSTGRES_KEYS = {
     "POSTGRES_MAX_OVERFLOW",
     "POSTGRES_CONNECT_TIMEOUT",
     "APPLICATION_RECORDER_TOPIC",
+    "POSTGRES_LOCK_TIMEOUT",
+    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
 }
 
 
@@ -115,10 +117,10 @@ def test_postgresql_url_defaults_and_short_scheme() -> None:
         ("postgresql://h/db?schema=Journeys", "schema must be a lower-case identifier"),
         ("postgresql://h/db?schema=1abc", "schema must be a lower-case identifier"),
         ("postgresql://h/db?schema=" + "a" * 64, "schema must be a lower-case identifier"),
-        ("postgresql://u@h:abc/db", "port and pool sizes must be whole numbers"),
-        ("postgresql://u@h:99999/db", "port and pool sizes must be whole numbers"),
-        ("postgresql://h/db?pool_size=many", "port and pool sizes must be whole numbers"),
-        ("postgresql://h/db?max_overflow=1.5", "port and pool sizes must be whole numbers"),
+        ("postgresql://u@h:abc/db", "must be whole numbers"),
+        ("postgresql://u@h:99999/db", "must be whole numbers"),
+        ("postgresql://h/db?pool_size=many", "must be whole numbers"),
+        ("postgresql://h/db?max_overflow=1.5", "must be whole numbers"),
     ],
 )
 def test_malformed_url_is_refused(url: str, reason: str) -> None:
@@ -181,6 +183,9 @@ def test_event_store_env_for_postgresql() -> None:
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "2",
         "APPLICATION_RECORDER_TOPIC": "domain.service.recorder:FailFastRecorder",
+        # Lock waits and idle transactions are bounded by default (seconds).
+        "POSTGRES_LOCK_TIMEOUT": "3",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError
@@ -165,14 +167,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        # Headers the framework sets on its own errors (Allow on a 405) go out with them.
+        # Headers the framework sets on its own errors go out with them. A 405's Allow names
+        # the methods the documented operation at this path has: the router would name those
+        # of the first route whose pattern matched (`/people/{ref}` swallows
+        # `/people/X/cell-moves`, since a reference may hold a slash).
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return problem(
             request,
             exc.status_code,
             f"http-{exc.status_code}",
             str(exc.detail),
             str(exc.detail),
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(PersistenceError)
@@ -222,3 +230,30 @@ def unavailable(
 
 
 __all__ = ["OperationalError", "ProblemError", "install", "jsonable", "problem"]
+
+
+def refuse_undeclared_method(request: Request) -> None:
+    """405 for a path that is an instance of a documented operation taking other methods."""
+    allowed = allowed_methods(request)
+    if allowed and request.method not in allowed.split(", "):
+        raise HTTPException(405, "Method Not Allowed", headers={"Allow": allowed})
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document lists for the operation this path is an instance of,
+    each path parameter standing for one segment."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if operation_pattern(template).fullmatch(request.url.path):
+            methods = sorted(m.upper() for m in operations if m.upper() in HTTP_METHODS)
+            return ", ".join(methods)
+    return ""
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@lru_cache(maxsize=512)
+def operation_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))

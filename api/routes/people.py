@@ -18,7 +18,7 @@ from api.disclosure import (
     partner_may_see,
     partner_may_see_then,
 )
-from api.problems import ProblemError
+from api.problems import ProblemError, refuse_undeclared_method
 from api.schemas import (
     Day,
     Entry,
@@ -93,6 +93,8 @@ async def get_person(
     # The services, purpose and request id as the `Svc`, `Purpose` and `RequestId`
     # dependencies give them, taken here directly: every dependency costs each request its
     # own resolution, and this is the busiest route.
+    if "/" in ref:  # a PNC number holds one; `/people/X/cell-moves` is another operation
+        refuse_undeclared_method(request)
     svc: Services = request.app.state.services
     purpose = stated_purpose(x_purpose)
     rid: str = request.state.request_id

@@ -391,3 +391,21 @@ def test_the_document_lists_problem_details_for_every_refusal(hostile: LiveApi) 
     assert set(roll["200"]["content"]) == {"application/json", "text/csv"}
     health = document["paths"]["/health"]["get"]["responses"]
     assert "401" not in health and "500" in health
+
+
+def test_a_method_an_operation_does_not_take_is_405_naming_those_it_does(
+    hostile: LiveApi,
+) -> None:
+    staff = hostile.headers(Role.PRISON)
+    for method in ("GET", "OPTIONS", "DELETE"):
+        answer = hostile.client.request(method, "/people/A0001FX/cell-moves", headers=staff)
+        assert answer.status_code == 405, (method, answer.text)
+        assert answer.headers["allow"] == "POST", (method, answer.headers)
+        assert answer.headers["content-type"] == PROBLEM
+        security_headers(answer)
+    timeline = hostile.client.post("/people/A0001FX/timeline", headers=staff)
+    assert timeline.status_code == 405 and timeline.headers["allow"] == "GET"
+    # Check a PNC number, which holds a slash, still reaches the where-is answer.
+    pnc = hostile.client.get("/people/2012/0394773H", headers=staff)
+    assert pnc.status_code in {200, 404}, pnc.text
+    assert pnc.json().get("field") != "method", pnc.text

@@ -200,6 +200,36 @@ def shown_rejects(
     return lines
 
 
+def import_rejects(
+    svc: Services,
+    who: Principal,
+    rid: str,
+    *,
+    batch_id: str,
+    rejects: Sequence[Mapping[str, Any]],
+    purpose: str | None,
+) -> list[dict[str, Any]]:
+    """A load's rejected lines as answered to the one who sent them: each line is theirs, but a
+    reason from the journey rules describes the person's recorded history (where they were),
+    so it is given only with a purpose, logged first."""
+    lines = [dict(r) for r in rejects]
+    told = [line["line"] for line in lines if line.get("history")]
+    if not told:
+        return lines
+    if purpose is None:
+        return [{**line, "reason": HISTORY} if line.get("history") else line for line in lines]
+    numbers = ", ".join(str(n) for n in told[:50])
+    more = f" and {len(told) - 50} more" if len(told) > 50 else ""
+    detail = f"{batch_id} lines {numbers}{more}"
+    disclose(svc, who, "import.rejects", rid, [], purpose=purpose, detail=detail)
+    return lines
+
+
+HISTORY = (
+    "the journey rules refuse this line given the person's recorded history; the reason "
+    "describes that history, so it is given only to a request stating why (X-Purpose), and "
+    "logged as a disclosure"
+)
 MASKED = "withheld: it may name the person; ask with a purpose (X-Purpose) to see it, logged"
 
 

@@ -44,9 +44,12 @@ class Reject:
     field: str
     reason: str
     text: str = ""
+    # The reason describes the person's recorded history (where they were), not the line.
+    history: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
+        found = {"line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
+        return {**found, "history": True} if self.history else found
 
     @property
     def size(self) -> int:

@@ -63,8 +63,8 @@ class Record:
     identifiers: dict[str, str] = field(default_factory=dict)  # a registration's own
     text: str = ""  # the line as read, kept with a reject
 
-    def refused(self, field_name: str, reason: str) -> Reject:
-        return Reject(self.line, field_name, reason, self.text)
+    def refused(self, field_name: str, reason: str, *, history: bool = False) -> Reject:
+        return Reject(self.line, field_name, reason, self.text, history=history)
 
 
 Parsed = Record | Reject

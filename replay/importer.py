@@ -338,7 +338,8 @@ class Importer:
         except ImpossibleJourney as error:
             line = lines.get(error.entry) if error.entry is not None else None
             at_fault = [r for r in records if line is None or r.line == line]
-            raise LineRefused([r.refused(error.field, error.reason) for r in at_fault]) from None
+            refused = [r.refused(error.field, error.reason, history=True) for r in at_fault]
+            raise LineRefused(refused) from None
         except LineError as error:
             at_fault = [r for r in records if r.line == error.line]
             raise LineRefused([r.refused(error.field, error.reason) for r in at_fault]) from None

@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import PurposeHeader, RequestId, Svc, optional_purpose, require
-from api.disclosure import disclose, shown_rejects
+from api.disclosure import disclose, import_rejects, shown_rejects
 from api.impact import consulted
 from api.problems import ProblemError
 from replay import registry
-from replay.batch import Batch, Reject
+from replay.batch import Batch
 from replay.importer import REPORTED, Importer, ImportOptions, ImportReport
 from replay.sniff import AUTO, CHOICES
 from replay.voiding import CorrectionReport, Corrector
@@ -179,6 +179,15 @@ async def load(
             file_name=request.headers.get("x-file-name", "upload")[:200],
         )
         report = await run_in_threadpool(Importer(svc.journeys).run, path, options)
+    rejects = await run_in_threadpool(
+        import_rejects,
+        svc,
+        who,
+        request.state.request_id,
+        batch_id=report.batch_id,
+        rejects=[r.as_dict() for r in report.rejects[:REPORTED]],
+        purpose=optional_purpose(request.headers.get("x-purpose")),
+    )
     if report.outcome == "refused":
         raise ProblemError(
             422,
@@ -189,11 +198,11 @@ async def load(
             batch_id=report.batch_id,
             lines=report.lines,
             rejected=report.rejected,
-            rejects=[r.as_dict() for r in report.rejects[:REPORTED]],
+            rejects=rejects,
         )
     if report.outcome in {"already imported", "dry run"}:
         response.status_code = 200
-    return import_out(report)
+    return import_out(report, rejects)
 
 
 @router.get("/batches", response_model=list[BatchOut], summary="Every batch, oldest first")
@@ -299,11 +308,7 @@ def correct(
     )
 
 
-def reject_out(r: Reject) -> RejectOut:
-    return RejectOut(**r.as_dict())
-
-
-def import_out(report: ImportReport) -> ImportOut:
+def import_out(report: ImportReport, rejects: list[dict[str, Any]]) -> ImportOut:
     return ImportOut(
         batch_id=report.batch_id,
         outcome=report.outcome,
@@ -312,7 +317,7 @@ def import_out(report: ImportReport) -> ImportOut:
         duplicates=report.duplicates,
         registered=report.registered,
         people=report.people,
-        rejects=[reject_out(r) for r in report.rejects[:REPORTED]],
+        rejects=[RejectOut(**r) for r in rejects],
         rejected=report.rejected,
         note=report.note,
         file_format=report.file_format,

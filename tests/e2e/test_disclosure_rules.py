@@ -305,3 +305,40 @@ def test_the_batch_route_masks_rejected_lines_unless_asked_with_a_purpose(api: L
     assert "H3333HH" in shown.json()["rejects"][0]["text"]
     rows = [r for r in log_rows(api) if r not in before]
     assert [(r["action"], r["purpose"]) for r in rows] == [("batch.rejects", "audit of the load")]
+
+
+def test_a_load_refused_by_the_persons_history_names_it_only_for_a_purpose(
+    api: LiveApi,
+) -> None:
+    """The uploader's own lines come back; what the journey rules say of the person's recorded
+    history (where they were) is a disclosure like any other."""
+    headers = {
+        **api.headers(Role.RECOVERY, user="rec.loader", purpose=None),
+        "Content-Type": "application/x-ndjson",
+    }
+    first = movements(("J4444JJ", "ADM", "IN", "OUT", "SWI", "N"))
+    loaded = api.client.post("/imports?source=NOMIS&format=nomis", content=first, headers=headers)
+    assert loaded.status_code == 201, loaded.text
+    later = movements(
+        ("J4444JJ", "ADM", "IN", "OUT", "SWI", "N"),
+        ("J4444JJ", "CRT", "IN", "STROMC", "MDI", "CRT"),
+    )
+    before = log_rows(api)
+    checked = api.client.post(
+        "/imports?source=NOMIS&format=nomis&dry_run=true", content=later, headers=headers
+    )
+    assert checked.status_code == 200, checked.text
+    (reject,) = checked.json()["rejects"]
+    # Check the line sent comes back, and the reason says nothing of where the person was.
+    assert reject["line"] == 2 and "STROMC" in reject["text"]
+    assert "SWI" not in reject["reason"] and "X-Purpose" in reject["reason"]
+    assert log_rows(api) == before
+    told = api.client.post(
+        "/imports?source=NOMIS&format=nomis&dry_run=true",
+        content=later,
+        headers={**headers, "X-Purpose": "fixing the extract"},
+    )
+    (reject,) = told.json()["rejects"]
+    assert "SWI" in reject["reason"], reject
+    rows = [r for r in log_rows(api) if r not in before]
+    assert [(r["action"], r["purpose"]) for r in rows] == [("import.rejects", "fixing the extract")]

@@ -13,8 +13,17 @@ from typing import Any
 from api.schemas import Location, PersonLine
 from domain import reference
 from domain.errors import DomainError
-from domain.person.appliers import DEATH_REASONS, HOSPITAL_REASONS, UAL_REASONS
-from domain.person.state import Status
+from domain.person.vocabulary import (
+    DEATH_REASONS,
+    HOSPITAL_REASONS,
+    IN_TRANSIT,
+    OUTSIDE,
+    TRANSFER_IN,
+    UAL_REASONS,
+    Direction,
+    MovementType,
+    Status,
+)
 
 STATUS = {
     Status.NONE: "No custody or supervision on record",
@@ -38,7 +47,7 @@ KEY_DATE_NAMES = {
     "TUSED": "Top-up supervision expiry date",
     "ERSED": "Early removal scheme eligibility date",
 }
-PLACES = {"OUT": "outside", "TRN": "in transit"}  # NOMIS's pseudo-agencies
+PLACES = {OUTSIDE: "outside", IN_TRANSIT: "in transit"}  # NOMIS's pseudo-agencies
 Lookup = Callable[[str], Any]
 AGENCIES: tuple[Lookup, ...] = (reference.prison, reference.court)
 UNITS: tuple[Lookup, ...] = (reference.pdu, reference.region, reference.prison)
@@ -168,24 +177,24 @@ def movement(d: Details, reason: str | None = None) -> str:
     src, to = agency(d.get("from_agency")), agency(d.get("to_agency"))
     code = str(d.get("reason_code") or "")
     why = because(kind, code)
-    if kind == "ADM" and code == "INT":
-        start = "after a transfer" if d.get("from_agency") == "TRN" else f"from {src}"
+    if kind == MovementType.ADM and code == TRANSFER_IN:
+        start = "after a transfer" if d.get("from_agency") == IN_TRANSIT else f"from {src}"
         return f"Arrived at {to} {start}"
-    if kind == "ADM":
-        start = "" if d.get("from_agency") == "OUT" else f" from {src}"
+    if kind == MovementType.ADM:
+        start = "" if d.get("from_agency") == OUTSIDE else f" from {src}"
         return f"Admitted to {to}{start}{why}"
-    if kind == "TRN" and direction == "OUT":
+    if kind == MovementType.TRN and direction == Direction.OUT:
         return f"Transferred from {src} to {to}{why}"
-    if kind == "CRT":
-        if direction == "OUT":
+    if kind == MovementType.CRT:
+        if direction == Direction.OUT:
             return f"Taken from {src} to court at {to}{why}"
         return f"Returned from court at {src} to {to}{why}"
-    if kind == "TAP":
-        if direction == "OUT":
-            away = "" if d.get("to_agency") == "OUT" else f" to {to}"
+    if kind == MovementType.TAP:
+        if direction == Direction.OUT:
+            away = "" if d.get("to_agency") == OUTSIDE else f" to {to}"
             return f"Temporary absence from {src}{away}{why}"
         return f"Returned from temporary absence to {to}{why}"
-    if kind == "REL":
+    if kind == MovementType.REL:
         return f"{left(code)} {src}{why}"
     return f"Movement {movement_kind(kind)} {direction.lower()} from {src} to {to}{why}"
 

@@ -42,6 +42,13 @@ class LiveApi:
             headers["X-Purpose"] = purpose
         return headers
 
+    def wait_for(self, position: int | None, seconds: float = 10) -> None:
+        """Wait until every read model has caught up with a log position."""
+        deadline = time.monotonic() + seconds
+        while self.client.get("/ready").json()["position"] < (position or 0):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
 
 def break_access_log(url: DatabaseURL) -> None:
     """Make every access-log insert in the store's schema fail, as a full disk would."""

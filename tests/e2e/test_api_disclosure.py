@@ -3,39 +3,26 @@ the cases their own provider holds, through reads, search and the feed."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 from api.auth import Role
-from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
+from tests.helpers import journey_app, register
 
 
 def seed(api: LiveApi) -> dict[str, str]:
     """Three Smiths: two held in N55 (Yorkshire), one in N07 (London)."""
-    app = JourneyApp(api.settings.store)
     ids = {}
-    try:
+    with journey_app(api.settings.store) as app:
         for noms, region, pdu in [
             ("A0001SM", "N55", "N55LEE"),
             ("A0002SM", "N55", "N55LEE"),
             ("A0003SM", "N07", "N07CROY"),
         ]:
-            ids[noms] = app.register(
-                prov(at(-1)),
-                given_name="Sam",
-                family_name="Smith",
-                date_of_birth=date(1985, 5, 5),
-                identifiers={"NOMS": noms},
-            ).person_id
+            ids[noms] = register(app, noms, "Sam", "Smith", date(1985, 5, 5)).person_id
             last = app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while api.client.get("/ready").json()["position"] < (last.position or 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    api.wait_for(last.position)
     return ids
 
 
@@ -87,22 +74,10 @@ def test_partner_sees_only_its_providers_cases(api: LiveApi) -> None:
 
 
 def test_roll_csv_and_metrics(api: LiveApi) -> None:
-    app = JourneyApp(api.settings.store)
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Rolly",
-            family_name="Inmate",
-            date_of_birth=date(1990, 1, 1),
-            identifiers={"NOMS": "A0009RL"},
-        )
+    with journey_app(api.settings.store) as app:
+        register(app, "A0009RL", "Rolly", "Inmate", date(1990, 1, 1))
         last = app.admit("A0009RL", prov(at(0)), prison="LEI", reason="N")
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while api.client.get("/ready").json()["position"] < (last.position or 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    api.wait_for(last.position)
     staff = api.headers(Role.PRISON)
     roll = api.client.get("/prisons/LEI/roll", headers=staff)
     assert roll.json()["counts"] == {"in": 1}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from projections.runner import Runner
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, break_access_log, serve
 from tests.e2e.relay import Relay
+from tests.helpers import register
 
 pytestmark = pytest.mark.postgres
 PROBLEM = "application/problem+json"
@@ -35,13 +35,7 @@ def seed(url: str) -> dict[str, str]:
     ids = {}
     try:
         for noms, region, pdu in [("A0001PG", "N55", "N55LEE"), ("A0002PG", "N07", "N07CROY")]:
-            ids[noms] = app.register(
-                prov(at(-1)),
-                given_name="Pat",
-                family_name="Gres",
-                date_of_birth=date(1980, 1, 2),
-                identifiers={"NOMS": noms},
-            ).person_id
+            ids[noms] = register(app, noms, "Pat", "Gres").person_id
             app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
         Runner(app, db).catch_up()
     finally:

@@ -8,18 +8,13 @@ from api.auth import Role
 from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
+from tests.helpers import register
 
 
 def seed_person(api: LiveApi, noms: str = "A1234BC") -> str:
     app = JourneyApp(api.settings.store)
     try:
-        result = app.register(
-            prov(at(-1)),
-            given_name="Ann",
-            family_name="Reader",
-            date_of_birth=date(1984, 2, 3),
-            identifiers={"NOMS": noms, "CRN": "X111111"},
-        )
+        result = register(app, {"NOMS": noms, "CRN": "X111111"}, "Ann", "Reader", date(1984, 2, 3))
         app.add_identifier(noms, prov(at(0)), kind="PNC", value="12/394773H")
         app.admit(noms, prov(at(0)), prison="LEI", reason="N")
         app.move_cell(noms, prov(at(0, 2)), prison="LEI", cell="B-2-014")

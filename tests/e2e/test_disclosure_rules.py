@@ -5,7 +5,6 @@ rejected lines each carry person data only to a caller who stated a purpose, log
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +16,8 @@ from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, break_access_log
 from tests.e2e.test_api_imports import movements
+from tests.helpers import journey_app
+from tests.helpers import register as registered
 
 NAME = "Disclosa"
 
@@ -24,28 +25,16 @@ NAME = "Disclosa"
 def register(api: LiveApi, noms: str, *, projected: bool = True) -> str:
     """A person admitted to Swansea, held in custody; their id (once the read models have it,
     when `projected`)."""
-    app = JourneyApp(api.settings.store)
-    try:
-        person_id = app.register(
-            prov(at(-1)),
-            given_name="Dora",
-            family_name=NAME,
-            date_of_birth=date(1979, 3, 4),
-            identifiers={"NOMS": noms},
-        ).person_id
+    with journey_app(api.settings.store) as app:
+        person_id = dora(app, noms)
         last = app.admit(noms, prov(at(0)), prison="SWI", reason="N")
-    finally:
-        app.close()
     if projected:
-        caught_up(api, last.position or 0)
+        api.wait_for(last.position)
     return person_id
 
 
-def caught_up(api: LiveApi, position: int) -> None:
-    deadline = time.monotonic() + 10
-    while api.client.get("/ready").json()["position"] < position:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+def dora(app: JourneyApp, noms: str) -> str:
+    return registered(app, noms, "Dora", NAME, date(1979, 3, 4)).person_id
 
 
 def log_rows(api: LiveApi, person_id: str | None = None) -> list[dict[str, Any]]:
@@ -180,21 +169,12 @@ def test_a_refusal_whose_log_row_cannot_be_written_withholds_the_reason(
 
 def handed_on(api: LiveApi, noms: str) -> str:
     """Supervised by London (N07) from day 0, then by the West Midlands (N52) from day 10."""
-    app = JourneyApp(api.settings.store)
-    try:
-        person_id = app.register(
-            prov(at(-1)),
-            given_name="Dora",
-            family_name=NAME,
-            date_of_birth=date(1979, 3, 4),
-            identifiers={"NOMS": noms},
-        ).person_id
+    with journey_app(api.settings.store) as app:
+        person_id = dora(app, noms)
         app.start_supervision(noms, prov(at(0)), region="N07", pdu="N07CROY")
         app.request_area_transfer(noms, prov(at(10)), region="N52", pdu="N52BIRM")
         last = app.accept_area_transfer(noms, prov(at(11)))
-    finally:
-        app.close()
-    caught_up(api, last.position or 0)
+    api.wait_for(last.position)
     return person_id
 
 

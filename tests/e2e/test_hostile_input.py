@@ -9,7 +9,6 @@ import io
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,12 +22,11 @@ from api.auth import Role, dev_private_key
 from api.config import ApiSettings
 from api.pages.session import csrf_for
 from api.routes.establishments import csv_cell
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from projections.db import open_read_db
 from projections.runner import Runner
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, free_port
+from tests.helpers import journey_and_read_db, journey_app, register
 
 PROBLEM = "application/problem+json"
 FORMULAS = {
@@ -42,24 +40,12 @@ FORMULAS = {
 @pytest.fixture(scope="module")
 def hostile(shared_api: LiveApi) -> Iterator[LiveApi]:
     """People whose given names are spreadsheet formulas, all in Leeds."""
-    app = JourneyApp(shared_api.settings.store)
     last = 0
-    try:
+    with journey_app(shared_api.settings.store) as app:
         for noms, name in FORMULAS.items():
-            app.register(
-                prov(at(-1)),
-                given_name=name,
-                family_name="Formula",
-                date_of_birth=date(1980, 1, 2),
-                identifiers={"NOMS": noms},
-            )
+            register(app, noms, name, "Formula")
             last = app.admit(noms, prov(at(0)), prison="LEI", reason="N").position or 0
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while shared_api.client.get("/ready").json()["position"] < last:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    shared_api.wait_for(last)
     yield shared_api
 
 
@@ -352,20 +338,9 @@ def test_a_name_search_still_finds_by_prefix(hostile: LiveApi) -> None:
 
 @pytest.mark.postgres
 def test_wildcards_in_a_name_search_are_literal_on_postgres(pg_api: LiveApi) -> None:
-    app = JourneyApp(pg_api.settings.store)
-    db = open_read_db(pg_api.settings.store.database)
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Ann",
-            family_name="Formula",
-            date_of_birth=date(1980, 1, 2),
-            identifiers={"NOMS": "A0009FX"},
-        )
+    with journey_and_read_db(pg_api.settings.store) as (app, db):
+        register(app, "A0009FX", "Ann", "Formula")
         Runner(app, db).catch_up()
-    finally:
-        db.close()
-        app.close()
     reads = pg_api.headers(Role.PRISON)
     for name in ("%%", "__", "f%", "\\\\"):
         found = pg_api.client.get("/search", params={"name": name}, headers=reads)

@@ -4,7 +4,6 @@ The routes come from the application itself, so a new route cannot be missed."""
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from api.matrix import markdown, matrix
 from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
+from tests.helpers import journey_app, register
 
 PROVIDER = "N55"
 numbers = itertools.count(1)
@@ -22,13 +22,7 @@ Setup = Callable[[JourneyApp, str], Any]
 
 
 def base(app: JourneyApp, noms: str) -> Any:
-    return app.register(
-        prov(at(-1)),
-        given_name="Matrix",
-        family_name="Case",
-        date_of_birth=date(1988, 8, 8),
-        identifiers={"NOMS": noms},
-    )
+    return register(app, noms, "Matrix", "Case", date(1988, 8, 8))
 
 
 def in_lei(app: JourneyApp, noms: str) -> Any:
@@ -111,15 +105,9 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
 
 def fresh(api: LiveApi, setup: Setup) -> str:
     noms = f"M{next(numbers):04d}MX"
-    app = JourneyApp(api.settings.store)
-    try:
+    with journey_app(api.settings.store) as app:
         result = setup(app, noms)
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while api.client.get("/ready").json()["position"] < (result.position or 0):
-        assert time.monotonic() < deadline, "read models did not catch up"
-        time.sleep(0.02)
+    api.wait_for(result.position)
     return noms
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, free_port
+from tests.helpers import journey_app, register
 
 NOMS = "A6789HD"
 Call = Callable[[LiveApi], httpx.Response]
@@ -29,22 +29,10 @@ Call = Callable[[LiveApi], httpx.Response]
 
 @pytest.fixture(scope="module")
 def served(shared_api: LiveApi) -> LiveApi:
-    app = JourneyApp(shared_api.settings.store)
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Header",
-            family_name="Person",
-            date_of_birth=date(1979, 9, 9),
-            identifiers={"NOMS": NOMS},
-        )
+    with journey_app(shared_api.settings.store) as app:
+        register(app, NOMS, "Header", "Person", date(1979, 9, 9))
         last = app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while shared_api.client.get("/ready").json()["position"] < (last.position or 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    shared_api.wait_for(last.position)
     return shared_api
 
 

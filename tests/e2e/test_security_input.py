@@ -20,6 +20,7 @@ from api.auth import Role
 from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
+from tests.helpers import register
 
 NOMS = "A5555IJ"
 PAYLOADS = [
@@ -48,13 +49,7 @@ def target(shared_api: LiveApi) -> LiveApi:
     """One person in custody, a loaded batch to correct, and a canary table."""
     app = JourneyApp(shared_api.settings.store)
     try:
-        app.register(
-            prov(at(-1)),
-            given_name="Canary",
-            family_name="Person",
-            date_of_birth=date(1975, 6, 7),
-            identifiers={"NOMS": NOMS},
-        )
+        register(app, NOMS, "Canary", "Person", date(1975, 6, 7))
         app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
     finally:
         app.close()

@@ -3,7 +3,6 @@ people another provider holds stay invisible, and cannot be changed, by any iden
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
@@ -11,13 +10,15 @@ from uuid import uuid4
 import pytest
 
 from api.auth import Role
-from domain.service.application import JourneyApp, is_uuid
+from domain.service.application import is_uuid
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
+from tests.helpers import journey_app, register
 
 MINE = {"NOMS": "A0001PA", "CRN": "X100001", "PNC": "2012/0394773H"}
 THEIRS = {"NOMS": "A0002PB", "CRN": "X200002", "PNC": "2013/0000001Z"}
 ATTEMPTS: list[str] = []
+BORN = date(1988, 8, 8)
 
 
 def pnc(value: str) -> str:
@@ -30,37 +31,19 @@ def pnc(value: str) -> str:
 @pytest.fixture(scope="module")
 def world(shared_api: LiveApi) -> dict[str, str]:
     """One person held in N55 (the partner's provider), one in N07, one in custody only."""
-    app = JourneyApp(shared_api.settings.store)
     ids: dict[str, str] = {}
-    try:
+    with journey_app(shared_api.settings.store) as app:
         for name, idents, region, pdu in [
             ("mine", MINE, "N55", "N55LEE"),
             ("theirs", THEIRS, "N07", "N07CROY"),
         ]:
             chosen = {**idents, "PNC": pnc(idents["PNC"])}
             idents["PNC"] = chosen["PNC"]
-            ids[name] = app.register(
-                prov(at(-1)),
-                given_name="Pat",
-                family_name=f"Partner{name.title()}",
-                date_of_birth=date(1988, 8, 8),
-                identifiers=chosen,
-            ).person_id
+            ids[name] = register(app, chosen, "Pat", f"Partner{name.title()}", BORN).person_id
             last = app.start_supervision(idents["NOMS"], prov(at(0)), region=region, pdu=pdu)
-        ids["custody"] = app.register(
-            prov(at(-1)),
-            given_name="Pat",
-            family_name="PartnerCustody",
-            date_of_birth=date(1988, 8, 8),
-            identifiers={"NOMS": "A0003PC"},
-        ).person_id
+        ids["custody"] = register(app, "A0003PC", "Pat", "PartnerCustody", BORN).person_id
         last = app.admit("A0003PC", prov(at(0)), prison="LEI", reason="N")
-    finally:
-        app.close()
-    deadline = time.monotonic() + 10
-    while shared_api.client.get("/ready").json()["position"] < (last.position or 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    shared_api.wait_for(last.position)
     return ids
 
 

@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.auth import Role, dev_private_key, dev_public_key
 from domain.service.application import JourneyApp
-from tests.conftest import at, prov
+from tests.conftest import at
 from tests.e2e.conftest import LiveApi
+from tests.helpers import register
 
 NOMS = "A4321TK"
 Forge = Callable[[LiveApi], str]
@@ -122,13 +123,7 @@ FORGED: dict[str, Forge] = {
 def seeded(shared_api: LiveApi) -> LiveApi:
     app = JourneyApp(shared_api.settings.store)
     try:
-        app.register(
-            prov(at(-1)),
-            given_name="Token",
-            family_name="Target",
-            date_of_birth=date(1980, 1, 1),
-            identifiers={"NOMS": NOMS},
-        )
+        register(app, NOMS, "Token", "Target", date(1980, 1, 1))
     finally:
         app.close()
     return shared_api

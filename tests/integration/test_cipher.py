@@ -15,78 +15,54 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError
 
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from ops.rotation import reencrypt
-from projections.db import open_read_db
 from projections.runner import Runner
 from projections.verify import verify
 from tests.conftest import at, prov
+from tests.helpers import journey_and_read_db, journey_app, register
 
 
 def test_stored_rows_are_unreadable_without_the_key(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'secret.sqlite'}"
     settings = Settings(database_url=url, cipher_key=AESCipher.create_key(32))
-    app = JourneyApp(settings)
-    db = open_read_db(settings.database)
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Secret",
-            family_name="Person",
-            date_of_birth=date(1970, 1, 1),
-            identifiers={"NOMS": "A7777ZZ"},
-        )
+    with journey_and_read_db(settings) as (app, db):
+        register(app, "A7777ZZ", "Secret", "Person", date(1970, 1, 1))
         app.admit("A7777ZZ", prov(at(0)), prison="LEI", reason="N")
         # Check the read side decodes through the cipher too, and agrees with the log.
         Runner(app, db).catch_up()
         assert verify(app, db).total == 0
         state = app.state("A7777ZZ")
         assert state is not None and state.location.agency == "LEI"
-    finally:
-        db.close()
-        app.close()
     with sqlite3.connect(tmp_path / "secret.sqlite") as conn:
         blobs = [bytes(r[0]) for r in conn.execute("SELECT state FROM stored_events")]
     assert blobs and not any(b"Secret" in b or b"LEI" in b for b in blobs)
     # Check a wrong key cannot read the history.
-    wrong = JourneyApp(Settings(database_url=url, cipher_key=AESCipher.create_key(32)))
-    try:
-        with pytest.raises(MapperDeserialisationError):
-            wrong.state("A7777ZZ")
-    finally:
-        wrong.close()
+    wrong = Settings(database_url=url, cipher_key=AESCipher.create_key(32))
+    unreadable(wrong, "A7777ZZ", MapperDeserialisationError)
+
+
+def unreadable(settings: Settings, noms: str, *errors: type[Exception]) -> None:
+    """Check a person's history cannot be read with these settings' keys."""
+    with journey_app(settings) as app, pytest.raises(errors):
+        app.state(noms)
 
 
 def rotate_store(url: str) -> None:
     """Rows written under key 1, rotated to key 2, then readable with key 2 alone."""
     one, two = AESCipher.create_key(32), AESCipher.create_key(32)
-    app = JourneyApp(Settings(database_url=url, cipher_key=one))
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Rotated",
-            family_name="Person",
-            date_of_birth=date(1971, 2, 3),
-            identifiers={"NOMS": "A8888ZZ"},
-        )
+    with journey_app(Settings(database_url=url, cipher_key=one)) as app:
+        register(app, "A8888ZZ", "Rotated", "Person", date(1971, 2, 3))
         app.admit("A8888ZZ", prov(at(0)), prison="LEI", reason="N")
-    finally:
-        app.close()
     # Check the keyring reads rows under the old key while new rows go under the new one.
-    during = JourneyApp(Settings(database_url=url, cipher_key=two, cipher_old_keys=(one,)))
-    try:
+    with journey_app(Settings(database_url=url, cipher_key=two, cipher_old_keys=(one,))) as during:
         during.move_cell("A8888ZZ", prov(at(1)), prison="LEI", cell="A-1-001")
         first = reencrypt(during, batch=2)
         assert (first.rows, first.rewritten) == (4, 3)
         # Check a second run finds nothing left to do (the command is resumable).
         assert reencrypt(during, batch=2).rewritten == 0
-    finally:
-        during.close()
-    after = JourneyApp(Settings(database_url=url, cipher_key=two))
-    db = open_read_db(after.settings.database)
-    try:
+    with journey_and_read_db(Settings(database_url=url, cipher_key=two)) as (after, db):
         state = after.state("A8888ZZ")
         assert state is not None
         assert (state.location.agency, state.location.cell) == ("LEI", "A-1-001")
@@ -94,19 +70,11 @@ def rotate_store(url: str) -> None:
         # Check the read models build from the re-encrypted log and agree with it.
         Runner(after, db).catch_up()
         assert verify(after, db).total == 0
-    finally:
-        db.close()
-        after.close()
     for settings in (
         Settings(database_url=url, cipher_key=one),
         Settings(database_url=url),
     ):
-        stale = JourneyApp(settings)
-        try:
-            with pytest.raises((MapperDeserialisationError, orjson.JSONDecodeError)):
-                stale.state("A8888ZZ")
-        finally:
-            stale.close()
+        unreadable(settings, "A8888ZZ", MapperDeserialisationError, orjson.JSONDecodeError)
 
 
 def test_key_rotation_on_sqlite(tmp_path: Path) -> None:
@@ -139,17 +107,8 @@ def test_the_rotation_commands(tmp_path: Path) -> None:
     one, two = made.stdout.strip(), journey({}, "store", "new-key").stdout.strip()
     assert made.returncode == 0 and one != two
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    app = JourneyApp(Settings(database_url=url, cipher_key=one))
-    try:
-        app.register(
-            prov(at(-1)),
-            given_name="Command",
-            family_name="Line",
-            date_of_birth=None,
-            identifiers={"NOMS": "A9999CL"},
-        )
-    finally:
-        app.close()
+    with journey_app(Settings(database_url=url, cipher_key=one)) as app:
+        register(app, "A9999CL", "Command", "Line", None)
     rotate = {"JOURNEY_DATABASE_URL": url, "JOURNEY_CIPHER_KEY": two}
     done = journey({**rotate, "JOURNEY_CIPHER_OLD_KEYS": one}, "store", "reencrypt")
     assert done.returncode == 0, done.stdout + done.stderr

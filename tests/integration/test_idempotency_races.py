@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
 from tests.conftest import READ_STORES, at, prov
 from tests.e2e.conftest import LiveApi, serve
+from tests.helpers import register
 
 RACERS = 6
 ROUNDS = 10
@@ -179,13 +180,7 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[list[LiveApi]]:
         apis = [stack.enter_context(contextmanager(serve)(settings)) for _ in range(2)]
         app = JourneyApp(settings.store)
         try:
-            app.register(
-                prov(at(-1)),
-                given_name="Ann",
-                family_name="Keyed",
-                date_of_birth=date(1980, 1, 2),
-                identifiers={"NOMS": "A1234KY"},
-            )
+            register(app, "A1234KY", "Ann", "Keyed")
             app.admit("A1234KY", prov(at(0)), prison="LEI", reason="N")
         finally:
             app.close()

@@ -4,7 +4,6 @@ person's record and exactly one access-log entry, and none if the log cannot be 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 import pytest
 
@@ -15,19 +14,14 @@ from projections.db import ReadDb
 from projections.runner import Runner
 from tests import aio
 from tests.conftest import at, prov
+from tests.helpers import register
 
 PEOPLE = [f"A{n:04d}AA" for n in range(1, 31)]
 
 
 def people(app: JourneyApp, db: ReadDb) -> None:
     for n, noms in enumerate(PEOPLE):
-        app.register(
-            prov(at(-1)),
-            given_name="Look",
-            family_name=f"Up{n}",
-            date_of_birth=date(1980, 1, 2),
-            identifiers={"NOMS": noms},
-        )
+        register(app, noms, "Look", f"Up{n}")
         app.admit(noms, prov(at(0)), prison="LEI", reason="N")
     app.release(PEOPLE[0], prov(at(1)), from_agency="LEI", reason="CR")
     app.start_supervision(PEOPLE[0], prov(at(1)), region="N55", pdu="N55LEE")

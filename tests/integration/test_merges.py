@@ -13,6 +13,7 @@ from projections.queries import person_record_by_identifier
 from projections.runner import Runner
 from projections.verify import verify
 from tests.conftest import at, prov
+from tests.helpers import register
 
 KEPT, REMOVED = "A1111AA", "B2222BB"
 
@@ -28,13 +29,7 @@ def two_records(app: JourneyApp) -> None:
     )
     app.admit(REMOVED, prov(at(-399), ref="old-adm"), prison="WYI", reason="N")
     app.release(REMOVED, prov(at(-200), ref="old-rel"), from_agency="WYI", reason="CR")
-    app.register(
-        prov(at(-1)),
-        given_name="John",
-        family_name="Smith",
-        date_of_birth=date(1980, 5, 17),
-        identifiers={"NOMS": KEPT},
-    )
+    register(app, KEPT, "John", "Smith", date(1980, 5, 17))
     app.admit(KEPT, prov(at(0)), prison="LEI", reason="N")
 
 

@@ -16,16 +16,11 @@ from projections.runner import Runner
 from projections.schema import BY_NAME
 from projections.verify import verify
 from tests.conftest import at, prov
+from tests.helpers import register
 
 
 def journey(app: JourneyApp, noms: str, n: int) -> None:
-    app.register(
-        prov(at(-1)),
-        given_name="Ann",
-        family_name=f"Person{n}",
-        date_of_birth=date(1985, 3, 4),
-        identifiers={"NOMS": noms},
-    )
+    register(app, noms, "Ann", f"Person{n}", date(1985, 3, 4))
     app.admit(noms, prov(at(0)), prison="LEI", reason="N")
     app.move_cell(noms, prov(at(0, 1)), prison="LEI", cell="A-1-001")
     app.record_key_dates(noms, prov(at(1)), dates={"CRD": date(2024, 6, 1)})

@@ -9,6 +9,7 @@ from projections import queries
 from projections.db import ReadDb
 from projections.runner import Runner
 from tests.conftest import at, prov
+from tests.helpers import register
 
 NOW = at(400)
 
@@ -16,13 +17,7 @@ NOW = at(400)
 def person(
     app: JourneyApp, noms: str, given: str, family: str, dob: date = date(1980, 1, 2), **ids: str
 ) -> None:
-    app.register(
-        prov(at(-1)),
-        given_name=given,
-        family_name=family,
-        date_of_birth=dob,
-        identifiers={"NOMS": noms, **ids},
-    )
+    register(app, {"NOMS": noms, **ids}, given, family, dob)
 
 
 def ids(rows: list[queries.PersonRow]) -> list[str]:

@@ -12,6 +12,7 @@ from api.auth import Role
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from tests.e2e.conftest import LiveApi
+from tests.helpers import journey_app
 
 T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)
 BATCH_MOVER = "B2222BB"
@@ -23,26 +24,16 @@ def prov(days: float, by: str = "officer.one") -> Provenance:
 
 def seed(api: LiveApi) -> str:
     """Record everyone, load the batch, and wait for the read models; the batch's id."""
-    app = JourneyApp(api.settings.store)
-    try:
+    with journey_app(api.settings.store) as app:
         people(app)
         position = app.recorder.max_notification_id() or 0
-    finally:
-        app.close()
     batch_id = load_batch(api)
     wait_for_read_models(api, position)
     return batch_id
 
 
 def people(app: JourneyApp) -> None:
-    ann = {"NOMS": "A1234BC", "CRN": "X111111"}
-    app.register(
-        prov(-1),
-        given_name="Ann",
-        family_name="Reader",
-        date_of_birth=date(1984, 2, 3),
-        identifiers=ann,
-    )
+    register(app, {"NOMS": "A1234BC", "CRN": "X111111"}, "Ann", "Reader", date(1984, 2, 3))
     app.add_identifier("A1234BC", prov(0), kind="PNC", value="12/394773H")
     app.admit("A1234BC", prov(0), prison="LEI", reason="N")
     app.move_cell("A1234BC", prov(0.1), prison="LEI", cell="B-2-014")
@@ -50,40 +41,22 @@ def people(app: JourneyApp) -> None:
     app.start_supervision("A1234BC", prov(2), region="N55", pdu="N55LEE")
     app.allocate_com("A1234BC", prov(2.1), officer="COM Patel", pdu="N55LEE")
     app.request_handover("A1234BC", prov(3), to="community")
-    app.register(
-        prov(-1),
-        given_name="Bob",
-        family_name="Mover",
-        date_of_birth=date(1990, 7, 14),
-        identifiers={"NOMS": BATCH_MOVER},
-    )
-    app.admit(BATCH_MOVER, prov(0), prison="WYI", reason="N")
-    app.register(
-        prov(-1),
-        given_name="Carol",
-        family_name="Count",
-        date_of_birth=date(1975, 11, 30),
-        identifiers={"NOMS": "C3333CC"},
-    )
-    app.admit("C3333CC", prov(0), prison="LEI", reason="N")
+    for noms, given, family, born, prison in [
+        (BATCH_MOVER, "Bob", "Mover", date(1990, 7, 14), "WYI"),
+        ("C3333CC", "Carol", "Count", date(1975, 11, 30), "LEI"),
+        ("D4444DD", "Dan", "Free", date(1969, 3, 9), "MDI"),
+        ("E5555EE", "Eve", "Walker", date(1988, 8, 8), "HLI"),
+    ]:
+        register(app, {"NOMS": noms}, given, family, born)
+        app.admit(noms, prov(0), prison=prison, reason="N")
     app.court_out("C3333CC", prov(4), prison="LEI", court="LEEDCC")
-    app.register(
-        prov(-1),
-        given_name="Dan",
-        family_name="Free",
-        date_of_birth=date(1969, 3, 9),
-        identifiers={"NOMS": "D4444DD"},
-    )
-    app.admit("D4444DD", prov(0), prison="MDI", reason="N")
     app.release("D4444DD", prov(5), from_agency="MDI", reason="CR")
+
+
+def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:
     app.register(
-        prov(-1),
-        given_name="Eve",
-        family_name="Walker",
-        date_of_birth=date(1988, 8, 8),
-        identifiers={"NOMS": "E5555EE"},
+        prov(-1), given_name=given, family_name=family, date_of_birth=born, identifiers=ids
     )
-    app.admit("E5555EE", prov(0), prison="HLI", reason="N")
 
 
 def load_batch(api: LiveApi) -> str:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -41,6 +42,17 @@ class LiveApi:
         if purpose:
             headers["X-Purpose"] = purpose
         return headers
+
+    def access_log(self, person_id: str) -> list[dict[str, Any]]:
+        """The access-log entries about a person, as an auditor reads them."""
+        response = self.client.get(
+            "/audit/access",
+            params={"person_id": person_id},
+            headers=self.headers(Role.AUDITOR, purpose=None),
+        )
+        assert response.status_code == 200, response.text
+        entries: list[dict[str, Any]] = response.json()["entries"]
+        return entries
 
     def wait_for(self, position: int | None, seconds: float = 10) -> None:
         """Wait until every read model has caught up with a log position."""

@@ -12,15 +12,13 @@ import pytest
 
 from api.auth import Role
 from api.config import ApiSettings
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
-from projections.db import open_read_db
 from projections.runner import Runner
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, break_access_log, serve
 from tests.e2e.relay import Relay
-from tests.helpers import register
+from tests.helpers import journey_and_read_db, register
 
 pytestmark = pytest.mark.postgres
 PROBLEM = "application/problem+json"
@@ -29,29 +27,17 @@ PROBLEM = "application/problem+json"
 def seed(url: str) -> dict[str, str]:
     """Two people on probation: one held in N55 (Yorkshire), one in N07 (London); the read
     models caught up."""
-    settings = Settings(database_url=url)
-    app = JourneyApp(settings)
-    db = open_read_db(settings.database)
     ids = {}
-    try:
+    with journey_and_read_db(Settings(database_url=url)) as (app, db):
         for noms, region, pdu in [("A0001PG", "N55", "N55LEE"), ("A0002PG", "N07", "N07CROY")]:
             ids[noms] = register(app, noms, "Pat", "Gres").person_id
             app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
         Runner(app, db).catch_up()
-    finally:
-        db.close()
-        app.close()
     return ids
 
 
 def logged(api: LiveApi, person_id: str) -> list[tuple[str, str]]:
-    response = api.client.get(
-        "/audit/access",
-        params={"person_id": person_id},
-        headers=api.headers(Role.AUDITOR, purpose=None),
-    )
-    assert response.status_code == 200, response.text
-    return [(e["user"], e["action"]) for e in response.json()["entries"]]
+    return [(e["user"], e["action"]) for e in api.access_log(person_id)]
 
 
 def test_where_is_is_read_and_logged_together(pg_api: LiveApi) -> None:

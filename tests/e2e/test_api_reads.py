@@ -5,48 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from api.auth import Role
-from domain.service.application import JourneyApp
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
-from tests.helpers import register
+from tests.helpers import journey_app, register
 
 
 def seed_person(api: LiveApi, noms: str = "A1234BC") -> str:
-    app = JourneyApp(api.settings.store)
-    try:
+    with journey_app(api.settings.store) as app:
         result = register(app, {"NOMS": noms, "CRN": "X111111"}, "Ann", "Reader", date(1984, 2, 3))
         app.add_identifier(noms, prov(at(0)), kind="PNC", value="12/394773H")
         app.admit(noms, prov(at(0)), prison="LEI", reason="N")
         app.move_cell(noms, prov(at(0, 2)), prison="LEI", cell="B-2-014")
         last = app.record_key_dates(noms, prov(at(1)), dates={"CRD": date(2024, 9, 1)})
-    finally:
-        app.close()
-    wait_for(api, last.position or 0)
+    api.wait_for(last.position)
     return result.person_id
-
-
-def wait_for(api: LiveApi, position: int) -> None:
-    services = api.client  # the server catches up in-process on SQLite
-    import time
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        ready = services.get("/ready").json()
-        if ready.get("position", 0) >= position:
-            return
-        time.sleep(0.02)
-    raise AssertionError("read models did not catch up")
-
-
-def access_rows(api: LiveApi, person_id: str) -> list[dict[str, object]]:
-    response = api.client.get(
-        "/audit/access",
-        params={"person_id": person_id},
-        headers=api.headers(Role.AUDITOR, purpose=None),
-    )
-    assert response.status_code == 200, response.text
-    rows: list[dict[str, object]] = response.json()["entries"]
-    return rows
 
 
 def test_where_is_answers_in_one_request_and_is_logged(api: LiveApi) -> None:
@@ -66,7 +38,7 @@ def test_where_is_answers_in_one_request_and_is_logged(api: LiveApi) -> None:
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
     # Check exactly one access-log entry names the person, the user and the purpose.
-    rows = access_rows(api, person_id)
+    rows = api.access_log(person_id)
     assert [(r["user"], r["action"], r["purpose"]) for r in rows] == [
         ("officer.one", "person.read", "case review")
     ]

@@ -28,6 +28,12 @@ def journey(app: JourneyApp, noms: str, n: int) -> None:
         app.transfer_out(noms, prov(at(2)), from_prison="LEI", to_prison="MDI")
 
 
+
+def journeys(app: JourneyApp, count: int) -> None:
+    """People 1 to `count`, each on the journey above."""
+    for n in range(1, count + 1):
+        journey(app, noms(n), n)
+
 def noms(n: int) -> str:
     return f"A{n:04d}AA"
 
@@ -45,8 +51,7 @@ def location(db: ReadDb, noms_number: str) -> tuple[str, str | None, str | None]
 
 def test_catch_up_projects_every_person(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
-    for n in range(1, 21):
-        journey(app, noms(n), n)
+    journeys(app, 20)
     runner = Runner(app, db, batch_size=7)
     position = runner.catch_up()
     assert position == app.recorder.max_notification_id()
@@ -79,8 +84,7 @@ def test_void_re_derives_rows(store: tuple[JourneyApp, ReadDb]) -> None:
 
 def test_verify_detects_a_row_corrupted_by_hand(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
-    for n in range(1, 6):
-        journey(app, noms(n), n)
+    journeys(app, 5)
     Runner(app, db).catch_up()
     assert verify(app, db).total == 0
     with db.transaction() as cur:
@@ -102,8 +106,7 @@ def test_verify_detects_a_row_corrupted_by_hand(store: tuple[JourneyApp, ReadDb]
 
 def test_rebuild_swaps_generation_and_keeps_serving(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
-    for n in range(1, 11):
-        journey(app, noms(n), n)
+    journeys(app, 10)
     runner = Runner(app, db)
     runner.catch_up()
     seen: list[tuple[int, int]] = []
@@ -125,8 +128,7 @@ def test_rebuild_swaps_generation_and_keeps_serving(store: tuple[JourneyApp, Rea
 
 def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
-    for n in range(1, 13):
-        journey(app, noms(n), n)
+    journeys(app, 12)
     Runner(app, db).catch_up()
 
     calls = 0
@@ -165,8 +167,7 @@ def test_status_reports_lag(store: tuple[JourneyApp, ReadDb]) -> None:
 
 def test_parallel_rebuild_covers_every_person_once(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
-    for n in range(1, 31):
-        journey(app, noms(n), n)
+    journeys(app, 30)
     Runner(app, db).catch_up()
     assert rebuild(app, db, ["location", "key_dates"], workers=3) == {"location": 2, "key_dates": 2}
     assert db.query("SELECT count(*) FROM rm_location")[0][0] == 30

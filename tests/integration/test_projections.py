@@ -28,11 +28,11 @@ def journey(app: JourneyApp, noms: str, n: int) -> None:
         app.transfer_out(noms, prov(at(2)), from_prison="LEI", to_prison="MDI")
 
 
-
 def journeys(app: JourneyApp, count: int) -> None:
     """People 1 to `count`, each on the journey above."""
     for n in range(1, count + 1):
         journey(app, noms(n), n)
+
 
 def noms(n: int) -> str:
     return f"A{n:04d}AA"

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from domain.person.vocabulary import Responsibility, Status
+
 if TYPE_CHECKING:
     from domain.service.application import JourneyApp
     from projections.db import ReadDb
@@ -125,9 +127,9 @@ def catch_up(journeys: JourneyApp, db: ReadDb) -> None:
 
 # What a newcomer is shown: (heading, statuses, responsibility).
 KINDS = (
-    ("in prison now", ("in",), None),
-    ("on licence in the community", ("supervised",), "community"),
-    ("in transit between prisons", ("transit",), None),
+    ("in prison now", (Status.IN.value,), None),
+    ("on licence in the community", (Status.SUPERVISED.value,), Responsibility.COMMUNITY.value),
+    ("in transit between prisons", (Status.TRANSIT.value,), None),
 )
 
 
@@ -141,7 +143,7 @@ def examples(journeys: JourneyApp, db: ReadDb) -> list[tuple[str, str]]:
     shown: list[tuple[str, str]] = []
     for heading, statuses, responsibility in KINDS:
         row = first_with_status(db, statuses, responsibility)
-        if row is None and statuses == ("transit",):
+        if row is None and statuses == (Status.TRANSIT.value,):
             row = start_a_transfer(journeys, db)
         if row is None or row.noms is None:
             console.print(f"\n(no one is {heading} in this data)")
@@ -162,7 +164,7 @@ def start_a_transfer(journeys: JourneyApp, db: ReadDb) -> PersonRow | None:
     from ops.common import console
     from projections.queries import first_with_status
 
-    leaving = first_with_status(db, ("in",), skip=1)  # not the person shown in prison
+    leaving = first_with_status(db, (Status.IN.value,), skip=1)  # not the person shown in prison
     if leaving is None or leaving.noms is None or leaving.prison is None:
         return None
     state = journeys.state(leaving.noms)
@@ -182,7 +184,7 @@ def start_a_transfer(journeys: JourneyApp, db: ReadDb) -> PersonRow | None:
     console.print(
         f"\nrecorded now, as staff would: {leaving.noms} leaves {leaving.prison} for {to}"
     )
-    return first_with_status(db, ("transit",))
+    return first_with_status(db, (Status.TRANSIT.value,))
 
 
 def destination(prison: str, sex: str | None) -> str:

@@ -20,6 +20,9 @@ from typing import IO, Any
 import orjson
 
 from domain import reference
+from domain.service import catalogue as c
+from domain.service.catalogue import Register
+from domain.service.command import Command
 from ops.noise import backdate, duplicate, duplicate_number, late, occurred
 from ops.sample import FAMILY, GIVEN
 from replay.formats import LONDON
@@ -74,11 +77,11 @@ class Journey:
     community: bool = False  # the case is held in the community (after a handover)
     duplicate: str | None = None  # the NOMS number of a second record of this person (noise)
 
-    def add(self, command: str, when: datetime, **fields: Any) -> None:
+    def add(self, command: type[Command] | type[Register], when: datetime, **fields: Any) -> None:
         self.seq += 1
         self.lines.append(
             {
-                "command": command,
+                "command": "register" if command is Register else command.route,
                 "person": self.noms,
                 "occurred_at": when.isoformat(),
                 "source_ref": f"{self.noms}-{self.seq}",
@@ -110,7 +113,7 @@ class Generator:
         )
         born = first.date() - timedelta(days=rng.randint(18 * 365, 65 * 365))
         person.add(
-            "register",
+            c.Register,
             first - timedelta(days=1),
             given_name=rng.choice(GIVEN),
             family_name=rng.choice(FAMILY),
@@ -142,15 +145,15 @@ class Generator:
         prison = rng.choice(estate)
         if not self.fits(when):
             return self.end
-        person.add("admissions", when, prison=prison, movement_reason="N")
+        person.add(c.Admit, when, prison=prison, movement_reason="N")
         self.cell(rng, person, prison, when + timedelta(hours=2))
         court = rng.choice(self.estate.courts)
         for _ in range(rng.randint(1, 3)):
             when += timedelta(days=rng.randint(7, 35), hours=rng.randint(0, 2))
             if not self.fits(when + timedelta(hours=9)):
                 return self.end
-            person.add("court-departures", when, prison=prison, court=court)
-            person.add("court-returns", when + timedelta(hours=8), court=court, prison=prison)
+            person.add(c.CourtOut, when, prison=prison, court=court)
+            person.add(c.CourtReturn, when + timedelta(hours=8), court=court, prison=prison)
         sentenced = (when + timedelta(hours=9)).date()
         months = rng.choice([3, 6, 9, 12, 18, 24, 30, 36, 48, 60, 84, 120])
         sed = add_months(sentenced, months)
@@ -159,13 +162,13 @@ class Generator:
         hdc = 3 <= months < 48 and rng.random() < 0.5
         hdced = crd - timedelta(days=min(135, (crd - sentenced).days // 2))
         dates["HDCED"] = hdced.isoformat() if hdc else None
-        person.add("key-dates", when + timedelta(hours=10), dates=dates)
+        person.add(c.RecordKeyDates, when + timedelta(hours=10), dates=dates)
         if person.community:
             # Sentenced to custody while the community held the case: it comes back inside.
-            person.add("handovers", when + timedelta(hours=11), to="custody")
-            person.add("handovers/accept", when + timedelta(days=1))
+            person.add(c.RequestHandover, when + timedelta(hours=11), to="custody")
+            person.add(c.AcceptHandover, when + timedelta(days=1))
             person.community = False
-        person.add("pom-allocations", when + timedelta(days=3), officer=officer(rng, "POM"),
+        person.add(c.AllocatePom, when + timedelta(days=3), officer=officer(rng, "POM"),
                    prison=prison)  # fmt: skip
         release_on = hdced if hdc else crd
         release = datetime.combine(release_on, datetime.min.time(), UTC) + timedelta(hours=10)
@@ -175,21 +178,21 @@ class Generator:
         release = max(release, handover + timedelta(days=14))  # short sentences: handover first
         if not self.fits(handover + timedelta(days=3)):
             return self.end
-        person.add("supervision", handover, region=region, pdu=pdu)
-        person.add("com-allocations", handover + timedelta(hours=1), officer=officer(rng, "COM"),
+        person.add(c.StartSupervision, handover, region=region, pdu=pdu)
+        person.add(c.AllocateCom, handover + timedelta(hours=1), officer=officer(rng, "COM"),
                    pdu=pdu)  # fmt: skip
-        person.add("handovers", handover + timedelta(days=1), to="community")
-        person.add("handovers/accept", handover + timedelta(days=2))
+        person.add(c.RequestHandover, handover + timedelta(days=1), to="community")
+        person.add(c.AcceptHandover, handover + timedelta(days=2))
         person.community = True
         if rng.random() < 0.3 and self.fits(release - timedelta(days=20)):
             leave = release - timedelta(days=rng.randint(21, 50))
             if leave > handover + timedelta(days=3):
-                person.add("temporary-absences", leave, prison=prison, movement_reason="RO")
-                person.add("temporary-absence-returns", leave + timedelta(days=1), prison=prison,
+                person.add(c.TapOut, leave, prison=prison, movement_reason="RO")
+                person.add(c.TapReturn, leave + timedelta(days=1), prison=prison,
                            movement_reason="RO")  # fmt: skip
         if not self.fits(release):
             return self.end
-        person.add("releases", release, from_agency=prison, movement_reason="HR" if hdc else "CR")
+        person.add(c.Release, release, from_agency=prison, movement_reason="HR" if hdc else "CR")
         when = self.after_release(
             rng, person, estate, release, pdu, recall_reason="B" if hdc else "L"
         )
@@ -213,12 +216,12 @@ class Generator:
             if cursor > release - timedelta(days=60) or not self.fits(cursor + timedelta(days=1)):
                 break
             other = rng.choice([p for p in estate if p != prison])
-            person.add("transfers-out", cursor, from_prison=prison, to_prison=other,
+            person.add(c.TransferOut, cursor, from_prison=prison, to_prison=other,
                        movement_reason="NOTR")  # fmt: skip
-            person.add("arrivals", cursor + timedelta(hours=5), prison=other, from_prison=prison)
+            person.add(c.Arrive, cursor + timedelta(hours=5), prison=other, from_prison=prison)
             prison = other
             self.cell(rng, person, prison, cursor + timedelta(hours=7))
-            person.add("pom-allocations", cursor + timedelta(days=2), officer=officer(rng, "POM"),
+            person.add(c.AllocatePom, cursor + timedelta(days=2), officer=officer(rng, "POM"),
                        prison=prison)  # fmt: skip
         return cursor, prison
 
@@ -237,23 +240,23 @@ class Generator:
             when += timedelta(days=rng.randint(30, 200))
             other_region, other_pdu = rng.choice(self.estate.pdus)
             if other_pdu != pdu and self.fits(when + timedelta(days=5)):
-                person.add("area-transfers", when, region=other_region, pdu=other_pdu)
-                person.add("area-transfers/accept", when + timedelta(days=4))
+                person.add(c.RequestAreaTransfer, when, region=other_region, pdu=other_pdu)
+                person.add(c.AcceptAreaTransfer, when + timedelta(days=4))
         if rng.random() < 0.1:
             recall = when + timedelta(days=rng.randint(20, 150))
             if self.fits(recall + timedelta(days=40)):
                 recall_prison = rng.choice(estate)
-                person.add("admissions", recall, prison=recall_prison,
+                person.add(c.Admit, recall, prison=recall_prison,
                            movement_reason=recall_reason)  # fmt: skip
                 out = recall + timedelta(days=rng.randint(14, 35))
-                person.add("releases", out, from_agency=recall_prison, movement_reason="CR")
+                person.add(c.Release, out, from_agency=recall_prison, movement_reason="CR")
                 when = out
         return when
 
     def cell(self, rng: random.Random, person: Journey, prison: str, when: datetime) -> None:
         if self.fits(when):
             wing = f"{rng.choice('ABCDEFGH')}-{rng.randint(1, 4)}-{rng.randint(1, 40):03d}"
-            person.add("cell-moves", when, prison=prison, cell=wing)
+            person.add(c.MoveCell, when, prison=prison, cell=wing)
 
     def fits(self, when: datetime) -> bool:
         return when < self.end
@@ -277,42 +280,24 @@ def officer(rng: random.Random, role: str) -> str:
     return f"{role} {rng.choice(FAMILY)} {rng.randint(1, 400)}"
 
 
-NOMIS_FIELDS = {
-    "admissions": ("ADM", "IN"),
-    "arrivals": ("ADM", "IN"),
-    "transfers-out": ("TRN", "OUT"),
-    "court-departures": ("CRT", "OUT"),
-    "court-returns": ("CRT", "IN"),
-    "temporary-absences": ("TAP", "OUT"),
-    "temporary-absence-returns": ("TAP", "IN"),
-    "releases": ("REL", "OUT"),
-}
-
-
 def as_movement(line: dict[str, Any]) -> dict[str, Any] | None:
     """A JSON Lines command as the NOMIS movement record it stands for (None if it is not a
     movement)."""
-    kind = NOMIS_FIELDS.get(line["command"])
-    if kind is None:
+    kind = c.BY_ROUTE.get(line["command"])
+    if kind is None or not issubclass(kind, c.Movement):
         return None
+    record = kind.of(line).to_nomis()
     when = datetime.fromisoformat(line["occurred_at"]).astimezone(LONDON)  # NOMIS keeps UK time
-    src = line.get("from_prison") or line.get("from_agency") or line.get("court")
-    to = line.get("to_prison") or line.get("to_agency") or line.get("prison")
-    if line["command"] in {"court-departures", "temporary-absences", "releases"}:
-        src, to = line.get("prison") or line.get("from_agency"), line.get("court") or "OUT"
-    if line["command"] == "transfers-out":
-        src, to = line["from_prison"], line["to_prison"]
-    reason = line.get("movement_reason") or ("INT" if line["command"] == "arrivals" else "CRT")
     return {
         "offenderNo": line["person"],
         "createDateTime": when.replace(tzinfo=None).isoformat(),
-        "fromAgency": src or "OUT",
-        "toAgency": to,
-        "movementType": kind[0],
-        "directionCode": kind[1],
+        "fromAgency": record.from_agency,
+        "toAgency": record.to_agency,
+        "movementType": kind.movement_type.value,
+        "directionCode": kind.direction.value,
         "movementDate": when.date().isoformat(),
         "movementTime": when.time().isoformat(timespec="seconds"),
-        "movementReasonCode": reason,
+        "movementReasonCode": record.reason,
         "commentText": None,
     }
 

@@ -27,29 +27,56 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.identifiers import claim_key, detect, normalise
+from domain.person.vocabulary import MovementType
 from domain.service.application import normalised_identifiers
+from domain.service.catalogue import BY_ROUTE, Movement, NomisRecord, Register, movement_for
+from domain.service.command import Command
 from replay.batch import MAX_REJECT_TEXT, Reject
-from replay.commands import COMMANDS, Register, arguments
+from replay.commands import REGISTER, body_of
 
 LONDON = ZoneInfo("Europe/London")
 FORMATS = ("jsonl", "nomis", "allocations")
 MAX_LINE = 100_000
-# Commands that correct or annotate rather than record what happened upstream.
-NOT_IMPORTABLE = {"voids", "reinstatements"}
+IMPORTABLE = sorted(route for route, command in BY_ROUTE.items() if command.importable)
 # Spreadsheet exports often begin with a UTF-8 byte order mark; it is no part of the first line.
 BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
-class Step:
-    """One application command for a person, with its effective time and natural key."""
+class CommunityAllocation:
+    """A probation allocation line: which commands it stands for depends on the person's
+    history (the importer's `Allocation` expands it)."""
 
-    method: str
-    fields: dict[str, Any]
+    region: str
+    pdu: str
+    team: str | None
+    officer: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command for a person, with its effective time and natural key."""
+
+    command: Command | CommunityAllocation
     occurred_at: datetime
     source_ref: str
     reason: str | None = None
     correlation_id: str | None = None
+
+    @property
+    def method(self) -> str:
+        """The aggregate's method the command calls (allocations: "allocate_community")."""
+        if isinstance(self.command, CommunityAllocation):
+            return "allocate_community"
+        return self.command.operation()
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The command's fields as that method's keywords (a movement's reason is `reason`)."""
+        values = dict(vars(self.command))
+        if "movement_reason" in values:
+            values["reason"] = values.pop("movement_reason")
+        return values
 
 
 @dataclass(frozen=True)
@@ -198,18 +225,16 @@ def _command(number: int, text: str) -> Record:
     name = data.pop("command", None)
     if name == "register":
         return _registration(number, data)
-    if not isinstance(name, str) or name not in COMMANDS or name in NOT_IMPORTABLE:
-        known = ", ".join(["register", *sorted(set(COMMANDS) - NOT_IMPORTABLE)])
+    kind = BY_ROUTE.get(name) if isinstance(name, str) else None
+    if kind is None or not kind.importable:
+        known = ", ".join(["register", *IMPORTABLE])
         raise _Bad("command", f"unknown or not importable; expected one of {known}")
     person = person_key(data.pop("person", None), "person")
-    kind = COMMANDS[name]
-    body = kind.body.model_validate(data)
-    fields = arguments(body)
+    body = body_of(kind).model_validate(data)
     step = Step(
-        kind.method,
-        fields,
+        body.command(kind),
         body.occurred_at,
-        body.source_ref or content_key(name, person, data),
+        body.source_ref or content_key(str(name), person, data),
         body.reason,
         body.correlation_id,
     )
@@ -218,14 +243,15 @@ def _command(number: int, text: str) -> Record:
 
 def _registration(number: int, data: dict[str, Any]) -> Record:
     data.pop("person", None)
-    body = Register.model_validate(data)
-    identifiers = normalised_identifiers(body.identifiers)
+    body = REGISTER.model_validate(data)
+    values = body.own(Register)
+    identifiers = normalised_identifiers(values["identifiers"])
     first = next(iter(sorted(identifiers.items(), key=lambda kv: _rank(kv[0]))))
     registration = {
-        "given_name": body.given_name,
-        "family_name": body.family_name,
-        "date_of_birth": body.date_of_birth,
-        "sex": body.sex,
+        "given_name": values["given_name"],
+        "family_name": values["family_name"],
+        "date_of_birth": values["date_of_birth"],
+        "sex": values["sex"],
         "occurred_at": body.occurred_at,
         "source_ref": body.source_ref or content_key("register", "", data),
         "reason": body.reason,
@@ -389,72 +415,23 @@ def _movement(number: int, item: dict[str, Any]) -> Record:
     source = _text(item, "fromAgency")
     to = _text(item, "toAgency")
     reason_code = _text(item, "movementReasonCode")
-    method, fields = movement_command(kind, direction, source, to, reason_code)
+    command = movement_command(kind, direction, source, to, reason_code)
     key = "|".join(
         [noms, occurred.isoformat(), kind, direction, source or "", to or "", reason_code or ""]
     )
-    step = Step(method, fields, occurred, key, _text(item, "commentText"))
+    step = Step(command, occurred, key, _text(item, "commentText"))
     return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred})
 
 
 def movement_command(
     kind: str, direction: str, source: str | None, to: str | None, reason: str | None
-) -> tuple[str, dict[str, Any]]:
-    """The application command a NOMIS movement record stands for."""
-
-    def need(value: str | None, name: str) -> str:
-        if not value:
-            raise _Bad(name, f"is required for a {kind} {direction} movement")
-        return value.upper()
-
-    match kind, direction:
-        case "ADM", "IN" if (reason or "").upper() == "INT":
-            origin = source.upper() if source else None
-            return "arrive", {"prison": need(to, "toAgency"), "from_prison": origin}
-        case "ADM", "IN":
-            return "admit", {
-                "prison": need(to, "toAgency"),
-                "reason": need(reason, "movementReasonCode"),
-                "from_agency": (source or "OUT").upper(),
-            }
-        case "TRN", "OUT":
-            return "transfer_out", {
-                "from_prison": need(source, "fromAgency"),
-                "to_prison": need(to, "toAgency"),
-                "reason": (reason or "NOTR").upper(),
-            }
-        case "CRT", "OUT":
-            return "court_out", {
-                "prison": need(source, "fromAgency"),
-                "court": need(to, "toAgency"),
-                "reason": (reason or "CRT").upper(),
-            }
-        case "CRT", "IN":
-            return "court_return", {
-                "court": need(source, "fromAgency"),
-                "prison": need(to, "toAgency"),
-                "reason": (reason or "CRT").upper(),
-            }
-        case "TAP", "OUT":
-            return "tap_out", {
-                "prison": need(source, "fromAgency"),
-                "reason": need(reason, "movementReasonCode"),
-                "to_agency": (to or "OUT").upper(),
-            }
-        case "TAP", "IN":
-            return "tap_return", {
-                "prison": need(to, "toAgency"),
-                "reason": need(reason, "movementReasonCode"),
-                "from_agency": (source or "OUT").upper(),
-            }
-        case "REL", "OUT":
-            return "release", {
-                "from_agency": need(source, "fromAgency"),
-                "reason": need(reason, "movementReasonCode"),
-                "to_agency": (to or "OUT").upper(),
-            }
-        case (("ADM" | "TRN" | "CRT" | "TAP" | "REL"), _):
-            raise _Bad("directionCode", f"{kind} movements cannot be {direction!r}")
+) -> Movement:
+    """The command a NOMIS movement record stands for."""
+    command = movement_for(kind, direction, (reason or "").upper())
+    if command is not None:
+        return command.from_nomis(NomisRecord(source, to, reason))
+    if kind in MovementType.__members__:
+        raise _Bad("directionCode", f"{kind} movements cannot be {direction!r}")
     raise _Bad("movementType", "must be ADM, TRN, CRT, TAP or REL")
 
 
@@ -510,10 +487,6 @@ def _allocation(number: int, values: dict[str, str]) -> Record:
     region, pdu = (cell("region") or "").upper(), (cell("pdu") or "").upper()
     team, officer = cell("team", required=False), cell("officercode") or ""
     key = "|".join([crn, effective.date().isoformat(), region, pdu, team or "", officer])
-    step = Step(
-        "allocate_community",
-        {"region": region, "pdu": pdu, "team": team.upper() if team else None, "officer": officer},
-        effective,
-        key,
-    )
+    allocation = CommunityAllocation(region, pdu, team.upper() if team else None, officer)
+    step = Step(allocation, effective, key)
     return Record(number, f"CRN:{crn}", (step,), {"occurred_at": effective})

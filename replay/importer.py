@@ -21,10 +21,18 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.claims import IdentifierClaim
 from domain.errors import DomainError, IdentifierTaken, ImpossibleJourney, InvalidValue, NotFound
-from domain.identifiers import IdentifierKind, claim_key, normalise
+from domain.identifiers import claim_key
 from domain.person.aggregate import Person, Recorded
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptAreaTransfer,
+    AddIdentifier,
+    AllocateCom,
+    RequestAreaTransfer,
+    StartSupervision,
+)
+from domain.service.command import Claiming, Command
 from replay import formats, registry, sniff
 from replay.batch import INDEX_ID as BATCH_INDEX
 from replay.batch import (
@@ -315,19 +323,22 @@ class Importer:
         lines: dict[int, int] = {}  # entry version -> line
         allocation = Allocation(person)
         sub = GroupResult(person)
+        # Identifiers are claimed through the same command as the service's, with this
+        # chunk's bulk lookups in front of the store.
+        claims = Claiming(self._holder, sub.claims)
         try:
             with person.together():
                 for record in records:
                     try:
                         for step in record.steps:
-                            for method, fields, suffix in allocation.expand(step):
+                            for command, suffix in allocation.expand(step):
                                 prov = load.provenance(
                                     step.occurred_at,
                                     step.source_ref + suffix,
                                     step.reason,
                                     step.correlation_id,
                                 )
-                                recorded = self._one(person, method, fields, prov, sub)
+                                recorded = command.apply(person, prov, claims)
                                 self._count(recorded, sub, prov)
                                 if recorded is not None and not recorded.duplicate:
                                     lines[recorded.version] = record.line
@@ -349,39 +360,6 @@ class Importer:
         for moment in (sub.progress.first, sub.progress.last):
             if moment is not None:
                 result.progress.saw(moment)
-
-    def _one(
-        self,
-        person: Person,
-        method: str,
-        fields: dict[str, Any],
-        prov: Provenance,
-        result: GroupResult,
-    ) -> Recorded | None:
-        if method == "add_identifier":
-            return self._identifier(person, fields, prov, result)
-        command: Callable[..., Recorded] = getattr(person, method)
-        return command(prov, **fields)
-
-    def _identifier(
-        self, person: Person, fields: dict[str, Any], prov: Provenance, result: GroupResult
-    ) -> Recorded | None:
-        kind = str(fields.get("kind", "")).strip().upper()
-        if kind not in IdentifierKind.__members__:
-            raise InvalidValue("kind", "must be NOMS, CRN, PNC or CRO")
-        value = normalise(kind, fields.get("value", ""), "value")
-        holder = self._holder(kind, value)
-        mine = person.registration.identifiers.get(kind) == value
-        if (
-            mine
-            or holder == person.id
-            or any(c.key == claim_key(kind, value) for c in result.claims)
-        ):
-            return Recorded(person.version, duplicate=True)
-        if holder is not None:
-            raise IdentifierTaken("value", f"{kind} {value} is held by another person", str(holder))
-        result.claims.append(IdentifierClaim.claim(claim_key(kind, value), person.id))
-        return person.add_identifier(prov, kind=kind, value=value)
 
     def _holder(self, kind: str, value: str) -> UUID | None:
         key = claim_key(kind, value)
@@ -547,22 +525,22 @@ class Allocation:
         self.person = person
         self.pdu: dict[str, str | None] = {}
 
-    def expand(self, step: formats.Step) -> Iterable[tuple[str, dict[str, Any], str]]:
-        if step.method != "allocate_community":
-            return [(step.method, step.fields, "")]
-        fields = step.fields
+    def expand(self, step: formats.Step) -> Iterable[tuple[Command, str]]:
+        allocation = step.command
+        if not isinstance(allocation, formats.CommunityAllocation):
+            return [(allocation, "")]
         if "pdu" not in self.pdu:
             state = self.person.state(as_of=step.occurred_at, checked=False)
             self.pdu["pdu"] = state.ownership.pdu if state else None
-        unit = {"region": fields["region"], "pdu": fields["pdu"], "team": fields["team"]}
-        com = ("allocate_com", {"officer": fields["officer"], "pdu": fields["pdu"]}, "#com")
-        current, self.pdu["pdu"] = self.pdu["pdu"], fields["pdu"]
+        region, pdu, team = allocation.region, allocation.pdu, allocation.team
+        com = (AllocateCom(officer=allocation.officer, pdu=pdu), "#com")
+        current, self.pdu["pdu"] = self.pdu["pdu"], pdu
         if current is None:
-            return [("start_supervision", unit, "#supervision"), com]
-        if current != fields["pdu"]:
+            return [(StartSupervision(region=region, pdu=pdu, team=team), "#supervision"), com]
+        if current != pdu:
             return [
-                ("request_area_transfer", unit, "#transfer"),
-                ("accept_area_transfer", {}, "#accepted"),
+                (RequestAreaTransfer(region=region, pdu=pdu, team=team), "#transfer"),
+                (AcceptAreaTransfer(), "#accepted"),
                 com,
             ]
         return [com]
@@ -606,9 +584,7 @@ def known_registration(record: formats.Record) -> formats.Record:
     reg = record.registration or {}
     ref = reg.get("source_ref") or record.person
     steps = tuple(
-        formats.Step(
-            "add_identifier", {"kind": kind, "value": value}, reg["occurred_at"], f"{ref}#{kind}"
-        )
+        formats.Step(AddIdentifier(kind=kind, value=value), reg["occurred_at"], f"{ref}#{kind}")
         for kind, value in record.identifiers.items()
     )
     return replace(record, steps=steps)

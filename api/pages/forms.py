@@ -23,6 +23,9 @@ from api.pages.session import (
 )
 from api.routes import commands
 from domain.errors import DomainError
+from domain.service.catalogue import BY_ROUTE, AcceptHandover, Admit, RejectHandover
+from domain.service.command import Command
+from replay.commands import body_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 MOVEMENTS = {
@@ -34,8 +37,8 @@ MOVEMENTS = {
     "releases": "Release",
     "cell-moves": "Cell move",
 }
-Mover = Annotated[Visitor, Depends(page_for(*commands.spec_for("admissions").roles))]
-Answerer = Annotated[Visitor, Depends(page_for(*commands.spec_for("handovers/accept").roles))]
+Mover = Annotated[Visitor, Depends(page_for(*commands.roles_of(Admit)))]
+Answerer = Annotated[Visitor, Depends(page_for(*commands.roles_of(AcceptHandover)))]
 # The command's field names, as the form names them.
 FORM_FIELD = {
     "prison": "prison",
@@ -122,8 +125,9 @@ async def record_movement(request: Request, found: Mover, ref: str) -> Response:
         errors["occurred_at"] = "Enter when it happened"
     if errors or when is None:
         return await movement_form(request, found, ref, form, errors)
-    spec = commands.spec_for(kind)
-    ran = await run_command(request, found, spec, ref, movement_body(kind, form, when), errors)
+    ran = await run_command(
+        request, found, BY_ROUTE[kind], ref, movement_body(kind, form, when), errors
+    )
     if not ran:
         return await movement_form(request, found, ref, form, errors)
     return RedirectResponse(f"/ui/people/{ref}?recorded={kind}", status_code=303)
@@ -132,28 +136,29 @@ async def record_movement(request: Request, found: Mover, ref: str) -> Response:
 async def run_command(
     request: Request,
     found: Visitor,
-    spec: commands.Spec,
+    kind: type[Command],
     ref: str,
     values: dict[str, Any],
     errors: dict[str, str],
     fallback: str = "movement",
 ) -> bool:
     """Run it as its route would; on a refusal, fill `errors` by form field and say no."""
-    if not found.may(spec.roles):
-        raise PageForbidden(found, spec.roles)
+    roles = commands.roles_of(kind)
+    if not found.may(roles):
+        raise PageForbidden(found, roles)
     svc = services(request)
     # The page's stated purpose: a refusal describing the person is shown beside its field,
     # logged as the API logs it.
     why = await stated_purpose(request, found)
     try:
-        body = spec.body.model_validate(values)
+        body = body_of(kind).model_validate(values)
         commands.partner_owns(svc, found.principal, ref)
         result = await run_in_threadpool(
             commands.execute,
             svc,
             found.principal,
-            spec,
             ref,
+            body.command(kind),
             body,
             request.state.request_id,
             purpose=why,
@@ -194,8 +199,8 @@ async def answer_handover(request: Request, found: Answerer, ref: str) -> Respon
         errors["reason"] = "Enter why the handover is rejected"
     if errors:
         return await handover_form(request, found, ref, form, errors)
-    spec = commands.spec_for(f"handovers/{decision}")
+    kind = AcceptHandover if decision == "accept" else RejectHandover
     values = {"occurred_at": datetime.now(UTC), "reason": reason or None}
-    if not await run_command(request, found, spec, ref, values, errors, fallback="decision"):
+    if not await run_command(request, found, kind, ref, values, errors, fallback="decision"):
         return await handover_form(request, found, ref, form, errors)
     return RedirectResponse(f"/ui/people/{ref}?recorded=handover-{decision}", status_code=303)

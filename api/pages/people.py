@@ -17,6 +17,7 @@ from api.routes import commands
 from api.routes import people as api
 from api.schemas import Person, Timeline
 from domain.errors import InvalidValue
+from domain.service.catalogue import AcceptHandover, Admit
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 READERS = roles_of(api.router.routes, "/people/{ref:path}")
@@ -24,8 +25,8 @@ Reader = Annotated[Visitor, Depends(page_for(*READERS))]
 SEARCHERS = roles_of(api.router.routes, "/search")
 Searcher = Annotated[Visitor, Depends(page_for(*SEARCHERS))]
 # Who is offered the forms on a person's page: those the commands' own routes admit.
-MOVERS = commands.spec_for("admissions").roles
-ANSWERERS = commands.spec_for("handovers/accept").roles
+MOVERS = commands.roles_of(Admit)
+ANSWERERS = commands.roles_of(AcceptHandover)
 RECORDED = {
     "handover-accept": "Handover accepted",
     "handover-reject": "Handover rejected",

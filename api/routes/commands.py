@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -25,65 +24,22 @@ from api.problems import ProblemError
 from api.schemas import CommandOutcome, outcome
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.catalogue import CATALOGUE, Register
+from domain.service.command import Command
 from domain.service.results import CommandResult
-from replay import commands as cs
+from replay.commands import REGISTER, CommandBody, body_of
 
 router = APIRouter(tags=["commands"])
-PRISON = (Role.PRISON, Role.ADMIN)
-PROBATION = (Role.PROBATION, Role.PARTNER, Role.ADMIN)
-CASEWORK = (Role.PRISON, Role.PROBATION, Role.ADMIN)
-RECOVERY = (Role.RECOVERY, Role.ADMIN)
 ETAG = re.compile(r'^(W/)?"?(\d{1,12})"?$')
 
 
-@dataclass(frozen=True)
-class Spec:
-    path: str
-    roles: tuple[Role, ...]
-    summary: str
-
-    @property
-    def body(self) -> type[cs.Command]:
-        return cs.COMMANDS[self.path].body
-
-    @property
-    def method(self) -> str:
-        return cs.COMMANDS[self.path].method
-
-
-SPECS = [
-    Spec("identifiers", CASEWORK, "Add an identifier"),
-    Spec("admissions", PRISON, "ADM IN: reception"),
-    Spec("transfers-out", PRISON, "TRN OUT: leave for a prison"),
-    Spec("arrivals", PRISON, "ADM IN (INT): arrive on transfer"),
-    Spec("court-departures", PRISON, "CRT OUT: to court"),
-    Spec("court-returns", PRISON, "CRT IN: back from court"),
-    Spec("temporary-absences", PRISON, "TAP OUT: temporary absence"),
-    Spec("temporary-absence-returns", PRISON, "TAP IN: return"),
-    Spec("releases", PRISON, "REL OUT: release, escape, death"),
-    Spec("cell-moves", PRISON, "Move to a wing-landing-cell"),
-    Spec("supervision", PROBATION, "Start supervision"),
-    Spec("area-transfers", PROBATION, "Request a probation area transfer"),
-    Spec("area-transfers/accept", PROBATION, "Accept the pending area transfer"),
-    Spec("area-transfers/reject", PROBATION, "Reject the pending area transfer (reason required)"),
-    Spec("pom-allocations", PRISON, "Allocate a POM"),
-    Spec("com-allocations", PROBATION, "Allocate a COM"),
-    Spec("handovers", CASEWORK, "Request a handover"),
-    Spec("handovers/accept", CASEWORK, "Accept the handover"),
-    Spec("handovers/reject", CASEWORK, "Reject the handover (reason required)"),
-    Spec(
-        "risk-escalations",
-        PROBATION,
-        "Urgent risk escalation to the national service (reason required)",
-    ),
-    Spec("key-dates", CASEWORK, "Record or change key dates"),
-    Spec("voids", RECOVERY, "Void entries or a batch's entries"),
-    Spec("reinstatements", RECOVERY, "Reinstate entries"),
-]
+def roles_of(command: type[Command] | type[Register]) -> tuple[Role, ...]:
+    """The roles a command admits, as the API names them."""
+    return tuple(Role(name) for name in command.roles)
 
 
 def provenance(
-    body: cs.Command, who: Principal, request_id: str, key: str | None = None
+    body: CommandBody, who: Principal, request_id: str, key: str | None = None
 ) -> Provenance:
     source = f"PARTNER:{who.provider}" if who.has(Role.PARTNER) and who.provider else "API"
     return Provenance(
@@ -153,9 +109,9 @@ def idempotent(
 def execute(
     svc: Svc,
     who: Principal,
-    spec: Spec,
     ref: str,
-    body: cs.Command,
+    command: Command,
+    body: CommandBody,
     request_id: str,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
@@ -163,24 +119,16 @@ def execute(
 ) -> CommandResult:
     """Run one command of the journey for a caller its route (or page) has admitted; a refusal
     describing the person carries that description only for a stated `purpose`, logged."""
-    method: Callable[..., CommandResult] = getattr(svc.journeys, spec.method)
     with refusals_disclosed(svc, who, request_id, purpose, [ref]):
-        return method(
-            ref,
-            provenance(body, who, request_id, idempotency_key),
-            **cs.arguments(body),
-            expected_version=expected_version,
+        return svc.journeys.handle(
+            ref, [command], provenance(body, who, request_id, idempotency_key), expected_version
         )
 
 
-def spec_for(path: str) -> Spec:
-    return next(s for s in SPECS if s.path == path)
-
-
-def add_route(spec: Spec) -> None:
+def add_route(kind: type[Command]) -> None:
     def endpoint(
         ref: str,
-        body: cs.Command,
+        body: CommandBody,
         request: Request,
         response: Response,
         svc: Svc,
@@ -196,20 +144,21 @@ def add_route(spec: Spec) -> None:
         def run() -> CommandResult:
             rid: str = request.state.request_id
             version, key = expected(if_match), idempotency_key
-            return execute(svc, who, spec, ref, body, rid, version, key, purpose=why)
+            command = body.command(kind)
+            return execute(svc, who, ref, command, body, rid, version, key, purpose=why)
 
         return idempotent(svc, who, idempotency_key, digest, run, response, 200)
 
-    endpoint.__name__ = spec.method
+    endpoint.__name__ = kind.operation()
     # Each route validates its own command body and admits its own roles.
-    endpoint.__annotations__["body"] = spec.body
-    endpoint.__annotations__["who"] = Annotated[Principal, Depends(require(*spec.roles))]
+    endpoint.__annotations__["body"] = body_of(kind)
+    endpoint.__annotations__["who"] = Annotated[Principal, Depends(require(*roles_of(kind)))]
     router.add_api_route(
-        f"/people/{{ref:path}}/{spec.path}",
+        f"/people/{{ref:path}}/{kind.route}",
         endpoint,
         methods=["POST"],
         response_model=CommandOutcome,
-        summary=spec.summary,
+        summary=kind.summary,
         responses={
             409: {
                 "description": "conflicts with the journey; the person's state and the "
@@ -220,24 +169,16 @@ def add_route(spec: Spec) -> None:
     )
 
 
-for _spec in SPECS:
-    add_route(_spec)
+for _kind in CATALOGUE:
+    add_route(_kind)
 
 
-@router.post(
-    "/people",
-    response_model=CommandOutcome,
-    status_code=201,
-    summary="Register a person with their identifiers",
-)
 def register(
-    body: cs.Register,
+    body: CommandBody,
     request: Request,
     response: Response,
     svc: Svc,
-    who: Annotated[
-        Principal, Depends(require(Role.PRISON, Role.PROBATION, Role.PARTNER, Role.ADMIN))
-    ],
+    who: Annotated[Principal, Depends(require(*roles_of(Register)))],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     x_purpose: PurposeHeader = None,
 ) -> Any:
@@ -245,17 +186,22 @@ def register(
     journeys: JourneyApp = svc.journeys
     why = optional_purpose(x_purpose)
     digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+    values = body.own(Register)
 
     def run() -> CommandResult:
         rid: str = request.state.request_id
-        with refusals_disclosed(svc, who, rid, why, list(body.identifiers.values())):
-            return journeys.register(
-                provenance(body, who, rid, idempotency_key),
-                given_name=body.given_name,
-                family_name=body.family_name,
-                date_of_birth=body.date_of_birth,
-                identifiers=body.identifiers,
-                sex=body.sex,
-            )
+        with refusals_disclosed(svc, who, rid, why, list(values["identifiers"].values())):
+            return journeys.register(provenance(body, who, rid, idempotency_key), **values)
 
     return idempotent(svc, who, idempotency_key, digest, run, response, 201)
+
+
+register.__annotations__["body"] = REGISTER
+router.add_api_route(
+    "/people",
+    register,
+    methods=["POST"],
+    response_model=CommandOutcome,
+    status_code=201,
+    summary=Register.summary,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +19,8 @@ from domain.person.aggregate import Person, Recorded
 from domain.person.state import PersonState
 from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
-from domain.service.commands import JourneyCommands
+from domain.service import catalogue as c
+from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
 from domain.service.results import Action, CommandResult
@@ -28,7 +29,35 @@ from domain.service.storage import DatabaseURL
 from domain.service.transcoder import OrjsonTranscoder
 
 
-class JourneyApp(JourneyCommands, Application[UUID]):
+class Shortcut:
+    """A command by its verb, with the aggregate's keyword names (`reason` for a movement's
+    reason): `app.admit(ref, provenance, prison="LEI", reason="N")` is
+    `app.handle(ref, [Admit(prison="LEI", movement_reason="N")], provenance)`."""
+
+    def __init__(self, command: type[Command]) -> None:
+        self.command = command
+
+    def __get__(self, app: JourneyApp | None, owner: type) -> Callable[..., CommandResult]:
+        assert app is not None
+        command, names = self.command, self.command.field_names()
+
+        def run(
+            ref: str | UUID,
+            provenance: Provenance,
+            *,
+            expected_version: int | None = None,
+            **fields: Any,
+        ) -> CommandResult:
+            if "reason" in fields and "movement_reason" in names:
+                fields["movement_reason"] = fields.pop("reason")
+            if "entries" in fields:
+                fields["entries"] = tuple(fields["entries"])
+            return app.handle(ref, [command(**fields)], provenance, expected_version)
+
+        return run
+
+
+class JourneyApp(Application[UUID]):
     """Records people's journeys and answers from their histories."""
 
     name = "Journeys"
@@ -142,39 +171,68 @@ class JourneyApp(JourneyCommands, Application[UUID]):
             str(person.id), 1, person.version, recordings[-1].notification.id, True
         )
 
-    def add_identifier(
+    def handle(
         self,
         ref: str | UUID,
-        provenance: Provenance,
-        *,
-        kind: str,
-        value: str,
+        commands: Sequence[Command],
+        provenance: Provenance | Sequence[Provenance],
         expected_version: int | None = None,
     ) -> CommandResult:
-        """Another identifier for a person, claimed atomically with the entry."""
-        canonical = normalise(kind, value, "value")
-        kind = IdentifierKind(kind.strip().upper()).value
+        """Commands on one person as one: loaded, applied (several are checked together at
+        their effective times, all or none), saved once with any identifiers they claim.
+        `provenance` is one for all, or one for each command."""
+        provenances = (
+            [provenance] * len(commands) if isinstance(provenance, Provenance) else list(provenance)
+        )
         person = self.person(ref)
         self._check_version(person, expected_version)
-        holder = self.holder(kind, canonical)
-        if holder == person.id:
-            return self._unchanged(person, person.version)
-        if holder is not None:
-            raise IdentifierTaken(
-                "value", f"{kind} {canonical} is held by another person", str(holder)
-            )
-        recorded = person.add_identifier(provenance, kind=kind, value=canonical)
-        claim = IdentifierClaim.claim(claim_key(kind, canonical), person.id)
+        claims = Claiming(self.holder)
+        if len(commands) == 1:
+            recorded = commands[0].apply(person, provenances[0], claims)
+        else:
+            with person.together():
+                results = [
+                    command.apply(person, given, claims)
+                    for command, given in zip(commands, provenances, strict=True)
+                ]
+            recorded = together(person, results)
         try:
-            return self._save(person, recorded, claim)
+            return self._save(person, recorded, *claims.made)
         except ConcurrencyConflict:
-            # Either the person changed, or another person claimed the identifier first.
-            holder = self.holder(kind, canonical)
-            if holder is not None and holder != person.id:
-                raise IdentifierTaken(
-                    "value", f"{kind} {canonical} is held by another person", str(holder)
-                ) from None
+            # Either the person changed, or another person claimed an identifier first.
+            for claim in claims.made:
+                kind, value = claim.key.split(":", 1)
+                holder = self.holder(kind, value)
+                if holder is not None and holder != person.id:
+                    raise IdentifierTaken(
+                        "value", f"{kind} {value} is held by another person", str(holder)
+                    ) from None
             raise
+
+    # The commands by their verbs, for callers that record one at a time.
+    add_identifier = Shortcut(c.AddIdentifier)
+    admit = Shortcut(c.Admit)
+    transfer_out = Shortcut(c.TransferOut)
+    arrive = Shortcut(c.Arrive)
+    court_out = Shortcut(c.CourtOut)
+    court_return = Shortcut(c.CourtReturn)
+    tap_out = Shortcut(c.TapOut)
+    tap_return = Shortcut(c.TapReturn)
+    release = Shortcut(c.Release)
+    move_cell = Shortcut(c.MoveCell)
+    start_supervision = Shortcut(c.StartSupervision)
+    request_area_transfer = Shortcut(c.RequestAreaTransfer)
+    accept_area_transfer = Shortcut(c.AcceptAreaTransfer)
+    reject_area_transfer = Shortcut(c.RejectAreaTransfer)
+    allocate_pom = Shortcut(c.AllocatePom)
+    allocate_com = Shortcut(c.AllocateCom)
+    request_handover = Shortcut(c.RequestHandover)
+    accept_handover = Shortcut(c.AcceptHandover)
+    reject_handover = Shortcut(c.RejectHandover)
+    escalate_risk = Shortcut(c.EscalateRisk)
+    record_key_dates = Shortcut(c.RecordKeyDates)
+    void_entries = Shortcut(c.VoidEntries)
+    reinstate_entries = Shortcut(c.ReinstateEntries)
 
     def record_together(
         self, ref: str | UUID, actions: Sequence[Action], *, expected_version: int | None = None
@@ -185,9 +243,7 @@ class JourneyApp(JourneyCommands, Application[UUID]):
         def run(person: Person) -> Recorded | None:
             with person.together():
                 results = [action(person) for action in actions]
-            if any(r is not None and not r.duplicate for r in results):
-                return Recorded(person.version)
-            return next((r for r in reversed(results) if r is not None), None)
+            return together(person, results)
 
         return self._change(ref, expected_version, run)
 
@@ -372,6 +428,13 @@ def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def together(person: Person, results: Sequence[Recorded | None]) -> Recorded | None:
+    """What entries recorded together did: new entries if any, else the last repeated."""
+    if any(r is not None and not r.duplicate for r in results):
+        return Recorded(person.version)
+    return next((r for r in reversed(results) if r is not None), None)
 
 
 def is_uuid(ref: str | UUID) -> bool:

@@ -24,11 +24,8 @@ from domain.service.command import (
 
 
 @dataclass(frozen=True)
-class ProbationUnit(Command):
+class ProbationUnit(Command, roles=PROBATION, schema="ProbationUnit"):
     """A region, a PDU in it and an optional team."""
-
-    roles = PROBATION
-    schema = "ProbationUnit"
 
     region: Annotated[str, Shape(max_length=20, examples=("N55",))]
     pdu: Annotated[str, Shape(max_length=20, examples=("N55LEE",))]
@@ -36,153 +33,148 @@ class ProbationUnit(Command):
 
 
 @dataclass(frozen=True)
-class StartSupervision(ProbationUnit):
-    route = "supervision"
-    summary = "Start supervision"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.start_supervision(
-            provenance, region=self.region, pdu=self.pdu, team=self.team
-        )
-
-
-@dataclass(frozen=True)
-class RequestAreaTransfer(ProbationUnit):
-    route = "area-transfers"
-    summary = "Request a probation area transfer"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.request_area_transfer(
-            provenance, region=self.region, pdu=self.pdu, team=self.team
-        )
+class StartSupervision(
+    ProbationUnit,
+    route="supervision",
+    summary="Start supervision",
+    calls=Person.start_supervision,
+):
+    pass
 
 
 @dataclass(frozen=True)
-class Answer(Command):
+class RequestAreaTransfer(
+    ProbationUnit,
+    route="area-transfers",
+    summary="Request a probation area transfer",
+    calls=Person.request_area_transfer,
+):
+    pass
+
+
+@dataclass(frozen=True)
+class Answer(Command, schema="Answer", schema_doc="Accept or reject: rejections need a reason."):
     """Accept or reject a pending request: no body beyond the provenance."""
 
-    schema = "Answer"
-    schema_doc = "Accept or reject: rejections need a reason."
+
+@dataclass(frozen=True)
+class AcceptAreaTransfer(
+    Answer,
+    route="area-transfers/accept",
+    roles=PROBATION,
+    summary="Accept the pending area transfer",
+    calls=Person.accept_area_transfer,
+):
+    pass
 
 
 @dataclass(frozen=True)
-class AcceptAreaTransfer(Answer):
-    route = "area-transfers/accept"
-    roles = PROBATION
-    summary = "Accept the pending area transfer"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.accept_area_transfer(provenance)
-
-
-@dataclass(frozen=True)
-class RejectAreaTransfer(Answer):
-    route = "area-transfers/reject"
-    roles = PROBATION
-    summary = "Reject the pending area transfer (reason required)"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.reject_area_transfer(provenance)
+class RejectAreaTransfer(
+    Answer,
+    route="area-transfers/reject",
+    roles=PROBATION,
+    summary="Reject the pending area transfer (reason required)",
+    calls=Person.reject_area_transfer,
+):
+    pass
 
 
 @dataclass(frozen=True)
-class AllocatePom(Command):
-    route = "pom-allocations"
-    roles = PRISON
-    summary = "Allocate a POM"
-    schema = "PomAllocation"
-
+class AllocatePom(
+    Command,
+    route="pom-allocations",
+    roles=PRISON,
+    summary="Allocate a POM",
+    schema="PomAllocation",
+    calls=Person.allocate_pom,
+):
     officer: Annotated[str, Shape(max_length=100, examples=("POM Jones",))]
     prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.allocate_pom(provenance, officer=self.officer, prison=self.prison)
-
 
 @dataclass(frozen=True)
-class AllocateCom(Command):
-    route = "com-allocations"
-    roles = PROBATION
-    summary = "Allocate a COM"
-    schema = "ComAllocation"
-
+class AllocateCom(
+    Command,
+    route="com-allocations",
+    roles=PROBATION,
+    summary="Allocate a COM",
+    schema="ComAllocation",
+    calls=Person.allocate_com,
+):
     officer: Annotated[str, Shape(max_length=100, examples=("COM Patel",))]
     pdu: Annotated[str, Shape(max_length=20, examples=("N55LEE",))]
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.allocate_com(provenance, officer=self.officer, pdu=self.pdu)
-
 
 @dataclass(frozen=True)
-class RequestHandover(Command):
-    route = "handovers"
-    roles = CASEWORK
-    summary = "Request a handover"
-    schema = "HandoverRequest"
-
+class RequestHandover(
+    Command,
+    route="handovers",
+    roles=CASEWORK,
+    summary="Request a handover",
+    schema="HandoverRequest",
+    calls=Person.request_handover,
+):
     to: Annotated[str, Shape(pattern="^(custody|community)$", examples=("community",))]
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.request_handover(provenance, to=self.to)
+
+@dataclass(frozen=True)
+class AcceptHandover(
+    Answer,
+    route="handovers/accept",
+    roles=CASEWORK,
+    summary="Accept the handover",
+    calls=Person.accept_handover,
+):
+    pass
 
 
 @dataclass(frozen=True)
-class AcceptHandover(Answer):
-    route = "handovers/accept"
-    roles = CASEWORK
-    summary = "Accept the handover"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.accept_handover(provenance)
-
-
-@dataclass(frozen=True)
-class RejectHandover(Answer):
-    route = "handovers/reject"
-    roles = CASEWORK
-    summary = "Reject the handover (reason required)"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.reject_handover(provenance)
+class RejectHandover(
+    Answer,
+    route="handovers/reject",
+    roles=CASEWORK,
+    summary="Reject the handover (reason required)",
+    calls=Person.reject_handover,
+):
+    pass
 
 
 @dataclass(frozen=True)
-class EscalateRisk(Command):
-    route = "risk-escalations"
-    roles = PROBATION
-    summary = "Urgent risk escalation to the national service (reason required)"
-    schema = "RiskEscalation"
-
+class EscalateRisk(
+    Command,
+    route="risk-escalations",
+    roles=PROBATION,
+    summary="Urgent risk escalation to the national service (reason required)",
+    schema="RiskEscalation",
+    calls=Person.escalate_risk,
+):
     level: Annotated[str, Shape(pattern="^(HIGH|VERY_HIGH)$", examples=("VERY_HIGH",))]
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.escalate_risk(provenance, level=self.level)
-
 
 @dataclass(frozen=True)
-class RecordKeyDates(Command):
-    route = "key-dates"
-    roles = CASEWORK
-    summary = "Record or change key dates"
-    schema = "KeyDates"
-
+class RecordKeyDates(
+    Command,
+    route="key-dates",
+    roles=CASEWORK,
+    summary="Record or change key dates",
+    schema="KeyDates",
+    calls=Person.record_key_dates,
+):
     dates: Annotated[
         dict[str, date | None], Shape(examples=({"CRD": "2025-09-01", "HDCED": None},))
     ]
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.record_key_dates(provenance, dates=self.dates)
-
 
 @dataclass(frozen=True)
-class AddIdentifier(Command):
+class AddIdentifier(
+    Command,
+    route="identifiers",
+    roles=CASEWORK,
+    summary="Add an identifier",
+    schema="AddIdentifier",
+):
     """Another identifier, claimed in the same save as the entry: a second claim of one
     identifier is refused by the store."""
-
-    route = "identifiers"
-    roles = CASEWORK
-    summary = "Add an identifier"
-    schema = "AddIdentifier"
 
     kind: Annotated[str, Shape(max_length=10, examples=("PNC",))]
     value: Annotated[str, Shape(max_length=20, examples=("12/394773H",))]
@@ -202,35 +194,25 @@ class AddIdentifier(Command):
 
 
 @dataclass(frozen=True)
-class Correction(Command):
+class Correction(Command, roles=RECOVERY, schema="Correction", importable=False):
     """Listed entries, or every entry of a batch."""
-
-    roles = RECOVERY
-    schema = "Correction"
-    importable = False
 
     entries: Annotated[tuple[int, ...], Shape(max_length=10_000)] = ()
     batch: Annotated[str | None, Shape(max_length=200)] = None
 
 
 @dataclass(frozen=True)
-class VoidEntries(Correction):
+class VoidEntries(
+    Correction, route="voids", summary="Void entries or a batch's entries", calls=Person.void
+):
     """Nothing new if every entry named is already voided."""
-
-    route = "voids"
-    summary = "Void entries or a batch's entries"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded | None:
-        return person.void(provenance, entries=self.entries, batch=self.batch)
 
 
 @dataclass(frozen=True)
-class ReinstateEntries(Correction):
-    route = "reinstatements"
-    summary = "Reinstate entries"
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded | None:
-        return person.reinstate(provenance, entries=self.entries, batch=self.batch)
+class ReinstateEntries(
+    Correction, route="reinstatements", summary="Reinstate entries", calls=Person.reinstate
+):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,6 @@ from domain.service.case_commands import (
 )
 from domain.service.command import Command
 from domain.service.movement_commands import (
-    MOVEMENTS,
     Admit,
     Arrive,
     CourtOut,
@@ -63,6 +62,7 @@ CATALOGUE: tuple[type[Command], ...] = (
     ReinstateEntries,
 )
 BY_ROUTE: dict[str, type[Command]] = {command.route: command for command in CATALOGUE}
+MOVEMENTS: tuple[type[Movement], ...] = tuple(c for c in CATALOGUE if issubclass(c, Movement))
 
 
 def movement_for(movement_type: str, direction: str, reason: str | None) -> type[Movement] | None:

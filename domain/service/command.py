@@ -79,8 +79,10 @@ class Claiming:
 
 @dataclass(frozen=True)
 class Command:
-    """One command on a person. Subclasses declare their body fields, `route` (the path
-    segment under /people/{ref}/), `roles`, `summary`, and `apply`."""
+    """One command on a person. Subclasses declare their body fields and, as class keywords,
+    `route` (the path segment under /people/{ref}/), `roles`, `summary`, and `calls`: the
+    person's method the command's `apply` calls with its fields (a subclass with a call of
+    its own writes `apply` instead)."""
 
     route: ClassVar[str]
     roles: ClassVar[tuple[str, ...]]
@@ -90,6 +92,34 @@ class Command:
     schema: ClassVar[str | None] = None
     schema_doc: ClassVar[str | None] = None
     importable: ClassVar[bool] = True  # False: corrections, not records of what happened
+    # Fields passed to the person's method under another name.
+    renamed: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(
+        cls,
+        *,
+        route: str | None = None,
+        roles: tuple[str, ...] | None = None,
+        summary: str | None = None,
+        schema: str | None = None,
+        schema_doc: str | None = None,
+        importable: bool | None = None,
+        calls: Callable[..., Recorded | None] | None = None,
+        **declared: Any,
+    ) -> None:
+        super().__init_subclass__(**declared)
+        given: dict[str, object] = {
+            "route": route,
+            "roles": roles,
+            "summary": summary,
+            "schema": schema,
+            "schema_doc": schema_doc,
+            "importable": importable,
+            "apply": calling(calls) if calls is not None else None,
+        }
+        for name, value in given.items():
+            if value is not None:
+                setattr(cls, name, value)
 
     def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded | None:
         """Record the command on the person (not yet saved)."""
@@ -112,3 +142,17 @@ class Command:
     def of(cls, values: Mapping[str, Any]) -> Self:
         """The command from a body's values (extra keys, such as provenance, are left)."""
         return cls(**{name: values[name] for name in cls.field_names() if name in values})
+
+
+def calling(method: Callable[..., Recorded | None]) -> Callable[..., Recorded | None]:
+    """An `apply` that calls the person's method with the command's fields."""
+
+    def apply(
+        self: Command, person: Person, provenance: Provenance, claims: Claims
+    ) -> Recorded | None:
+        names = self.field_names()
+        values = {self.renamed.get(name, name): getattr(self, name) for name in names}
+        return method(person, provenance, **values)
+
+    apply.__doc__ = Command.apply.__doc__
+    return apply

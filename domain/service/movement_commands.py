@@ -3,11 +3,12 @@ is, how a NOMIS movement record gives its fields, and how it is written as one."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from domain.errors import InvalidValue
-from domain.person.aggregate import Person, Recorded
+from domain.person.aggregate import Person
 from domain.person.vocabulary import (
     COURT_APPEARANCE,
     NORMAL_TRANSFER,
@@ -16,11 +17,16 @@ from domain.person.vocabulary import (
     Direction,
     MovementType,
 )
-from domain.provenance import Provenance
-from domain.service.command import PRISON, Claims, Command, Shape
+from domain.service.command import PRISON, Command, Shape
 
-Agency = Annotated[str, Shape(max_length=20)]
-Reason = Annotated[str, Shape(max_length=20)]
+
+def code(*examples: str, max_length: int = 20) -> Shape:
+    """An agency or reason code's shape, with examples for the API document."""
+    return Shape(max_length=max_length, examples=examples)
+
+
+Agency = Annotated[str, code()]
+Reason = Annotated[str, code()]
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,27 @@ class Movement(Command):
     # The reason that picks this command among those of its type and direction (INT: the
     # arrival end of a transfer, not a reception); None: any other reason.
     nomis_reason: ClassVar[str | None] = None
+    renamed: ClassVar[Mapping[str, str]] = {"movement_reason": "reason"}
+
+    def __init_subclass__(
+        cls,
+        *,
+        movement_type: MovementType | None = None,
+        direction: Direction | None = None,
+        agencies: tuple[str, str] | None = None,
+        nomis_reason: str | None = None,
+        **declared: Any,
+    ) -> None:
+        super().__init_subclass__(**declared)
+        given = {
+            "movement_type": movement_type,
+            "direction": direction,
+            "agencies": agencies,
+            "nomis_reason": nomis_reason,
+        }
+        for name, value in given.items():
+            if value is not None:
+                setattr(cls, name, value)
 
     @classmethod
     def from_nomis(cls, record: NomisRecord) -> Self:
@@ -76,182 +103,135 @@ class Movement(Command):
 
 
 @dataclass(frozen=True)
-class Admit(Movement):
-    route = "admissions"
-    summary = "ADM IN: reception"
-    movement_type = MovementType.ADM
-    direction = Direction.IN
-    agencies = ("from_agency", "prison")
-
-    prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
-    movement_reason: Annotated[str, Shape(max_length=20, examples=("N",))]
+class Admit(
+    Movement,
+    route="admissions",
+    summary="ADM IN: reception",
+    movement_type=MovementType.ADM,
+    direction=Direction.IN,
+    agencies=("from_agency", "prison"),
+    calls=Person.admit,
+):
+    prison: Annotated[str, code("LEI")]
+    movement_reason: Annotated[str, code("N")]
     from_agency: Agency = OUTSIDE
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.admit(
-            provenance,
-            prison=self.prison,
-            reason=self.movement_reason,
-            from_agency=self.from_agency,
-        )
 
 
 @dataclass(frozen=True)
-class TransferOut(Movement):
-    route = "transfers-out"
-    summary = "TRN OUT: leave for a prison"
-    movement_type = MovementType.TRN
-    direction = Direction.OUT
-    agencies = ("from_prison", "to_prison")
-
-    from_prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
-    to_prison: Annotated[str, Shape(max_length=20, examples=("MDI",))]
+class TransferOut(
+    Movement,
+    route="transfers-out",
+    summary="TRN OUT: leave for a prison",
+    movement_type=MovementType.TRN,
+    direction=Direction.OUT,
+    agencies=("from_prison", "to_prison"),
+    calls=Person.transfer_out,
+):
+    from_prison: Annotated[str, code("LEI")]
+    to_prison: Annotated[str, code("MDI")]
     movement_reason: Reason = NORMAL_TRANSFER
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.transfer_out(
-            provenance,
-            from_prison=self.from_prison,
-            to_prison=self.to_prison,
-            reason=self.movement_reason,
-        )
+
+@dataclass(frozen=True)
+class Arrive(
+    Movement,
+    route="arrivals",
+    summary="ADM IN (INT): arrive on transfer",
+    movement_type=MovementType.ADM,
+    direction=Direction.IN,
+    agencies=("from_prison", "prison"),
+    nomis_reason=TRANSFER_IN,
+    calls=Person.arrive,
+):
+    prison: Annotated[str, code("MDI")]
+    from_prison: Annotated[str | None, code()] = None
 
 
 @dataclass(frozen=True)
-class Arrive(Movement):
-    route = "arrivals"
-    summary = "ADM IN (INT): arrive on transfer"
-    movement_type = MovementType.ADM
-    direction = Direction.IN
-    agencies = ("from_prison", "prison")
-    nomis_reason = TRANSFER_IN
-
-    prison: Annotated[str, Shape(max_length=20, examples=("MDI",))]
-    from_prison: Annotated[str | None, Shape(max_length=20)] = None
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.arrive(provenance, prison=self.prison, from_prison=self.from_prison)
-
-
-@dataclass(frozen=True)
-class CourtOut(Movement):
-    route = "court-departures"
-    summary = "CRT OUT: to court"
-    movement_type = MovementType.CRT
-    direction = Direction.OUT
-    agencies = ("prison", "court")
-
-    prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
-    court: Annotated[str, Shape(max_length=20, examples=("LEEDCC",))]
+class CourtOut(
+    Movement,
+    route="court-departures",
+    summary="CRT OUT: to court",
+    movement_type=MovementType.CRT,
+    direction=Direction.OUT,
+    agencies=("prison", "court"),
+    calls=Person.court_out,
+):
+    prison: Annotated[str, code("LEI")]
+    court: Annotated[str, code("LEEDCC")]
     movement_reason: Reason = COURT_APPEARANCE
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.court_out(
-            provenance, prison=self.prison, court=self.court, reason=self.movement_reason
-        )
-
 
 @dataclass(frozen=True)
-class CourtReturn(Movement):
-    route = "court-returns"
-    summary = "CRT IN: back from court"
-    movement_type = MovementType.CRT
-    direction = Direction.IN
-    agencies = ("court", "prison")
-
-    court: Annotated[str, Shape(max_length=20, examples=("LEEDCC",))]
-    prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
+class CourtReturn(
+    Movement,
+    route="court-returns",
+    summary="CRT IN: back from court",
+    movement_type=MovementType.CRT,
+    direction=Direction.IN,
+    agencies=("court", "prison"),
+    calls=Person.court_return,
+):
+    court: Annotated[str, code("LEEDCC")]
+    prison: Annotated[str, code("LEI")]
     movement_reason: Reason = COURT_APPEARANCE
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.court_return(
-            provenance, court=self.court, prison=self.prison, reason=self.movement_reason
-        )
-
 
 @dataclass(frozen=True)
-class TapOut(Movement):
-    route = "temporary-absences"
-    summary = "TAP OUT: temporary absence"
-    movement_type = MovementType.TAP
-    direction = Direction.OUT
-    agencies = ("prison", "to_agency")
-
-    prison: Annotated[str, Shape(max_length=20, examples=("MDI",))]
-    movement_reason: Annotated[str, Shape(max_length=20, examples=("RO",))]
+class TapOut(
+    Movement,
+    route="temporary-absences",
+    summary="TAP OUT: temporary absence",
+    movement_type=MovementType.TAP,
+    direction=Direction.OUT,
+    agencies=("prison", "to_agency"),
+    calls=Person.tap_out,
+):
+    prison: Annotated[str, code("MDI")]
+    movement_reason: Annotated[str, code("RO")]
     to_agency: Agency = OUTSIDE
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.tap_out(
-            provenance, prison=self.prison, reason=self.movement_reason, to_agency=self.to_agency
-        )
-
 
 @dataclass(frozen=True)
-class TapReturn(Movement):
-    route = "temporary-absence-returns"
-    summary = "TAP IN: return"
-    movement_type = MovementType.TAP
-    direction = Direction.IN
-    agencies = ("from_agency", "prison")
-
-    prison: Annotated[str, Shape(max_length=20, examples=("MDI",))]
-    movement_reason: Annotated[str, Shape(max_length=20, examples=("RO",))]
+class TapReturn(
+    Movement,
+    route="temporary-absence-returns",
+    summary="TAP IN: return",
+    movement_type=MovementType.TAP,
+    direction=Direction.IN,
+    agencies=("from_agency", "prison"),
+    calls=Person.tap_return,
+):
+    prison: Annotated[str, code("MDI")]
+    movement_reason: Annotated[str, code("RO")]
     from_agency: Agency = OUTSIDE
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.tap_return(
-            provenance,
-            prison=self.prison,
-            reason=self.movement_reason,
-            from_agency=self.from_agency,
-        )
-
 
 @dataclass(frozen=True)
-class Release(Movement):
-    route = "releases"
-    summary = "REL OUT: release, escape, death"
-    movement_type = MovementType.REL
-    direction = Direction.OUT
-    agencies = ("from_agency", "to_agency")
-
-    from_agency: Annotated[str, Shape(max_length=20, examples=("MDI",))]
-    movement_reason: Annotated[str, Shape(max_length=20, examples=("CR",))]
+class Release(
+    Movement,
+    route="releases",
+    summary="REL OUT: release, escape, death",
+    movement_type=MovementType.REL,
+    direction=Direction.OUT,
+    agencies=("from_agency", "to_agency"),
+    calls=Person.release,
+):
+    from_agency: Annotated[str, code("MDI")]
+    movement_reason: Annotated[str, code("CR")]
     to_agency: Agency = OUTSIDE
 
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.release(
-            provenance,
-            from_agency=self.from_agency,
-            reason=self.movement_reason,
-            to_agency=self.to_agency,
-        )
-
 
 @dataclass(frozen=True)
-class MoveCell(Command):
+class MoveCell(
+    Command,
+    route="cell-moves",
+    roles=PRISON,
+    summary="Move to a wing-landing-cell",
+    schema="CellMove",
+    calls=Person.move_cell,
+):
     """Within a prison: no NOMIS external movement."""
 
-    roles = PRISON
-    route = "cell-moves"
-    summary = "Move to a wing-landing-cell"
-    schema = "CellMove"
-
-    prison: Annotated[str, Shape(max_length=20, examples=("LEI",))]
-    cell: Annotated[str, Shape(max_length=30, examples=("A-1-001",))]
-
-    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
-        return person.move_cell(provenance, prison=self.prison, cell=self.cell)
-
-
-MOVEMENTS: tuple[type[Movement], ...] = (
-    Admit,
-    TransferOut,
-    Arrive,
-    CourtOut,
-    CourtReturn,
-    TapOut,
-    TapReturn,
-    Release,
-)
+    prison: Annotated[str, code("LEI")]
+    cell: Annotated[str, code("A-1-001", max_length=30)]

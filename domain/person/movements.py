@@ -36,13 +36,13 @@ class MovementCommands(ABC):
     def _movement(
         self,
         provenance: Provenance,
-        *,
-        movement_type: MovementType,
-        direction: Direction,
+        kind: tuple[MovementType, Direction],
         reason: str,
         from_agency: str,
         to_agency: str,
     ) -> Recorded:
+        """One movement of a type and direction, with its reason, from one agency to another."""
+        movement_type, direction = kind
         reason = reference.movement_reason(movement_type, code(reason, "reason"), "reason").code
         # Events hold plain strings: what is stored and read back is what was recorded.
         return self.record(
@@ -61,16 +61,9 @@ class MovementCommands(ABC):
         """ADM IN: a new reception (remand, sentence, recall), not the end of a transfer."""
         if code(reason, "reason") == TRANSFER_IN:
             raise InvalidValue("reason", f"{TRANSFER_IN} is the arrival of a transfer: use arrive")
-        to = reference.prison(code(prison, "prison"), "prison").code
+        to = prison_code(prison, "prison")
         origin = outside_or_court(from_agency, "from_agency")
-        return self._movement(
-            provenance,
-            movement_type=MovementType.ADM,
-            direction=Direction.IN,
-            reason=reason,
-            from_agency=origin,
-            to_agency=to,
-        )
+        return self._movement(provenance, (MovementType.ADM, Direction.IN), reason, origin, to)
 
     def transfer_out(
         self,
@@ -81,111 +74,65 @@ class MovementCommands(ABC):
         reason: str = NORMAL_TRANSFER,
     ) -> Recorded:
         """TRN OUT: leaves one prison for another; in transit until the arrival."""
-        origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
-        to = reference.prison(code(to_prison, "to_prison"), "to_prison").code
+        origin = prison_code(from_prison, "from_prison")
+        to = prison_code(to_prison, "to_prison")
         if origin == to:
             raise InvalidValue("to_prison", "a transfer must go to a different prison")
-        return self._movement(
-            provenance,
-            movement_type=MovementType.TRN,
-            direction=Direction.OUT,
-            reason=reason,
-            from_agency=origin,
-            to_agency=to,
-        )
+        return self._movement(provenance, (MovementType.TRN, Direction.OUT), reason, origin, to)
 
     def arrive(
         self, provenance: Provenance, *, prison: str, from_prison: str | None = None
     ) -> Recorded:
         """ADM IN with reason INT: the arrival end of a transfer."""
-        to = reference.prison(code(prison, "prison"), "prison").code
+        to = prison_code(prison, "prison")
         origin = IN_TRANSIT
         if from_prison is not None:
-            origin = reference.prison(code(from_prison, "from_prison"), "from_prison").code
-        return self._movement(
-            provenance,
-            movement_type=MovementType.ADM,
-            direction=Direction.IN,
-            reason=TRANSFER_IN,
-            from_agency=origin,
-            to_agency=to,
-        )
+            origin = prison_code(from_prison, "from_prison")
+        return self._movement(provenance, (MovementType.ADM, Direction.IN), TRANSFER_IN, origin, to)
 
     def court_out(
         self, provenance: Provenance, *, prison: str, court: str, reason: str = COURT_APPEARANCE
     ) -> Recorded:
         """CRT OUT: leaves a prison for a court."""
-        origin = reference.prison(code(prison, "prison"), "prison").code
-        to = reference.court(code(court, "court"), "court").code
-        return self._movement(
-            provenance,
-            movement_type=MovementType.CRT,
-            direction=Direction.OUT,
-            reason=reason,
-            from_agency=origin,
-            to_agency=to,
-        )
+        origin = prison_code(prison, "prison")
+        to = court_code(court, "court")
+        return self._movement(provenance, (MovementType.CRT, Direction.OUT), reason, origin, to)
 
     def court_return(
         self, provenance: Provenance, *, court: str, prison: str, reason: str = COURT_APPEARANCE
     ) -> Recorded:
         """CRT IN: back from court, to the same or another prison."""
-        origin = reference.court(code(court, "court"), "court").code
-        to = reference.prison(code(prison, "prison"), "prison").code
-        return self._movement(
-            provenance,
-            movement_type=MovementType.CRT,
-            direction=Direction.IN,
-            reason=reason,
-            from_agency=origin,
-            to_agency=to,
-        )
+        origin = court_code(court, "court")
+        to = prison_code(prison, "prison")
+        return self._movement(provenance, (MovementType.CRT, Direction.IN), reason, origin, to)
 
     def tap_out(
         self, provenance: Provenance, *, prison: str, reason: str, to_agency: str = OUTSIDE
     ) -> Recorded:
         """TAP OUT: temporary absence (release on temporary licence)."""
-        origin = reference.prison(code(prison, "prison"), "prison").code
-        return self._movement(
-            provenance,
-            movement_type=MovementType.TAP,
-            direction=Direction.OUT,
-            reason=reason,
-            from_agency=origin,
-            to_agency=agency(to_agency, "to_agency"),
-        )
+        origin = prison_code(prison, "prison")
+        to = agency(to_agency, "to_agency")
+        return self._movement(provenance, (MovementType.TAP, Direction.OUT), reason, origin, to)
 
     def tap_return(
         self, provenance: Provenance, *, prison: str, reason: str, from_agency: str = OUTSIDE
     ) -> Recorded:
         """TAP IN: back from temporary absence to the prison that was left."""
-        to = reference.prison(code(prison, "prison"), "prison").code
-        return self._movement(
-            provenance,
-            movement_type=MovementType.TAP,
-            direction=Direction.IN,
-            reason=reason,
-            from_agency=agency(from_agency, "from_agency"),
-            to_agency=to,
-        )
+        to = prison_code(prison, "prison")
+        origin = agency(from_agency, "from_agency")
+        return self._movement(provenance, (MovementType.TAP, Direction.IN), reason, origin, to)
 
     def release(
         self, provenance: Provenance, *, from_agency: str, reason: str, to_agency: str = OUTSIDE
     ) -> Recorded:
         """REL OUT: release, escape, absconding, hospital or death, from a prison or a court."""
         origin = prison_or_court(from_agency, "from_agency")
-        return self._movement(
-            provenance,
-            movement_type=MovementType.REL,
-            direction=Direction.OUT,
-            reason=reason,
-            from_agency=origin,
-            to_agency=agency(to_agency, "to_agency"),
-        )
+        to = agency(to_agency, "to_agency")
+        return self._movement(provenance, (MovementType.REL, Direction.OUT), reason, origin, to)
 
     def move_cell(self, provenance: Provenance, *, prison: str, cell: str) -> Recorded:
         """A move inside a prison to a wing-landing-cell location such as A-1-001."""
-        at = reference.prison(code(prison, "prison"), "prison").code
+        at = prison_code(prison, "prison")
         location = code(cell, "cell")
         if not CELL.match(location):
             raise InvalidValue("cell", "must be wing-landing-cell, e.g. A-1-001")
@@ -200,6 +147,16 @@ def code(value: object, field: str) -> str:
     if len(cleaned) > 40:
         raise InvalidValue(field, "must be at most 40 characters")
     return cleaned
+
+
+def prison_code(value: object, field: str) -> str:
+    """A prison's code in the register."""
+    return reference.prison(code(value, field), field).code
+
+
+def court_code(value: object, field: str) -> str:
+    """A court's code in the register."""
+    return reference.court(code(value, field), field).code
 
 
 def agency(value: str, field: str) -> str:

@@ -30,6 +30,11 @@ class Conflict(Exception):
         self.blocking = blocking
 
 
+def misplaced(fold: JourneyState, field: str, what: str) -> Conflict:
+    """The entry cannot happen where the person is: blamed on the entry that put them there."""
+    return Conflict(field, f"{what}: {fold.where()}", fold.blame("location"))
+
+
 def check_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     movement = known_movement(entry)
@@ -48,38 +53,24 @@ def check_leaving(fold: JourneyState, entry: ev.MovementRecorded) -> None:
 def check_court_return(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     if loc.status is not Status.COURT or loc.agency != entry.from_agency:
-        raise Conflict(
-            "from_agency",
-            f"cannot return from court {entry.from_agency}: {fold.where()}",
-            fold.blame("location"),
-        )
+        raise misplaced(fold, "from_agency", f"cannot return from court {entry.from_agency}")
 
 
 def check_absence_return(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     if loc.status is not Status.TAP or loc.prison != entry.to_agency:
-        raise Conflict(
-            "to_agency",
-            f"cannot return from temporary absence to {entry.to_agency}: {fold.where()}",
-            fold.blame("location"),
-        )
+        what = f"cannot return from temporary absence to {entry.to_agency}"
+        raise misplaced(fold, "to_agency", what)
 
 
 def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     if entry.reason_code == TRANSFER_IN:
         if loc.status is not Status.TRANSIT:
-            raise Conflict(
-                "reason",
-                f"cannot arrive on transfer at {entry.to_agency}: {fold.where()}",
-                fold.blame("location"),
-            )
+            raise misplaced(fold, "reason", f"cannot arrive on transfer at {entry.to_agency}")
         if loc.destination != entry.to_agency:
-            raise Conflict(
-                "to_agency",
-                f"the transfer was to {loc.destination}, not {entry.to_agency}: {fold.where()}",
-                fold.blame("location"),
-            )
+            what = f"the transfer was to {loc.destination}, not {entry.to_agency}"
+            raise misplaced(fold, "to_agency", what)
     elif loc.status in CUSTODY:
         raise Conflict(
             "to_agency",
@@ -92,19 +83,13 @@ def check_release(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
     held_at = {Status.IN: loc.agency, Status.COURT: loc.agency, Status.TAP: loc.prison}
     if loc.status not in held_at or entry.from_agency not in {held_at[loc.status], loc.prison}:
-        raise Conflict(
-            "from_agency",
-            f"cannot release from {entry.from_agency}: {fold.where()}",
-            fold.blame("location"),
-        )
+        raise misplaced(fold, "from_agency", f"cannot release from {entry.from_agency}")
 
 
 def require_in(fold: JourneyState, agency: str, field: str) -> None:
     loc = fold.location
     if loc.status is not Status.IN or loc.agency != agency:
-        raise Conflict(
-            field, f"the person is not in {agency}: {fold.where()}", fold.blame("location")
-        )
+        raise misplaced(fold, field, f"the person is not in {agency}")
 
 
 def check_cell(fold: JourneyState, entry: ev.PersonEvent) -> None:

@@ -8,23 +8,25 @@ exact even after a crash mid-load.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
-from typing import Any, overload
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from replay.rejects import (
+    MAX_REJECT_TEXT,
+    PAGE_BYTES,
+    PAGE_REJECTS,
+    PageReader,
+    Reject,
+    RejectList,
+    pages,
+)
+
 NAMESPACE = UUID("0b7f3c52-9e1d-4f0a-8c36-5a2e91d4c7b8")
 INDEX_ID = uuid5(NAMESPACE, "batch-index")
-MAX_REJECT_TEXT = 2000
-# A load's rejected lines are kept in pages, each saved in a transaction of its own: a write
-# of several megabytes through psycopg's pipeline was seen to stall for ever holding the
-# event table's lock. A page holds at most this many rejects and about this many bytes.
-PAGE_REJECTS = 500
-PAGE_BYTES = 256 * 1024
 
 
 def batch_uuid(batch_id: str) -> UUID:
@@ -36,95 +38,8 @@ def batch_name(source: str, file_hash: str) -> str:
     return f"{source}-{file_hash[:16]}"
 
 
-@dataclass(frozen=True)
-class Reject:
-    """A line refused, with the field at fault and the reason."""
-
-    line: int
-    field: str
-    reason: str
-    text: str = ""
-    # The reason describes the person's recorded history (where they were), not the line.
-    history: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        found = {"line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
-        return {**found, "history": True} if self.history else found
-
-    @property
-    def size(self) -> int:
-        """About how many bytes the reject takes in a stored event."""
-        return len(self.text) + len(self.reason) + len(self.field) + 48
-
-
-def pages(rejects: Iterator[Reject] | Sequence[Reject]) -> Iterator[list[Reject]]:
-    """Rejects in pages of at most PAGE_REJECTS and about PAGE_BYTES each."""
-    page: list[Reject] = []
-    size = 0
-    for reject in rejects:
-        if page and (len(page) >= PAGE_REJECTS or size + reject.size > PAGE_BYTES):
-            yield page
-            page, size = [], 0
-        page.append(reject)
-        size += reject.size
-    if page:
-        yield page
-
-
 def page_id(batch_id: str, attempt: str, number: int) -> UUID:
     return uuid5(NAMESPACE, f"rejects:{batch_id}:{attempt}:{number}")
-
-
-PageReader = Callable[[UUID], list[Reject]]
-
-
-class RejectList(Sequence[Reject]):
-    """A batch's rejected lines, read a page at a time as they are walked: listing the first
-    few of a refusal of any size reads only its first page."""
-
-    def __init__(
-        self, inline: list[Reject], page_ids: list[UUID], total: int, read: PageReader | None
-    ) -> None:
-        self.inline, self.page_ids, self.total, self.read = inline, page_ids, total, read
-
-    def __len__(self) -> int:
-        return self.total
-
-    def __iter__(self) -> Iterator[Reject]:
-        yield from self.inline
-        if self.page_ids and self.read is None:
-            msg = "a batch's rejects are read through replay.registry"
-            raise RuntimeError(msg)
-        for page in self.page_ids:
-            assert self.read is not None
-            yield from self.read(page)
-
-    @overload
-    def __getitem__(self, index: int) -> Reject: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Reject]: ...
-
-    def __getitem__(self, index: int | slice) -> Reject | list[Reject]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self.total)
-            if step < 0:
-                return list(self)[index]
-            return list(islice(iter(self), start, stop, step))
-        position = index + self.total if index < 0 else index
-        if not 0 <= position < self.total:
-            raise IndexError(index)
-        return next(islice(iter(self), position, None))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"RejectList({self.total} rejects)"
 
 
 @dataclass
@@ -426,3 +341,25 @@ class BatchIndex(Aggregate):
 
     def add(self, batch_id: str) -> None:
         self.trigger_event(self.Listed, batch_id=batch_id)
+
+
+__all__ = [
+    "INDEX_ID",
+    "MAX_REJECT_TEXT",
+    "NAMESPACE",
+    "PAGE_BYTES",
+    "PAGE_REJECTS",
+    "Batch",
+    "BatchIndex",
+    "Correction",
+    "Counts",
+    "PageReader",
+    "Progress",
+    "Reject",
+    "RejectList",
+    "RejectPage",
+    "batch_name",
+    "batch_uuid",
+    "page_id",
+    "pages",
+]

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ops import api_cli
+from ops.batches_cli import batches_cli
 from ops.common import (
     JsonOption,
     application,
@@ -23,8 +24,10 @@ from ops.common import (
     table,
 )
 from ops.demo_cli import demo
+from ops.generate_cli import generate
+from ops.import_cli import import_file
 from ops.projections_cli import cli as projections_cli
-from ops.replay_cli import batches_cli, generate, import_file, merge, time_diff, unmerge
+from ops.replay_cli import merge, time_diff, unmerge
 from ops.store_cli import backup, restore
 from ops.store_cli import cli as store_cli
 

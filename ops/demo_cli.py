@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain.person.vocabulary import Responsibility, Status
+from domain.service.catalogue import TransferOut
 
 if TYPE_CHECKING:
     from domain.service.application import JourneyApp
@@ -169,16 +170,15 @@ def start_a_transfer(journeys: JourneyApp, db: ReadDb) -> PersonRow | None:
         return None
     state = journeys.state(leaving.noms)
     to = destination(leaving.prison, state.sex if state else None)
-    journeys.transfer_out(
+    journeys.handle(
         leaving.noms,
+        [TransferOut(from_prison=leaving.prison, to_prison=to)],
         Provenance(
             recorded_by="demo.user",
             source="DEMO",
             occurred_at=datetime.now(UTC),
             reason="a transfer under way, recorded by the demo",
         ),
-        from_prison=leaving.prison,
-        to_prison=to,
     )
     catch_up(journeys, db)
     console.print(

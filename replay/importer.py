@@ -19,20 +19,10 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.claims import IdentifierClaim
-from domain.errors import DomainError, IdentifierTaken, ImpossibleJourney, InvalidValue, NotFound
+from domain.errors import DomainError, InvalidValue, NotFound
 from domain.identifiers import claim_key
-from domain.person.aggregate import Person, Recorded
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
-from domain.service.catalogue import (
-    AcceptAreaTransfer,
-    AddIdentifier,
-    AllocateCom,
-    RequestAreaTransfer,
-    StartSupervision,
-)
-from domain.service.command import Claiming, Command
 from replay import formats, registry, sniff
 from replay.batch import INDEX_ID as BATCH_INDEX
 from replay.batch import (
@@ -46,6 +36,7 @@ from replay.batch import (
     pages,
 )
 from replay.loading import PeopleLoader
+from replay.person_lines import GroupResult, PersonLines
 from replay.spool import Spool
 
 ProgressFn = Callable[[str, int, int], None]
@@ -86,20 +77,6 @@ class ImportReport:
             self.rejected = len(self.rejects)
 
 
-@dataclass
-class GroupResult:
-    """One person's lines, applied in memory."""
-
-    person: Person | None
-    claims: list[IdentifierClaim] = field(default_factory=list)
-    entries: int = 0
-    duplicates: int = 0
-    registered: bool = False
-    implied: bool = False  # registered because a line named them, not by a registration line
-    rejects: list[Reject] = field(default_factory=list)
-    progress: Progress = field(default_factory=Progress)
-
-
 class Importer:
     """Loads files into the journey application as batches."""
 
@@ -114,6 +91,7 @@ class Importer:
         self.looked: set[str] = set()
         self.known: dict[str, UUID] = {}
         self.progress = progress or (lambda phase, done, total: None)
+        self.lines = PersonLines(self._holder)
 
     def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
         """Load the file; a file plainly not in the format asked for (or in none) is refused
@@ -193,7 +171,7 @@ class Importer:
         self.looked = {*keys, *_keys(named)}
         self.known = self.loader.holders(self.looked)
         people = self.loader.by_keys(keys, self.known)
-        results = [self._apply(key, records, people.get(key), load) for key, records in groups]
+        results = [self.lines.apply(key, records, people.get(key), load) for key, records in groups]
         if write:
             try:
                 self._save(results, load)
@@ -209,7 +187,7 @@ class Importer:
 
     def _retry(self, key: str, records: list[formats.Record], load: Load) -> GroupResult:
         person = self.loader.by_keys([key]).get(key)
-        result = self._apply(key, records, person, load)
+        result = self.lines.apply(key, records, person, load)
         try:
             self._save([result], load)
         except IntegrityError:
@@ -239,141 +217,11 @@ class Importer:
         load.batch.recorded(progress)
         self.app.save(*aggregates, load.batch)
 
-    # ---- one person's lines ----
-
-    def _apply(
-        self, key: str, records: list[formats.Record], person: Person | None, load: Load
-    ) -> GroupResult:
-        result = GroupResult(person)
-        remaining = list(records)
-        if person is None:
-            remaining = self._register(key, remaining, load, result)
-            if result.person is None:
-                return result
-        else:
-            remaining = [known_registration(r) for r in remaining]
-        for _ in range(len(remaining) + 1):
-            try:
-                self._steps(remaining, load, result)
-                break
-            except LineRefused as refused:
-                result.rejects.extend(refused.rejects)
-                bad = {r.line for r in refused.rejects}
-                remaining = [r for r in remaining if r.line not in bad]
-        if result.implied and result.entries == 1:
-            # Registered only because a movement named them, and every such line was refused.
-            return GroupResult(None, rejects=result.rejects)
-        return result
-
-    def _register(
-        self, key: str, records: list[formats.Record], load: Load, result: GroupResult
-    ) -> list[formats.Record]:
-        """A new person from the first record that can say who they are."""
-        first = next((r for r in records if r.registration is not None), None)
-        if first is None:
-            result.rejects.extend(
-                r.refused("person", f"no person holds {key}; register them first") for r in records
-            )
-            return []
-        reg = first.registration or {}
-        kind, value = key.split(":", 1)
-        identifiers = first.identifiers or {kind: value}
-        try:
-            for other_kind, other_value in identifiers.items():
-                holder = self._holder(other_kind, other_value)
-                if holder is not None:
-                    raise IdentifierTaken(
-                        f"identifiers.{other_kind}",
-                        f"{other_kind} {other_value} is held by another person",
-                        str(holder),
-                    )
-            provenance = load.provenance(
-                reg["occurred_at"], reg.get("source_ref") or f"register|{key}", reg.get("reason")
-            )
-            person = Person.register(
-                person_id=uuid4(),
-                given_name=reg.get("given_name"),
-                family_name=reg.get("family_name"),
-                date_of_birth=reg.get("date_of_birth"),
-                sex=reg.get("sex"),
-                identifiers=identifiers,
-                provenance=provenance,
-            )
-        except DomainError as error:
-            result.rejects.append(first.refused(error.field, error.reason))
-            result.rejects.extend(
-                r.refused("person", f"not registered: line {first.line} was refused")
-                for r in records
-                if r is not first
-            )
-            return []
-        result.person, result.registered, result.entries = person, True, 1
-        result.implied = not first.identifiers
-        result.claims = [
-            IdentifierClaim.claim(claim_key(k, v), person.id) for k, v in identifiers.items()
-        ]
-        result.progress.saw(provenance.occurred_at)
-        return [r for r in records if r is not first or r.steps]
-
-    def _steps(self, records: list[formats.Record], load: Load, result: GroupResult) -> None:
-        """Every step of the person's lines, checked together: all kept, or LineRefused naming
-        the lines at fault (the person is then unchanged)."""
-        person = result.person
-        assert person is not None
-        lines: dict[int, int] = {}  # entry version -> line
-        allocation = Allocation(person)
-        sub = GroupResult(person)
-        # Identifiers are claimed through the same command as the service's, with this
-        # chunk's bulk lookups in front of the store.
-        claims = Claiming(self._holder, sub.claims)
-        try:
-            with person.together():
-                for record in records:
-                    try:
-                        for step in record.steps:
-                            for command, suffix in allocation.expand(step):
-                                prov = load.provenance(
-                                    step.occurred_at,
-                                    step.source_ref + suffix,
-                                    step.reason,
-                                    step.correlation_id,
-                                )
-                                recorded = command.apply(person, prov, claims)
-                                self._count(recorded, sub, prov)
-                                if recorded is not None and not recorded.duplicate:
-                                    lines[recorded.version] = record.line
-                    except ImpossibleJourney:
-                        raise
-                    except DomainError as error:
-                        raise LineError(record.line, error.field, error.reason) from None
-        except ImpossibleJourney as error:
-            line = lines.get(error.entry) if error.entry is not None else None
-            at_fault = [r for r in records if line is None or r.line == line]
-            refused = [r.refused(error.field, error.reason, history=True) for r in at_fault]
-            raise LineRefused(refused) from None
-        except LineError as error:
-            at_fault = [r for r in records if r.line == error.line]
-            raise LineRefused([r.refused(error.field, error.reason) for r in at_fault]) from None
-        result.entries += sub.entries
-        result.duplicates += sub.duplicates
-        result.claims.extend(sub.claims)
-        for moment in (sub.progress.first, sub.progress.last):
-            if moment is not None:
-                result.progress.saw(moment)
-
     def _holder(self, kind: str, value: str) -> UUID | None:
         key = claim_key(kind, value)
         if key in self.looked:
             return self.known.get(key)
         return self.app.holder(kind, value)
-
-    @staticmethod
-    def _count(recorded: Recorded | None, result: GroupResult, prov: Provenance) -> None:
-        if recorded is None or recorded.duplicate:
-            result.duplicates += 1
-        else:
-            result.entries += 1
-            result.progress.saw(prov.occurred_at)
 
     # ---- the batch's own record ----
 
@@ -444,18 +292,6 @@ class Importer:
         batch.kept(attempt, count, total)
 
 
-class LineRefused(Exception):
-    def __init__(self, rejects: list[Reject]) -> None:
-        super().__init__(rejects[0].reason if rejects else "refused")
-        self.rejects = rejects
-
-
-class LineError(DomainError):
-    def __init__(self, line: int, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.line = line
-
-
 @dataclass
 class Load:
     """One load's settings and its batch."""
@@ -517,35 +353,6 @@ def first_rejects(spool: Spool) -> list[Reject]:
     return list(islice(spool.rejects(), REPORTED))
 
 
-class Allocation:
-    """A probation allocation line as the entries it implies for this person: supervision
-    starts, or the case moves area, and the named officer takes it."""
-
-    def __init__(self, person: Person) -> None:
-        self.person = person
-        self.pdu: dict[str, str | None] = {}
-
-    def expand(self, step: formats.Step) -> Iterable[tuple[Command, str]]:
-        allocation = step.command
-        if not isinstance(allocation, formats.CommunityAllocation):
-            return [(allocation, "")]
-        if "pdu" not in self.pdu:
-            state = self.person.state(as_of=step.occurred_at, checked=False)
-            self.pdu["pdu"] = state.ownership.pdu if state else None
-        region, pdu, team = allocation.region, allocation.pdu, allocation.team
-        com = (AllocateCom(officer=allocation.officer, pdu=pdu), "#com")
-        current, self.pdu["pdu"] = self.pdu["pdu"], pdu
-        if current is None:
-            return [(StartSupervision(region=region, pdu=pdu, team=team), "#supervision"), com]
-        if current != pdu:
-            return [
-                (RequestAreaTransfer(region=region, pdu=pdu, team=team), "#transfer"),
-                (AcceptAreaTransfer(), "#accepted"),
-                com,
-            ]
-        return [com]
-
-
 def _already(batch: Batch) -> ImportReport:
     note = f"this file was already loaded as batch {batch.batch_id} ({batch.status})"
     if batch.status == "voided":
@@ -575,16 +382,3 @@ def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
         except DomainError:
             continue
     return found
-
-
-def known_registration(record: formats.Record) -> formats.Record:
-    """A registration of someone already recorded: only identifiers not yet theirs are news."""
-    if not record.identifiers or record.steps:
-        return record
-    reg = record.registration or {}
-    ref = reg.get("source_ref") or record.person
-    steps = tuple(
-        formats.Step(AddIdentifier(kind=kind, value=value), reg["occurred_at"], f"{ref}#{kind}")
-        for kind, value in record.identifiers.items()
-    )
-    return replace(record, steps=steps)

@@ -5,56 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import cache
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain.claims import IdentifierClaim, claim_id
-from domain.errors import IdentifierTaken, InvalidValue, NotFound
-from domain.identifiers import IdentifierKind, claim_key, detect, normalise
+from domain.errors import IdentifierTaken, NotFound
+from domain.identifiers import claim_key, detect
 from domain.person.aggregate import Person, Recorded
 from domain.person.state import PersonState
 from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
-from domain.service import catalogue as c
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
-from domain.service.results import Action, CommandResult
+from domain.service.registration import normalised_identifiers, register_person
+from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from domain.service.transcoder import OrjsonTranscoder
-
-
-class Shortcut:
-    """A command by its verb, with the aggregate's keyword names (`reason` for a movement's
-    reason): `app.admit(ref, provenance, prison="LEI", reason="N")` is
-    `app.handle(ref, [Admit(prison="LEI", movement_reason="N")], provenance)`."""
-
-    def __init__(self, command: type[Command]) -> None:
-        self.command = command
-
-    def __get__(self, app: JourneyApp | None, owner: type) -> Callable[..., CommandResult]:
-        assert app is not None
-        command, names = self.command, self.command.field_names()
-
-        def run(
-            ref: str | UUID,
-            provenance: Provenance,
-            *,
-            expected_version: int | None = None,
-            **fields: Any,
-        ) -> CommandResult:
-            if "reason" in fields and "movement_reason" in names:
-                fields["movement_reason"] = fields.pop("reason")
-            if "entries" in fields:
-                fields["entries"] = tuple(fields["entries"])
-            return app.handle(ref, [command(**fields)], provenance, expected_version)
-
-        return run
 
 
 class JourneyApp(Application[UUID]):
@@ -149,21 +122,22 @@ class JourneyApp(Application[UUID]):
     ) -> CommandResult:
         """A new person; every identifier is claimed in the same atomic save."""
         claimed = normalised_identifiers(identifiers)
-        earlier = self._earlier_registration(claimed, provenance)
+        holder = cache(self.holder)  # each identifier looked up once
+        earlier = self._earlier_registration(claimed, provenance, holder)
         if earlier is not None:
             return self._unchanged(earlier, earlier.registration.originator_version)
-        person = Person.register(
-            person_id=uuid4(),
+        claims = Claiming(holder)
+        person = register_person(
+            claims,
+            provenance,
             given_name=given_name,
             family_name=family_name,
             date_of_birth=date_of_birth,
             sex=sex,
             identifiers=claimed,
-            provenance=provenance,
         )
-        claims = [IdentifierClaim.claim(claim_key(k, v), person.id) for k, v in claimed.items()]
         try:
-            recordings = self.save(person, *claims)
+            recordings = self.save(person, *claims.made)
         except IntegrityError:
             self._raise_taken(claimed)
             raise ConcurrencyConflict(None) from None
@@ -208,44 +182,6 @@ class JourneyApp(Application[UUID]):
                         "value", f"{kind} {value} is held by another person", str(holder)
                     ) from None
             raise
-
-    # The commands by their verbs, for callers that record one at a time.
-    add_identifier = Shortcut(c.AddIdentifier)
-    admit = Shortcut(c.Admit)
-    transfer_out = Shortcut(c.TransferOut)
-    arrive = Shortcut(c.Arrive)
-    court_out = Shortcut(c.CourtOut)
-    court_return = Shortcut(c.CourtReturn)
-    tap_out = Shortcut(c.TapOut)
-    tap_return = Shortcut(c.TapReturn)
-    release = Shortcut(c.Release)
-    move_cell = Shortcut(c.MoveCell)
-    start_supervision = Shortcut(c.StartSupervision)
-    request_area_transfer = Shortcut(c.RequestAreaTransfer)
-    accept_area_transfer = Shortcut(c.AcceptAreaTransfer)
-    reject_area_transfer = Shortcut(c.RejectAreaTransfer)
-    allocate_pom = Shortcut(c.AllocatePom)
-    allocate_com = Shortcut(c.AllocateCom)
-    request_handover = Shortcut(c.RequestHandover)
-    accept_handover = Shortcut(c.AcceptHandover)
-    reject_handover = Shortcut(c.RejectHandover)
-    escalate_risk = Shortcut(c.EscalateRisk)
-    record_key_dates = Shortcut(c.RecordKeyDates)
-    void_entries = Shortcut(c.VoidEntries)
-    reinstate_entries = Shortcut(c.ReinstateEntries)
-
-    def record_together(
-        self, ref: str | UUID, actions: Sequence[Action], *, expected_version: int | None = None
-    ) -> CommandResult:
-        """Several commands on one person as one: checked together at their effective times,
-        saved in one transaction, all or none (imports use this for each person's lines)."""
-
-        def run(person: Person) -> Recorded | None:
-            with person.together():
-                results = [action(person) for action in actions]
-            return together(person, results)
-
-        return self._change(ref, expected_version, run)
 
     # ---- merges ----
 
@@ -308,14 +244,6 @@ class JourneyApp(Application[UUID]):
 
     # ---- plumbing ----
 
-    def _change(
-        self, ref: str | UUID, expected_version: int | None, action: Action
-    ) -> CommandResult:
-        person = self.person(ref)
-        self._check_version(person, expected_version)
-        recorded = action(person)
-        return self._save(person, recorded)
-
     def _save(self, person: Person, recorded: Recorded | None, *extra: Any) -> CommandResult:
         if recorded is None or recorded.duplicate:
             entry = recorded.version if recorded else person.version
@@ -355,23 +283,21 @@ class JourneyApp(Application[UUID]):
         return claim.person_id
 
     def _earlier_registration(
-        self, claimed: Mapping[str, str], provenance: Provenance
+        self,
+        claimed: Mapping[str, str],
+        provenance: Provenance,
+        holder: Callable[[str, str], UUID | None],
     ) -> Person | None:
-        """The same registration already recorded (same source record), or refuse if taken."""
+        """The same registration already recorded (same source record), if any: found by the
+        first identifier someone holds."""
         for kind, value in claimed.items():
-            holder = self.holder(kind, value)
-            if holder is None:
+            held_by = holder(kind, value)
+            if held_by is None:
                 continue
-            person = self.person(holder)
+            person = self.person(held_by)
             reg = person.registration
-            if provenance.source_ref and (reg.source, reg.source_ref) == (
-                provenance.source,
-                provenance.source_ref,
-            ):
-                return person
-            raise IdentifierTaken(
-                f"identifiers.{kind}", f"{kind} {value} is held by another person", str(holder)
-            )
+            same = (reg.source, reg.source_ref) == (provenance.source, provenance.source_ref)
+            return person if provenance.source_ref and same else None
         return None
 
     def _raise_taken(self, claimed: Mapping[str, str]) -> None:
@@ -443,16 +369,3 @@ def is_uuid(ref: str | UUID) -> bool:
     except ValueError:
         return False
     return True
-
-
-def normalised_identifiers(identifiers: Mapping[str, str]) -> dict[str, str]:
-    """Each identifier validated and in canonical form; at least one is required."""
-    if not identifiers:
-        raise InvalidValue("identifiers", "at least one identifier (NOMS, CRN, PNC, CRO) is needed")
-    cleaned: dict[str, str] = {}
-    for kind, value in identifiers.items():
-        if not isinstance(kind, str) or kind.strip().upper() not in IdentifierKind.__members__:
-            raise InvalidValue("identifiers", f"unknown identifier kind {kind!r}")
-        name = IdentifierKind(kind.strip().upper()).value
-        cleaned[name] = normalise(name, value, f"identifiers.{name}")
-    return cleaned

@@ -16,6 +16,7 @@ from domain.identifiers import claim_key
 from domain.person.aggregate import Person
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.catalogue import MoveCell
 from domain.service.settings import Settings
 from ops.bench.common import Figure, machine, scratch_database, table, timed
 from ops.sample import noms_number
@@ -77,11 +78,10 @@ def live(app: JourneyApp, commands: int, people: int) -> float:
         for i in range(commands):
             n = 1 + i % people
             when = START + timedelta(days=30, minutes=i)
-            app.move_cell(
+            app.handle(
                 noms_number(n),
+                [MoveCell(prison="MDI", cell=f"B-{1 + i % 4}-{i % 900:03d}")],
                 Provenance("bench", "API", when),
-                prison="MDI",
-                cell=f"B-{1 + i % 4}-{i % 900:03d}",
             )
 
     return timed(run)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
 from ops.bench.common import machine, scratch_database
 from ops.bench.store import Store, seed
@@ -42,9 +43,9 @@ def long_history(app: JourneyApp, entries: int) -> None:
         date_of_birth=date(1970, 1, 1),
         identifiers={"NOMS": LONG_HISTORY},
     )
-    app.admit(LONG_HISTORY, p(0), prison="LEI", reason="N")
+    app.handle(LONG_HISTORY, [Admit(prison="LEI", movement_reason="N")], p(0))
     for i in range(1, entries - 2):
-        app.move_cell(LONG_HISTORY, p(i), prison="LEI", cell=f"A-1-{i % 40 + 1:03d}")
+        app.handle(LONG_HISTORY, [MoveCell(prison="LEI", cell=f"A-1-{i % 40 + 1:03d}")], p(i))
 
 
 def latencies(fn: Callable[[], object], times: int) -> list[float]:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit
 from tests.conftest import prov
 
 PRISONS = ["LEI", "MDI", "WYI", "DMI", "HLI"]
@@ -32,7 +33,11 @@ def seed_people(app: JourneyApp, count: int, prefix: str = "K") -> list[tuple[st
             date_of_birth=date(1981, 2, 3),
             identifiers={"NOMS": noms},
         )
-        app.admit(noms, prov(datetime.now(UTC) - timedelta(days=1)), prison=prison, reason="N")
+        app.handle(
+            noms,
+            [Admit(prison=prison, movement_reason="N")],
+            prov(datetime.now(UTC) - timedelta(days=1)),
+        )
         people.append((noms, prison))
     return people
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from api.auth import Role
+from domain.service.catalogue import Admit, StartSupervision
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app, register
@@ -21,7 +22,7 @@ def seed(api: LiveApi) -> dict[str, str]:
             ("A0003SM", "N07", "N07CROY"),
         ]:
             ids[noms] = register(app, noms, "Sam", "Smith", date(1985, 5, 5)).person_id
-            last = app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
+            last = app.handle(noms, [StartSupervision(region=region, pdu=pdu)], prov(at(0)))
     api.wait_for(last.position)
     return ids
 
@@ -76,7 +77,7 @@ def test_partner_sees_only_its_providers_cases(api: LiveApi) -> None:
 def test_roll_csv_and_metrics(api: LiveApi) -> None:
     with journey_app(api.settings.store) as app:
         register(app, "A0009RL", "Rolly", "Inmate", date(1990, 1, 1))
-        last = app.admit("A0009RL", prov(at(0)), prison="LEI", reason="N")
+        last = app.handle("A0009RL", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     api.wait_for(last.position)
     staff = api.headers(Role.PRISON)
     roll = api.client.get("/prisons/LEI/roll", headers=staff)

@@ -12,6 +12,7 @@ import pytest
 
 from api.auth import Role
 from api.config import ApiSettings
+from domain.service.catalogue import StartSupervision
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from projections.runner import Runner
@@ -31,7 +32,7 @@ def seed(url: str) -> dict[str, str]:
     with journey_and_read_db(Settings(database_url=url)) as (app, db):
         for noms, region, pdu in [("A0001PG", "N55", "N55LEE"), ("A0002PG", "N07", "N07CROY")]:
             ids[noms] = register(app, noms, "Pat", "Gres").person_id
-            app.start_supervision(noms, prov(at(0)), region=region, pdu=pdu)
+            app.handle(noms, [StartSupervision(region=region, pdu=pdu)], prov(at(0)))
         Runner(app, db).catch_up()
     return ids
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from api.auth import Role
+from domain.service.catalogue import AddIdentifier, Admit, MoveCell, RecordKeyDates
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app, register
@@ -13,10 +14,10 @@ from tests.helpers import journey_app, register
 def seed_person(api: LiveApi, noms: str = "A1234BC") -> str:
     with journey_app(api.settings.store) as app:
         result = register(app, {"NOMS": noms, "CRN": "X111111"}, "Ann", "Reader", date(1984, 2, 3))
-        app.add_identifier(noms, prov(at(0)), kind="PNC", value="12/394773H")
-        app.admit(noms, prov(at(0)), prison="LEI", reason="N")
-        app.move_cell(noms, prov(at(0, 2)), prison="LEI", cell="B-2-014")
-        last = app.record_key_dates(noms, prov(at(1)), dates={"CRD": date(2024, 9, 1)})
+        app.handle(noms, [AddIdentifier(kind="PNC", value="12/394773H")], prov(at(0)))
+        app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+        app.handle(noms, [MoveCell(prison="LEI", cell="B-2-014")], prov(at(0, 2)))
+        last = app.handle(noms, [RecordKeyDates(dates={"CRD": date(2024, 9, 1)})], prov(at(1)))
     api.wait_for(last.position)
     return result.person_id
 

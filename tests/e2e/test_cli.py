@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import VoidEntries
 from domain.service.settings import Settings
 from projections.db import open_read_db
 from tests.conftest import at, prov
@@ -63,7 +64,7 @@ def test_whereis_and_timeline(tmp_path: Path) -> None:
     app = JourneyApp(Settings(database_url=url))
     seed(app, 0, 3)
     # Entry 6 is the arrival that ended the transfer: voiding it leaves the person in transit.
-    app.void_entries(noms(1), prov(at(60), reason="wrong load"), entries=(6,))
+    app.handle(noms(1), [VoidEntries(entries=(6,))], prov(at(60), reason="wrong load"))
     app.close()
     where = journey(url, "whereis", noms(1))
     assert where.returncode == 0 and "transit" in where.stdout

@@ -13,6 +13,12 @@ import pytest
 
 from api.auth import Role
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptAreaTransfer,
+    Admit,
+    RequestAreaTransfer,
+    StartSupervision,
+)
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, break_access_log
 from tests.e2e.test_api_imports import movements
@@ -27,7 +33,7 @@ def register(api: LiveApi, noms: str, *, projected: bool = True) -> str:
     when `projected`)."""
     with journey_app(api.settings.store) as app:
         person_id = dora(app, noms)
-        last = app.admit(noms, prov(at(0)), prison="SWI", reason="N")
+        last = app.handle(noms, [Admit(prison="SWI", movement_reason="N")], prov(at(0)))
     if projected:
         api.wait_for(last.position)
     return person_id
@@ -171,9 +177,9 @@ def handed_on(api: LiveApi, noms: str) -> str:
     """Supervised by London (N07) from day 0, then by the West Midlands (N52) from day 10."""
     with journey_app(api.settings.store) as app:
         person_id = dora(app, noms)
-        app.start_supervision(noms, prov(at(0)), region="N07", pdu="N07CROY")
-        app.request_area_transfer(noms, prov(at(10)), region="N52", pdu="N52BIRM")
-        last = app.accept_area_transfer(noms, prov(at(11)))
+        app.handle(noms, [StartSupervision(region="N07", pdu="N07CROY")], prov(at(0)))
+        app.handle(noms, [RequestAreaTransfer(region="N52", pdu="N52BIRM")], prov(at(10)))
+        last = app.handle(noms, [AcceptAreaTransfer()], prov(at(11)))
     api.wait_for(last.position)
     return person_id
 

@@ -22,6 +22,7 @@ from api.auth import Role, dev_private_key
 from api.config import ApiSettings
 from api.pages.session import csrf_for
 from api.routes.establishments import csv_cell
+from domain.service.catalogue import Admit
 from domain.service.settings import Settings
 from projections.runner import Runner
 from tests.conftest import at, prov
@@ -44,7 +45,10 @@ def hostile(shared_api: LiveApi) -> Iterator[LiveApi]:
     with journey_app(shared_api.settings.store) as app:
         for noms, name in FORMULAS.items():
             register(app, noms, name, "Formula")
-            last = app.admit(noms, prov(at(0)), prison="LEI", reason="N").position or 0
+            last = (
+                app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0))).position
+                or 0
+            )
     shared_api.wait_for(last)
     yield shared_api
 

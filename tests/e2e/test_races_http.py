@@ -18,6 +18,7 @@ import pytest
 from api.auth import Role
 from domain.person.state import Responsibility, Status
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, RequestHandover
 from tests.conftest import prov
 from tests.e2e.conftest import LiveApi
 
@@ -84,7 +85,7 @@ def admitted(app: JourneyApp, noms: str) -> None:
         date_of_birth=date(1979, 5, 6),
         identifiers={"NOMS": noms},
     )
-    app.admit(noms, prov(moment), prison="LEI", reason="N")
+    app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(moment))
 
 
 def now() -> str:
@@ -146,8 +147,8 @@ def test_accept_against_reject_of_one_handover(
     for n in range(ROUNDS):
         noms = f"{'V' if conditional else 'W'}{n:04d}HR"
         admitted(journeys, noms)
-        journeys.request_handover(
-            noms, prov(datetime.now(UTC) - timedelta(hours=1)), to="community"
+        journeys.handle(
+            noms, [RequestHandover(to="community")], prov(datetime.now(UTC) - timedelta(hours=1))
         )
         headers = {**staff, "If-Match": '"3"'} if conditional else staff
         answers = ["accept", "reject"] * (CLIENTS // 2)

@@ -12,6 +12,16 @@ from api.app import create_app
 from api.auth import Role
 from api.matrix import markdown, matrix
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    Admit,
+    CourtOut,
+    RequestAreaTransfer,
+    RequestHandover,
+    StartSupervision,
+    TapOut,
+    TransferOut,
+    VoidEntries,
+)
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app, register
@@ -27,12 +37,12 @@ def base(app: JourneyApp, noms: str) -> Any:
 
 def in_lei(app: JourneyApp, noms: str) -> Any:
     base(app, noms)
-    return app.admit(noms, prov(at(0)), prison="LEI", reason="N")
+    return app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
 
 
 def supervised(app: JourneyApp, noms: str) -> Any:
     base(app, noms)
-    return app.start_supervision(noms, prov(at(0)), region=PROVIDER, pdu="N55LEE")
+    return app.handle(noms, [StartSupervision(region=PROVIDER, pdu="N55LEE")], prov(at(0)))
 
 
 def then(first: Setup, step: Callable[[JourneyApp, str], Any]) -> Setup:
@@ -50,18 +60,26 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
     "transfers-out": (in_lei, {"from_prison": "LEI", "to_prison": "MDI"}),
     "arrivals": (
         then(
-            in_lei, lambda a, n: a.transfer_out(n, prov(at(1)), from_prison="LEI", to_prison="MDI")
+            in_lei,
+            lambda a, n: a.handle(
+                n, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1))
+            ),
         ),
         {"prison": "MDI"},
     ),
     "court-departures": (in_lei, {"prison": "LEI", "court": "LEEDCC"}),
     "court-returns": (
-        then(in_lei, lambda a, n: a.court_out(n, prov(at(1)), prison="LEI", court="LEEDCC")),
+        then(
+            in_lei, lambda a, n: a.handle(n, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
+        ),
         {"court": "LEEDCC", "prison": "LEI"},
     ),
     "temporary-absences": (in_lei, {"prison": "LEI", "movement_reason": "RO"}),
     "temporary-absence-returns": (
-        then(in_lei, lambda a, n: a.tap_out(n, prov(at(1)), prison="LEI", reason="RO")),
+        then(
+            in_lei,
+            lambda a, n: a.handle(n, [TapOut(prison="LEI", movement_reason="RO")], prov(at(1))),
+        ),
         {"prison": "LEI", "movement_reason": "RO"},
     ),
     "releases": (in_lei, {"from_agency": "LEI", "movement_reason": "CR"}),
@@ -71,14 +89,18 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
     "area-transfers/accept": (
         then(
             supervised,
-            lambda a, n: a.request_area_transfer(n, prov(at(1)), region="N07", pdu="N07CROY"),
+            lambda a, n: a.handle(
+                n, [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(at(1))
+            ),
         ),
         {},
     ),
     "area-transfers/reject": (
         then(
             supervised,
-            lambda a, n: a.request_area_transfer(n, prov(at(1)), region="N07", pdu="N07CROY"),
+            lambda a, n: a.handle(
+                n, [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(at(1))
+            ),
         ),
         REASON,
     ),
@@ -86,18 +108,20 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
     "com-allocations": (supervised, {"officer": "COM One", "pdu": "N55LEE"}),
     "handovers": (in_lei, {"to": "community"}),
     "handovers/accept": (
-        then(in_lei, lambda a, n: a.request_handover(n, prov(at(1)), to="community")),
+        then(in_lei, lambda a, n: a.handle(n, [RequestHandover(to="community")], prov(at(1)))),
         {},
     ),
     "handovers/reject": (
-        then(in_lei, lambda a, n: a.request_handover(n, prov(at(1)), to="community")),
+        then(in_lei, lambda a, n: a.handle(n, [RequestHandover(to="community")], prov(at(1)))),
         REASON,
     ),
     "risk-escalations": (supervised, {"level": "HIGH", **REASON}),
     "key-dates": (supervised, {"dates": {"CRD": "2025-01-01"}}),
     "voids": (in_lei, {"entries": [2], **REASON}),
     "reinstatements": (
-        then(in_lei, lambda a, n: a.void_entries(n, prov(at(1), reason="x"), entries=(2,))),
+        then(
+            in_lei, lambda a, n: a.handle(n, [VoidEntries(entries=(2,))], prov(at(1), reason="x"))
+        ),
         {"entries": [2], **REASON},
     ),
 }

@@ -18,6 +18,7 @@ import pytest
 
 from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
+from domain.service.catalogue import Admit
 from domain.service.settings import Settings
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi, free_port
@@ -31,7 +32,7 @@ Call = Callable[[LiveApi], httpx.Response]
 def served(shared_api: LiveApi) -> LiveApi:
     with journey_app(shared_api.settings.store) as app:
         register(app, NOMS, "Header", "Person", date(1979, 9, 9))
-        last = app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
+        last = app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     shared_api.wait_for(last.position)
     return shared_api
 

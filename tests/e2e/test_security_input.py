@@ -18,6 +18,7 @@ import pytest
 
 from api.auth import Role
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import register
@@ -50,7 +51,7 @@ def target(shared_api: LiveApi) -> LiveApi:
     app = JourneyApp(shared_api.settings.store)
     try:
         register(app, NOMS, "Canary", "Person", date(1975, 6, 7))
-        app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
+        app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     finally:
         app.close()
     line = {"command": "cell-moves", "person": NOMS, "prison": "LEI", "cell": "B-1-001"}

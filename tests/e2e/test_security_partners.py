@@ -11,6 +11,7 @@ import pytest
 
 from api.auth import Role
 from domain.service.application import is_uuid
+from domain.service.catalogue import Admit, StartSupervision
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app, register
@@ -40,9 +41,11 @@ def world(shared_api: LiveApi) -> dict[str, str]:
             chosen = {**idents, "PNC": pnc(idents["PNC"])}
             idents["PNC"] = chosen["PNC"]
             ids[name] = register(app, chosen, "Pat", f"Partner{name.title()}", BORN).person_id
-            last = app.start_supervision(idents["NOMS"], prov(at(0)), region=region, pdu=pdu)
+            last = app.handle(
+                idents["NOMS"], [StartSupervision(region=region, pdu=pdu)], prov(at(0))
+            )
         ids["custody"] = register(app, "A0003PC", "Pat", "PartnerCustody", BORN).person_id
-        last = app.admit("A0003PC", prov(at(0)), prison="LEI", reason="N")
+        last = app.handle("A0003PC", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     shared_api.wait_for(last.position)
     return ids
 

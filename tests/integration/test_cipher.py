@@ -15,6 +15,7 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError
 
+from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from ops.rotation import reencrypt
@@ -29,7 +30,7 @@ def test_stored_rows_are_unreadable_without_the_key(tmp_path: Path) -> None:
     settings = Settings(database_url=url, cipher_key=AESCipher.create_key(32))
     with journey_and_read_db(settings) as (app, db):
         register(app, "A7777ZZ", "Secret", "Person", date(1970, 1, 1))
-        app.admit("A7777ZZ", prov(at(0)), prison="LEI", reason="N")
+        app.handle("A7777ZZ", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
         # Check the read side decodes through the cipher too, and agrees with the log.
         Runner(app, db).catch_up()
         assert verify(app, db).total == 0
@@ -54,10 +55,10 @@ def rotate_store(url: str) -> None:
     one, two = AESCipher.create_key(32), AESCipher.create_key(32)
     with journey_app(Settings(database_url=url, cipher_key=one)) as app:
         register(app, "A8888ZZ", "Rotated", "Person", date(1971, 2, 3))
-        app.admit("A8888ZZ", prov(at(0)), prison="LEI", reason="N")
+        app.handle("A8888ZZ", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     # Check the keyring reads rows under the old key while new rows go under the new one.
     with journey_app(Settings(database_url=url, cipher_key=two, cipher_old_keys=(one,))) as during:
-        during.move_cell("A8888ZZ", prov(at(1)), prison="LEI", cell="A-1-001")
+        during.handle("A8888ZZ", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
         first = reencrypt(during, batch=2)
         assert (first.rows, first.rewritten) == (4, 3)
         # Check a second run finds nothing left to do (the command is resumable).

@@ -17,6 +17,7 @@ from domain.person.aggregate import Person
 from domain.person.events import IdentifierAdded
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.command import Claiming, Command
 from domain.service.settings import Settings
 from ops.generator import Generator, noting_duplicates, write
 from ops.noise import BACKDATED_BY, BACKDATED_KINDS, DUPLICATE_SPACE
@@ -81,13 +82,15 @@ def test_ten_thousand_journeys_pass_the_domain_rules_with_no_refusal() -> None:
             identifiers=registration.identifiers,
             provenance=Provenance("gen", "NOMIS", reg["occurred_at"]),
         )
+        claims = Claiming(lambda kind, value: None)
         with person.together():
             for record in records[1:]:
                 assert not isinstance(record, Reject)
                 for step in record.steps:
                     prov = Provenance("gen", "NOMIS", step.occurred_at, source_ref=step.source_ref)
-                    getattr(person, step.method)(prov, **step.fields)
-                    kinds.add(step.method)
+                    assert isinstance(step.command, Command)
+                    step.command.apply(person, prov, claims)
+                    kinds.add(step.command.operation())
         state = person.state()
         assert state is not None and state.anomalies == ()
         entries += len(person.entries)

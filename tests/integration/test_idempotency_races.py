@@ -23,6 +23,7 @@ from api.config import ApiSettings
 from api.idempotency import TABLE, IdempotencyStore, InProgress, Stored, body_hash
 from api.problems import ProblemError
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit
 from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
 from tests.conftest import READ_STORES, at, prov
@@ -181,7 +182,7 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[list[LiveApi]]:
         app = JourneyApp(settings.store)
         try:
             register(app, "A1234KY", "Ann", "Keyed")
-            app.admit("A1234KY", prov(at(0)), prison="LEI", reason="N")
+            app.handle("A1234KY", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
         finally:
             app.close()
         yield apis

@@ -9,6 +9,7 @@ import pytest
 
 from api.access_log import Access, AccessLog, Lookup
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, Release, StartSupervision
 from projections import queries
 from projections.db import ReadDb
 from projections.runner import Runner
@@ -22,9 +23,9 @@ PEOPLE = [f"A{n:04d}AA" for n in range(1, 31)]
 def people(app: JourneyApp, db: ReadDb) -> None:
     for n, noms in enumerate(PEOPLE):
         register(app, noms, "Look", f"Up{n}")
-        app.admit(noms, prov(at(0)), prison="LEI", reason="N")
-    app.release(PEOPLE[0], prov(at(1)), from_agency="LEI", reason="CR")
-    app.start_supervision(PEOPLE[0], prov(at(1)), region="N55", pdu="N55LEE")
+        app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(PEOPLE[0], [Release(from_agency="LEI", movement_reason="CR")], prov(at(1)))
+    app.handle(PEOPLE[0], [StartSupervision(region="N55", pdu="N55LEE")], prov(at(1)))
     Runner(app, db).catch_up()
 
 

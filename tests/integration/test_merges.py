@@ -8,6 +8,7 @@ import pytest
 
 from domain.errors import ImpossibleJourney, InvalidValue
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, Release
 from projections.db import ReadDb
 from projections.queries import person_record_by_identifier
 from projections.runner import Runner
@@ -27,10 +28,12 @@ def two_records(app: JourneyApp) -> None:
         date_of_birth=date(1980, 5, 17),
         identifiers={"NOMS": REMOVED, "PNC": "12/394773H"},
     )
-    app.admit(REMOVED, prov(at(-399), ref="old-adm"), prison="WYI", reason="N")
-    app.release(REMOVED, prov(at(-200), ref="old-rel"), from_agency="WYI", reason="CR")
+    app.handle(REMOVED, [Admit(prison="WYI", movement_reason="N")], prov(at(-399), ref="old-adm"))
+    app.handle(
+        REMOVED, [Release(from_agency="WYI", movement_reason="CR")], prov(at(-200), ref="old-rel")
+    )
     register(app, KEPT, "John", "Smith", date(1980, 5, 17))
-    app.admit(KEPT, prov(at(0)), prison="LEI", reason="N")
+    app.handle(KEPT, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
 
 
 def test_merge_makes_one_history_and_is_reversible(app: JourneyApp) -> None:
@@ -56,7 +59,9 @@ def test_merge_makes_one_history_and_is_reversible(app: JourneyApp) -> None:
     assert retired.merged_into == str(kept_id)
 
     # Check a record from the removed number's source is not duplicated after the merge.
-    again = app.admit(REMOVED, prov(at(-399), ref="old-adm"), prison="WYI", reason="N")
+    again = app.handle(
+        REMOVED, [Admit(prison="WYI", movement_reason="N")], prov(at(-399), ref="old-adm")
+    )
     assert not again.changed
 
     # Check the merge reverses, as events: both records stand apart again.
@@ -78,7 +83,9 @@ def test_merge_makes_one_history_and_is_reversible(app: JourneyApp) -> None:
 
 def test_conflicting_records_are_not_merged(app: JourneyApp) -> None:
     two_records(app)
-    app.admit(REMOVED, prov(at(-10), ref="again"), prison="WYI", reason="N")  # in WYI, overlapping
+    app.handle(
+        REMOVED, [Admit(prison="WYI", movement_reason="N")], prov(at(-10), ref="again")
+    )  # in WYI, overlapping
     with pytest.raises(ImpossibleJourney):
         app.merge(KEPT, REMOVED, prov(at(1), reason="NOMIS merge"))
     assert app.resolve(REMOVED) != app.resolve(KEPT)

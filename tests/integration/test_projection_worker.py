@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import MoveCell
 from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
@@ -81,11 +82,10 @@ def test_eight_writers_while_the_worker_runs(
         try:
             for i in range(40):
                 n = people[i % len(people)]
-                app.move_cell(
+                app.handle(
                     noms(n),
+                    [MoveCell(prison=PRISONS[(n + 1) % 5], cell=f"B-{k}-{i:03d}")],
                     prov(START + timedelta(days=10, minutes=i)),
-                    prison=PRISONS[(n + 1) % 5],
-                    cell=f"B-{k}-{i:03d}",
                 )
                 written[k] += 1
         except BaseException as exc:

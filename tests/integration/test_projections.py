@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    Admit,
+    MoveCell,
+    RecordKeyDates,
+    ReinstateEntries,
+    Release,
+    TransferOut,
+    VoidEntries,
+)
 from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
@@ -21,11 +30,11 @@ from tests.helpers import register
 
 def journey(app: JourneyApp, noms: str, n: int) -> None:
     register(app, noms, "Ann", f"Person{n}", date(1985, 3, 4))
-    app.admit(noms, prov(at(0)), prison="LEI", reason="N")
-    app.move_cell(noms, prov(at(0, 1)), prison="LEI", cell="A-1-001")
-    app.record_key_dates(noms, prov(at(1)), dates={"CRD": date(2024, 6, 1)})
+    app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 1)))
+    app.handle(noms, [RecordKeyDates(dates={"CRD": date(2024, 6, 1)})], prov(at(1)))
     if n % 2:
-        app.transfer_out(noms, prov(at(2)), from_prison="LEI", to_prison="MDI")
+        app.handle(noms, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(2)))
 
 
 def journeys(app: JourneyApp, count: int) -> None:
@@ -67,16 +76,16 @@ def test_catch_up_projects_every_person(store: tuple[JourneyApp, ReadDb]) -> Non
 def test_void_re_derives_rows(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     journey(app, noms(1), 2)
-    app.transfer_out(noms(1), prov(at(5), batch="bad"), from_prison="LEI", to_prison="WYI")
+    app.handle(noms(1), [TransferOut(from_prison="LEI", to_prison="WYI")], prov(at(5), batch="bad"))
     runner = Runner(app, db)
     runner.catch_up()
     assert location(db, noms(1))[0] == "transit"
-    result = app.void_entries(noms(1), prov(at(6), reason="bad load"), batch="bad")
+    result = app.handle(noms(1), [VoidEntries(batch="bad")], prov(at(6), reason="bad load"))
     assert runner.wait_for(result.position or 0, timeout=0.01) is False
     runner.catch_up()
     assert runner.wait_for(result.position or 0, timeout=0.01) is True
     assert location(db, noms(1)) == ("in", "LEI", "LEI")
-    app.reinstate_entries(noms(1), prov(at(7), reason="it was right"), batch="bad")
+    app.handle(noms(1), [ReinstateEntries(batch="bad")], prov(at(7), reason="it was right"))
     runner.catch_up()
     assert location(db, noms(1))[0] == "transit"
     assert verify(app, db).total == 0
@@ -190,7 +199,9 @@ def test_embedded_projection_follows_commands(tmp_path: Path) -> None:
     try:
         with EmbeddedProjections(app, db) as embedded:
             journey(app, noms(1), 2)
-            result = app.release(noms(1), prov(at(3)), from_agency="LEI", reason="CR")
+            result = app.handle(
+                noms(1), [Release(from_agency="LEI", movement_reason="CR")], prov(at(3))
+            )
             # Check a caller can wait, with a bound, until its own write is readable.
             assert embedded.wait_for(result.position, timeout=10)
             assert location(db, noms(1)) == ("released", "OUT", "LEI")

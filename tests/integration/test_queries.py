@@ -5,6 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    Admit,
+    AllocateCom,
+    Arrive,
+    CourtOut,
+    RecordKeyDates,
+    Release,
+    RequestAreaTransfer,
+    RequestHandover,
+    StartSupervision,
+    TransferOut,
+)
 from projections import queries
 from projections.db import ReadDb
 from projections.runner import Runner
@@ -45,11 +57,11 @@ def test_roll_and_population(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     for n, noms in enumerate(["A0001AA", "A0002AA", "A0003AA", "A0004AA"]):
         person(app, noms, "P", f"Roll{n}")
-        app.admit(noms, prov(at(0)), prison="LEI", reason="N")
-    app.court_out("A0002AA", prov(at(1)), prison="LEI", court="LEEDCC")
-    app.transfer_out("A0003AA", prov(at(1)), from_prison="LEI", to_prison="MDI")
-    app.arrive("A0003AA", prov(at(1, 3)), prison="MDI")
-    app.release("A0004AA", prov(at(2)), from_agency="LEI", reason="CR")
+        app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("A0002AA", [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
+    app.handle("A0003AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1)))
+    app.handle("A0003AA", [Arrive(prison="MDI")], prov(at(1, 3)))
+    app.handle("A0004AA", [Release(from_agency="LEI", movement_reason="CR")], prov(at(2)))
     Runner(app, db).catch_up()
     roll = queries.roll(db, "lei")
     assert sorted((r.noms, r.status) for r in roll) == [("A0001AA", "in"), ("A0002AA", "court")]
@@ -60,26 +72,32 @@ def test_queues(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     # A handover pending for 10 days.
     person(app, "A0001AA", "Han", "Dover")
-    app.admit("A0001AA", prov(at(0)), prison="LEI", reason="N")
-    app.request_handover("A0001AA", prov(NOW - timedelta(days=10)), to="community")
+    app.handle("A0001AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("A0001AA", [RequestHandover(to="community")], prov(NOW - timedelta(days=10)))
     # An area transfer pending for 3 days.
     person(app, "A0002AA", "Area", "Mover")
-    app.start_supervision("A0002AA", prov(at(0)), region="N55", pdu="N55LEE")
-    app.request_area_transfer("A0002AA", prov(NOW - timedelta(days=3)), region="N07", pdu="N07CROY")
+    app.handle("A0002AA", [StartSupervision(region="N55", pdu="N55LEE")], prov(at(0)))
+    app.handle(
+        "A0002AA", [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(NOW - timedelta(days=3))
+    )
     # Released with nobody in the community holding the case.
     person(app, "A0003AA", "No", "Owner")
-    app.admit("A0003AA", prov(at(0)), prison="LEI", reason="N")
-    app.release("A0003AA", prov(at(50)), from_agency="LEI", reason="CR")
+    app.handle("A0003AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("A0003AA", [Release(from_agency="LEI", movement_reason="CR")], prov(at(50)))
     # In transit for two days.
     person(app, "A0004AA", "Long", "Transit")
-    app.admit("A0004AA", prov(at(0)), prison="LEI", reason="N")
-    app.transfer_out("A0004AA", prov(NOW - timedelta(days=2)), from_prison="LEI", to_prison="MDI")
+    app.handle("A0004AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(
+        "A0004AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(NOW - timedelta(days=2))
+    )
     # Release due in 20 days, with a community owner.
     person(app, "A0005AA", "Soon", "Out")
-    app.admit("A0005AA", prov(at(0)), prison="MDI", reason="N")
-    app.start_supervision("A0005AA", prov(at(1)), region="N55", pdu="N55LEE")
-    app.allocate_com("A0005AA", prov(at(1)), officer="COM Ali", pdu="N55LEE")
-    app.record_key_dates("A0005AA", prov(at(2)), dates={"CRD": (NOW + timedelta(days=20)).date()})
+    app.handle("A0005AA", [Admit(prison="MDI", movement_reason="N")], prov(at(0)))
+    app.handle("A0005AA", [StartSupervision(region="N55", pdu="N55LEE")], prov(at(1)))
+    app.handle("A0005AA", [AllocateCom(officer="COM Ali", pdu="N55LEE")], prov(at(1)))
+    app.handle(
+        "A0005AA", [RecordKeyDates(dates={"CRD": (NOW + timedelta(days=20)).date()})], prov(at(2))
+    )
     Runner(app, db).catch_up()
 
     assert ids(queries.pending_handovers(db, timedelta(days=7), now=NOW)) == ["A0001AA"]

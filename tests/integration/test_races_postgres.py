@@ -18,6 +18,15 @@ from eventsourcing.persistence import IntegrityError
 from domain.errors import IdentifierTaken, ImpossibleJourney
 from domain.person.state import PersonState, Responsibility, Status
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptHandover,
+    AddIdentifier,
+    Admit,
+    MoveCell,
+    RejectHandover,
+    RequestHandover,
+    TransferOut,
+)
 from domain.service.errors import ConcurrencyConflict
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
@@ -103,7 +112,7 @@ def register_and_admit(app: JourneyApp, noms: str) -> str:
         date_of_birth=date(1985, 3, 4),
         identifiers={"NOMS": noms},
     )
-    app.admit(noms, prov(at(0)), prison="LEI", reason="N")
+    app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     return result.person_id
 
 
@@ -119,10 +128,16 @@ def test_two_transfers_out_at_once_exactly_one_wins(
         outcomes = race(
             {
                 "MDI": partial(
-                    first.transfer_out, noms, prov(at(1)), from_prison="LEI", to_prison="MDI"
+                    first.handle,
+                    noms,
+                    [TransferOut(from_prison="LEI", to_prison="MDI")],
+                    prov(at(1)),
                 ),
                 "WYI": partial(
-                    second.transfer_out, noms, prov(at(1)), from_prison="LEI", to_prison="WYI"
+                    second.handle,
+                    noms,
+                    [TransferOut(from_prison="LEI", to_prison="WYI")],
+                    prov(at(1)),
                 ),
             }
         )
@@ -176,7 +191,7 @@ def test_a_stale_aggregate_cannot_be_saved(
     # Check B holds the person at version 2 while A records a cell move at version 3.
     b_person = b.person(noms)
     assert b_person.version == 2
-    moved = a.move_cell(noms, prov(at(1)), prison="LEI", cell="A-1-001")
+    moved = a.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
     assert moved.person_version == 3
     head = a.recorder.max_notification_id()
     # Check saving B's stale aggregate is refused by the store itself.
@@ -187,7 +202,7 @@ def test_a_stale_aggregate_cannot_be_saved(
     assert a.recorder.max_notification_id() == head
     assert stored_versions(pg_url, pid) == [1, 2, 3]
     # Check going through the service on B reloads and succeeds.
-    result = b.move_cell(noms, prov(at(2)), prison="LEI", cell="B-1-001")
+    result = b.handle(noms, [MoveCell(prison="LEI", cell="B-1-001")], prov(at(2)))
     assert (result.entry, result.person_version, result.changed) == (4, 4, True)
     state = a.state(noms)
     assert state is not None
@@ -202,7 +217,7 @@ def test_the_service_turns_a_stale_save_into_a_conflict(
     noms = "S0002AA"
     pid = register_and_admit(a, noms)
     b_person_stale = b.person(noms)
-    a.move_cell(noms, prov(at(1)), prison="LEI", cell="A-1-001")
+    a.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
     recorded = b_person_stale.move_cell(prov(at(2)), prison="LEI", cell="B-1-001")
     with pytest.raises(ConcurrencyConflict) as caught:
         b._save(b_person_stale, recorded)
@@ -225,11 +240,13 @@ def test_accept_and_reject_of_one_handover_race(
     for n in range(rounds):
         noms = f"H{n:04d}AA"
         pid = register_and_admit(first, noms)
-        second.request_handover(noms, prov(at(1)), to="community")
+        second.handle(noms, [RequestHandover(to="community")], prov(at(1)))
         outcomes = race(
             {
-                "accept": partial(first.accept_handover, noms, prov(at(2))),
-                "reject": partial(second.reject_handover, noms, prov(at(2), reason="not ready")),
+                "accept": partial(first.handle, noms, [AcceptHandover()], prov(at(2))),
+                "reject": partial(
+                    second.handle, noms, [RejectHandover()], prov(at(2), reason="not ready")
+                ),
             }
         )
         winner, loser = split(outcomes)
@@ -277,8 +294,8 @@ def test_two_people_claiming_one_identifier_at_once(
         crn = f"Y{n:06d}"
         outcomes = race(
             {
-                "a": partial(first.add_identifier, a, prov(at(2)), kind="CRN", value=crn),
-                "b": partial(second.add_identifier, b, prov(at(2)), kind="CRN", value=crn),
+                "a": partial(first.handle, a, [AddIdentifier(kind="CRN", value=crn)], prov(at(2))),
+                "b": partial(second.handle, b, [AddIdentifier(kind="CRN", value=crn)], prov(at(2))),
             }
         )
         won = [o for o in outcomes.values() if o.error is None]

@@ -13,6 +13,27 @@ import pytest
 from domain.errors import DomainError, IdentifierTaken, ImpossibleJourney, InvalidValue, NotFound
 from domain.person.state import AgencyKind, Responsibility, Status
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptHandover,
+    AddIdentifier,
+    Admit,
+    AllocateCom,
+    AllocatePom,
+    Arrive,
+    CourtOut,
+    CourtReturn,
+    MoveCell,
+    RecordKeyDates,
+    ReinstateEntries,
+    RejectHandover,
+    Release,
+    RequestHandover,
+    StartSupervision,
+    TapOut,
+    TapReturn,
+    TransferOut,
+    VoidEntries,
+)
 from domain.service.settings import Settings
 from tests.conftest import at, prov
 
@@ -34,24 +55,26 @@ def register(app: JourneyApp, noms: str = NOMS, **extra: str) -> str:
 def full_journey(app: JourneyApp) -> str:
     """Reception, court, return, transfer, arrival, TAP, release, supervision, handover, recall."""
     pid = register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    app.move_cell(NOMS, prov(at(0, 2)), prison="LEI", cell="A-1-001")
-    app.court_out(NOMS, prov(at(5)), prison="LEI", court="LEEDCC")
-    app.court_return(NOMS, prov(at(5, 8)), court="LEEDCC", prison="LEI")
-    app.record_key_dates(
-        NOMS, prov(at(6)), dates={"CRD": date(2024, 9, 1), "SED": date(2025, 9, 1)}
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 2)))
+    app.handle(NOMS, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(5)))
+    app.handle(NOMS, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(5, 8)))
+    app.handle(
+        NOMS,
+        [RecordKeyDates(dates={"CRD": date(2024, 9, 1), "SED": date(2025, 9, 1)})],
+        prov(at(6)),
     )
-    app.allocate_pom(NOMS, prov(at(7)), officer="POM Jones", prison="LEI")
-    app.transfer_out(NOMS, prov(at(30)), from_prison="LEI", to_prison="MDI")
-    app.arrive(NOMS, prov(at(30, 4)), prison="MDI", from_prison="LEI")
-    app.tap_out(NOMS, prov(at(100)), prison="MDI", reason="RO")
-    app.tap_return(NOMS, prov(at(101)), prison="MDI", reason="RO")
-    app.release(NOMS, prov(at(236)), from_agency="MDI", reason="CR")
-    app.start_supervision(NOMS, prov(at(236, 1)), region="N55", pdu="N55LEE", team="LEE1")
-    app.allocate_com(NOMS, prov(at(236, 2)), officer="COM Patel", pdu="N55LEE")
-    app.request_handover(NOMS, prov(at(237)), to="community")
-    app.accept_handover(NOMS, prov(at(238)))
-    app.admit(NOMS, prov(at(300)), prison="LEI", reason="L")
+    app.handle(NOMS, [AllocatePom(officer="POM Jones", prison="LEI")], prov(at(7)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(30)))
+    app.handle(NOMS, [Arrive(prison="MDI", from_prison="LEI")], prov(at(30, 4)))
+    app.handle(NOMS, [TapOut(prison="MDI", movement_reason="RO")], prov(at(100)))
+    app.handle(NOMS, [TapReturn(prison="MDI", movement_reason="RO")], prov(at(101)))
+    app.handle(NOMS, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
+    app.handle(NOMS, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
+    app.handle(NOMS, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
+    app.handle(NOMS, [RequestHandover(to="community")], prov(at(237)))
+    app.handle(NOMS, [AcceptHandover()], prov(at(238)))
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="L")], prov(at(300)))
     return pid
 
 
@@ -103,11 +126,11 @@ def test_time_travel_through_the_journey(app: JourneyApp) -> None:
 
 def test_backdated_record_falls_into_place(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    app.transfer_out(NOMS, prov(at(10)), from_prison="LEI", to_prison="MDI")
-    app.arrive(NOMS, prov(at(10, 5)), prison="MDI")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(10)))
+    app.handle(NOMS, [Arrive(prison="MDI")], prov(at(10, 5)))
     # Check a cell move recorded late, effective before the transfer, falls into place.
-    app.move_cell(NOMS, prov(at(3)), prison="LEI", cell="C-2-014")
+    app.handle(NOMS, [MoveCell(prison="LEI", cell="C-2-014")], prov(at(3)))
     state = app.state(NOMS)
     assert state is not None
     assert (state.location.status, state.location.agency, state.location.cell) == (
@@ -119,7 +142,7 @@ def test_backdated_record_falls_into_place(app: JourneyApp) -> None:
     assert then is not None
     assert (then.location.agency, then.location.cell) == ("LEI", "C-2-014")
     # Check a late admission date correction earlier than everything else is accepted.
-    app.record_key_dates(NOMS, prov(at(-0.5)), dates={"PED": date(2024, 6, 1)})
+    app.handle(NOMS, [RecordKeyDates(dates={"PED": date(2024, 6, 1)})], prov(at(-0.5)))
     early = app.state(NOMS, as_of=at(-0.4))
     assert early is not None
     assert early.key_dates == {"PED": date(2024, 6, 1)}
@@ -132,88 +155,110 @@ def _events(app: JourneyApp) -> int:
 
 def test_impossible_records_are_refused_and_store_unchanged(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     head = _events(app)
     cases: list[tuple[Callable[[], object], type[DomainError], str, int | None]] = [
         # Leaving a prison the person is not in names the admission it conflicts with.
         (
-            lambda: app.transfer_out(NOMS, prov(at(1)), from_prison="MDI", to_prison="LEI"),
+            lambda: app.handle(
+                NOMS, [TransferOut(from_prison="MDI", to_prison="LEI")], prov(at(1))
+            ),
             ImpossibleJourney,
             "from_agency",
             2,
         ),
         (
-            lambda: app.court_return(NOMS, prov(at(1)), court="LEEDCC", prison="LEI"),
+            lambda: app.handle(NOMS, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(1))),
             ImpossibleJourney,
             "from_agency",
             2,
         ),
-        (lambda: app.arrive(NOMS, prov(at(1)), prison="MDI"), ImpossibleJourney, "reason", 2),
         (
-            lambda: app.admit(NOMS, prov(at(1)), prison="MDI", reason="N"),
+            lambda: app.handle(NOMS, [Arrive(prison="MDI")], prov(at(1))),
+            ImpossibleJourney,
+            "reason",
+            2,
+        ),
+        (
+            lambda: app.handle(NOMS, [Admit(prison="MDI", movement_reason="N")], prov(at(1))),
             ImpossibleJourney,
             "to_agency",
             2,
         ),
         (
-            lambda: app.release(NOMS, prov(at(1)), from_agency="MDI", reason="CR"),
+            lambda: app.handle(
+                NOMS, [Release(from_agency="MDI", movement_reason="CR")], prov(at(1))
+            ),
             ImpossibleJourney,
             "from_agency",
             2,
         ),
         # A record before the admission would leave a prison not yet entered.
         (
-            lambda: app.release(NOMS, prov(at(-0.5)), from_agency="LEI", reason="CR"),
+            lambda: app.handle(
+                NOMS, [Release(from_agency="LEI", movement_reason="CR")], prov(at(-0.5))
+            ),
             ImpossibleJourney,
             "from_agency",
             None,
         ),
         (
-            lambda: app.admit(NOMS, prov(at(0) + timedelta(days=3650)), prison="LEI", reason="N"),
+            lambda: app.handle(
+                NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0) + timedelta(days=3650))
+            ),
             DomainError,
             "occurred_at",
             None,
         ),
         (
-            lambda: app.admit(NOMS, prov(at(1)), prison="XXX", reason="N"),
+            lambda: app.handle(NOMS, [Admit(prison="XXX", movement_reason="N")], prov(at(1))),
             InvalidValue,
             "prison",
             None,
         ),
         (
-            lambda: app.court_out(NOMS, prov(at(1)), prison="LEI", court="NOPE99"),
+            lambda: app.handle(NOMS, [CourtOut(prison="LEI", court="NOPE99")], prov(at(1))),
             InvalidValue,
             "court",
             None,
         ),
         (
-            lambda: app.release(NOMS, prov(at(1)), from_agency="LEI", reason="ZZ"),
+            lambda: app.handle(
+                NOMS, [Release(from_agency="LEI", movement_reason="ZZ")], prov(at(1))
+            ),
             InvalidValue,
             "reason",
             None,
         ),
         (
-            lambda: app.move_cell(NOMS, prov(at(1)), prison="LEI", cell="not a cell"),
+            lambda: app.handle(NOMS, [MoveCell(prison="LEI", cell="not a cell")], prov(at(1))),
             InvalidValue,
             "cell",
             None,
         ),
         (
-            lambda: app.record_key_dates(NOMS, prov(at(1)), dates={"XYZ": date(2025, 1, 1)}),
+            lambda: app.handle(
+                NOMS, [RecordKeyDates(dates={"XYZ": date(2025, 1, 1)})], prov(at(1))
+            ),
             InvalidValue,
             "dates.XYZ",
             None,
         ),
         (
-            lambda: app.start_supervision(NOMS, prov(at(1)), region="N07", pdu="N55LEE"),
+            lambda: app.handle(NOMS, [StartSupervision(region="N07", pdu="N55LEE")], prov(at(1))),
             InvalidValue,
             "pdu",
             None,
         ),
-        (lambda: app.accept_handover(NOMS, prov(at(1))), ImpossibleJourney, "handover", None),
-        (lambda: app.reject_handover(NOMS, prov(at(1))), InvalidValue, "reason", None),
         (
-            lambda: app.admit(NOMS, prov(at(-20000)), prison="LEI", reason="N"),
+            lambda: app.handle(NOMS, [AcceptHandover()], prov(at(1))),
+            ImpossibleJourney,
+            "handover",
+            None,
+        ),
+        (lambda: app.handle(NOMS, [RejectHandover()], prov(at(1))), InvalidValue, "reason", None),
+        (
+            lambda: app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(-20000))),
             InvalidValue,
             "occurred_at",
             None,
@@ -233,12 +278,12 @@ def test_impossible_records_are_refused_and_store_unchanged(app: JourneyApp) -> 
 
 def test_backdated_record_conflicting_with_later_entry_is_refused(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    app.transfer_out(NOMS, prov(at(10)), from_prison="LEI", to_prison="MDI")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(10)))
     head = _events(app)
     # A release on day 5 would make the day-10 transfer out of Leeds impossible.
     with pytest.raises(ImpossibleJourney) as caught:
-        app.release(NOMS, prov(at(5)), from_agency="LEI", reason="CR")
+        app.handle(NOMS, [Release(from_agency="LEI", movement_reason="CR")], prov(at(5)))
     assert caught.value.conflicting_entry == 3
     assert "later record" in caught.value.reason
     assert _events(app) == head
@@ -275,11 +320,11 @@ def test_lookup_by_every_identifier_form(app: JourneyApp) -> None:
 def test_add_identifier_is_claimed(app: JourneyApp) -> None:
     pid = register(app)
     other = register(app, noms="B2345CD")
-    app.add_identifier(NOMS, prov(at(1)), kind="CRN", value="X654321")
+    app.handle(NOMS, [AddIdentifier(kind="CRN", value="X654321")], prov(at(1)))
     assert str(app.resolve("X654321")) == pid
     head = _events(app)
     with pytest.raises(IdentifierTaken):
-        app.add_identifier(other, prov(at(1)), kind="CRN", value="X654321")
+        app.handle(other, [AddIdentifier(kind="CRN", value="X654321")], prov(at(1)))
     assert _events(app) == head
     state = app.state(pid)
     assert state is not None
@@ -288,9 +333,13 @@ def test_add_identifier_is_claimed(app: JourneyApp) -> None:
 
 def test_same_source_record_twice_records_nothing(app: JourneyApp) -> None:
     register(app)
-    first = app.admit(NOMS, prov(at(0), ref="mv-1", source="NOMIS"), prison="LEI", reason="N")
+    first = app.handle(
+        NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0), ref="mv-1", source="NOMIS")
+    )
     head = _events(app)
-    again = app.admit(NOMS, prov(at(0), ref="mv-1", source="NOMIS"), prison="LEI", reason="N")
+    again = app.handle(
+        NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0), ref="mv-1", source="NOMIS")
+    )
     assert (again.entry, again.changed) == (first.entry, False)
     assert _events(app) == head
     # Check registering the same source record twice returns the first person.
@@ -314,20 +363,20 @@ def test_same_source_record_twice_records_nothing(app: JourneyApp) -> None:
 
 def test_void_and_reinstate_a_batch(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    app.transfer_out(NOMS, prov(at(10), batch="b-old"), from_prison="LEI", to_prison="MDI")
-    app.arrive(NOMS, prov(at(10, 2), batch="b-old"), prison="MDI")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(10), batch="b-old"))
+    app.handle(NOMS, [Arrive(prison="MDI")], prov(at(10, 2), batch="b-old"))
     known_before_void = app.state(NOMS)
     assert known_before_void is not None
-    result = app.void_entries(
-        NOMS, prov(at(20), reason="bad load", by="recovery.lead"), batch="b-old"
+    result = app.handle(
+        NOMS, [VoidEntries(batch="b-old")], prov(at(20), reason="bad load", by="recovery.lead")
     )
     assert result.changed
     state = app.state(NOMS)
     assert state is not None
     assert (state.location.status, state.location.agency) == (Status.IN, "LEI")
     # Check voiding twice records nothing new.
-    again = app.void_entries(NOMS, prov(at(21), reason="bad load"), batch="b-old")
+    again = app.handle(NOMS, [VoidEntries(batch="b-old")], prov(at(21), reason="bad load"))
     assert not again.changed
     # Check the timeline still shows the voided entries, marked with why and by whom.
     marks = {e.entry: e.voided for e in app.timeline(NOMS)}
@@ -339,20 +388,22 @@ def test_void_and_reinstate_a_batch(app: JourneyApp) -> None:
         NOMS, as_known_at=known_before_void.ownership.since and app.timeline(NOMS)[3].recorded_at
     )
     assert seen is not None and seen.location.agency == "MDI"
-    app.reinstate_entries(NOMS, prov(at(22), reason="load was right"), batch="b-old")
+    app.handle(NOMS, [ReinstateEntries(batch="b-old")], prov(at(22), reason="load was right"))
     back = app.state(NOMS)
     assert back is not None and back.location.agency == "MDI"
 
 
 def test_stale_expected_version_is_refused(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     from domain.service.errors import StaleVersion
 
     with pytest.raises(StaleVersion) as caught:
-        app.move_cell(NOMS, prov(at(1)), prison="LEI", cell="B-2-010", expected_version=1)
+        app.handle(NOMS, [MoveCell(prison="LEI", cell="B-2-010")], prov(at(1)), expected_version=1)
     assert caught.value.current.version == 2
-    result = app.move_cell(NOMS, prov(at(1)), prison="LEI", cell="B-2-010", expected_version=2)
+    result = app.handle(
+        NOMS, [MoveCell(prison="LEI", cell="B-2-010")], prov(at(1)), expected_version=2
+    )
     assert result.person_version == 3
 
 
@@ -390,39 +441,36 @@ def test_the_same_journey_gives_identical_state_on_every_store(pg_url: str, tmp_
 
 def test_entries_recorded_together_are_checked_together(app: JourneyApp) -> None:
     register(app)
-    app.admit(NOMS, prov(at(0)), prison="LEI", reason="N")
-    app.transfer_out(NOMS, prov(at(10)), from_prison="LEI", to_prison="MDI")
+    app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(10)))
     # Check a late court visit, impossible one half at a time, is accepted as a pair.
     with pytest.raises(ImpossibleJourney):
-        app.court_out(NOMS, prov(at(3)), prison="LEI", court="LEEDMC")
-    result = app.record_together(
+        app.handle(NOMS, [CourtOut(prison="LEI", court="LEEDMC")], prov(at(3)))
+    result = app.handle(
         NOMS,
-        [
-            lambda p: p.court_out(prov(at(3), ref="c-1"), prison="LEI", court="LEEDMC"),
-            lambda p: p.court_return(prov(at(3, 6), ref="c-2"), court="LEEDMC", prison="LEI"),
-        ],
+        [CourtOut(prison="LEI", court="LEEDMC"), CourtReturn(court="LEEDMC", prison="LEI")],
+        [prov(at(3), ref="c-1"), prov(at(3, 6), ref="c-2")],
     )
     assert result.changed and result.person_version == 5
     at_court = app.state(NOMS, as_of=at(3, 1))
     assert at_court is not None and at_court.location.agency == "LEEDMC"
     # Check the same pair again records nothing (each line keeps its source reference).
-    again = app.record_together(
+    again = app.handle(
         NOMS,
-        [
-            lambda p: p.court_out(prov(at(3), ref="c-1"), prison="LEI", court="LEEDMC"),
-            lambda p: p.court_return(prov(at(3, 6), ref="c-2"), court="LEEDMC", prison="LEI"),
-        ],
+        [CourtOut(prison="LEI", court="LEEDMC"), CourtReturn(court="LEEDMC", prison="LEI")],
+        [prov(at(3), ref="c-1"), prov(at(3, 6), ref="c-2")],
     )
     assert not again.changed
     # Check a set with one impossible member is refused whole, naming that member.
     head = _events(app)
     with pytest.raises(ImpossibleJourney) as caught:
-        app.record_together(
+        app.handle(
             NOMS,
             [
-                lambda p: p.move_cell(prov(at(4)), prison="LEI", cell="A-1-002"),
-                lambda p: p.release(prov(at(4, 1)), from_agency="MDI", reason="CR"),
+                MoveCell(prison="LEI", cell="A-1-002"),
+                Release(from_agency="MDI", movement_reason="CR"),
             ],
+            [prov(at(4)), prov(at(4, 1))],
         )
     assert caught.value.entry == 7 and caught.value.field == "from_agency"
     assert _events(app) == head

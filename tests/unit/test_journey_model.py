@@ -16,6 +16,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from domain.errors import ImpossibleJourney
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    Admit,
+    Arrive,
+    CourtOut,
+    CourtReturn,
+    Release,
+    TapOut,
+    TapReturn,
+    TransferOut,
+    VoidEntries,
+)
 from domain.service.settings import Settings
 from tests.conftest import at, prov
 
@@ -108,14 +119,22 @@ class JourneyMachine(RuleBasedStateMachine):
         expect_ok = not (bad_after - bad_before)
         p = prov(at(day))
         calls = {
-            "admit": lambda: self.app.admit("A1111AA", p, prison=to, reason="N"),
-            "transfer": lambda: self.app.transfer_out("A1111AA", p, from_prison=frm, to_prison=to),
-            "arrive": lambda: self.app.arrive("A1111AA", p, prison=to),
-            "court_out": lambda: self.app.court_out("A1111AA", p, prison=frm, court=to),
-            "court_in": lambda: self.app.court_return("A1111AA", p, court=frm, prison=to),
-            "tap_out": lambda: self.app.tap_out("A1111AA", p, prison=frm, reason="RO"),
-            "tap_in": lambda: self.app.tap_return("A1111AA", p, prison=to, reason="RO"),
-            "release": lambda: self.app.release("A1111AA", p, from_agency=frm, reason="CR"),
+            "admit": lambda: self.app.handle("A1111AA", [Admit(prison=to, movement_reason="N")], p),
+            "transfer": lambda: self.app.handle(
+                "A1111AA", [TransferOut(from_prison=frm, to_prison=to)], p
+            ),
+            "arrive": lambda: self.app.handle("A1111AA", [Arrive(prison=to)], p),
+            "court_out": lambda: self.app.handle("A1111AA", [CourtOut(prison=frm, court=to)], p),
+            "court_in": lambda: self.app.handle("A1111AA", [CourtReturn(court=frm, prison=to)], p),
+            "tap_out": lambda: self.app.handle(
+                "A1111AA", [TapOut(prison=frm, movement_reason="RO")], p
+            ),
+            "tap_in": lambda: self.app.handle(
+                "A1111AA", [TapReturn(prison=to, movement_reason="RO")], p
+            ),
+            "release": lambda: self.app.handle(
+                "A1111AA", [Release(from_agency=frm, movement_reason="CR")], p
+            ),
         }
         try:
             calls[kind]()
@@ -178,8 +197,8 @@ class JourneyMachine(RuleBasedStateMachine):
         if not live:
             return
         move = live[pick % len(live)]
-        self.app.void_entries(
-            "A1111AA", prov(at(self.day), reason="model void"), entries=(move.seq,)
+        self.app.handle(
+            "A1111AA", [VoidEntries(entries=(move.seq,))], prov(at(self.day), reason="model void")
         )
         self.voided.add(move.seq)
         self.seq += 1  # the void is itself an event in the person's history

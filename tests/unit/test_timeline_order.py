@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, RecordKeyDates, VoidEntries
 from tests.conftest import at, prov
 
 
@@ -18,9 +19,9 @@ def test_a_void_sits_between_the_entries_it_came_between(memory_app: JourneyApp)
         date_of_birth=date(1980, 1, 1),
         identifiers={"NOMS": "A1212OT"},
     )
-    app.admit("A1212OT", prov(at(0)), prison="LEI", reason="N")
-    app.void_entries("A1212OT", prov(at(1), reason="keyed in error"), entries=(2,))
-    app.record_key_dates("A1212OT", prov(at(2)), dates={"CRD": date(2025, 1, 1)})
+    app.handle("A1212OT", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("A1212OT", [VoidEntries(entries=(2,))], prov(at(1), reason="keyed in error"))
+    app.handle("A1212OT", [RecordKeyDates(dates={"CRD": date(2025, 1, 1)})], prov(at(2)))
     rows = app.timeline("A1212OT")
     assert [(r.entry, r.kind) for r in rows] == [
         (1, "Registered"),

@@ -16,6 +16,31 @@ import pytest
 
 from domain.person import events as ev
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptAreaTransfer,
+    AcceptHandover,
+    AddIdentifier,
+    Admit,
+    AllocateCom,
+    AllocatePom,
+    Arrive,
+    CourtOut,
+    CourtReturn,
+    EscalateRisk,
+    MoveCell,
+    RecordKeyDates,
+    ReinstateEntries,
+    RejectAreaTransfer,
+    RejectHandover,
+    Release,
+    RequestAreaTransfer,
+    RequestHandover,
+    StartSupervision,
+    TapOut,
+    TapReturn,
+    TransferOut,
+    VoidEntries,
+)
 from domain.service.settings import Settings
 from domain.service.transcoder import OrjsonTranscoder
 from tests.conftest import at, prov
@@ -136,36 +161,44 @@ def every_event_journey(app: JourneyApp) -> str:
         identifiers={"NOMS": NOMS, "CRN": "X123456"},
         sex="F",
     )
-    app.add_identifier(NOMS, prov(at(-0.5)), kind="PNC", value="12/394773H")
-    app.admit(NOMS, prov(at(0), ref="mv-1", source="NOMIS"), prison="LEI", reason="N")
-    app.move_cell(NOMS, prov(at(0, 2)), prison="LEI", cell="A-1-001")
-    app.court_out(NOMS, prov(at(5)), prison="LEI", court="LEEDCC")
-    app.court_return(NOMS, prov(at(5, 8)), court="LEEDCC", prison="LEI")
-    app.record_key_dates(
-        NOMS,
-        prov(at(6), batch="kd-1"),
-        dates={"CRD": date(2024, 9, 1), "SED": date(2025, 9, 1), "HDCED": date(2024, 7, 1)},
+    app.handle(NOMS, [AddIdentifier(kind="PNC", value="12/394773H")], prov(at(-0.5)))
+    app.handle(
+        NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0), ref="mv-1", source="NOMIS")
     )
-    app.allocate_pom(NOMS, prov(at(7)), officer="POM Jones", prison="LEI")
-    app.transfer_out(NOMS, prov(at(30)), from_prison="LEI", to_prison="MDI")
-    app.arrive(NOMS, prov(at(30, 4)), prison="MDI", from_prison="LEI")
-    app.tap_out(NOMS, prov(at(100)), prison="MDI", reason="RO")
-    app.tap_return(NOMS, prov(at(101)), prison="MDI", reason="RO")
-    risk = app.escalate_risk(NOMS, prov(at(120), reason="threats to staff"), level="HIGH")
-    app.record_key_dates(NOMS, prov(at(130)), dates={"HDCED": None})
-    app.release(NOMS, prov(at(236)), from_agency="MDI", reason="CR")
-    app.start_supervision(NOMS, prov(at(236, 1)), region="N55", pdu="N55LEE", team="LEE1")
-    app.allocate_com(NOMS, prov(at(236, 2)), officer="COM Patel", pdu="N55LEE")
-    app.request_handover(NOMS, prov(at(237)), to="community")
-    app.accept_handover(NOMS, prov(at(238)))
-    app.request_area_transfer(NOMS, prov(at(240)), region="N55", pdu="N55SHF")
-    app.accept_area_transfer(NOMS, prov(at(241)))
-    app.request_area_transfer(NOMS, prov(at(250)), region="N55", pdu="N55LEE", team="LEE2")
-    app.reject_area_transfer(NOMS, prov(at(251), reason="no capacity"))
-    app.request_handover(NOMS, prov(at(260)), to="custody")
-    app.reject_handover(NOMS, prov(at(261), reason="not ready"))
-    app.void_entries(NOMS, prov(at(270), reason="raised in error"), entries=(risk.entry,))
-    app.reinstate_entries(NOMS, prov(at(271), reason="was right after all"), entries=(risk.entry,))
+    app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 2)))
+    app.handle(NOMS, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(5)))
+    app.handle(NOMS, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(5, 8)))
+    app.handle(
+        NOMS,
+        [
+            RecordKeyDates(
+                dates={"CRD": date(2024, 9, 1), "SED": date(2025, 9, 1), "HDCED": date(2024, 7, 1)}
+            )
+        ],
+        prov(at(6), batch="kd-1"),
+    )
+    app.handle(NOMS, [AllocatePom(officer="POM Jones", prison="LEI")], prov(at(7)))
+    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(30)))
+    app.handle(NOMS, [Arrive(prison="MDI", from_prison="LEI")], prov(at(30, 4)))
+    app.handle(NOMS, [TapOut(prison="MDI", movement_reason="RO")], prov(at(100)))
+    app.handle(NOMS, [TapReturn(prison="MDI", movement_reason="RO")], prov(at(101)))
+    risk = app.handle(NOMS, [EscalateRisk(level="HIGH")], prov(at(120), reason="threats to staff"))
+    app.handle(NOMS, [RecordKeyDates(dates={"HDCED": None})], prov(at(130)))
+    app.handle(NOMS, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
+    app.handle(NOMS, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
+    app.handle(NOMS, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
+    app.handle(NOMS, [RequestHandover(to="community")], prov(at(237)))
+    app.handle(NOMS, [AcceptHandover()], prov(at(238)))
+    app.handle(NOMS, [RequestAreaTransfer(region="N55", pdu="N55SHF")], prov(at(240)))
+    app.handle(NOMS, [AcceptAreaTransfer()], prov(at(241)))
+    app.handle(NOMS, [RequestAreaTransfer(region="N55", pdu="N55LEE", team="LEE2")], prov(at(250)))
+    app.handle(NOMS, [RejectAreaTransfer()], prov(at(251), reason="no capacity"))
+    app.handle(NOMS, [RequestHandover(to="custody")], prov(at(260)))
+    app.handle(NOMS, [RejectHandover()], prov(at(261), reason="not ready"))
+    app.handle(NOMS, [VoidEntries(entries=(risk.entry,))], prov(at(270), reason="raised in error"))
+    app.handle(
+        NOMS, [ReinstateEntries(entries=(risk.entry,))], prov(at(271), reason="was right after all")
+    )
     # A second record of the same person, merged in and the merge reversed.
     app.register(
         prov(at(-1), source="NOMIS"),

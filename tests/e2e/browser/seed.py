@@ -11,6 +11,17 @@ import orjson
 from api.auth import Role
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AddIdentifier,
+    Admit,
+    AllocateCom,
+    CourtOut,
+    MoveCell,
+    RecordKeyDates,
+    Release,
+    RequestHandover,
+    StartSupervision,
+)
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app
 
@@ -34,13 +45,13 @@ def seed(api: LiveApi) -> str:
 
 def people(app: JourneyApp) -> None:
     register(app, {"NOMS": "A1234BC", "CRN": "X111111"}, "Ann", "Reader", date(1984, 2, 3))
-    app.add_identifier("A1234BC", prov(0), kind="PNC", value="12/394773H")
-    app.admit("A1234BC", prov(0), prison="LEI", reason="N")
-    app.move_cell("A1234BC", prov(0.1), prison="LEI", cell="B-2-014")
-    app.record_key_dates("A1234BC", prov(1), dates={"CRD": date(2026, 9, 1)})
-    app.start_supervision("A1234BC", prov(2), region="N55", pdu="N55LEE")
-    app.allocate_com("A1234BC", prov(2.1), officer="COM Patel", pdu="N55LEE")
-    app.request_handover("A1234BC", prov(3), to="community")
+    app.handle("A1234BC", [AddIdentifier(kind="PNC", value="12/394773H")], prov(0))
+    app.handle("A1234BC", [Admit(prison="LEI", movement_reason="N")], prov(0))
+    app.handle("A1234BC", [MoveCell(prison="LEI", cell="B-2-014")], prov(0.1))
+    app.handle("A1234BC", [RecordKeyDates(dates={"CRD": date(2026, 9, 1)})], prov(1))
+    app.handle("A1234BC", [StartSupervision(region="N55", pdu="N55LEE")], prov(2))
+    app.handle("A1234BC", [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(2.1))
+    app.handle("A1234BC", [RequestHandover(to="community")], prov(3))
     for noms, given, family, born, prison in [
         (BATCH_MOVER, "Bob", "Mover", date(1990, 7, 14), "WYI"),
         ("C3333CC", "Carol", "Count", date(1975, 11, 30), "LEI"),
@@ -48,9 +59,9 @@ def people(app: JourneyApp) -> None:
         ("E5555EE", "Eve", "Walker", date(1988, 8, 8), "HLI"),
     ]:
         register(app, {"NOMS": noms}, given, family, born)
-        app.admit(noms, prov(0), prison=prison, reason="N")
-    app.court_out("C3333CC", prov(4), prison="LEI", court="LEEDCC")
-    app.release("D4444DD", prov(5), from_agency="MDI", reason="CR")
+        app.handle(noms, [Admit(prison=prison, movement_reason="N")], prov(0))
+    app.handle("C3333CC", [CourtOut(prison="LEI", court="LEEDCC")], prov(4))
+    app.handle("D4444DD", [Release(from_agency="MDI", movement_reason="CR")], prov(5))
 
 
 def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:

@@ -1,0 +1,45 @@
+"""The allocation rule: a probation allocation line stands for different commands depending on
+the person's history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.person.aggregate import Person
+from domain.service.catalogue import (
+    AcceptAreaTransfer,
+    AllocateCom,
+    RequestAreaTransfer,
+    StartSupervision,
+)
+from domain.service.command import Command
+from replay import formats
+
+
+class Allocation:
+    """A probation allocation line as the entries it implies for this person: supervision
+    starts, or the case moves area, and the named officer takes it."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self.pdu: dict[str, str | None] = {}
+
+    def expand(self, step: formats.Step) -> Iterable[tuple[Command, str]]:
+        allocation = step.command
+        if not isinstance(allocation, formats.CommunityAllocation):
+            return [(allocation, "")]
+        if "pdu" not in self.pdu:
+            state = self.person.state(as_of=step.occurred_at, checked=False)
+            self.pdu["pdu"] = state.ownership.pdu if state else None
+        region, pdu, team = allocation.region, allocation.pdu, allocation.team
+        com = (AllocateCom(officer=allocation.officer, pdu=pdu), "#com")
+        current, self.pdu["pdu"] = self.pdu["pdu"], pdu
+        if current is None:
+            return [(StartSupervision(region=region, pdu=pdu, team=team), "#supervision"), com]
+        if current != pdu:
+            return [
+                (RequestAreaTransfer(region=region, pdu=pdu, team=team), "#transfer"),
+                (AcceptAreaTransfer(), "#accepted"),
+                com,
+            ]
+        return [com]

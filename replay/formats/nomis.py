@@ -1,0 +1,145 @@
+"""NOMIS external movements as the prison API's `Movement` record names its fields, in a
+JSON array, JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from domain.identifiers import normalise
+from domain.person.vocabulary import MovementType
+from domain.service.catalogue import Movement, NomisRecord, movement_for
+from replay.formats.records import Bad, Parsed, Record, Step, guarded, reject
+from replay.formats.streams import (
+    Rewound,
+    csv_header,
+    decoded,
+    json_object,
+    lines,
+    local_moment,
+    unreadable,
+)
+
+NOMIS_FIELDS = (
+    "offenderNo",
+    "createDateTime",
+    "fromAgency",
+    "toAgency",
+    "movementType",
+    "directionCode",
+    "movementDate",
+    "movementTime",
+    "movementReasonCode",
+    "commentText",
+)
+
+
+NOMIS_REQUIRED = ("offenderNo", "movementType", "directionCode", "movementDate", "movementTime")
+
+
+def read(stream: IO[bytes]) -> Iterator[Parsed]:
+    head = stream.read(4096)
+    rest = head.lstrip()
+    if rest.startswith(b"["):
+        yield from _nomis_array(head + stream.read())
+    elif rest.startswith(b"{"):
+        yield from _nomis_jsonl(io.BufferedReader(Rewound(head, stream)))
+    else:
+        yield from _nomis_csv(io.BufferedReader(Rewound(head, stream)))
+
+
+def _nomis_array(data: bytes) -> Iterator[Parsed]:
+    # A JSON array is one document: it is read whole. Large loads should come as JSON Lines
+    # or CSV, which stream.
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        yield reject(1, "file", f"is not a valid JSON array ({error.msg})", "")
+        return
+    for number, item in enumerate(items, start=1):
+        raw = orjson.dumps(item).decode()
+        if not isinstance(item, dict):
+            yield reject(number, "record", "must be a JSON object", raw)
+            continue
+        yield guarded(number, raw, _movement, number, item)
+
+
+def _nomis_jsonl(stream: IO[bytes]) -> Iterator[Parsed]:
+    for number, text in lines(stream):
+        yield unreadable(number, text) or guarded(number, text, _movement_line, number, text)
+
+
+def _nomis_csv(stream: IO[bytes]) -> Iterator[Parsed]:
+    yield from _nomis_rows(decoded(stream))
+
+
+def _nomis_rows(text: Iterator[str]) -> Iterator[Parsed]:
+    reader = csv.reader(text)
+    header = csv_header(reader) or []
+    missing = [f for f in NOMIS_REQUIRED if f not in header]
+    if missing:
+        yield reject(max(reader.line_num, 1), missing[0], "the CSV header lacks this column", "")
+        return
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        number = reader.line_num
+        raw = ",".join(row)
+        if "\ufffd" in raw:
+            yield reject(number, "line", "is not UTF-8 text", raw)
+            continue
+        yield guarded(number, raw, _movement, number, dict(zip(header, row, strict=False)))
+
+
+def _movement_line(number: int, text: str) -> Record:
+    return _movement(number, json_object(text))
+
+
+def text_of(item: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = item.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise Bad(name, "is required")
+        return None
+    if not isinstance(value, str | int):
+        raise Bad(name, "must be text")
+    return str(value).strip()
+
+
+def _movement(number: int, item: dict[str, Any]) -> Record:
+    noms = text_of(item, "offenderNo", required=True)
+    assert noms is not None
+    noms = normalise("NOMS", noms, "offenderNo")
+    kind = (text_of(item, "movementType", required=True) or "").upper()
+    direction = (text_of(item, "directionCode", required=True) or "").upper()
+    day = text_of(item, "movementDate", required=True)
+    assert day is not None
+    clock = text_of(item, "movementTime")
+    if "T" in day:  # some exports give the date and time together
+        day, clock = day.split("T", 1)[0], clock or day.split("T", 1)[1]
+    occurred = local_moment(day, clock, "movementDate")
+    source = text_of(item, "fromAgency")
+    to = text_of(item, "toAgency")
+    reason_code = text_of(item, "movementReasonCode")
+    command = movement_command(kind, direction, source, to, reason_code)
+    key = "|".join(
+        [noms, occurred.isoformat(), kind, direction, source or "", to or "", reason_code or ""]
+    )
+    step = Step(command, occurred, key, text_of(item, "commentText"))
+    return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred})
+
+
+def movement_command(
+    kind: str, direction: str, source: str | None, to: str | None, reason: str | None
+) -> Movement:
+    """The command a NOMIS movement record stands for."""
+    command = movement_for(kind, direction, (reason or "").upper())
+    if command is not None:
+        return command.from_nomis(NomisRecord(source, to, reason))
+    if kind in MovementType.__members__:
+        raise Bad("directionCode", f"{kind} movements cannot be {direction!r}")
+    raise Bad("movementType", "must be ADM, TRN, CRT, TAP or REL")

@@ -1,0 +1,126 @@
+"""Reading an import file's bytes: lines bounded in length, text decoded line by line, a
+byte order mark passed over, CSV headers, and UK local times."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from replay.batch import Reject
+from replay.formats.records import Bad, reject
+
+LONDON = ZoneInfo("Europe/London")
+MAX_LINE = 100_000
+# Spreadsheet exports often begin with a UTF-8 byte order mark; it is no part of the first line.
+BOM = b"\xef\xbb\xbf"
+
+
+def past_bom(stream: IO[bytes]) -> IO[bytes]:
+    head = stream.read(len(BOM))
+    if head == BOM:
+        return stream
+    if stream.seekable():
+        stream.seek(-len(head), io.SEEK_CUR)
+        return stream
+    return io.BufferedReader(Rewound(head, stream))
+
+
+class Rewound(io.RawIOBase):
+    """A stream with its first bytes put back."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(stream, start=1):
+        if len(raw) > MAX_LINE:
+            yield number, "\x00too long"
+            continue
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            yield number, "\x00not utf-8"
+            continue
+        if text:
+            yield number, text
+
+
+def unreadable(number: int, text: str) -> Reject | None:
+    if text == "\x00too long":
+        return reject(number, "line", f"longer than {MAX_LINE} bytes", "")
+    if text == "\x00not utf-8":
+        return reject(number, "line", "is not UTF-8 text", "")
+    return None
+
+
+def decoded(stream: IO[bytes]) -> Iterator[str]:
+    """The stream's lines as text, decoded one by one so a bad byte spoils only its own line
+    (it shows as U+FFFD, and the line is refused)."""
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace")
+
+
+def json_object(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise Bad("line", f"is not valid JSON ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise Bad("line", "must be a JSON object")
+    return value
+
+
+def column_key(name: str) -> str:
+    """A column name as compared: "Officer code", "officer_code" and "OfficerCode" are one."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def csv_header(reader: Iterator[list[str]]) -> list[str] | None:
+    """The first row with any text, its names trimmed: blank lines before a header are passed
+    over."""
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return [cell.strip() for cell in row]
+    return None
+
+
+def local_moment(day: str, clock: str | None, field_name: str) -> datetime:
+    """A NOMIS date and time (UK local time) as an aware instant."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise Bad(field_name, f"must be a date as YYYY-MM-DD, got {day!r}") from None
+    at = time(0, 0)
+    if clock:
+        try:
+            at = time.fromisoformat(clock)
+        except ValueError:
+            raise Bad("movementTime", f"must be a time as HH:MM:SS, got {clock!r}") from None
+    return datetime.combine(when, at, tzinfo=LONDON)
+
+
+def file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

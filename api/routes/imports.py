@@ -251,26 +251,26 @@ def show_batch(
     )
 
 
-@router.post(
-    "/batches/{batch_id}/void",
-    response_model=CorrectionResult,
-    summary="Void every entry of a batch (or, with dry_run, show who would change)",
-)
-def void(
-    svc: Svc, who: Loader, rid: RequestId, batch_id: str, body: CorrectionRequest
-) -> CorrectionResult:
-    return correct(svc, who, rid, batch_id, body, "void")
+def correction_route(kind: str, summary: str) -> None:
+    """POST /batches/{batch_id}/<kind>: a void or a reinstatement of a whole batch."""
+
+    def endpoint(
+        svc: Svc, who: Loader, rid: RequestId, batch_id: str, body: CorrectionRequest
+    ) -> CorrectionResult:
+        return correct(svc, who, rid, batch_id, body, kind)
+
+    endpoint.__name__ = kind
+    router.add_api_route(
+        f"/batches/{{batch_id}}/{kind}",
+        endpoint,
+        methods=["POST"],
+        response_model=CorrectionResult,
+        summary=summary,
+    )
 
 
-@router.post(
-    "/batches/{batch_id}/reinstate",
-    response_model=CorrectionResult,
-    summary="Undo a batch's void (or, with dry_run, show who would change)",
-)
-def reinstate(
-    svc: Svc, who: Loader, rid: RequestId, batch_id: str, body: CorrectionRequest
-) -> CorrectionResult:
-    return correct(svc, who, rid, batch_id, body, "reinstate")
+correction_route("void", "Void every entry of a batch (or, with dry_run, show who would change)")
+correction_route("reinstate", "Undo a batch's void (or, with dry_run, show who would change)")
 
 
 def correct(

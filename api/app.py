@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.routing import BaseRoute, Route
 
 from api import problems
 from api.auth import Principal, Unauthenticated
@@ -81,7 +83,29 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         max_body=chosen.max_body_bytes,
         max_upload=chosen.max_import_bytes,
     )
+    prepare_routes(app)
     return app
+
+
+def prepare_routes(app: FastAPI) -> None:
+    """Build every route's request handling now, in one thread. The framework builds it on a
+    route's first match, and two first requests racing in different threads were seen to trip
+    over each other (a 500 from a warning raised mid-build)."""
+    for path, methods in route_paths(app.router.routes):
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        for method in methods:
+            scope = {"type": "http", "path": concrete, "method": method, "root_path": ""}
+            for route in app.router.routes:
+                route.matches(scope)
+
+
+def route_paths(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, set[str]]]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from route_paths(inner.routes)
+        elif isinstance(route, Route):
+            yield route.path, set(route.methods or {"GET"})
 
 
 async def in_progress(request: Request, exc: InProgress) -> JSONResponse:

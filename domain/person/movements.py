@@ -15,6 +15,7 @@ from domain.person.vocabulary import (
     NORMAL_TRANSFER,
     OUTSIDE,
     TRANSFER_IN,
+    TRANSFER_VIA_COURT,
     Direction,
     MovementType,
 )
@@ -89,6 +90,18 @@ class MovementCommands(ABC):
         if from_prison is not None:
             origin = prison_code(from_prison, "from_prison")
         return self._movement(provenance, (MovementType.ADM, Direction.IN), TRANSFER_IN, origin, to)
+
+    def arrive_via_court(
+        self, provenance: Provenance, *, from_prison: str, prison: str
+    ) -> Recorded:
+        """ADM IN with reason TRNCRT: from court to another prison; the record's fromAgency is
+        the prison the person left for court."""
+        origin = prison_code(from_prison, "from_prison")
+        to = prison_code(prison, "prison")
+        if origin == to:
+            raise InvalidValue("prison", "back to the prison left for court is a court return")
+        kind = (MovementType.ADM, Direction.IN)
+        return self._movement(provenance, kind, TRANSFER_VIA_COURT, origin, to)
 
     def court_out(
         self, provenance: Provenance, *, prison: str, court: str, reason: str = COURT_APPEARANCE

@@ -13,6 +13,7 @@ from domain.person.fold_state import FoldError, JourneyState, describe, known_mo
 from domain.person.vocabulary import (
     CUSTODY,
     TRANSFER_IN,
+    TRANSFER_VIA_COURT,
     Direction,
     Movement,
     MovementType,
@@ -65,7 +66,11 @@ def check_absence_return(fold: JourneyState, entry: ev.MovementRecorded) -> None
 
 def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
-    if entry.reason_code == TRANSFER_IN:
+    if entry.reason_code == TRANSFER_VIA_COURT:
+        if loc.status is not Status.COURT or loc.prison != entry.from_agency:
+            what = f"cannot arrive via court from {entry.from_agency}"
+            raise misplaced(fold, "from_agency", what)
+    elif entry.reason_code == TRANSFER_IN:
         if loc.status is not Status.TRANSIT:
             raise misplaced(fold, "reason", f"cannot arrive on transfer at {entry.to_agency}")
         if loc.destination != entry.to_agency:

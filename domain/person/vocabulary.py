@@ -50,6 +50,8 @@ IN_TRANSIT = "TRN"  # on the way from one prison to another
 
 # Movement reasons the journey's commands and rules name.
 TRANSFER_IN = "INT"  # ADM: the arrival end of a transfer, not a new reception
+# ADM: from court to another prison than the one left for court (its fromAgency).
+TRANSFER_VIA_COURT = "TRNCRT"
 NORMAL_TRANSFER = "NOTR"  # TRN: the reason a transfer has when none is given
 COURT_APPEARANCE = "CRT"  # CRT: the reason a court visit has when none is given
 UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})  # REL: escaped or absconded

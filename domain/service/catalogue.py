@@ -33,6 +33,7 @@ from domain.service.movement_commands import (
     TapOut,
     TapReturn,
     TransferOut,
+    TransferViaCourt,
 )
 
 # In the order the API lists them.
@@ -43,6 +44,7 @@ CATALOGUE: tuple[type[Command], ...] = (
     Arrive,
     CourtOut,
     CourtReturn,
+    TransferViaCourt,
     TapOut,
     TapReturn,
     Release,
@@ -102,6 +104,7 @@ __all__ = [
     "TapOut",
     "TapReturn",
     "TransferOut",
+    "TransferViaCourt",
     "VoidEntries",
     "movement_for",
 ]

@@ -14,6 +14,7 @@ from domain.person.vocabulary import (
     NORMAL_TRANSFER,
     OUTSIDE,
     TRANSFER_IN,
+    TRANSFER_VIA_COURT,
     Direction,
     MovementType,
 )
@@ -175,6 +176,21 @@ class CourtReturn(
     court: Annotated[str, code("LEEDCC")]
     prison: Annotated[str, code("LEI")]
     movement_reason: Reason = COURT_APPEARANCE
+
+
+@dataclass(frozen=True)
+class TransferViaCourt(
+    Movement,
+    route="transfers-via-court",
+    summary="ADM IN (TRNCRT): from court to another prison",
+    movement_type=MovementType.ADM,
+    direction=Direction.IN,
+    agencies=("from_prison", "prison"),
+    nomis_reason=TRANSFER_VIA_COURT,
+    calls=Person.arrive_via_court,
+):
+    from_prison: Annotated[str, code("LEI")]
+    prison: Annotated[str, code("MDI")]
 
 
 @dataclass(frozen=True)

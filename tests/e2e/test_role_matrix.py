@@ -74,6 +74,12 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
         ),
         {"court": "LEEDCC", "prison": "LEI"},
     ),
+    "transfers-via-court": (
+        then(
+            in_lei, lambda a, n: a.handle(n, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
+        ),
+        {"from_prison": "LEI", "prison": "MDI"},
+    ),
     "temporary-absences": (in_lei, {"prison": "LEI", "movement_reason": "RO"}),
     "temporary-absence-returns": (
         then(

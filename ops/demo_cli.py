@@ -208,7 +208,9 @@ def serve_demo(port: int, shown: list[tuple[str, str]]) -> None:
     token = issue_dev_token(api_settings(), user="demo.user", roles=[Role.PRISON])
     address = f"http://127.0.0.1:{port}"
     console.print(
-        f"\nThe API is at {address} (interactive documentation: {address}/docs)", soft_wrap=True
+        f"\nThe API is at {address} (its interactive documentation, {address}/docs, opens "
+        "once signed in to the pages or with the token)",
+        soft_wrap=True,
     )
     console.print(
         f"The pages are at {address}/ui/sign-in (development: pick a role and user)",

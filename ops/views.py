@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.person.vocabulary import CUSTODY
 from ops.common import print_table, table
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ def where(state: PersonState) -> str:
     place = f"{loc.agency or '-'} ({loc.agency_kind or '-'})"
     if loc.cell:
         place += f" cell {loc.cell}"
-    if loc.prison and loc.prison != loc.agency:
-        place += f", from {loc.prison}"
+    if loc.prison and loc.prison != loc.agency and loc.status in CUSTODY:
+        place += f", from {loc.prison}"  # at court, on temporary absence or moving
     if loc.destination:
         place += f", to {loc.destination}"
     return place

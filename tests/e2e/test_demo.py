@@ -92,6 +92,10 @@ def test_the_demo_serves_from_an_empty_folder(tmp_path: Path) -> None:
             "# in transit between prisons",
         ], "".join(printed)
         assert all(url.startswith(f"http://127.0.0.1:{port}/people/") for url in urls)
+        # Check a person moving shows where from and to; one on licence no prison at all.
+        wheres = [x for x in printed if "│ where" in x]
+        assert ", to " in wheres[2] and ", from " in wheres[2], wheres
+        assert "(community)" in wheres[1] and ", from " not in wheres[1], wheres
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "demo"}
         answers = [wait_for(url, headers) for url in urls]
         assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]

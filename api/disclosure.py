@@ -193,11 +193,16 @@ def shown_rejects(
     lines = [dict(r) for r in rejects]
     if purpose is None or not lines:
         return [{**line, "reason": MASKED, "text": ""} for line in lines]
-    numbers = ", ".join(str(line["line"]) for line in lines[:50])
-    more = f" and {len(lines) - 50} more" if len(lines) > 50 else ""
-    detail = f"{batch_id} lines {numbers}{more}"
+    detail = lines_detail(batch_id, [line["line"] for line in lines])
     disclose(svc, who, "batch.rejects", rid, [], purpose=purpose, detail=detail)
     return lines
+
+
+def lines_detail(batch_id: str, numbers: Sequence[int], shown: int = 50) -> str:
+    """The access-log detail naming which of a batch's lines were disclosed."""
+    listed = ", ".join(str(n) for n in numbers[:shown])
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return f"{batch_id} lines {listed}{more}"
 
 
 def import_rejects(
@@ -218,9 +223,7 @@ def import_rejects(
         return lines
     if purpose is None:
         return [{**line, "reason": HISTORY} if line.get("history") else line for line in lines]
-    numbers = ", ".join(str(n) for n in told[:50])
-    more = f" and {len(told) - 50} more" if len(told) > 50 else ""
-    detail = f"{batch_id} lines {numbers}{more}"
+    detail = lines_detail(batch_id, told)
     disclose(svc, who, "import.rejects", rid, [], purpose=purpose, detail=detail)
     return lines
 

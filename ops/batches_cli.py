@@ -132,14 +132,13 @@ def shown_rejects(
     from uuid import uuid4
 
     from api.access_log import Access
+    from api.disclosure import lines_detail
 
     lines = [asdict(r) for r in batch.rejects]
     if purpose is None:
         return [{**line, "reason": WITHHELD, "text": ""} for line in lines]
     if lines:
-        numbers = ", ".join(str(line["line"]) for line in lines[:50])
-        more = f" and {len(lines) - 50} more" if len(lines) > 50 else ""
-        detail = f"{batch.batch_id} lines {numbers}{more}"
+        detail = lines_detail(batch.batch_id, [line["line"] for line in lines])
         access = Access(user, "cli", "batch.rejects", str(uuid4()), None, purpose, None, detail)
         log.record([access])
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -15,14 +15,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.routing import BaseRoute, Route
 
 from api import problems
 from api.auth import Principal, Unauthenticated
 from api.config import ApiSettings
 from api.deps import authenticate, bearer
 from api.idempotency import InProgress
-from api.matrix import api_routes, route_roles
+from api.matrix import all_routes, api_routes, route_roles
 from api.metrics import Metrics
 from api.middleware import Guard
 from api.pages import mount as mount_pages
@@ -91,21 +90,12 @@ def prepare_routes(app: FastAPI) -> None:
     """Build every route's request handling now, in one thread. The framework builds it on a
     route's first match, and two first requests racing in different threads were seen to trip
     over each other (a 500 from a warning raised mid-build)."""
-    for path, methods in route_paths(app.router.routes):
-        concrete = re.sub(r"\{[^}]+\}", "x", path)
-        for method in methods:
+    for found in all_routes(list(app.router.routes)):
+        concrete = re.sub(r"\{[^}]+\}", "x", found.path)
+        for method in found.methods or {"GET"}:
             scope = {"type": "http", "path": concrete, "method": method, "root_path": ""}
             for route in app.router.routes:
                 route.matches(scope)
-
-
-def route_paths(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, set[str]]]:
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from route_paths(inner.routes)
-        elif isinstance(route, Route):
-            yield route.path, set(route.methods or {"GET"})
 
 
 async def in_progress(request: Request, exc: InProgress) -> JSONResponse:

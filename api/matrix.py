@@ -27,17 +27,22 @@ def route_roles(route: APIRoute) -> tuple[Role, ...] | None:
     return walk(route.dependant)
 
 
-def api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every API route, looking inside included routers (our routers have no prefixes). The
-    pages (left out of the API's schema) have their own role checks and tests."""
+def all_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every route, the pages' included, looking inside included routers (our routers have no
+    prefixes)."""
     found: list[APIRoute] = []
     for route in routes:
         if isinstance(route, APIRoute):
-            if route.include_in_schema:
-                found.append(route)
+            found.append(route)
         elif hasattr(route, "original_router"):
-            found.extend(api_routes(list(route.original_router.routes)))
+            found.extend(all_routes(list(route.original_router.routes)))
     return found
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every API route. The pages (left out of the API's schema) have their own role checks
+    and tests."""
+    return [route for route in all_routes(routes) if route.include_in_schema]
 
 
 def matrix(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:

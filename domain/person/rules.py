@@ -11,9 +11,9 @@ from collections.abc import Callable
 from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, describe, known_movement
 from domain.person.vocabulary import (
+    ARRIVALS_FROM_ABSENCE,
     CUSTODY,
     TRANSFER_IN,
-    TRANSFER_VIA_COURT,
     Direction,
     Movement,
     MovementType,
@@ -66,9 +66,10 @@ def check_absence_return(fold: JourneyState, entry: ev.MovementRecorded) -> None
 
 def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
     loc = fold.location
-    if entry.reason_code == TRANSFER_VIA_COURT:
-        if loc.status is not Status.COURT or loc.prison != entry.from_agency:
-            what = f"cannot arrive via court from {entry.from_agency}"
+    away = ARRIVALS_FROM_ABSENCE.get(entry.reason_code)
+    if away is not None:
+        if loc.status is not away or loc.prison != entry.from_agency:
+            what = f"cannot arrive via {away.value} from {entry.from_agency}"
             raise misplaced(fold, "from_agency", what)
     elif entry.reason_code == TRANSFER_IN:
         if loc.status is not Status.TRANSIT:

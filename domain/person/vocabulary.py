@@ -76,6 +76,10 @@ class Status(StrEnum):
 # On a prison's roll: in, out at court, on temporary absence, or in transit out.
 CUSTODY = frozenset({Status.IN, Status.COURT, Status.TAP, Status.TRANSIT})
 
+# ADM reasons of an arrival at another prison straight from an absence, with where the person
+# must be: away from the prison the record names as its fromAgency.
+ARRIVALS_FROM_ABSENCE: dict[str, Status] = {TRANSFER_VIA_COURT: Status.COURT}
+
 
 # What kind of place a person's current agency is.
 class AgencyKind(StrEnum):

@@ -36,18 +36,10 @@ from domain.service.movement_commands import (
     TransferViaCourt,
 )
 
-# In the order the API lists them.
+# In the order the API lists them; the movements as `movement_commands` declares them.
 CATALOGUE: tuple[type[Command], ...] = (
     AddIdentifier,
-    Admit,
-    TransferOut,
-    Arrive,
-    CourtOut,
-    CourtReturn,
-    TransferViaCourt,
-    TapOut,
-    TapReturn,
-    Release,
+    *Movement.registered,
     MoveCell,
     StartSupervision,
     RequestAreaTransfer,

@@ -53,6 +53,8 @@ class Movement(Command):
     # arrival end of a transfer, not a reception); None: any other reason.
     nomis_reason: ClassVar[str | None] = None
     renamed: ClassVar[Mapping[str, str]] = {"movement_reason": "reason"}
+    # Every movement command with a route, in the order declared: the catalogue lists them so.
+    registered: ClassVar[list[type[Movement]]] = []
 
     def __init_subclass__(
         cls,
@@ -73,6 +75,8 @@ class Movement(Command):
         for name, value in given.items():
             if value is not None:
                 setattr(cls, name, value)
+        if "route" in declared:
+            Movement.registered.append(cls)
 
     @classmethod
     def from_nomis(cls, record: NomisRecord) -> Self:

@@ -45,10 +45,100 @@ def test_pdu_count_and_every_parent_is_a_region() -> None:
     assert all(p.level == "pdu" and p.parent_code in regions for p in pdus)
 
 
+# The reasons the prison API's release request accepts (see PROVENANCE.md).
+RELEASE_REQUEST = [
+    "AR",
+    "AU",
+    "BD",
+    "BL",
+    "CE",
+    "CR",
+    "D1",
+    "D2",
+    "D3",
+    "D4",
+    "D5",
+    "D6",
+    "DA",
+    "DD",
+    "DE",
+    "DEC",
+    "DL",
+    "DS",
+    "ER",
+    "ESCP",
+    "ETR",
+    "EX",
+    "HC",
+    "HD",
+    "HE",
+    "HP",
+    "HR",
+    "HU",
+    "IF",
+    "MRG",
+    "NCS",
+    "NG",
+    "NP",
+    "PD",
+    "PF",
+    "PX",
+    "RE",
+    "RW",
+    "SC",
+    "UAL",
+]
+# ADM reasons of the prison API's seed of the MOVEMENT_REASONS table.
+ADM_SEED = [
+    "24",
+    "25",
+    "26",
+    "27",
+    "29",
+    "A",
+    "B",
+    "C",
+    "E",
+    "ETB",
+    "F",
+    "G",
+    "H",
+    "I",
+    "INT",
+    "INTER",
+    "J",
+    "K",
+    "L",
+    "N",
+    "O",
+    "P",
+    "R",
+    "RECA",
+    "S",
+    "T",
+    "TRNCRT",
+    "TRNTAP",
+    "U",
+    "V",
+    "W",
+    "Y",
+    "Z",
+]
+
+
 def test_movement_reasons_per_type() -> None:
     counts = Counter(m.movement_type for m in reference.movement_reasons())
-    # TRNCRT is an ADM reason, as the prison API writes it (see PROVENANCE.md).
-    assert counts == {"TAP": 70, "REL": 40, "ADM": 36, "CRT": 23, "TRN": 14, "": 11}
+    assert counts == {"TAP": 70, "REL": 45, "ADM": 38, "CRT": 23, "TRN": 14, "": 5}
+
+
+@pytest.mark.parametrize("code", RELEASE_REQUEST)
+def test_every_reason_the_release_request_accepts_is_a_release(code: str) -> None:
+    assert reference.movement_reason("REL", code).code == code
+
+
+@pytest.mark.parametrize("code", ADM_SEED)
+def test_every_admission_reason_upstream_seeds_is_an_admission(code: str) -> None:
+    assert reference.movement_reason("ADM", code).code == code
 
 
 def test_counts_match_the_csv_files_shipped_in_the_package() -> None:
@@ -57,7 +147,7 @@ def test_counts_match_the_csv_files_shipped_in_the_package() -> None:
 
     assert data_lines("prisons.csv") == len(reference.prisons())
     assert data_lines("courts.csv") == len(reference.courts())
-    assert data_lines("movement_reasons.csv") == 207
+    assert data_lines("movement_reasons.csv") == 208
 
 
 # ---- lookups ----
@@ -171,12 +261,12 @@ def test_reason_of_another_type_is_unknown() -> None:
 
 def test_untyped_reasons_are_kept_but_not_found_under_a_type() -> None:
     untyped = {m.code for m in reference.movement_reasons() if m.movement_type == ""}
-    assert "TRNTAP" in untyped and "TRNCRT" not in untyped
+    assert untyped == {"C9", "DISC", "F4", "INTAKE", "IR"}
     with pytest.raises(UnknownCode):
-        reference.movement_reason("ADM", "TRNTAP")
+        reference.movement_reason("REL", "IR")
     assert reference.movement_reason("ADM", "TRNCRT").description == "Transfer Via Court"
     with pytest.raises(InvalidValue) as caught:
-        reference.movement_reason("", "TRNTAP")
+        reference.movement_reason("", "IR")
     assert caught.value.field == "movement_type"
 
 

@@ -15,7 +15,6 @@ from domain.person.vocabulary import (
     NORMAL_TRANSFER,
     OUTSIDE,
     TRANSFER_IN,
-    TRANSFER_VIA_COURT,
     Direction,
     MovementType,
 )
@@ -91,17 +90,16 @@ class MovementCommands(ABC):
             origin = prison_code(from_prison, "from_prison")
         return self._movement(provenance, (MovementType.ADM, Direction.IN), TRANSFER_IN, origin, to)
 
-    def arrive_via_court(
-        self, provenance: Provenance, *, from_prison: str, prison: str
+    def arrive_from_absence(
+        self, provenance: Provenance, *, from_prison: str, prison: str, reason: str
     ) -> Recorded:
-        """ADM IN with reason TRNCRT: from court to another prison; the record's fromAgency is
-        the prison the person left for court."""
+        """ADM IN from an absence (TRNCRT: court) straight to another prison; the record's
+        fromAgency is the prison the person left."""
         origin = prison_code(from_prison, "from_prison")
         to = prison_code(prison, "prison")
         if origin == to:
-            raise InvalidValue("prison", "back to the prison left for court is a court return")
-        kind = (MovementType.ADM, Direction.IN)
-        return self._movement(provenance, kind, TRANSFER_VIA_COURT, origin, to)
+            raise InvalidValue("prison", "back to the prison left is a return, not a transfer")
+        return self._movement(provenance, (MovementType.ADM, Direction.IN), reason, origin, to)
 
     def court_out(
         self, provenance: Provenance, *, prison: str, court: str, reason: str = COURT_APPEARANCE

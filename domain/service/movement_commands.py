@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
+from functools import partial
 from typing import Annotated, Any, ClassVar, Self
 
 from domain.errors import InvalidValue
@@ -191,7 +192,7 @@ class TransferViaCourt(
     direction=Direction.IN,
     agencies=("from_prison", "prison"),
     nomis_reason=TRANSFER_VIA_COURT,
-    calls=Person.arrive_via_court,
+    calls=partial(Person.arrive_from_absence, reason=TRANSFER_VIA_COURT),
 ):
     from_prison: Annotated[str, code("LEI")]
     prison: Annotated[str, code("MDI")]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from domain.claims import IdentifierClaim
-from domain.identifiers import claim_key
-from domain.person.aggregate import Person
-from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from ops.bench.people import Built, Loaded, pending_events, save_people
 
 START = datetime(2024, 2, 5, 8, tzinfo=UTC)
 PRISONS = ["LEI", "MDI", "WYI", "DMI", "HLI"]
@@ -19,37 +16,19 @@ def noms(n: int) -> str:
     return f"{letters[n // 10000 % 24]}{n % 10000:04d}{letters[n // 240000 % 24]}Z"
 
 
-def build(n: int) -> tuple[Person, IdentifierClaim]:
+def build(n: int) -> Built:
     """A person with six events: registration, admission, cell, key dates, transfer, arrival."""
-    number = noms(n)
-    t = START + timedelta(minutes=n)
-
-    def p(hours: float) -> Provenance:
-        return Provenance(
-            "loader",
-            "NOMIS",
-            t + timedelta(hours=hours),
-            batch_id="seed",
-            source_ref=f"{number}-{hours}",
-        )
-
+    load = Loaded(noms(n), START + timedelta(minutes=n), "loader", "seed")
+    p = load.at
     home, other = PRISONS[n % 5], PRISONS[(n + 1) % 5]
-    person = Person.register(
-        person_id=None,
-        given_name="Seed",
-        family_name=f"Person{n}",
-        date_of_birth=date(1980, 1, 1),
-        sex="M",
-        identifiers={"NOMS": number},
-        provenance=p(-1),
-    )
+    person = load.register("Seed", f"Person{n}", date(1980, 1, 1))
     person.admit(p(0), prison=home, reason="N")
     person.move_cell(p(1), prison=home, cell="A-1-001")
     person.record_key_dates(p(2), dates={"CRD": date(2025, 1, 1) + timedelta(days=n % 300)})
     person.transfer_out(p(24), from_prison=home, to_prison=other)
     if n % 3:
         person.arrive(p(28), prison=other)
-    return person, IdentifierClaim.claim(claim_key("NOMS", number), person.id)
+    return person, load.claim(person)
 
 
 def seed(app: JourneyApp, first: int, count: int, per_save: int = 25) -> int:
@@ -57,6 +36,6 @@ def seed(app: JourneyApp, first: int, count: int, per_save: int = 25) -> int:
     events = 0
     for start in range(first, first + count, per_save):
         built = [build(n) for n in range(start, min(start + per_save, first + count))]
-        events += sum(len(p.pending_events) + 1 for p, _ in built)
-        app.save(*(p for p, _ in built), *(c for _, c in built))
+        events += pending_events(built)
+        save_people(app, built, per_save)
     return events

@@ -11,14 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
-from domain.claims import IdentifierClaim
-from domain.identifiers import claim_key
-from domain.person.aggregate import Person
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.catalogue import MoveCell
 from domain.service.settings import Settings
 from ops.bench.common import Figure, machine, scratch_database, table, timed
+from ops.bench.people import Built, Loaded, pending_events, save_people
 from ops.sample import noms_number
 
 START = datetime(2024, 1, 1, 8, tzinfo=UTC)
@@ -26,29 +24,11 @@ PEOPLE_PER_SAVE = 10
 RAW_TABLE = "bench_raw_events"
 
 
-def build_person(n: int) -> tuple[Person, IdentifierClaim]:
+def build_person(n: int) -> Built:
     """A person with ten events: registration and nine journey entries, built in memory."""
-    noms = noms_number(n)
-    t = START + timedelta(minutes=n)
-
-    def p(hours: float) -> Provenance:
-        return Provenance(
-            "bench",
-            "NOMIS",
-            t + timedelta(hours=hours),
-            batch_id="bench",
-            source_ref=f"{noms}-{hours}",
-        )
-
-    person = Person.register(
-        person_id=None,
-        given_name="Bench",
-        family_name=f"P{n}",
-        date_of_birth=date(1985, 1, 1),
-        sex="M",
-        identifiers={"NOMS": noms},
-        provenance=p(-1),
-    )
+    load = Loaded(noms_number(n), START + timedelta(minutes=n), "bench", "bench")
+    p = load.at
+    person = load.register("Bench", f"P{n}", date(1985, 1, 1))
     person.admit(p(0), prison="LEI", reason="N")
     person.move_cell(p(1), prison="LEI", cell="A-1-001")
     person.court_out(p(24), prison="LEI", court="LEEDCC")
@@ -58,19 +38,12 @@ def build_person(n: int) -> tuple[Person, IdentifierClaim]:
     person.arrive(p(52), prison="MDI")
     person.tap_out(p(100), prison="MDI", reason="RO")
     person.tap_return(p(110), prison="MDI", reason="RO")
-    return person, IdentifierClaim.claim(claim_key("NOMS", noms), person.id)
+    return person, load.claim(person)
 
 
 def batched(app: JourneyApp, people: int) -> tuple[int, float]:
     built = [build_person(n) for n in range(1, people + 1)]
-    events = sum(len(p.pending_events) + len(c.pending_events) for p, c in built)
-
-    def save_all() -> None:
-        for i in range(0, len(built), PEOPLE_PER_SAVE):
-            chunk = built[i : i + PEOPLE_PER_SAVE]
-            app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
-
-    return events, timed(save_all)
+    return pending_events(built), timed(lambda: save_people(app, built, PEOPLE_PER_SAVE))
 
 
 def live(app: JourneyApp, commands: int, people: int) -> float:

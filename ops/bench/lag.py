@@ -25,6 +25,7 @@ from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.append import PEOPLE_PER_SAVE, build_person
 from ops.bench.common import machine, scratch_database
+from ops.bench.people import save_people
 from ops.sample import noms_number
 from projections.db import open_read_db
 from projections.tables import ensure
@@ -34,10 +35,7 @@ PEOPLE = 2000
 
 
 def seed(app: JourneyApp) -> None:
-    built = [build_person(n) for n in range(1, PEOPLE + 1)]
-    for i in range(0, len(built), PEOPLE_PER_SAVE):
-        chunk = built[i : i + PEOPLE_PER_SAVE]
-        app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
+    save_people(app, [build_person(n) for n in range(1, PEOPLE + 1)], PEOPLE_PER_SAVE)
 
 
 def writer_process(

@@ -20,6 +20,7 @@ from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.append import PEOPLE_PER_SAVE, build_person
 from ops.bench.common import machine, scratch_database
+from ops.bench.people import save_people
 
 # Seeding runs in this many processes, each saving its own range of people: the application's
 # write path is CPU-bound Python, so one process leaves PostgreSQL and the other core idle, and
@@ -62,10 +63,7 @@ def _seed_range(url: str, first: int, last: int) -> None:
     try:
         for start in range(first, last + 1, PEOPLE_PER_SAVE * 10):
             stop = min(start + PEOPLE_PER_SAVE * 10, last + 1)
-            built = [build_person(n) for n in range(start, stop)]
-            for i in range(0, len(built), PEOPLE_PER_SAVE):
-                chunk = built[i : i + PEOPLE_PER_SAVE]
-                app.save(*(p for p, _ in chunk), *(c for _, c in chunk))
+            save_people(app, [build_person(n) for n in range(start, stop)], PEOPLE_PER_SAVE)
     finally:
         app.close()
 

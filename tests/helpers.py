@@ -1,5 +1,5 @@
-"""Helpers the tests share: a person registered in one call, and a journey application opened
-on a store for the length of a block."""
+"""Helpers the tests share: a person registered in one call, the stages of one sentence served,
+and a journey application opened on a store for the length of a block."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from domain.service.application import JourneyApp
+from domain.service.catalogue import (
+    AcceptHandover,
+    AllocateCom,
+    AllocatePom,
+    Arrive,
+    CourtOut,
+    CourtReturn,
+    MoveCell,
+    Release,
+    RequestHandover,
+    StartSupervision,
+    TapOut,
+    TapReturn,
+    TransferOut,
+)
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
@@ -53,3 +68,32 @@ def register(
         date_of_birth=born,
         identifiers=held,
     )
+
+
+# ---- one sentence, in stages: admitted to Leeds on day 0, released from Moorland on day 236 ----
+
+
+def to_court_and_back(app: JourneyApp, ref: str) -> None:
+    """Into cell A-1-001 at Leeds (day 0), to Leeds Crown Court and back (day 5)."""
+    app.handle(ref, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 2)))
+    app.handle(ref, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(5)))
+    app.handle(ref, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(5, 8)))
+
+
+def leeds_to_moorland(app: JourneyApp, ref: str) -> None:
+    """A POM at Leeds (day 7), a transfer to Moorland (day 30), a day out on licence (day 100)."""
+    app.handle(ref, [AllocatePom(officer="POM Jones", prison="LEI")], prov(at(7)))
+    app.handle(ref, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(30)))
+    app.handle(ref, [Arrive(prison="MDI", from_prison="LEI")], prov(at(30, 4)))
+    app.handle(ref, [TapOut(prison="MDI", movement_reason="RO")], prov(at(100)))
+    app.handle(ref, [TapReturn(prison="MDI", movement_reason="RO")], prov(at(101)))
+
+
+def released_to_probation(app: JourneyApp, ref: str) -> None:
+    """Released from Moorland (day 236) to supervision by Leeds PDU with a COM, and the case
+    handed over to the community (day 238)."""
+    app.handle(ref, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
+    app.handle(ref, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
+    app.handle(ref, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
+    app.handle(ref, [RequestHandover(to="community")], prov(at(237)))
+    app.handle(ref, [AcceptHandover()], prov(at(238)))

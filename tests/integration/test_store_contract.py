@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,6 @@ from domain.service.catalogue import (
     AcceptHandover,
     AddIdentifier,
     Admit,
-    AllocateCom,
-    AllocatePom,
     Arrive,
     CourtOut,
     CourtReturn,
@@ -27,15 +26,13 @@ from domain.service.catalogue import (
     ReinstateEntries,
     RejectHandover,
     Release,
-    RequestHandover,
     StartSupervision,
-    TapOut,
-    TapReturn,
     TransferOut,
     VoidEntries,
 )
 from domain.service.settings import Settings
 from tests.conftest import at, prov
+from tests.helpers import leeds_to_moorland, released_to_probation, to_court_and_back
 
 NOMS = "A1234BC"
 
@@ -56,24 +53,14 @@ def full_journey(app: JourneyApp) -> str:
     """Reception, court, return, transfer, arrival, TAP, release, supervision, handover, recall."""
     pid = register(app)
     app.handle(NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
-    app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 2)))
-    app.handle(NOMS, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(5)))
-    app.handle(NOMS, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(5, 8)))
+    to_court_and_back(app, NOMS)
     app.handle(
         NOMS,
         [RecordKeyDates(dates={"CRD": date(2024, 9, 1), "SED": date(2025, 9, 1)})],
         prov(at(6)),
     )
-    app.handle(NOMS, [AllocatePom(officer="POM Jones", prison="LEI")], prov(at(7)))
-    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(30)))
-    app.handle(NOMS, [Arrive(prison="MDI", from_prison="LEI")], prov(at(30, 4)))
-    app.handle(NOMS, [TapOut(prison="MDI", movement_reason="RO")], prov(at(100)))
-    app.handle(NOMS, [TapReturn(prison="MDI", movement_reason="RO")], prov(at(101)))
-    app.handle(NOMS, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
-    app.handle(NOMS, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
-    app.handle(NOMS, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
-    app.handle(NOMS, [RequestHandover(to="community")], prov(at(237)))
-    app.handle(NOMS, [AcceptHandover()], prov(at(238)))
+    leeds_to_moorland(app, NOMS)
+    released_to_probation(app, NOMS)
     app.handle(NOMS, [Admit(prison="LEI", movement_reason="L")], prov(at(300)))
     return pid
 
@@ -343,20 +330,16 @@ def test_same_source_record_twice_records_nothing(app: JourneyApp) -> None:
     assert (again.entry, again.changed) == (first.entry, False)
     assert _events(app) == head
     # Check registering the same source record twice returns the first person.
-    reg1 = app.register(
+    register_r9 = partial(
+        app.register,
         prov(at(0), ref="r-9", source="NOMIS"),
         given_name="A",
         family_name="B",
         date_of_birth=date(1970, 1, 1),
         identifiers={"NOMS": "C3456DE"},
     )
-    reg2 = app.register(
-        prov(at(0), ref="r-9", source="NOMIS"),
-        given_name="A",
-        family_name="B",
-        date_of_birth=date(1970, 1, 1),
-        identifiers={"NOMS": "C3456DE"},
-    )
+    reg1 = register_r9()
+    reg2 = register_r9()
     assert reg2.person_id == reg1.person_id
     assert not reg2.changed
 

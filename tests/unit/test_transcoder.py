@@ -18,32 +18,21 @@ from domain.person import events as ev
 from domain.service.application import JourneyApp
 from domain.service.catalogue import (
     AcceptAreaTransfer,
-    AcceptHandover,
     AddIdentifier,
     Admit,
-    AllocateCom,
-    AllocatePom,
-    Arrive,
-    CourtOut,
-    CourtReturn,
     EscalateRisk,
-    MoveCell,
     RecordKeyDates,
     ReinstateEntries,
     RejectAreaTransfer,
     RejectHandover,
-    Release,
     RequestAreaTransfer,
     RequestHandover,
-    StartSupervision,
-    TapOut,
-    TapReturn,
-    TransferOut,
     VoidEntries,
 )
 from domain.service.settings import Settings
 from domain.service.transcoder import OrjsonTranscoder
 from tests.conftest import at, prov
+from tests.helpers import leeds_to_moorland, released_to_probation, to_court_and_back
 
 NOMS = "A1234BC"
 OTHER = "Z9999ZZ"
@@ -165,9 +154,7 @@ def every_event_journey(app: JourneyApp) -> str:
     app.handle(
         NOMS, [Admit(prison="LEI", movement_reason="N")], prov(at(0), ref="mv-1", source="NOMIS")
     )
-    app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(0, 2)))
-    app.handle(NOMS, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(5)))
-    app.handle(NOMS, [CourtReturn(court="LEEDCC", prison="LEI")], prov(at(5, 8)))
+    to_court_and_back(app, NOMS)
     app.handle(
         NOMS,
         [
@@ -177,18 +164,10 @@ def every_event_journey(app: JourneyApp) -> str:
         ],
         prov(at(6), batch="kd-1"),
     )
-    app.handle(NOMS, [AllocatePom(officer="POM Jones", prison="LEI")], prov(at(7)))
-    app.handle(NOMS, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(30)))
-    app.handle(NOMS, [Arrive(prison="MDI", from_prison="LEI")], prov(at(30, 4)))
-    app.handle(NOMS, [TapOut(prison="MDI", movement_reason="RO")], prov(at(100)))
-    app.handle(NOMS, [TapReturn(prison="MDI", movement_reason="RO")], prov(at(101)))
+    leeds_to_moorland(app, NOMS)
     risk = app.handle(NOMS, [EscalateRisk(level="HIGH")], prov(at(120), reason="threats to staff"))
     app.handle(NOMS, [RecordKeyDates(dates={"HDCED": None})], prov(at(130)))
-    app.handle(NOMS, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
-    app.handle(NOMS, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
-    app.handle(NOMS, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
-    app.handle(NOMS, [RequestHandover(to="community")], prov(at(237)))
-    app.handle(NOMS, [AcceptHandover()], prov(at(238)))
+    released_to_probation(app, NOMS)
     app.handle(NOMS, [RequestAreaTransfer(region="N55", pdu="N55SHF")], prov(at(240)))
     app.handle(NOMS, [AcceptAreaTransfer()], prov(at(241)))
     app.handle(NOMS, [RequestAreaTransfer(region="N55", pdu="N55LEE", team="LEE2")], prov(at(250)))

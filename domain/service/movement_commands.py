@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
-from functools import partial
 from typing import Annotated, Any, ClassVar, Self
 
 from domain.errors import InvalidValue
 from domain.person.aggregate import Person
+from domain.person.recorded import Recorded
 from domain.person.vocabulary import (
     COURT_APPEARANCE,
     NORMAL_TRANSFER,
@@ -19,7 +19,8 @@ from domain.person.vocabulary import (
     Direction,
     MovementType,
 )
-from domain.service.command import PRISON, Command, Shape
+from domain.provenance import Provenance
+from domain.service.command import PRISON, Claims, Command, Shape
 
 
 def code(*examples: str, max_length: int = 20) -> Shape:
@@ -184,18 +185,33 @@ class CourtReturn(
 
 
 @dataclass(frozen=True)
-class TransferViaCourt(
+class ArrivalFromAbsence(
     Movement,
-    route="transfers-via-court",
-    summary="ADM IN (TRNCRT): from court to another prison",
     movement_type=MovementType.ADM,
     direction=Direction.IN,
     agencies=("from_prison", "prison"),
-    nomis_reason=TRANSFER_VIA_COURT,
-    calls=partial(Person.arrive_from_absence, reason=TRANSFER_VIA_COURT),
 ):
+    """ADM IN at another prison straight from an absence; its reason says which absence, and
+    the record's fromAgency is the prison the person left."""
+
     from_prison: Annotated[str, code("LEI")]
     prison: Annotated[str, code("MDI")]
+
+    def apply(self, person: Person, provenance: Provenance, claims: Claims) -> Recorded:
+        reason = str(self.nomis_reason)
+        return person.arrive_from_absence(
+            provenance, from_prison=self.from_prison, prison=self.prison, reason=reason
+        )
+
+
+@dataclass(frozen=True)
+class TransferViaCourt(
+    ArrivalFromAbsence,
+    route="transfers-via-court",
+    summary="ADM IN (TRNCRT): from court to another prison",
+    nomis_reason=TRANSFER_VIA_COURT,
+):
+    """CRT OUT from one prison, then from the court to another."""
 
 
 @dataclass(frozen=True)

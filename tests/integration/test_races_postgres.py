@@ -16,6 +16,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import IdentifierTaken, ImpossibleJourney
+from domain.person.aggregate import Person
+from domain.person.recorded import Recorded
 from domain.person.state import PersonState, Responsibility, Status
 from domain.service.application import JourneyApp
 from domain.service.catalogue import (
@@ -116,15 +118,42 @@ def register_and_admit(app: JourneyApp, noms: str) -> str:
     return result.person_id
 
 
+@dataclass
+class Rounds:
+    """Races run one new person a round, counting whether the store (a stale save) or the
+    journey rules (a loser that loaded after the winner) decided each."""
+
+    count: int
+    store_conflicts: int = 0
+    rule_refusals: int = 0
+
+    def people(self, letter: str, *apps: JourneyApp) -> Iterator[tuple[str, str]]:
+        """Each round's NOMS number and person id, registered and admitted by the apps in turn;
+        once all have run, checks every round was decided one way or the other."""
+        for n in range(self.count):
+            noms = f"{letter}{n:04d}AA"
+            yield noms, register_and_admit(apps[n % len(apps)], noms)
+        # How often the store (rather than the rules) decided is timing-dependent: reported only.
+        assert self.store_conflicts + self.rule_refusals == self.count, (
+            f"{self.store_conflicts} store-level conflicts and {self.rule_refusals} rule refusals "
+            f"in {self.count} rounds"
+        )
+
+    def decided_by_store(self, loser: Outcome) -> bool:
+        """Count the race; true when the loser was stopped by the store rather than the rules."""
+        if isinstance(loser.error, ConcurrencyConflict):
+            self.store_conflicts += 1
+            return True
+        self.rule_refusals += 1
+        return False
+
+
 def test_two_transfers_out_at_once_exactly_one_wins(
     two_apps: tuple[JourneyApp, JourneyApp], pg_url: str
 ) -> None:
     first, second = two_apps
-    rounds = 30
-    store_conflicts = rule_refusals = 0
-    for n in range(rounds):
-        noms = f"R{n:04d}AA"
-        pid = register_and_admit(first if n % 2 else second, noms)
+    rounds = Rounds(30)
+    for noms, pid in rounds.people("R", second, first):
         outcomes = race(
             {
                 "MDI": partial(
@@ -145,9 +174,9 @@ def test_two_transfers_out_at_once_exactly_one_wins(
         assert winner.result is not None
         assert (winner.result.entry, winner.result.person_version) == (3, 3)
         assert winner.result.changed
-        if isinstance(loser.error, ConcurrencyConflict):
+        if rounds.decided_by_store(loser):
             # Check a store-level conflict carries the state that won.
-            store_conflicts += 1
+            assert isinstance(loser.error, ConcurrencyConflict)
             assert loser.error.field == "version"
             current = loser.error.current
             assert current is not None
@@ -155,7 +184,6 @@ def test_two_transfers_out_at_once_exactly_one_wins(
             assert current.location.destination == winner.name
         else:
             # Check a loser that loaded after the winner is refused by the journey rules.
-            rule_refusals += 1
             assert isinstance(loser.error, ImpossibleJourney)
             assert loser.error.field == "from_agency"
             assert loser.error.conflicting_entry == 3
@@ -175,11 +203,19 @@ def test_two_transfers_out_at_once_exactly_one_wins(
             assert entries[2].details["to_agency"] == winner.name
         # Check the table itself holds each version once: nothing lost, nothing doubled.
         assert stored_versions(pg_url, pid) == [1, 2, 3]
-    # How often the store (rather than the rules) decided is timing-dependent: reported only.
-    assert store_conflicts + rule_refusals == rounds, (
-        f"{store_conflicts} store-level conflicts and {rule_refusals} rule refusals "
-        f"in {rounds} rounds"
-    )
+
+
+def stale_cell_move(a: JourneyApp, b: JourneyApp, noms: str) -> tuple[str, Person, Recorded]:
+    """A person B loads at version 2 while A moves them to cell A-1-001 at version 3, then moves
+    to B-1-001 on B's stale copy (not saved): the person id, B's copy and its move."""
+    pid = register_and_admit(a, noms)
+    stale = b.person(noms)
+    assert stale.version == 2
+    moved = a.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+    assert moved.person_version == 3
+    recorded = stale.move_cell(prov(at(2)), prison="LEI", cell="B-1-001")
+    assert recorded.version == 3
+    return pid, stale, recorded
 
 
 def test_a_stale_aggregate_cannot_be_saved(
@@ -187,16 +223,9 @@ def test_a_stale_aggregate_cannot_be_saved(
 ) -> None:
     a, b = two_apps
     noms = "S0001AA"
-    pid = register_and_admit(a, noms)
-    # Check B holds the person at version 2 while A records a cell move at version 3.
-    b_person = b.person(noms)
-    assert b_person.version == 2
-    moved = a.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
-    assert moved.person_version == 3
+    pid, b_person, _ = stale_cell_move(a, b, noms)
     head = a.recorder.max_notification_id()
     # Check saving B's stale aggregate is refused by the store itself.
-    recorded = b_person.move_cell(prov(at(2)), prison="LEI", cell="B-1-001")
-    assert recorded.version == 3
     with pytest.raises(IntegrityError):
         b.save(b_person)
     assert a.recorder.max_notification_id() == head
@@ -214,11 +243,7 @@ def test_the_service_turns_a_stale_save_into_a_conflict(
     two_apps: tuple[JourneyApp, JourneyApp], pg_url: str
 ) -> None:
     a, b = two_apps
-    noms = "S0002AA"
-    pid = register_and_admit(a, noms)
-    b_person_stale = b.person(noms)
-    a.handle(noms, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
-    recorded = b_person_stale.move_cell(prov(at(2)), prison="LEI", cell="B-1-001")
+    pid, b_person_stale, recorded = stale_cell_move(a, b, "S0002AA")
     with pytest.raises(ConcurrencyConflict) as caught:
         b._save(b_person_stale, recorded)
     # Check the conflict carries the state that won: A's cell move at version 3.
@@ -235,11 +260,8 @@ def test_accept_and_reject_of_one_handover_race(
     two_apps: tuple[JourneyApp, JourneyApp], pg_url: str
 ) -> None:
     first, second = two_apps
-    rounds = 20
-    store_conflicts = rule_refusals = 0
-    for n in range(rounds):
-        noms = f"H{n:04d}AA"
-        pid = register_and_admit(first, noms)
+    rounds = Rounds(20)
+    for noms, pid in rounds.people("H", first):
         second.handle(noms, [RequestHandover(to="community")], prov(at(1)))
         outcomes = race(
             {
@@ -252,13 +274,12 @@ def test_accept_and_reject_of_one_handover_race(
         winner, loser = split(outcomes)
         assert winner.result is not None
         assert (winner.result.entry, winner.result.person_version) == (4, 4)
-        if isinstance(loser.error, ConcurrencyConflict):
-            store_conflicts += 1
+        if rounds.decided_by_store(loser):
+            assert isinstance(loser.error, ConcurrencyConflict)
             assert loser.error.current is not None
             assert loser.error.current.version == 4
         else:
             # Check a late loser is told no handover is pending any more.
-            rule_refusals += 1
             assert isinstance(loser.error, ImpossibleJourney)
             assert loser.error.field == "handover"
             assert loser.error.conflicting_entry == 4
@@ -277,10 +298,6 @@ def test_accept_and_reject_of_one_handover_race(
                 kind,
             ]
         assert stored_versions(pg_url, pid) == [1, 2, 3, 4]
-    assert store_conflicts + rule_refusals == rounds, (
-        f"{store_conflicts} store-level conflicts and {rule_refusals} rule refusals "
-        f"in {rounds} rounds"
-    )
 
 
 def test_two_people_claiming_one_identifier_at_once(

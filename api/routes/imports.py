@@ -4,6 +4,7 @@ void and reinstate them. The same work as `journey import` and `journey batches`
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -238,15 +239,7 @@ def show_batch(
         **batch_out(batch).model_dump(),
         rejects=[RejectOut(**r) for r in shown],
         consulted=[
-            ConsultedOut(
-                user=c.user,
-                roles=c.roles,
-                people=len(c.people),
-                reads=c.reads,
-                first=c.first,
-                last=c.last,
-            )
-            for c in readers
+            ConsultedOut.model_validate({**vars(c), "people": len(c.people)}) for c in readers
         ],
     )
 
@@ -287,72 +280,16 @@ def correct(
         report = corrector.void(batch_id, reason=body.reason, by=who.user)
     else:
         report = corrector.reinstate(batch_id, reason=body.reason, by=who.user)
-    return CorrectionResult(
-        batch_id=report.batch_id,
-        kind=report.kind,
-        outcome=report.outcome,
-        people=report.people,
-        entries=report.entries,
-        changed=[
-            PersonChange(
-                person_id=p.person_id,
-                identifiers=p.identifiers,
-                changes=[
-                    ChangeOut(field=c.field, before=c.before, after=c.after) for c in p.changes
-                ],
-                anomalies=list(p.anomalies),
-            )
-            for p in report.changed
-        ],
-        note=report.note,
-    )
+    return CorrectionResult.model_validate(report, from_attributes=True)
 
 
 def import_out(report: ImportReport, rejects: list[dict[str, Any]]) -> ImportOut:
-    return ImportOut(
-        batch_id=report.batch_id,
-        outcome=report.outcome,
-        lines=report.lines,
-        entries=report.entries,
-        duplicates=report.duplicates,
-        registered=report.registered,
-        people=report.people,
-        rejects=[RejectOut(**r) for r in rejects],
-        rejected=report.rejected,
-        note=report.note,
-        file_format=report.file_format,
-    )
+    """The load's report, with its rejected lines as shown to the caller."""
+    return ImportOut.model_validate({**vars(report), "rejects": rejects})
 
 
 def batch_out(b: Batch) -> BatchOut:
-    c = b.counts
-    return BatchOut(
-        batch_id=b.batch_id,
-        status=b.status,
-        source=b.source,
-        file_format=b.file_format,
-        file_name=b.file_name,
-        file_hash=b.file_hash,
-        loaded_by=b.loaded_by,
-        loaded_at=b.loaded_at,
-        lines=c.lines,
-        entries=c.entries,
-        duplicates=c.duplicates,
-        people=c.people,
-        registered=c.registered,
-        rejected=c.rejected,
-        first_occurred=b.first_occurred,
-        last_occurred=b.last_occurred,
-        corrections=[
-            CorrectionOut(
-                started_at=k.started_at,
-                finished_at=k.finished_at,
-                kind=k.kind,
-                reason=k.reason,
-                by=k.by,
-                people=k.people,
-                entries=k.entries,
-            )
-            for k in b.corrections
-        ],
-    )
+    """The batch's own fields, its line counts from `counts`."""
+    counts = asdict(b.counts)
+    fields = {n: counts[n] if n in counts else getattr(b, n) for n in BatchOut.model_fields}
+    return BatchOut.model_validate(fields, from_attributes=True)

@@ -14,6 +14,7 @@ from api.matrix import markdown, matrix
 from domain.service.application import JourneyApp
 from domain.service.catalogue import (
     Admit,
+    Command,
     CourtOut,
     RequestAreaTransfer,
     RequestHandover,
@@ -53,39 +54,32 @@ def then(first: Setup, step: Callable[[JourneyApp, str], Any]) -> Setup:
     return run
 
 
+def after(first: Setup, command: Command) -> Setup:
+    """The state `first` makes, then one command recorded after it."""
+    return then(first, lambda app, noms: app.handle(noms, [command], prov(at(1))))
+
+
 REASON = {"reason": "matrix test"}
 COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
     "identifiers": (supervised, {"kind": "CRN", "value": "CRN"}),
     "admissions": (base, {"prison": "LEI", "movement_reason": "N"}),
     "transfers-out": (in_lei, {"from_prison": "LEI", "to_prison": "MDI"}),
     "arrivals": (
-        then(
-            in_lei,
-            lambda a, n: a.handle(
-                n, [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1))
-            ),
-        ),
+        after(in_lei, TransferOut(from_prison="LEI", to_prison="MDI")),
         {"prison": "MDI"},
     ),
     "court-departures": (in_lei, {"prison": "LEI", "court": "LEEDCC"}),
     "court-returns": (
-        then(
-            in_lei, lambda a, n: a.handle(n, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
-        ),
+        after(in_lei, CourtOut(prison="LEI", court="LEEDCC")),
         {"court": "LEEDCC", "prison": "LEI"},
     ),
     "transfers-via-court": (
-        then(
-            in_lei, lambda a, n: a.handle(n, [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
-        ),
+        after(in_lei, CourtOut(prison="LEI", court="LEEDCC")),
         {"from_prison": "LEI", "prison": "MDI"},
     ),
     "temporary-absences": (in_lei, {"prison": "LEI", "movement_reason": "RO"}),
     "temporary-absence-returns": (
-        then(
-            in_lei,
-            lambda a, n: a.handle(n, [TapOut(prison="LEI", movement_reason="RO")], prov(at(1))),
-        ),
+        after(in_lei, TapOut(prison="LEI", movement_reason="RO")),
         {"prison": "LEI", "movement_reason": "RO"},
     ),
     "releases": (in_lei, {"from_agency": "LEI", "movement_reason": "CR"}),
@@ -93,32 +87,22 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
     "supervision": (supervised, {"region": PROVIDER, "pdu": "N55LEE"}),
     "area-transfers": (supervised, {"region": "N07", "pdu": "N07CROY"}),
     "area-transfers/accept": (
-        then(
-            supervised,
-            lambda a, n: a.handle(
-                n, [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(at(1))
-            ),
-        ),
+        after(supervised, RequestAreaTransfer(region="N07", pdu="N07CROY")),
         {},
     ),
     "area-transfers/reject": (
-        then(
-            supervised,
-            lambda a, n: a.handle(
-                n, [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(at(1))
-            ),
-        ),
+        after(supervised, RequestAreaTransfer(region="N07", pdu="N07CROY")),
         REASON,
     ),
     "pom-allocations": (in_lei, {"officer": "POM One", "prison": "LEI"}),
     "com-allocations": (supervised, {"officer": "COM One", "pdu": "N55LEE"}),
     "handovers": (in_lei, {"to": "community"}),
     "handovers/accept": (
-        then(in_lei, lambda a, n: a.handle(n, [RequestHandover(to="community")], prov(at(1)))),
+        after(in_lei, RequestHandover(to="community")),
         {},
     ),
     "handovers/reject": (
-        then(in_lei, lambda a, n: a.handle(n, [RequestHandover(to="community")], prov(at(1)))),
+        after(in_lei, RequestHandover(to="community")),
         REASON,
     ),
     "risk-escalations": (supervised, {"level": "HIGH", **REASON}),

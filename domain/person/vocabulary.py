@@ -52,6 +52,8 @@ IN_TRANSIT = "TRN"  # on the way from one prison to another
 TRANSFER_IN = "INT"  # ADM: the arrival end of a transfer, not a new reception
 # ADM: from court to another prison than the one left for court (its fromAgency).
 TRANSFER_VIA_COURT = "TRNCRT"
+# ADM: from temporary absence to another prison than the one left (its fromAgency).
+TRANSFER_VIA_TAP = "TRNTAP"
 NORMAL_TRANSFER = "NOTR"  # TRN: the reason a transfer has when none is given
 COURT_APPEARANCE = "CRT"  # CRT: the reason a court visit has when none is given
 UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})  # REL: escaped or absconded
@@ -78,7 +80,10 @@ CUSTODY = frozenset({Status.IN, Status.COURT, Status.TAP, Status.TRANSIT})
 
 # ADM reasons of an arrival at another prison straight from an absence, with where the person
 # must be: away from the prison the record names as its fromAgency.
-ARRIVALS_FROM_ABSENCE: dict[str, Status] = {TRANSFER_VIA_COURT: Status.COURT}
+ARRIVALS_FROM_ABSENCE: dict[str, Status] = {
+    TRANSFER_VIA_COURT: Status.COURT,
+    TRANSFER_VIA_TAP: Status.TAP,
+}
 
 
 # What kind of place a person's current agency is.

@@ -16,6 +16,7 @@ from domain.person.vocabulary import (
     OUTSIDE,
     TRANSFER_IN,
     TRANSFER_VIA_COURT,
+    TRANSFER_VIA_TAP,
     Direction,
     MovementType,
 )
@@ -212,6 +213,16 @@ class TransferViaCourt(
     nomis_reason=TRANSFER_VIA_COURT,
 ):
     """CRT OUT from one prison, then from the court to another."""
+
+
+@dataclass(frozen=True)
+class TransferViaTemporaryAbsence(
+    ArrivalFromAbsence,
+    route="transfers-via-temporary-absence",
+    summary="ADM IN (TRNTAP): from temporary absence to another prison",
+    nomis_reason=TRANSFER_VIA_TAP,
+):
+    """TAP OUT from one prison, then from the absence to another."""
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
         after(in_lei, CourtOut(prison="LEI", court="LEEDCC")),
         {"from_prison": "LEI", "prison": "MDI"},
     ),
+    "transfers-via-temporary-absence": (
+        after(in_lei, TapOut(prison="LEI", movement_reason="RO")),
+        {"from_prison": "LEI", "prison": "MDI"},
+    ),
     "temporary-absences": (in_lei, {"prison": "LEI", "movement_reason": "RO"}),
     "temporary-absence-returns": (
         after(in_lei, TapOut(prison="LEI", movement_reason="RO")),

@@ -6,7 +6,6 @@ Run: .venv/bin/python -m ops.bench.append [--people 2000] [--live 2000]
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -15,13 +14,17 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.catalogue import MoveCell
 from domain.service.settings import Settings
-from ops.bench.common import Figure, machine, scratch_database, table, timed
+from ops.bench.common import Figure, Option, run_alone, scratch_database, table, timed
 from ops.bench.people import Built, Loaded, pending_events, save_people
 from ops.sample import noms_number
 
 START = datetime(2024, 1, 1, 8, tzinfo=UTC)
 PEOPLE_PER_SAVE = 10
 RAW_TABLE = "bench_raw_events"
+OPTIONS = (
+    Option("--people", int, 2000, "people in the batched run"),
+    Option("--live", int, 2000, "live commands to time", dest="commands"),
+)
 
 
 def build_person(n: int) -> Built:
@@ -172,14 +175,5 @@ def section(people: int, commands: int) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=2000, help="people in the batched run")
-    parser.add_argument("--live", type=int, default=2000, help="live commands to time")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.people, args.live))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -86,3 +88,28 @@ def timed(fn: Callable[[], object]) -> float:
 def table(figures: list[Figure]) -> str:
     head = "| measurement | n | rate | baseline (same run) | ratio |\n|---|---:|---:|---|---:|\n"
     return head + "\n".join(f.row() for f in figures)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option of a benchmark run alone; its value goes to the section's `dest`
+    parameter (by default the option's name)."""
+
+    flag: str
+    kind: Callable[[str], Any]
+    default: Any
+    help: str | None = None
+    dest: str | None = None
+
+
+def run_alone(description: str | None, section: Callable[..., str], *options: Option) -> None:
+    """One benchmark from the command line: parse its options, print the machine and the section."""
+    parser = argparse.ArgumentParser(description=description)
+    for o in options:
+        metavar = o.flag.lstrip("-").replace("-", "_").upper()  # as argparse names it
+        parser.add_argument(
+            o.flag, type=o.kind, default=o.default, help=o.help, dest=o.dest, metavar=metavar
+        )
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(section(**vars(args)))

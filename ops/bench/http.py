@@ -7,7 +7,6 @@ Run: .venv/bin/python -m ops.bench.http [--connections 16] [--seconds 15]
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from ops.bench.common import machine, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database
 from ops.bench.store import Store, analyze, seed
 from ops.sample import noms_number
 from projections.db import open_read_db
@@ -40,6 +39,10 @@ BULK = 100_000  # events behind, beyond which the read models are rebuilt rather
 WORKERS = 2  # one per core, for the project and the baseline alike
 WARMUP = 5.0  # seconds of load before the timed lookup runs, not counted
 ROUNDS = 3  # timed runs of each lookup, taken turn about; the median is reported
+OPTIONS = (
+    Option("--connections", int, 16),
+    Option("--seconds", float, 15),
+)
 OURS, BARE = "where-is (auth + access log)", "bare FastAPI + psycopg"
 
 
@@ -316,14 +319,5 @@ def verdict(r: dict[str, dict[str, float]], threads: int) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=15)
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.seconds, args.connections))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

@@ -7,7 +7,6 @@ Run: .venv/bin/python -m ops.bench.lag [--rate 500] [--seconds 30]
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import statistics
@@ -24,7 +23,7 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.append import PEOPLE_PER_SAVE, build_person
-from ops.bench.common import machine, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database
 from ops.bench.people import save_people
 from ops.sample import noms_number
 from projections.db import open_read_db
@@ -32,6 +31,10 @@ from projections.tables import ensure
 
 WRITERS = 4
 PEOPLE = 2000
+OPTIONS = (
+    Option("--rate", float, 500.0, "commands per second"),
+    Option("--seconds", float, 30.0, "how long to send them"),
+)
 
 
 def seed(app: JourneyApp) -> None:
@@ -194,14 +197,5 @@ def shortfall(offered: float, achieved: float) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=500.0, help="commands per second")
-    parser.add_argument("--seconds", type=float, default=30.0, help="how long to send them")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.rate, args.seconds))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

@@ -6,7 +6,6 @@ Run: .venv/bin/python -m ops.bench.rebuild [--people 190000] [--sample 3000]
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import resource
 import time
@@ -21,13 +20,18 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from domain.person.aggregate import Person
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from ops.bench.common import machine, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database
 from ops.bench.store import Store, seed
 from projections.db import open_read_db
 from projections.rebuild import rebuild
 from projections.rows import location_rows
 from projections.schema import BY_NAME
 from projections.tables import ensure
+
+OPTIONS = (
+    Option("--people", int, 190_000, "people (11 events each)"),
+    Option("--sample", int, 3000, "events for the stock runner"),
+)
 
 
 def raw_read(url: str) -> tuple[int, float]:
@@ -180,14 +184,5 @@ def section(people: int, sample: int, store: Store | None = None) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=190_000, help="people (11 events each)")
-    parser.add_argument("--sample", type=int, default=3000, help="events for the stock runner")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.people, args.sample))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

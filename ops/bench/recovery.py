@@ -9,7 +9,6 @@ Run alone: .venv/bin/python -m ops.bench.recovery [--people N]
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -20,12 +19,13 @@ import psycopg
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.append import raw_copy, raw_rows
-from ops.bench.common import Figure, machine, scratch_database, table, timed
+from ops.bench.common import Figure, Option, run_alone, scratch_database, table, timed
 from ops.generator import Generator, write
 from replay.importer import Importer, ImportOptions
 from replay.voiding import Corrector
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
+OPTIONS = (Option("--people", int, 2000),)
 
 
 def run(people: int) -> list[Figure]:
@@ -82,13 +82,5 @@ def section(people: int) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=2000)
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.people))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

@@ -7,7 +7,6 @@ Run alone: .venv/bin/python -m ops.bench.travel [--people 20000]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
-from ops.bench.common import machine, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database
 from ops.bench.store import Store, seed
 from projections.db import open_read_db
 from projections.queries import person_record_by_identifier
@@ -27,6 +26,7 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 LONG_HISTORY = "Z9999ZZ"
 ENTRIES = 200
 ASKS = 200
+OPTIONS = (Option("--people", int, 2000, "people in the log around"),)
 
 
 def long_history(app: JourneyApp, entries: int) -> None:
@@ -109,13 +109,5 @@ def section(people: int, store: Store | None = None) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=2000, help="people in the log around")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(section(args.people))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, section, *OPTIONS)

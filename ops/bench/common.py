@@ -85,8 +85,12 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def table(figures: list[Figure]) -> str:
-    head = "| measurement | n | rate | baseline (same run) | ratio |\n|---|---:|---:|---|---:|\n"
+def table(figures: list[Figure], counted: str = "n") -> str:
+    """The figures as a markdown table; `counted` heads the column of counts."""
+    head = (
+        f"| measurement | {counted} | rate | baseline (same run) | ratio |\n"
+        "|---|---:|---:|---|---:|\n"
+    )
     return head + "\n".join(f.row() for f in figures)
 
 

@@ -19,7 +19,7 @@ import psycopg
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from ops.bench.append import PEOPLE_PER_SAVE, build_person
-from ops.bench.common import machine, scratch_database
+from ops.bench.common import Figure, machine, scratch_database, table
 from ops.bench.people import save_people
 
 # Seeding runs in this many processes, each saving its own range of people: the application's
@@ -41,12 +41,10 @@ class Store:
     load: tuple[float, float]
 
     @property
-    def seed_rate(self) -> float:
-        return self.events / self.seed_s
-
-    @property
-    def copy_rate(self) -> float:
-        return self.events / self.copy_s
+    def seeding(self) -> Figure:
+        """How fast the store was written, beside a streamed COPY of the same rows."""
+        name = f"seeding, batched saves ({SEEDERS} processes)"
+        return Figure(name, self.events, self.seed_s, "streamed COPY", self.copy_s)
 
     def describe(self) -> str:
         return f"{self.people:,} people, {self.events:,} events, database {self.size} after seeding"
@@ -157,11 +155,7 @@ def section(store: Store) -> str:
         "planner (included in the seeding time). The baseline streams "
         "the same stored rows out of the events table and COPYs them into a table of the same "
         "shape.\n\n"
-        "| measurement | events | rate | baseline (same run) | ratio |\n"
-        "|---|---:|---:|---|---:|\n"
-        f"| seeding, batched saves ({SEEDERS} processes) | {store.events:,} | "
-        f"{store.seed_rate:,.0f} events/s | streamed COPY: {store.copy_rate:,.0f} events/s | "
-        f"{store.seed_rate / store.copy_rate:.2f} |\n\n"
+        f"{table([store.seeding], 'events')}\n\n"
         f"Seeding took {store.seed_s:,.0f} s. {loads(store.load)}\n"
     )
 

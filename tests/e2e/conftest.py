@@ -100,31 +100,26 @@ def serve(settings: ApiSettings) -> Iterator[LiveApi]:
     thread.join(timeout=20)
 
 
+def dev_settings(folder: Path, database_url: str | None = None) -> ApiSettings:
+    """Settings with development tokens, their key in `folder`, on `database_url` or else an
+    embedded SQLite store in `folder`."""
+    url = database_url or f"sqlite:///{folder / 'api.sqlite'}"
+    return ApiSettings(store=Settings(database_url=url), dev_key_path=str(folder / "dev-key.pem"))
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[LiveApi]:
     """The API on an embedded SQLite store, with development tokens."""
-    settings = ApiSettings(
-        store=Settings(database_url=f"sqlite:///{tmp_path / 'api.sqlite'}"),
-        dev_key_path=str(tmp_path / "dev-key.pem"),
-    )
-    yield from serve(settings)
+    yield from serve(dev_settings(tmp_path))
 
 
 @pytest.fixture
 def pg_api(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
     """The API on PostgreSQL, with development tokens."""
-    settings = ApiSettings(
-        store=Settings(database_url=pg_url), dev_key_path=str(tmp_path / "dev-key.pem")
-    )
-    yield from serve(settings)
+    yield from serve(dev_settings(tmp_path, pg_url))
 
 
 @pytest.fixture(scope="module")
 def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """One API server for a whole module (many small cases against one store)."""
-    folder = tmp_path_factory.mktemp("api")
-    settings = ApiSettings(
-        store=Settings(database_url=f"sqlite:///{folder / 'api.sqlite'}"),
-        dev_key_path=str(folder / "dev-key.pem"),
-    )
-    yield from serve(settings)
+    yield from serve(dev_settings(tmp_path_factory.mktemp("api")))

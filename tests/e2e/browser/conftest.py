@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from api.config import ApiSettings
-from domain.service.settings import Settings
 from tests.e2e.browser.seed import seed
-from tests.e2e.conftest import LiveApi, serve
+from tests.e2e.conftest import LiveApi, dev_settings, serve
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,12 +41,7 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("pages")
-    settings = ApiSettings(
-        store=Settings(database_url=f"sqlite:///{folder / 'pages.sqlite'}"),
-        dev_key_path=str(folder / "dev-key.pem"),
-    )
-    for live in serve(settings):
+    for live in serve(dev_settings(tmp_path_factory.mktemp("pages"))):
         yield Site(live, seed(live))
 
 
@@ -105,13 +98,38 @@ def eventually(page: Page, check: Callable[[], None], attempts: int = 50) -> Non
 def sign_in(page: Page, role: str, user: str = "officer.one", **extra: str) -> None:
     """Through the sign-in page's development choice: a role, a user, a purpose."""
     page.goto("/ui/sign-in")
-    page.check(f"input[name=role][value={role}]")
-    page.fill("#user", user)
+    fields = {"user": user}
     if "provider" in extra:
-        page.fill("#provider", extra["provider"])
-    page.fill("#purpose", extra.get("purpose", "case review"))
-    page.click("button:has-text('Sign in')")
+        fields["provider"] = extra["provider"]
+    submit(page, "Sign in", f"role={role}", **fields, purpose=extra.get("purpose", "case review"))
     page.wait_for_load_state()
+
+
+def submit(page: Page, button: str, *choices: str, **fields: str) -> None:
+    """Fill in a form as a person would: the radio choices ("name=value"), then each field by
+    its id, then press the button."""
+    for choice in choices:
+        name, value = choice.split("=", 1)
+        page.check(f"input[name={name}][value={value}]")
+    for field, text in fields.items():
+        page.fill(f"#{field}", text)
+    page.click(f"button:has-text('{button}')")
+
+
+def shows(page: Page, test_id: str, *texts: str) -> None:
+    """The part of the page marked `test_id` holds each of the texts."""
+    part = page.get_by_test_id(test_id)
+    for text in texts:
+        expect(part).to_contain_text(text)
+
+
+def shows_error(page: Page, field: str, words: str) -> None:
+    """A form's error said twice, as the design system asks: in the summary at the top and
+    beside the field."""
+    expect(page.locator(".govuk-error-summary")).to_contain_text(words)
+    beside = page.locator(f"#{field}-error")
+    expect(beside).to_be_visible()
+    expect(beside).to_contain_text(words)
 
 
 def check_page(page: Page, name: str) -> None:

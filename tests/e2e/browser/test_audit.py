@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from api.auth import Role
-from tests.e2e.browser.conftest import Site, check_page, sign_in
+from tests.e2e.browser.conftest import Site, check_page, sign_in, submit
 
 
 def access(site: Site, **filters: str) -> list[dict[str, object]]:
@@ -48,18 +48,14 @@ def test_page_reads_are_logged_and_auditors_read_the_log(
     check_page(auditor, "audit")
 
     # Check the log by user, by person, and by a time range that excludes everything.
-    auditor.fill("#user", "officer.audited")
-    auditor.click("button:has-text('Filter')")
+    submit(auditor, "Filter", user="officer.audited")
     table = auditor.get_by_test_id("access")
     expect(table.locator("tbody tr")).to_have_count(3)
     expect(table).to_contain_text("pre-sentence report")
-    auditor.fill("#user", "")
-    auditor.fill("#person_id", person_id)
-    auditor.click("button:has-text('Filter')")
+    submit(auditor, "Filter", user="", person_id=person_id)
     expect(table).to_contain_text("officer.audited")
     later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    auditor.fill("#since", later)
-    auditor.click("button:has-text('Filter')")
+    submit(auditor, "Filter", since=later)
     expect(auditor.get_by_test_id("access").locator("tbody tr")).to_have_count(0)
 
 

@@ -12,44 +12,43 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser.conftest import Site, check_page, eventually, sign_in
+from tests.e2e.browser.conftest import (
+    Site,
+    check_page,
+    eventually,
+    shows,
+    shows_error,
+    sign_in,
+    submit,
+)
 from tests.e2e.browser.seed import BATCH_MOVER
 
 
 def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     sign_in(page, "prison", user="officer.search")
-    expect(page.get_by_test_id("signed-in")).to_contain_text("officer.search")
-    expect(page.get_by_test_id("signed-in")).to_contain_text("prison")
+    shows(page, "signed-in", "officer.search", "prison")
     check_page(page, "home")
 
     # Check a search by name lists the person, and by date of birth too.
     page.click("text=Find a person")
-    page.fill("#name", "Reader")
-    page.click("button:has-text('Search')")
+    submit(page, "Search", name="Reader")
     expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
     check_page(page, "search")
-    page.fill("#name", "")
-    page.fill("#date_of_birth", "1984-02-03")
-    page.click("button:has-text('Search')")
+    submit(page, "Search", name="", date_of_birth="1984-02-03")
     expect(page.get_by_test_id("people")).to_contain_text("A1234BC")
 
     # Check the person page: where now, who holds the case, key dates, identifiers.
     with page.expect_response(lambda r: "/ui/people/" in r.url) as opened:
         page.click("text=Reader, Ann")
     assert opened.value.headers["cache-control"] == "no-store"
-    expect(page.get_by_test_id("where")).to_contain_text("In prison")
-    expect(page.get_by_test_id("where")).to_contain_text("Leeds (HMP) – LEI")
-    expect(page.get_by_test_id("where")).to_contain_text("B-2-014")
-    expect(page.get_by_test_id("owner")).to_contain_text("COM Patel, Leeds – N55LEE")
-    expect(page.get_by_test_id("owner")).to_contain_text("Yorkshire & The Humber – N55")
-    expect(page.get_by_test_id("key-dates")).to_contain_text("Conditional release date (CRD)")
-    expect(page.get_by_test_id("key-dates")).to_contain_text("01 Sep 2026")
-    expect(page.get_by_test_id("identifiers")).to_contain_text("2012/0394773H")
+    shows(page, "where", "In prison", "Leeds (HMP) – LEI", "B-2-014")
+    shows(page, "owner", "COM Patel, Leeds – N55LEE", "Yorkshire & The Humber – N55")
+    shows(page, "key-dates", "Conditional release date (CRD)", "01 Sep 2026")
+    shows(page, "identifiers", "2012/0394773H")
     check_page(page, "person")
 
     # Check "as of" a day before the cell move's effects: only admitted, no cell yet.
-    page.fill("#as_of", "2025-01-05")
-    page.click("button:has-text('Show')")
+    submit(page, "Show", as_of="2025-01-05")
     expect(page.get_by_test_id("time-travel")).to_contain_text("as of 05 Jan 2025")
     expect(page.get_by_test_id("where")).not_to_contain_text("B-2-014")
 
@@ -81,15 +80,12 @@ def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) 
     page.click("text=Establishment roll")
     check_page(page, "roll-choose")
     page.select_option("#prison", "LEI")
-    page.click("button:has-text('Show the roll')")
+    submit(page, "Show the roll")
 
     # Check the roll now: Ann in, Carol out at court, and the counts by status.
     expect(page.get_by_test_id("roll-total")).to_have_text("2")
-    expect(page.get_by_test_id("counts")).to_contain_text("At court")
-    expect(page.get_by_test_id("counts")).to_contain_text("In prison")
-    expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
-    expect(page.get_by_test_id("people")).to_contain_text("Count, Carol")
-    expect(page.get_by_test_id("people")).to_contain_text("At court, Leeds Crown Court – LEEDCC")
+    shows(page, "counts", "At court", "In prison")
+    shows(page, "people", "Reader, Ann", "Count, Carol", "At court, Leeds Crown Court – LEEDCC")
     check_page(page, "roll")
 
     # Check the CSV download holds the same people.
@@ -101,14 +97,12 @@ def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) 
     assert sorted(r["noms"] for r in rows) == ["A1234BC", "C3333CC"]
 
     # Check the roll as of the day before anyone was admitted.
-    page.fill("#as_of", "2025-01-05")
-    page.click("button:has-text('Show')")
+    submit(page, "Show", as_of="2025-01-05")
     expect(page.get_by_test_id("roll-total")).to_have_text("0")
 
     # Check the person page names the court someone on the roll is at.
     page.goto("/ui/people/C3333CC")
-    expect(page.get_by_test_id("where")).to_contain_text("At court")
-    expect(page.get_by_test_id("where")).to_contain_text("CourtLeeds Crown Court – LEEDCC")
+    shows(page, "where", "At court", "CourtLeeds Crown Court – LEEDCC")
 
 
 def test_handover_accepted_through_the_form_by_keyboard_alone(page: Page, site: Site) -> None:
@@ -122,8 +116,7 @@ def test_handover_accepted_through_the_form_by_keyboard_alone(page: Page, site: 
     tab_to(page, "button:has-text('Save the decision')")
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Select accept or reject")
-    expect(page.locator("#decision-error")).to_contain_text("Select accept or reject")
+    shows_error(page, "decision", "Select accept or reject")
     check_page(page, "handover-errors")
 
     # Check the form works from the keyboard alone: tab to the choice, select, submit.
@@ -153,22 +146,21 @@ def test_movement_form_shows_errors_beside_fields_then_records(page: Page, site:
     check_page(page, "movement")
 
     # Check missing and wrong values are reported beside their fields.
-    page.check("input[name=movement][value=transfers-out]")
-    page.fill("#destination", "NOPE")
-    page.click("button:has-text('Record the movement')")
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter when it happened")
-    expect(page.locator("#occurred_at-error")).to_be_visible()
+    submit(page, "Record the movement", "movement=transfers-out", destination="NOPE")
+    shows_error(page, "occurred_at", "Enter when it happened")
     check_page(page, "movement-errors")
-    page.fill("#occurred_at", "2025-03-01T10:00")
-    page.click("button:has-text('Record the movement')")
+    submit(page, "Record the movement", occurred_at="2025-03-01T10:00")
     expect(page.locator("#destination-error")).to_be_visible()
 
     # Check a cell move is recorded and shown on the person page.
-    page.check("input[name=movement][value=cell-moves]")
-    page.fill("#prison", "HLI")
-    page.fill("#cell", "C-3-021")
-    page.fill("#occurred_at", "2025-03-01T10:00")
-    page.click("button:has-text('Record the movement')")
+    submit(
+        page,
+        "Record the movement",
+        "movement=cell-moves",
+        prison="HLI",
+        cell="C-3-021",
+        occurred_at="2025-03-01T10:00",
+    )
     expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
     expect(page.get_by_test_id("where")).to_contain_text("C-3-021")
 
@@ -190,18 +182,16 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     check_page(page, "batch")
 
     # Check a reason is required, then the dry run restates the batch, reason and diff.
-    page.click("button:has-text('Preview the changes')")
+    submit(page, "Preview the changes")
     expect(page.locator("#reason-error")).to_contain_text("Enter the reason")
-    page.fill("#reason", "older extract loaded in error")
-    page.click("button:has-text('Preview the changes')")
+    submit(page, "Preview the changes", reason="older extract loaded in error")
     expect(page.get_by_test_id("reason")).to_have_text("older extract loaded in error")
-    expect(page.get_by_test_id("diff")).to_contain_text(BATCH_MOVER)
-    expect(page.get_by_test_id("diff")).to_contain_text("WYI")
+    shows(page, "diff", BATCH_MOVER, "WYI")
     check_page(page, "void-confirm")
 
     # Check the confirmed void runs, with its progress shown until it is done.
     before_void = datetime.now(UTC).isoformat(timespec="seconds")
-    page.click("button:has-text('Confirm: void the batch')")
+    submit(page, "Confirm: void the batch")
     expect(page.get_by_test_id("finished")).to_contain_text("Batch voided", timeout=60_000)
     check_page(page, "void-done")
 
@@ -240,10 +230,9 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
 
     # Check the batch is reinstated the same way, and staff see the load's answer again.
     page.click("text=Back to the batch")
-    page.fill("#reason", "the extract was right after all")
-    page.click("button:has-text('Preview the changes')")
+    submit(page, "Preview the changes", reason="the extract was right after all")
     expect(page.get_by_test_id("diff")).to_contain_text("in MDI")
-    page.click("button:has-text('Confirm: reinstate the batch')")
+    submit(page, "Confirm: reinstate the batch")
     expect(page.get_by_test_id("finished")).to_contain_text("Batch recorded", timeout=60_000)
 
     def back_in_moorland() -> None:
@@ -264,6 +253,5 @@ def test_sign_in_by_keyboard_alone(page: Page, site: Site) -> None:
     page.keyboard.type("case review")
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    expect(page.get_by_test_id("signed-in")).to_contain_text("officer.keys2")
-    expect(page.get_by_test_id("signed-in")).to_contain_text("probation")
+    shows(page, "signed-in", "officer.keys2", "probation")
     expect(page.locator("h1")).to_have_text("Find a person")

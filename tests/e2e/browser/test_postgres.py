@@ -11,30 +11,22 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.auth import Role
-from api.config import ApiSettings
-from domain.service.application import JourneyApp
-from domain.service.settings import Settings
-from projections.db import open_read_db
 from projections.runner import Runner
 from tests.e2e.browser.conftest import DESKTOP, sign_in
 from tests.e2e.browser.seed import people
-from tests.e2e.conftest import LiveApi, break_access_log, serve
+from tests.e2e.conftest import LiveApi, break_access_log, dev_settings, serve
+from tests.helpers import journey_and_read_db
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_site(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
-    store = Settings(database_url=pg_url)
-    app = JourneyApp(store)
-    db = open_read_db(store.database)
-    try:
+    settings = dev_settings(tmp_path, pg_url)
+    with journey_and_read_db(settings.store) as (app, db):
         people(app)
         Runner(app, db).catch_up()
-    finally:
-        db.close()
-        app.close()
-    yield from serve(ApiSettings(store=store, dev_key_path=str(tmp_path / "dev-key.pem")))
+    yield from serve(settings)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser.conftest import Site, check_page, sign_in
+from tests.e2e.browser.conftest import Site, check_page, shows_error, sign_in, submit
 from tests.e2e.browser.seed import BATCH_MOVER
 
 PAGES = {
@@ -64,14 +64,10 @@ def test_no_session_is_sent_to_sign_in_and_back(page: Page, site: Site) -> None:
 
     # Check the purpose is required, shown in the error summary and beside the field.
     page.goto("/ui/people/A1234BC/timeline")
-    page.check("input[name=role][value=prison]")
-    page.fill("#user", "officer.back")
-    page.click("button:has-text('Sign in')")
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter why")
-    expect(page.locator("#purpose-error")).to_be_visible()
+    submit(page, "Sign in", "role=prison", user="officer.back")
+    shows_error(page, "purpose", "Enter why")
     check_page(page, "sign-in-errors")
-    page.fill("#purpose", "sentence calculation")
-    page.click("button:has-text('Sign in')")
+    submit(page, "Sign in", purpose="sentence calculation")
     expect(page).to_have_url(f"{page.url.split('/ui')[0]}/ui/people/A1234BC/timeline")
     expect(page.get_by_test_id("signed-in")).to_contain_text("sentence calculation")
 
@@ -94,23 +90,20 @@ def test_session_cookie_csrf_and_sign_out(page: Page, site: Site) -> None:
     # Check the purpose can be changed, through its own page.
     page.click("text=change")
     check_page(page, "purpose")
-    page.fill("#purpose", "")
-    page.click("button:has-text('Continue')")
+    submit(page, "Continue", purpose="")
     expect(page.locator("#purpose-error")).to_be_visible()
-    page.fill("#purpose", "parole review")
-    page.click("button:has-text('Continue')")
+    submit(page, "Continue", purpose="parole review")
     expect(page.get_by_test_id("signed-in")).to_contain_text("parole review")
 
     # Check a person page asked for with no purpose asks for one, then shows the person.
     page.context.clear_cookies(name="journey_purpose")
     page.goto("/ui/people/A1234BC?as_of=2025-02-01")
     assert "/ui/purpose?next=" in page.url
-    page.fill("#purpose", "resettlement plan")
-    page.click("button:has-text('Continue')")
+    submit(page, "Continue", purpose="resettlement plan")
     expect(page.get_by_test_id("time-travel")).to_contain_text("01 Feb 2025")
     expect(page.get_by_test_id("signed-in")).to_contain_text("resettlement plan")
 
-    page.click("button:has-text('Sign out')")
+    submit(page, "Sign out")
     assert "/ui/sign-in" in page.url
     assert "journey_session" not in {c["name"] for c in page.context.cookies()}
     page.goto("/ui/search")

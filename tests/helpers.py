@@ -26,6 +26,7 @@ from domain.service.catalogue import (
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
+from replay.batch import Batch
 from tests.conftest import at, prov
 
 
@@ -67,6 +68,20 @@ def register(
         family_name=family,
         date_of_birth=born,
         identifiers=held,
+    )
+
+
+def loader_batch(batch_id: str, source: str, file_hash: str) -> Batch:
+    """A batch opened as the importer opens one for the loader's JSON-lines file, all or
+    nothing; not yet saved."""
+    return Batch.open(
+        batch_id=batch_id,
+        source=source,
+        file_format="jsonl",
+        file_name=f"{batch_id}.jsonl",
+        file_hash=file_hash,
+        loaded_by="loader",
+        accept_valid=False,
     )
 
 

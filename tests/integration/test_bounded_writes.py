@@ -18,9 +18,10 @@ from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from replay import registry
-from replay.batch import PAGE_BYTES, Batch, Reject
+from replay.batch import PAGE_BYTES, Batch, Reject, batch_name
 from replay.importer import REPORTED, Importer, ImportOptions
 from tests.conftest import prov
+from tests.helpers import loader_batch
 
 LINES = 15_420
 NOTE = "transferred from the old extract; " * 40  # a long free-text reason on every line
@@ -158,15 +159,8 @@ def test_the_same_file_refused_again_lists_only_the_latest_attempt(
 
 def test_a_batch_saved_with_its_rejects_inline_still_loads(app: JourneyApp) -> None:
     """Batches saved before rejects were kept in pages hold them in LinesRejected events."""
-    batch = Batch.open(
-        batch_id="OLD-0123456789abcdef",
-        source="OLD",
-        file_format="jsonl",
-        file_name="old.jsonl",
-        file_hash="0123456789abcdef" * 4,
-        loaded_by="loader",
-        accept_valid=False,
-    )
+    file_hash = "0123456789abcdef" * 4
+    batch = loader_batch(batch_name("OLD", file_hash), "OLD", file_hash)
     old = [Reject(n, "prison", "unknown prison", f"line {n}") for n in range(1, 1501)]
     for start in (0, 1000):
         rejects = [r.as_dict() for r in old[start : start + 1000]]

@@ -11,7 +11,8 @@ import pytest
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from replay import registry
-from replay.batch import Batch, Progress
+from replay.batch import Progress
+from tests.helpers import loader_batch
 from tests.integration.test_projection_worker import journey_process, wait_until
 from tests.support import noms, seed
 
@@ -40,15 +41,7 @@ def test_a_killed_void_run_again_completes_with_no_double_voiding(
         seed(app, 0, PEOPLE, per_save=200)
         people = {str(app.resolve(noms(n))) for n in range(PEOPLE)}
         # The seeded entries carry batch "seed": put that batch on the registry.
-        batch = Batch.open(
-            batch_id="seed",
-            source="NOMIS",
-            file_format="jsonl",
-            file_name="seed.jsonl",
-            file_hash="0" * 64,
-            loaded_by="loader",
-            accept_valid=False,
-        )
+        batch = loader_batch("seed", "NOMIS", "0" * 64)
         batch.recorded(Progress(people=people, entries=PEOPLE * 5))
         batch.close("recorded", PEOPLE * 6)
         app.save(batch)

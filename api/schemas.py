@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from domain.person.state import PersonState
 from domain.person.timeline import TimelineEntry
@@ -102,41 +103,28 @@ def person_from_record(person_id: str, record: PersonRecord) -> Person:
 def person_from_state(
     state: PersonState, as_of: datetime | None, as_known_at: datetime | None
 ) -> Person:
-    loc, own = state.location, state.ownership
+    """The answer derived from a person's history at those times."""
+    times = {"as_of": as_of, "as_known_at": as_known_at}
+    derived = {**vars(state), "ownership": ownership_from_state(state), **times}
+    return Person.model_validate(derived, from_attributes=True)
+
+
+def ownership_from_state(state: PersonState) -> Ownership:
+    """The domain's ownership, with who holds the case and any pending handover or area
+    transfer spelled out as the read models hold them."""
+    own = state.ownership
     handover, transfer = own.pending_handover, own.pending_area_transfer
-    return Person(
-        person_id=state.person_id,
-        version=state.version,
-        given_name=state.given_name,
-        family_name=state.family_name,
-        date_of_birth=state.date_of_birth,
-        sex=state.sex,
-        identifiers={k: list(v) for k, v in state.identifiers.items()},
-        location=Location(**{k: v for k, v in asdict(loc).items() if k != "entry"}),
-        ownership=Ownership(
-            responsibility=own.responsibility,
-            owner=state.owner,
-            region=own.region,
-            pdu=own.pdu,
-            team=own.team,
-            pom=own.pom,
-            pom_unit=own.pom_unit,
-            com=own.com,
-            com_unit=own.com_unit,
-            since=own.since,
-            handover_to=handover.to if handover else None,
-            handover_requested_at=handover.requested_at if handover else None,
-            transfer_region=transfer.to if transfer else None,
-            transfer_pdu=transfer.pdu if transfer else None,
-            transfer_team=transfer.team if transfer else None,
-            transfer_requested_at=transfer.requested_at if transfer else None,
-            risk_level=own.risk_level,
-            risk_escalated_at=own.risk_escalated_at,
-        ),
-        key_dates=state.key_dates,
-        as_of=as_of,
-        as_known_at=as_known_at,
-        anomalies=list(state.anomalies),
+    return Ownership.model_validate(
+        {
+            **vars(own),
+            "owner": state.owner,
+            "handover_to": handover.to if handover else None,
+            "handover_requested_at": handover.requested_at if handover else None,
+            "transfer_region": transfer.to if transfer else None,
+            "transfer_pdu": transfer.pdu if transfer else None,
+            "transfer_team": transfer.team if transfer else None,
+            "transfer_requested_at": transfer.requested_at if transfer else None,
+        }
     )
 
 
@@ -148,39 +136,19 @@ class Void(BaseModel):
     batch: str | None
 
 
-class Entry(BaseModel):
+@pydantic_dataclass(frozen=True)
+class Entry(TimelineEntry):
     """One recorded event, with its provenance and whether it is voided."""
 
-    entry: int
-    kind: str = Field(examples=["MovementRecorded"])
-    occurred_at: datetime
-    recorded_at: datetime
-    recorded_by: str
-    source: str
-    batch_id: str | None
-    source_ref: str | None
-    reason: str | None
-    correlation_id: str | None
-    details: dict[str, Any]
-    voided: Void | None
+    # The domain's entry, field for field, as a pydantic dataclass: the schema follows it.
+
+    kind: Annotated[str, Field(examples=["MovementRecorded"])]
+    # The mark without the entry number it is on: the entry itself says that.
+    voided: Void | None  # type: ignore[assignment]
 
 
 def entry_view(entry: TimelineEntry) -> Entry:
-    mark = entry.voided
-    return Entry(
-        **{
-            **asdict(entry),
-            "voided": Void(
-                voided_by=mark.voided_by,
-                reason=mark.reason,
-                at=mark.at,
-                correction=mark.correction,
-                batch=mark.batch,
-            )
-            if mark
-            else None,
-        }
-    )
+    return Entry(**asdict(entry))
 
 
 class Timeline(BaseModel):
@@ -228,10 +196,5 @@ class CommandOutcome(BaseModel):
 
 
 def outcome(result: CommandResult) -> CommandOutcome:
-    return CommandOutcome(
-        person_id=result.person_id,
-        entry=result.entry,
-        version=result.person_version,
-        position=result.position,
-        changed=result.changed,
-    )
+    fields = asdict(result)
+    return CommandOutcome(version=fields.pop("person_version"), **fields)

@@ -14,6 +14,7 @@ from ops.common import (
     console,
     fail,
     print_json,
+    print_outcome,
     print_table,
     read_models,
     table,
@@ -219,12 +220,7 @@ def _correct(
 
     if not dry_run and not reason:
         fail("--reason", "a reason is required", 2)
-    with application() as journeys, progress_bar() as bar:
-        task = bar.add_task(kind, total=None)
-
-        def tick(phase: str, done: int, total: int) -> None:
-            bar.update(task, description=phase, completed=done, total=total)
-
+    with application() as journeys, progress_bar(kind) as tick:
         corrector = Corrector(journeys, chunk=chunk, progress=tick)
         if dry_run:
             report = corrector.plan(batch_id, kind)
@@ -236,13 +232,11 @@ def _correct(
 
 def show_correction(report: CorrectionReport) -> None:
     verb = "would change" if report.outcome == "dry run" else "changed"
-    console.print(
+    print_outcome(
         f"{report.kind} of batch [bold]{report.batch_id}[/bold]: {report.outcome}; "
         f"{report.people} people, {report.entries} entries",
-        soft_wrap=True,
+        report.note,
     )
-    if report.note:
-        console.print(report.note)
     if report.outcome != "dry run":
         return
     shown = table(

@@ -127,6 +127,13 @@ def _whole_width(made: Table) -> int:
     return needed + padding_and_borders
 
 
+def print_outcome(headline: str, note: str | None) -> None:
+    """A report's first line, never cut (it names the batch), then its note when it has one."""
+    console.print(headline, soft_wrap=True)
+    if note:
+        console.print(note)
+
+
 def print_json(document: Any) -> None:
     """Exactly one JSON document on stdout: dates and times in ISO 8601, enums as their values."""
     import orjson

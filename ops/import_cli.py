@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ops.common import application, console, errors, fail, print_table, table
+from ops.common import application, console, errors, fail, print_outcome, print_table, table
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from replay.importer import ImportReport
 
 SHOWN_REJECTS = 50
@@ -26,8 +24,9 @@ def operator(by: str | None) -> str:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Progress]:
-    """A transient progress bar on stderr: stdout keeps only the command's answer."""
+def progress_bar(first: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar on stderr (stdout keeps only the command's answer), and the
+    callback that moves it: phase, done and total, a total of 0 meaning not known yet."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -44,7 +43,12 @@ def progress_bar() -> Iterator[Progress]:
         console=errors,
         transient=True,
     ) as bar:
-        yield bar
+        task = bar.add_task(first, total=None)
+
+        def tick(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phase, completed=done, total=total or None)
+
+        yield tick
 
 
 def import_file(
@@ -63,12 +67,7 @@ def import_file(
 
     if file_format not in CHOICES:
         fail("--format", f"must be one of {', '.join(CHOICES)}, not {file_format!r}", 2)
-    with application() as journeys, progress_bar() as bar:
-        task = bar.add_task("reading", total=None)
-
-        def tick(phase: str, done: int, total: int) -> None:
-            bar.update(task, description=phase, completed=done, total=total or None)
-
+    with application() as journeys, progress_bar("reading") as tick:
         report = Importer(journeys, progress=tick).run(
             file,
             ImportOptions(
@@ -87,13 +86,11 @@ def import_file(
 
 def show_import(report: ImportReport) -> None:
     colour = {"refused": "red", "partly recorded": "yellow"}.get(report.outcome, "green")
-    console.print(
+    print_outcome(
         f"batch [bold]{report.batch_id}[/bold]: [{colour}]{report.outcome}[/{colour}] "
         f"(read as {report.file_format})",
-        soft_wrap=True,
+        report.note,
     )
-    if report.note:
-        console.print(report.note)
     console.print(
         f"lines {report.lines}, entries recorded {report.entries}, already present "
         f"{report.duplicates}, people registered {report.registered}, people touched "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from api.deps import PurposeHeader, RequestId, Svc, optional_purpose, require
 from api.disclosure import refusals_disclosed
 from api.schemas import CommandOutcome, outcome
 from domain.provenance import Provenance
+from domain.service.application import JourneyApp
+from domain.service.results import CommandResult
 
 router = APIRouter(tags=["recovery"])
 Merger = Annotated[Principal, Depends(require(Role.RECOVERY, Role.ADMIN))]
@@ -40,39 +43,44 @@ def provenance(body: MergeRequest, who: Principal, rid: str) -> Provenance:
     )
 
 
-@router.post(
+# The application's merge or unmerge: (kept record, removed record, provenance).
+Merging = Callable[[JourneyApp, str, str, Provenance], CommandResult]
+
+
+def merge_route(path: str, name: str, act: Merging, summary: str, doc: str) -> None:
+    """POST `path`: an act on two records of one person; a refusal describing their histories
+    gives its reason only with X-Purpose, logged."""
+
+    def endpoint(
+        ref: str,
+        body: MergeRequest,
+        svc: Svc,
+        who: Merger,
+        rid: RequestId,
+        x_purpose: PurposeHeader = None,
+    ) -> CommandOutcome:
+        with refusals_disclosed(svc, who, rid, optional_purpose(x_purpose), [ref, body.removed]):
+            return outcome(act(svc.journeys, ref, body.removed, provenance(body, who, rid)))
+
+    endpoint.__name__, endpoint.__doc__ = name, doc
+    router.add_api_route(
+        path, endpoint, methods=["POST"], response_model=CommandOutcome, summary=summary
+    )
+
+
+merge_route(
     "/people/{ref:path}/merges",
-    response_model=CommandOutcome,
-    summary="Merge another record of this person into this one",
-)
-def merge(
-    ref: str,
-    body: MergeRequest,
-    svc: Svc,
-    who: Merger,
-    rid: RequestId,
-    x_purpose: PurposeHeader = None,
-) -> CommandOutcome:
+    "merge",
+    JourneyApp.merge,
+    "Merge another record of this person into this one",
     """One history: the other record's entries and identifiers join this one, and its
     identifiers lead here. Refused, naming the entry, if the two histories conflict (the
-    reason, which describes them, only with X-Purpose, logged)."""
-    with refusals_disclosed(svc, who, rid, optional_purpose(x_purpose), [ref, body.removed]):
-        return outcome(svc.journeys.merge(ref, body.removed, provenance(body, who, rid)))
-
-
-@router.post(
-    "/people/{ref:path}/merges/reverse",
-    response_model=CommandOutcome,
-    summary="Reverse a merge into this record",
+    reason, which describes them, only with X-Purpose, logged).""",
 )
-def reverse(
-    ref: str,
-    body: MergeRequest,
-    svc: Svc,
-    who: Merger,
-    rid: RequestId,
-    x_purpose: PurposeHeader = None,
-) -> CommandOutcome:
-    """The entries the merge brought are voided here; the other record stands again."""
-    with refusals_disclosed(svc, who, rid, optional_purpose(x_purpose), [ref, body.removed]):
-        return outcome(svc.journeys.unmerge(ref, body.removed, provenance(body, who, rid)))
+merge_route(
+    "/people/{ref:path}/merges/reverse",
+    "reverse",
+    JourneyApp.unmerge,
+    "Reverse a merge into this record",
+    "The entries the merge brought are voided here; the other record stands again.",
+)

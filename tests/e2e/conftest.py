@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
+from ops.soak.stack import Stack
 
 
 @dataclass
@@ -123,3 +125,11 @@ def pg_api(tmp_path: Path, pg_url: str) -> Iterator[LiveApi]:
 def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """One API server for a whole module (many small cases against one store)."""
     yield from serve(dev_settings(tmp_path_factory.mktemp("api")))
+
+
+@pytest.fixture
+def stack(stack_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """`journey serve` with one projection worker on the module's `stack_url`, for the test to
+    start; stopped after it."""
+    with closing(Stack(stack_url, tmp_path, workers=1)) as started:
+        yield started

@@ -35,7 +35,7 @@ NOTE = "carried over from the regional extract of the old system; " * 5
 
 
 @pytest.fixture
-def own_database() -> Iterator[str]:
+def stack_url() -> Iterator[str]:
     """A PostgreSQL database for this test alone, dropped after it."""
     admin = DatabaseURL.parse(ADMIN_URL)
     name = f"journey_big_{uuid.uuid4().hex[:10]}"
@@ -47,15 +47,6 @@ def own_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def stack(own_database: str, tmp_path: Path) -> Iterator[Stack]:
-    started = Stack(own_database, tmp_path, workers=1)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 def refused_upload(path: Path) -> Path:
@@ -135,9 +126,9 @@ def seeded(url: str, count: int) -> list[tuple[str, str]]:
 
 
 def test_a_50_mb_refused_upload_leaves_the_write_path_answering(
-    stack: Stack, own_database: str, tmp_path: Path
+    stack: Stack, stack_url: str, tmp_path: Path
 ) -> None:
-    people = seeded(own_database, 6)
+    people = seeded(stack_url, 6)
     upload = refused_upload(tmp_path / "refused.jsonl")
     stack.start_server()
     assert stack.server is not None
@@ -198,10 +189,10 @@ def test_a_50_mb_refused_upload_leaves_the_write_path_answering(
     )
 
 
-def test_a_writer_behind_a_held_lock_answers_503(stack: Stack, own_database: str) -> None:
-    [(noms, prison)] = seeded(own_database, 1)
+def test_a_writer_behind_a_held_lock_answers_503(stack: Stack, stack_url: str) -> None:
+    [(noms, prison)] = seeded(stack_url, 1)
     stack.start_server()
-    url = DatabaseURL.parse(own_database)
+    url = DatabaseURL.parse(stack_url)
     holder = psycopg.connect(url.conninfo())
     try:
         holder.execute("LOCK TABLE journeys_events IN EXCLUSIVE MODE")

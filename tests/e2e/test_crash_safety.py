@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,26 +25,17 @@ USER = "crash.user"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def stack_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'crash.sqlite'}"
     url: str = request.getfixturevalue("pg_url")
     return url
 
 
-@pytest.fixture
-def stack(store_url: str, tmp_path: Path) -> Iterator[Stack]:
-    started = Stack(store_url, tmp_path, workers=1)
-    try:
-        yield started
-    finally:
-        started.close()
-
-
 def test_a_server_killed_under_write_load_loses_nothing_acknowledged(
-    stack: Stack, store_url: str
+    stack: Stack, stack_url: str
 ) -> None:
-    app = JourneyApp(Settings(database_url=store_url))
+    app = JourneyApp(Settings(database_url=stack_url))
     try:
         people = seed_people(app, 12, prefix="Q")
     finally:
@@ -65,7 +55,7 @@ def test_a_server_killed_under_write_load_loses_nothing_acknowledged(
     stack.start_server()
     retried = load.retry_unanswered()
     stack.close()
-    settings = Settings(database_url=store_url)
+    settings = Settings(database_url=stack_url)
     app, db = JourneyApp(settings), open_read_db(settings.database)
     try:
         counts = recorded_refs(app, people)
@@ -75,7 +65,7 @@ def test_a_server_killed_under_write_load_loses_nothing_acknowledged(
         commanded = sum(n for ref, n in counts.items() if not ref.startswith("reg-"))
         assert commanded == len(load.acked), "a command nobody sent was recorded"
         print(
-            f"\n{store_url.partition(':')[0]}: acknowledged before the kill {acked_at_kill}, "
+            f"\n{stack_url.partition(':')[0]}: acknowledged before the kill {acked_at_kill}, "
             f"cut off and sent again {retried}, found exactly once {len(load.acked)}"
         )
         # Check the read models, caught up, match the log exactly.

@@ -146,26 +146,29 @@ class IdempotencyStore:
 
     def insert(self, user: str, key: str, digest: str) -> Claim | None:
         stamp = now()
-        with self.db.transaction() as cur:
-            cur.execute(
-                f"INSERT INTO {TABLE} VALUES (%s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (user_name, key) DO NOTHING RETURNING key",
-                (user, key, digest, PENDING, b"", stamp),
-            )
-            inserted = cur.fetchone() is not None
-        return Claim(user, key, stamp) if inserted else None
+        return self.claimed(
+            Claim(user, key, stamp),
+            f"INSERT INTO {TABLE} VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (user_name, key) DO NOTHING RETURNING key",
+            (user, key, digest, PENDING, b"", stamp),
+        )
 
     def take_over(self, user: str, key: str, stamp: str) -> Claim | None:
         """A dead request's claim, taken by this one unless another retry took it first."""
         fresh = now()
+        return self.claimed(
+            Claim(user, key, fresh),
+            f"UPDATE {TABLE} SET created_at = %s WHERE user_name = %s AND key = %s "
+            "AND status = %s AND created_at = %s RETURNING key",
+            (fresh, user, key, PENDING, stamp),
+        )
+
+    def claimed(self, claim: Claim, sql: str, params: tuple[object, ...]) -> Claim | None:
+        """The claim, if the statement (returning the key's row when it wins) won it."""
         with self.db.transaction() as cur:
-            cur.execute(
-                f"UPDATE {TABLE} SET created_at = %s WHERE user_name = %s AND key = %s "
-                "AND status = %s AND created_at = %s RETURNING key",
-                (fresh, user, key, PENDING, stamp),
-            )
-            taken = cur.fetchone() is not None
-        return Claim(user, key, fresh) if taken else None
+            cur.execute(sql, params)
+            won = cur.fetchone() is not None
+        return claim if won else None
 
     def complete(self, claim: Claim, status: int, response: bytes) -> None:
         """Keep the response for retries; nothing if another request took the claim over."""

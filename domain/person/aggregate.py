@@ -203,6 +203,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
             stays=tuple(journey.stays),
             prisons_named=self.prisons_named(),
             merged_into=self.merged_into(as_known_at),
+            opening=journey.opening,
         )
 
     def prisons_named(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from functools import cache
 
 from domain import reference
 from domain.person import events as ev
-from domain.person.state import Location, Ownership, Stay
+from domain.person.state import Location, Opening, Ownership, Stay
 from domain.person.vocabulary import MOVEMENTS, Movement, Status
 
 
@@ -74,6 +74,7 @@ class JourneyState:
         self.last: dict[str, ev.PersonEvent] = {}
         self.died: ev.PersonEvent | None = None
         self.stays: list[Stay] = []
+        self.opening: Opening | None = None
 
     def blame(self, key: str) -> int | None:
         """The entry that last set this part of the state (location, handover, ...), if any."""
@@ -87,5 +88,7 @@ class JourneyState:
         ref = f" since {describe(entry)}" if entry else ""
         if loc.status is Status.NONE:
             return "the person was not in custody (no movement on record before it)"
-        place = loc.agency or "an unknown place"
+        place = loc.agency or loc.prison or "an unknown place"
+        if entry is None and self.opening is not None:
+            ref = f", as inferred from entry {self.opening.entry}"
         return f"the person was {loc.status.value} ({place}){ref}"

@@ -16,6 +16,7 @@ from functools import cache
 from domain.person import events as ev
 from domain.person.appliers import APPLIERS, Applier
 from domain.person.fold_state import FoldError, JourneyState, describe
+from domain.person.opening import presume_opening
 from domain.person.rules import GUARDS, Conflict, Guard
 
 __all__ = [
@@ -69,6 +70,7 @@ class JourneyFold(JourneyState):
     def step(self, entry: ev.PersonEvent) -> Conflict | None:
         """Apply one entry; return the conflict it has with the state before it, if any."""
         rules = entry_rules(type(entry))
+        presume_opening(self, entry)
         conflict = self._check_alive(entry)
         if conflict is None:
             conflict = _guard(rules.guard, self, entry)
@@ -107,6 +109,7 @@ def fold(
     conflicts: dict[int, Conflict] = {}
     if not checked:
         for entry in entries:
+            presume_opening(journey, entry)
             entry_rules(type(entry)).applier(journey, entry)
         return journey, conflicts
     for entry in entries:

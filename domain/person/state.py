@@ -19,6 +19,7 @@ __all__ = [
     "KEY_DATES",
     "AgencyKind",
     "Location",
+    "Opening",
     "Ownership",
     "Pending",
     "PersonState",
@@ -44,6 +45,15 @@ class Location:
     direction: str | None = None
     reason_code: str | None = None
     entry: int | None = None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Where a history that starts part way through custody presumes the person was before
+    its first movement, and that movement (the entry the position is inferred from)."""
+
+    location: Location
+    entry: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class PersonState:
     stays: tuple[Stay, ...] = field(default=())
     prisons_named: tuple[str, ...] = field(default=())  # in any entry, voided ones too
     merged_into: str | None = None  # this record was merged into that person's
+    opening: Opening | None = None  # inferred from the first movement, when it presumes one
 
     @property
     def name(self) -> str:

@@ -38,6 +38,7 @@ class ModelPerson:
         state = blank()
         for event in self.events:
             if event.kind not in {"register", "void", "reinstate"} and not event.voided:
+                opened(state, event.kind, event.body)
                 APPLY[event.kind](state, event.body)
         return state
 
@@ -59,13 +60,45 @@ def blank() -> dict[str, Any]:
         "com": None,
         "handover_to": None,
         "key_dates": {},
+        "moved": False,  # any movement on record yet
     }
+
+
+COURT_CODES = {"LEEDCC", "SHEFCC"}
+
+
+def opened(s: dict[str, Any], kind: str, b: dict[str, Any]) -> None:
+    """A history starting part way through custody: before the first movement on record,
+    the person is presumed where that movement leaves from."""
+    if s["moved"] or kind not in MOVEMENTS:
+        return
+    s["moved"] = True
+    source = b.get("from_prison") or b.get("from_agency")
+    if kind in {"transfers-out", "court-departures"}:
+        source = b.get("from_prison") or b["prison"]
+        s.update(status="in", agency=source, prison=source)
+    elif kind == "arrivals":
+        s.update(status="transit", agency="TRN", prison=source, destination=b["prison"])
+    elif kind == "court-returns":
+        s.update(status="court", agency=b["court"], prison=b["prison"])
+    elif kind == "releases" and source in COURT_CODES:
+        s.update(status="court", agency=source, prison=None)
+    elif kind == "releases":
+        s.update(status="in", agency=source, prison=source)
+    else:
+        return
+    if s["responsibility"] is None:
+        s["responsibility"] = "custody"
 
 
 def outcome(state: dict[str, Any], kind: str, body: dict[str, Any]) -> int:
     """The status a command gets in this state: 200, 409 (impossible now) or 422 (invalid)."""
     check = CHECKS.get(kind)
-    return check(state, body) if check else OK
+    if check is None:
+        return OK
+    state = {**state, "key_dates": dict(state["key_dates"])}
+    opened(state, kind, body)
+    return check(state, body)
 
 
 def moved_in(s: dict[str, Any], prison: str) -> None:
@@ -132,6 +165,16 @@ APPLY: dict[str, Apply] = {
     "handovers/accept": apply_handover_accept,
     "handovers/reject": lambda s, b: s.update(handover_to=None),
     "key-dates": apply_key_dates,
+}
+
+
+MOVEMENTS = {
+    "admissions",
+    "transfers-out",
+    "arrivals",
+    "court-departures",
+    "court-returns",
+    "releases",
 }
 
 

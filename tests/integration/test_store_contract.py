@@ -180,13 +180,12 @@ def test_impossible_records_are_refused_and_store_unchanged(app: JourneyApp) -> 
             "from_agency",
             2,
         ),
-        # A record before the admission would leave a prison not yet entered.
+        # A cell move before the admission: in no prison yet. (A movement there would
+        # start the history part way through custody, presuming where it leaves from.)
         (
-            lambda: app.handle(
-                NOMS, [Release(from_agency="LEI", movement_reason="CR")], prov(at(-0.5))
-            ),
+            lambda: app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(-0.5))),
             ImpossibleJourney,
-            "from_agency",
+            "agency",
             None,
         ),
         (

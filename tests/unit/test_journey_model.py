@@ -79,9 +79,24 @@ def after(w: Where, m: Move) -> Where:
     return Where("released", "OUT", m.frm)
 
 
+def opening(m: Move) -> Where:
+    """Before the first movement on record, where that movement says the person was."""
+    if m.kind == "arrive":
+        return Where("transit", "TRN", m.frm if m.frm in PRISONS else None, m.to)
+    if m.kind == "court_in":
+        return Where("court", m.frm, m.to)
+    if m.kind == "tap_in":
+        return Where("tap", "OUT", m.to)
+    if m.kind == "admit":
+        return Where()
+    return Where("in", m.frm, m.frm)
+
+
 def replay(moves: list[Move]) -> tuple[Where, set[int]]:
     where, bad = Where(), set()
-    for m in sorted(moves, key=lambda m: (m.day, m.seq)):
+    for i, m in enumerate(sorted(moves, key=lambda m: (m.day, m.seq))):
+        if i == 0:
+            where = opening(m)
         if not allowed(where, m):
             bad.add(m.seq)
         where = after(where, m)

@@ -13,12 +13,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import jwt
 import pytest
 import uvicorn
 
 from api.app import create_app
-from api.auth import Role, dev_private_key
+from api.auth import Role
 from api.config import ApiSettings
 from api.pages.session import csrf_for
 from api.routes.establishments import csv_cell
@@ -241,18 +240,7 @@ def test_an_unexpected_failure_is_problem_details_with_the_security_headers(
 
 def claimed(api: LiveApi, **claims: object) -> dict[str, str]:
     """Headers with a token signed by the trusted key, its claims as given."""
-    now = int(time.time())
-    body: dict[str, object] = {
-        "sub": "officer.one",
-        "roles": ["prison"],
-        "aud": api.settings.audience,
-        "iss": api.settings.issuer,
-        "iat": now,
-        "exp": now + 600,
-        **claims,
-    }
-    token = jwt.encode(body, dev_private_key(api.settings), algorithm="RS256")
-    return {"Authorization": f"Bearer {token}", "X-Purpose": "claims check"}
+    return {"Authorization": f"Bearer {api.signed('RS256', **claims)}", "X-Purpose": "claims check"}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.auth import Role, dev_private_key, dev_public_key
+from api.auth import Role, dev_public_key
 from domain.service.application import JourneyApp
 from tests.conftest import at
 from tests.e2e.conftest import LiveApi
@@ -31,22 +31,13 @@ def b64(data: bytes) -> str:
 
 
 def claims(api: LiveApi, **changes: object) -> dict[str, object]:
-    now = int(time.time())
-    base: dict[str, object] = {
-        "sub": "mallory",
-        "roles": ["prison"],
-        "aud": api.settings.audience,
-        "iss": api.settings.issuer,
-        "iat": now,
-        "exp": now + 600,
-    }
-    base.update(changes)
-    return {k: v for k, v in base.items() if v is not None}
+    """An attacker's claims, as the API would issue them to mallory but for the changes."""
+    return api.claims(**{"sub": "mallory", **changes})
 
 
 def signed(api: LiveApi, algorithm: str = "RS256", **changes: object) -> str:
     """Signed with the trusted key: only the claims (or algorithm) are wrong."""
-    return jwt.encode(claims(api, **changes), dev_private_key(api.settings), algorithm=algorithm)
+    return api.signed(algorithm, **{"sub": "mallory", **changes})
 
 
 def unsigned(header: dict[str, object], body: dict[str, object], signature: bytes) -> str:

@@ -60,6 +60,19 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, as a crash or the kernel's out-of-memory killer would send, and reap it."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def no_drift(app: JourneyApp, db: ReadDb, people: int) -> None:
+    """Every read model matches the log exactly, the location one holding `people` rows."""
+    drift = verify(app, db)
+    assert drift.total == 0, drift.examples
+    assert drift.checked["rm_location"] == people
+
+
 def positions(db: ReadDb) -> dict[str, int]:
     with db.transaction(write=False) as cur:
         return {g.name: g.position for g in tables.live(cur).values()}
@@ -107,9 +120,7 @@ def test_eight_writers_while_the_worker_runs(
     assert sum(written) == 320
     cells = db.query("SELECT count(*) FROM rm_location WHERE cell LIKE %s", ("B-%",))[0][0]
     assert cells == 48
-    drift = verify(app, db)
-    assert drift.total == 0, drift.examples
-    assert drift.checked["rm_location"] == 80
+    no_drift(app, db, 80)
 
 
 def test_sigkill_during_catch_up_then_restart(
@@ -121,16 +132,13 @@ def test_sigkill_during_catch_up_then_restart(
     worker = journey_process(url, log, "projections", "run", "--batch-size", "40")
     # Check the kill lands in the middle: some batches committed, the head not reached.
     wait_until(lambda: min(positions(db).values()) > 0, 60, "the first batch")
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
+    kill(worker)
     reached = min(positions(db).values())
     assert 0 < reached < head, (reached, head)
     restarted = journey_process(url, log, "projections", "run", "--once", "--batch-size", "500")
     assert restarted.wait(timeout=300) == 0, log.read_text()
     assert min(positions(db).values()) == app.recorder.max_notification_id()
-    drift = verify(app, db)
-    assert drift.total == 0, drift.examples
-    assert drift.checked["rm_location"] == 3000
+    no_drift(app, db, 3000)
 
 
 def test_sigkill_during_rebuild_then_resume(
@@ -155,8 +163,7 @@ def test_sigkill_during_rebuild_then_resume(
             return bool(committed and committed[0])
 
     wait_until(part_built, 120, "the rebuild to commit a chunk")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=30)
+    kill(first)
     with db.transaction(write=False) as cur:
         building = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
     # Check both projections are being filled in one pass, split in ranges with cursors.
@@ -178,6 +185,4 @@ def test_sigkill_during_rebuild_then_resume(
         states = {(g.name, g.generation, g.state) for g in tables.generations(cur)}
     assert ("location", 2, "live") in states and ("people", 2, "live") in states
     assert not any(state == tables.BUILDING for _, _, state in states)
-    drift = verify(app, db)
-    assert drift.total == 0, drift.examples
-    assert drift.checked["rm_location"] == 3000
+    no_drift(app, db, 3000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import psycopg
@@ -13,7 +12,7 @@ from domain.service.settings import Settings
 from replay import registry
 from replay.batch import Progress
 from tests.helpers import loader_batch
-from tests.integration.test_projection_worker import journey_process, wait_until
+from tests.integration.test_projection_worker import journey_process, kill, wait_until
 from tests.support import noms, seed
 
 pytestmark = pytest.mark.postgres
@@ -50,8 +49,7 @@ def test_a_killed_void_run_again_completes_with_no_double_voiding(
         args = ("batches", "void", "seed", "--reason", "drill", "--chunk", "50")
         first = journey_process(pg_url, log, *args)
         wait_until(lambda: len(voids_written(app)) >= 600, 120, "the void to get going")
-        first.send_signal(signal.SIGKILL)
-        first.wait(30)
+        kill(first)
         # Check it really stopped half way.
         part = len(voids_written(app))
         assert 600 <= part < PEOPLE, part

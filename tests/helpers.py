@@ -1,5 +1,6 @@
 """Helpers the tests share: a person registered in one call, the stages of one sentence served,
-and a journey application opened on a store for the length of a block."""
+a journey application opened on a store for the length of a block, and its read models checked
+against the log."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from domain.service.catalogue import (
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
+from projections.verify import verify
 from replay.batch import Batch
 from tests.conftest import at, prov
 
@@ -49,6 +51,13 @@ def journey_and_read_db(settings: Settings) -> Iterator[tuple[JourneyApp, ReadDb
             yield app, db
         finally:
             db.close()
+
+
+def no_drift(app: JourneyApp, db: ReadDb, people: int) -> None:
+    """Every read model matches the log exactly, the location one holding `people` rows."""
+    drift = verify(app, db)
+    assert drift.total == 0, drift.examples
+    assert drift.checked["rm_location"] == people
 
 
 def register(

@@ -23,8 +23,8 @@ from projections.db import ReadDb, open_read_db
 from projections.rebuild import Build, ranges
 from projections.runner import Runner
 from projections.schema import BY_NAME
-from projections.verify import verify
 from tests.conftest import prov
+from tests.helpers import no_drift
 from tests.support import PRISONS, START, noms, seed
 
 pytestmark = pytest.mark.postgres
@@ -64,13 +64,6 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL, as a crash or the kernel's out-of-memory killer would send, and reap it."""
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
-
-
-def no_drift(app: JourneyApp, db: ReadDb, people: int) -> None:
-    """Every read model matches the log exactly, the location one holding `people` rows."""
-    drift = verify(app, db)
-    assert drift.total == 0, drift.examples
-    assert drift.checked["rm_location"] == people
 
 
 def positions(db: ReadDb) -> dict[str, int]:

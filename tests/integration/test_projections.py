@@ -25,7 +25,7 @@ from projections.runner import Runner
 from projections.schema import BY_NAME
 from projections.verify import verify
 from tests.conftest import at, prov
-from tests.helpers import register
+from tests.helpers import no_drift, register
 
 
 def journey(app: JourneyApp, noms: str, n: int) -> None:
@@ -58,6 +58,14 @@ def location(db: ReadDb, noms_number: str) -> tuple[str, str | None, str | None]
     return status, agency, prison
 
 
+def projected(store: tuple[JourneyApp, ReadDb], count: int) -> tuple[JourneyApp, ReadDb]:
+    """The store with people 1 to `count` on their journeys and every read model caught up."""
+    app, db = store
+    journeys(app, count)
+    Runner(app, db).catch_up()
+    return app, db
+
+
 def test_catch_up_projects_every_person(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     journeys(app, 20)
@@ -68,9 +76,7 @@ def test_catch_up_projects_every_person(store: tuple[JourneyApp, ReadDb]) -> Non
     assert location(db, noms(3)) == ("transit", "TRN", "LEI")
     assert db.query("SELECT count(*) FROM rm_people")[0][0] == 20
     assert db.query("SELECT count(*) FROM rm_key_dates WHERE code = 'CRD'")[0][0] == 20
-    drift = verify(app, db)
-    assert drift.total == 0, drift.examples
-    assert drift.checked["rm_location"] == 20
+    no_drift(app, db, 20)
 
 
 def test_void_re_derives_rows(store: tuple[JourneyApp, ReadDb]) -> None:
@@ -92,9 +98,7 @@ def test_void_re_derives_rows(store: tuple[JourneyApp, ReadDb]) -> None:
 
 
 def test_verify_detects_a_row_corrupted_by_hand(store: tuple[JourneyApp, ReadDb]) -> None:
-    app, db = store
-    journeys(app, 5)
-    Runner(app, db).catch_up()
+    app, db = projected(store, 5)
     assert verify(app, db).total == 0
     with db.transaction() as cur:
         cur.execute(
@@ -136,9 +140,7 @@ def test_rebuild_swaps_generation_and_keeps_serving(store: tuple[JourneyApp, Rea
 
 
 def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> None:
-    app, db = store
-    journeys(app, 12)
-    Runner(app, db).catch_up()
+    app, db = projected(store, 12)
 
     calls = 0
 
@@ -175,9 +177,7 @@ def test_status_reports_lag(store: tuple[JourneyApp, ReadDb]) -> None:
 
 
 def test_parallel_rebuild_covers_every_person_once(store: tuple[JourneyApp, ReadDb]) -> None:
-    app, db = store
-    journeys(app, 30)
-    Runner(app, db).catch_up()
+    app, db = projected(store, 30)
     assert rebuild(app, db, ["location", "key_dates"], workers=3) == {"location": 2, "key_dates": 2}
     assert db.query("SELECT count(*) FROM rm_location")[0][0] == 30
     assert verify(app, db).total == 0

@@ -7,8 +7,9 @@ gets the answer with only what they sent themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -177,6 +178,34 @@ def withheld(exc: PersonalRefusal) -> PersonalRefusal:
     return exc
 
 
+HISTORY = (
+    "the journey rules refuse this line given the person's recorded history; the reason "
+    "describes that history, so it is given only to a request stating why (X-Purpose), and "
+    "logged as a disclosure"
+)
+MASKED = "withheld: it may name the person; ask with a purpose (X-Purpose) to see it, logged"
+
+
+@dataclass(frozen=True)
+class Masking:
+    """Which of a batch's rejected lines may describe a person, what stands in for their
+    words without a stated purpose, and the access-log action when they are shown."""
+
+    action: str
+    private: Callable[[Mapping[str, Any]], bool]
+    masked: Mapping[str, str]
+
+
+# A batch's lines as staff review them: the raw text and the reason can name people, their
+# dates of birth and where they were, so every line is masked to its number and field.
+BATCH_LINES = Masking("batch.rejects", lambda line: True, {"reason": MASKED, "text": ""})
+# A load's lines as answered to the one who sent them: each line is theirs, but a reason from
+# the journey rules describes the person's recorded history (where they were).
+IMPORT_LINES = Masking(
+    "import.rejects", lambda line: bool(line.get("history")), {"reason": HISTORY}
+)
+
+
 def shown_rejects(
     svc: Services,
     who: Principal,
@@ -185,16 +214,19 @@ def shown_rejects(
     batch_id: str,
     rejects: Sequence[Mapping[str, Any]],
     purpose: str | None,
+    masking: Masking,
 ) -> list[dict[str, Any]]:
-    """A batch's rejected lines (`line`, `field`, `reason`, `text`) as shown to `who`: the raw
-    text and the reason can name people, their dates of birth and where they were, so both are
-    masked, leaving each line's number and field, unless asked for with a purpose, logged
-    first (one row naming the batch and its lines: a line's person may be no one on record)."""
+    """A batch's rejected lines (`line`, `field`, `reason`, `text`) as shown to `who`: those
+    that may describe a person are masked unless asked for with a purpose, logged first (one
+    row naming the batch and its lines: a line's person may be no one on record)."""
     lines = [dict(r) for r in rejects]
-    if purpose is None or not lines:
-        return [{**line, "reason": MASKED, "text": ""} for line in lines]
-    detail = lines_detail(batch_id, [line["line"] for line in lines])
-    disclose(svc, who, "batch.rejects", rid, [], purpose=purpose, detail=detail)
+    told = [line["line"] for line in lines if masking.private(line)]
+    if not told:
+        return lines
+    if purpose is None:
+        return [{**line, **masking.masked} if masking.private(line) else line for line in lines]
+    detail = lines_detail(batch_id, told)
+    disclose(svc, who, masking.action, rid, [], purpose=purpose, detail=detail)
     return lines
 
 
@@ -203,37 +235,6 @@ def lines_detail(batch_id: str, numbers: Sequence[int], shown: int = 50) -> str:
     listed = ", ".join(str(n) for n in numbers[:shown])
     more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
     return f"{batch_id} lines {listed}{more}"
-
-
-def import_rejects(
-    svc: Services,
-    who: Principal,
-    rid: str,
-    *,
-    batch_id: str,
-    rejects: Sequence[Mapping[str, Any]],
-    purpose: str | None,
-) -> list[dict[str, Any]]:
-    """A load's rejected lines as answered to the one who sent them: each line is theirs, but a
-    reason from the journey rules describes the person's recorded history (where they were),
-    so it is given only with a purpose, logged first."""
-    lines = [dict(r) for r in rejects]
-    told = [line["line"] for line in lines if line.get("history")]
-    if not told:
-        return lines
-    if purpose is None:
-        return [{**line, "reason": HISTORY} if line.get("history") else line for line in lines]
-    detail = lines_detail(batch_id, told)
-    disclose(svc, who, "import.rejects", rid, [], purpose=purpose, detail=detail)
-    return lines
-
-
-HISTORY = (
-    "the journey rules refuse this line given the person's recorded history; the reason "
-    "describes that history, so it is given only to a request stating why (X-Purpose), and "
-    "logged as a disclosure"
-)
-MASKED = "withheld: it may name the person; ask with a purpose (X-Purpose) to see it, logged"
 
 
 def held_by_provider(svc: Services, who: Principal, person_ids: list[str]) -> set[str]:

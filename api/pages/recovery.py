@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from api.disclosure import shown_rejects
+from api.disclosure import BATCH_LINES, shown_rejects
 from api.pages.jobs import Jobs
 from api.pages.render import render
 from api.pages.session import Visitor, check_csrf, page_for, purpose_of, roles_of, services
@@ -64,7 +64,13 @@ def batch_page(
     )
     rid = request.state.request_id
     rejects = shown_rejects(
-        svc, found.principal, rid, batch_id=batch_id, rejects=listed, purpose=why
+        svc,
+        found.principal,
+        rid,
+        batch_id=batch_id,
+        rejects=listed,
+        purpose=why,
+        masking=BATCH_LINES,
     )
     kind = "reinstate" if detail.status == "voided" else "void"
     return render(

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import PurposeHeader, RequestId, Svc, optional_purpose, require
-from api.disclosure import disclose, import_rejects, shown_rejects
+from api.disclosure import BATCH_LINES, IMPORT_LINES, disclose, shown_rejects
 from api.impact import consulted
 from api.problems import ProblemError
 from replay import registry
@@ -181,13 +181,14 @@ async def load(
         )
         report = await run_in_threadpool(Importer(svc.journeys).run, path, options)
     rejects = await run_in_threadpool(
-        import_rejects,
+        shown_rejects,
         svc,
         who,
         request.state.request_id,
         batch_id=report.batch_id,
         rejects=[r.as_dict() for r in report.rejects[:REPORTED]],
         purpose=optional_purpose(request.headers.get("x-purpose")),
+        masking=IMPORT_LINES,
     )
     if report.outcome == "refused":
         raise ProblemError(
@@ -234,6 +235,7 @@ def show_batch(
         batch_id=batch_id,
         rejects=[r.as_dict() for r in listed],
         purpose=optional_purpose(x_purpose),
+        masking=BATCH_LINES,
     )
     return BatchDetail(
         **batch_out(batch).model_dump(),

@@ -32,6 +32,12 @@ def person(
     register(app, {"NOMS": noms, **ids}, given, family, dob)
 
 
+def admitted(app: JourneyApp, noms: str, given: str, family: str, prison: str = "LEI") -> None:
+    """A person registered and admitted to `prison` on remand on day 0."""
+    person(app, noms, given, family)
+    app.handle(noms, [Admit(prison=prison, movement_reason="N")], prov(at(0)))
+
+
 def ids(rows: list[queries.PersonRow]) -> list[str]:
     return [r.noms or "" for r in rows]
 
@@ -56,8 +62,7 @@ def test_search_by_identifier_name_and_birth(store: tuple[JourneyApp, ReadDb]) -
 def test_roll_and_population(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     for n, noms in enumerate(["A0001AA", "A0002AA", "A0003AA", "A0004AA"]):
-        person(app, noms, "P", f"Roll{n}")
-        app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+        admitted(app, noms, "P", f"Roll{n}")
     app.handle("A0002AA", [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
     app.handle("A0003AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1)))
     app.handle("A0003AA", [Arrive(prison="MDI")], prov(at(1, 3)))
@@ -71,8 +76,7 @@ def test_roll_and_population(store: tuple[JourneyApp, ReadDb]) -> None:
 def test_queues(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     # A handover pending for 10 days.
-    person(app, "A0001AA", "Han", "Dover")
-    app.handle("A0001AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A0001AA", "Han", "Dover")
     app.handle("A0001AA", [RequestHandover(to="community")], prov(NOW - timedelta(days=10)))
     # An area transfer pending for 3 days.
     person(app, "A0002AA", "Area", "Mover")
@@ -81,18 +85,15 @@ def test_queues(store: tuple[JourneyApp, ReadDb]) -> None:
         "A0002AA", [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(NOW - timedelta(days=3))
     )
     # Released with nobody in the community holding the case.
-    person(app, "A0003AA", "No", "Owner")
-    app.handle("A0003AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A0003AA", "No", "Owner")
     app.handle("A0003AA", [Release(from_agency="LEI", movement_reason="CR")], prov(at(50)))
     # In transit for two days.
-    person(app, "A0004AA", "Long", "Transit")
-    app.handle("A0004AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A0004AA", "Long", "Transit")
     app.handle(
         "A0004AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(NOW - timedelta(days=2))
     )
     # Release due in 20 days, with a community owner.
-    person(app, "A0005AA", "Soon", "Out")
-    app.handle("A0005AA", [Admit(prison="MDI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A0005AA", "Soon", "Out", prison="MDI")
     app.handle("A0005AA", [StartSupervision(region="N55", pdu="N55LEE")], prov(at(1)))
     app.handle("A0005AA", [AllocateCom(officer="COM Ali", pdu="N55LEE")], prov(at(1)))
     app.handle(

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
@@ -197,13 +196,8 @@ def document_of(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, listing every status and media type each route answers with:
     problem details for every refusal, by what the route takes and who it admits."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            openapi_version=app.openapi_version,
-            description=app.description,
-            routes=app.routes,
-        )
+        # The framework's own document (stored as `app.openapi_schema`), completed here.
+        schema = FastAPI.openapi(app)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for route in api_routes(list(app.routes)):
             for method in route.methods or ():

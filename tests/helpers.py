@@ -33,9 +33,9 @@ from tests.conftest import at, prov
 
 
 @contextmanager
-def journey_app(settings: Settings) -> Iterator[JourneyApp]:
+def journey_app(settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[JourneyApp]:
     """A journey application on the settings' store, closed when the block ends."""
-    app = JourneyApp(settings)
+    app = JourneyApp(settings, env)
     try:
         yield app
     finally:

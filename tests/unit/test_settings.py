@@ -11,16 +11,17 @@ import pytest
 from eventsourcing.cipher import AESCipher
 
 from domain.errors import InvalidValue
-from domain.service.application import JourneyApp
 from domain.service.keyring import PUBLISHED_KEYS
 from domain.service.settings import DEFAULT_DATABASE_URL, Settings
 from domain.service.storage import DatabaseURL
 from tests.conftest import at, prov
+from tests.helpers import journey_app
 
 FIELD = "JOURNEY_DATABASE_URL"
 KEY = AESCipher.create_key(32)
 PUBLISHED = next(iter(PUBLISHED_KEYS))
 ZEROS = base64.b64encode(bytes(32)).decode()
+MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 POSTGRES_KEYS = {
     "PERSISTENCE_MODULE",
     "POSTGRES_DBNAME",
@@ -257,8 +258,7 @@ def test_settings_from_env_refuse_a_malformed_url() -> None:
 def test_app_env_is_only_the_store_settings(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
     expected = settings.database.event_store_env()
-    app = JourneyApp(settings)
-    try:
+    with journey_app(settings) as app:
         assert set(app.env) == set(expected)
         assert dict(app.env) == expected
         # Check nothing from the process environment leaked in.
@@ -268,25 +268,19 @@ def test_app_env_is_only_the_store_settings(tmp_path: Path) -> None:
             if name not in expected:
                 assert name not in app.env
         assert app.factory.__class__.__module__ == "eventsourcing.sqlite"
-    finally:
-        app.close()
 
 
 def test_app_env_for_memory_store() -> None:
-    app = JourneyApp(Settings(database_url="memory://"))
-    try:
-        assert dict(app.env) == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    finally:
-        app.close()
+    with journey_app(Settings(database_url="memory://")) as app:
+        assert dict(app.env) == MEMORY_ENV
 
 
 def test_app_with_cipher_key_adds_only_the_cipher_settings() -> None:
     key = AESCipher.create_key(16)
     settings = Settings(database_url="memory://", cipher_key=key)
-    app = JourneyApp(settings)
-    try:
+    with journey_app(settings) as app:
         assert dict(app.env) == {
-            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            **MEMORY_ENV,
             "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
             "CIPHER_KEY": key,
         }
@@ -304,19 +298,12 @@ def test_app_with_cipher_key_adds_only_the_cipher_settings() -> None:
         state = app.state("A1111AA")
         assert state is not None
         assert (state.given_name, state.family_name) == ("Cipher", "Tester")
-    finally:
-        app.close()
 
 
 def test_explicit_env_overrides_are_merged_after_the_store_settings() -> None:
-    app = JourneyApp(Settings(database_url="memory://"), env={"AGGREGATE_CACHE_MAXSIZE": "10"})
-    try:
-        assert dict(app.env) == {
-            "PERSISTENCE_MODULE": "eventsourcing.popo",
-            "AGGREGATE_CACHE_MAXSIZE": "10",
-        }
-    finally:
-        app.close()
+    overrides = {"AGGREGATE_CACHE_MAXSIZE": "10"}
+    with journey_app(Settings(database_url="memory://"), env=overrides) as app:
+        assert dict(app.env) == MEMORY_ENV | overrides
 
 
 # ---- encryption at rest ----
@@ -366,15 +353,12 @@ def test_production_starts_with_a_strong_key_and_old_keys_decrypt_only() -> None
         }
     )
     assert (settings.cipher_key, settings.cipher_old_keys) == (KEY, (old,))
-    app = JourneyApp(settings)
-    try:
+    with journey_app(settings) as app:
         assert dict(app.env) == {
-            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            **MEMORY_ENV,
             "CIPHER_TOPIC": "domain.service.keyring:KeyringCipher",
             "CIPHER_KEY": KEY,
             "CIPHER_OLD_KEYS": old,
         }
-    finally:
-        app.close()
     # Check a development store may still run without a key (the embedded demo).
     assert Settings.from_env({"JOURNEY_DATABASE_URL": "memory://"}).cipher_key is None

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose, held_by_provider
+from domain.person.events import PersonEvent
 from domain.person.timeline import PROVENANCE_FIELDS
 from projections.source import EventSource
 
@@ -48,21 +49,7 @@ def feed(
     events = EventSource(svc.journeys).events_after(after, limit)
     allowed = held_by_provider(svc, who, [str(e.originator_id) for _, e in events])
     visible = [(p, e) for p, e in events if str(e.originator_id) in allowed]
-    changes = [
-        Change(
-            position=p,
-            person_id=str(e.originator_id),
-            entry=e.originator_version,
-            kind=type(e).__name__,
-            occurred_at=e.occurred_at,
-            recorded_at=e.timestamp,
-            source=e.source,
-            batch_id=e.batch_id,
-            source_ref=e.source_ref,
-            details={k: v for k, v in vars(e).items() if k not in PROVENANCE_FIELDS},
-        )
-        for p, e in visible
-    ]
+    changes = [change(p, e) for p, e in visible]
     disclose(
         svc,
         who,
@@ -73,3 +60,19 @@ def feed(
         detail=f"after={after} limit={limit}",
     )
     return FeedPage(changes=changes, next_after=events[-1][0] if events else after)
+
+
+def change(position: int, event: PersonEvent) -> Change:
+    """An event as the feed gives it: the provenance `Change` names, and every field of the
+    event's own in `details` (an identifier's `kind` among them: `Change.kind` is the type)."""
+    return Change.model_validate(
+        {
+            **vars(event),
+            "position": position,
+            "person_id": str(event.originator_id),
+            "entry": event.originator_version,
+            "kind": type(event).__name__,
+            "recorded_at": event.timestamp,
+            "details": {k: v for k, v in vars(event).items() if k not in PROVENANCE_FIELDS},
+        }
+    )

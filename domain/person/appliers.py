@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from domain import reference
 from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, known_movement
 from domain.person.state import Location, Pending, Stay
@@ -105,7 +106,8 @@ def _at_court(before: Location, entry: ev.MovementRecorded) -> Where:
 
 
 def _on_absence(before: Location, entry: ev.MovementRecorded) -> Where:
-    return Status.TAP, entry.to_agency, AgencyKind.OUTSIDE, entry.from_agency, None, before.cell
+    kind = kind_of(entry.to_agency)
+    return Status.TAP, entry.to_agency, kind, entry.from_agency, None, before.cell
 
 
 def _released(before: Location, entry: ev.MovementRecorded) -> Where:
@@ -113,7 +115,14 @@ def _released(before: Location, entry: ev.MovementRecorded) -> Where:
     if before.status is Status.COURT and held == before.agency:
         held = before.prison or held  # released at court: still the prison's prisoner until now
     reason = entry.reason_code
-    return _release_status(reason), entry.to_agency, _release_kind(reason), held, None, None
+    return (
+        _release_status(reason),
+        entry.to_agency,
+        _release_kind(reason, entry.to_agency),
+        held,
+        None,
+        None,
+    )
 
 
 PLACES: dict[Movement, Callable[[Location, ev.MovementRecorded], Where]] = {
@@ -135,8 +144,13 @@ def _release_status(reason: str) -> Status:
     return Status.RELEASED
 
 
-def _release_kind(reason: str) -> AgencyKind:
-    return AgencyKind.HOSPITAL if reason in HOSPITAL_REASONS else AgencyKind.OUTSIDE
+def _release_kind(reason: str, to: str) -> AgencyKind:
+    return AgencyKind.HOSPITAL if reason in HOSPITAL_REASONS else kind_of(to)
+
+
+def kind_of(agency: str) -> AgencyKind:
+    """What kind of place an agency code names, by the registers."""
+    return AgencyKind(reference.agency(agency).kind)
 
 
 def apply_cell(fold: JourneyState, entry: ev.PersonEvent) -> None:

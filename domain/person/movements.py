@@ -62,7 +62,7 @@ class MovementCommands(ABC):
         if code(reason, "reason") == TRANSFER_IN:
             raise InvalidValue("reason", f"{TRANSFER_IN} is the arrival of a transfer: use arrive")
         to = prison_code(prison, "prison")
-        origin = outside_or_court(from_agency, "from_agency")
+        origin = agency(from_agency, "from_agency")
         return self._movement(provenance, (MovementType.ADM, Direction.IN), reason, origin, to)
 
     def transfer_out(
@@ -136,8 +136,9 @@ class MovementCommands(ABC):
     def release(
         self, provenance: Provenance, *, from_agency: str, reason: str, to_agency: str = OUTSIDE
     ) -> Recorded:
-        """REL OUT: release, escape, absconding, hospital or death, from a prison or a court."""
-        origin = prison_or_court(from_agency, "from_agency")
+        """REL OUT: release, escape, absconding, hospital or death, from a prison or a court (or
+        a restricted patient's, from the hospital)."""
+        origin = agency(from_agency, "from_agency")
         to = agency(to_agency, "to_agency")
         return self._movement(provenance, (MovementType.REL, Direction.OUT), reason, origin, to)
 
@@ -171,24 +172,9 @@ def court_code(value: object, field: str) -> str:
 
 
 def agency(value: str, field: str) -> str:
-    """Any well-formed agency code: hospitals and other places are not in the registers."""
+    """Any well-formed agency code: most hospitals, police stations and other places are in no
+    register the journey holds."""
     cleaned = code(value, field)
     if not AGENCY.match(cleaned):
         raise InvalidValue(field, "must be an agency code of 2 to 12 letters or digits")
     return cleaned
-
-
-def outside_or_court(value: str, field: str) -> str:
-    cleaned = code(value, field)
-    if cleaned == OUTSIDE:
-        return cleaned
-    if reference.is_court(cleaned) or reference.is_prison(cleaned):
-        return cleaned
-    raise InvalidValue(field, f"unknown agency code '{cleaned}': expected OUT, a court or a prison")
-
-
-def prison_or_court(value: str, field: str) -> str:
-    cleaned = code(value, field)
-    if reference.is_prison(cleaned) or reference.is_court(cleaned):
-        return cleaned
-    raise InvalidValue(field, f"unknown agency code '{cleaned}': expected a prison or a court")

@@ -80,8 +80,12 @@ def _presumed(entry: ev.MovementRecorded) -> _Presumed | None:
         return _Presumed(Status.COURT, source, AgencyKind.COURT, to)
     if movement == (MovementType.TAP, Direction.IN):
         return _Presumed(Status.TAP, source, AgencyKind.OUTSIDE, to)
-    if reference.is_prison(source):
+    kind = reference.agency(source).kind
+    if kind == AgencyKind.PRISON:
         return _Presumed(Status.IN, source, AgencyKind.PRISON, source)
-    if reference.is_court(source):
+    if kind == AgencyKind.COURT:
         return _Presumed(Status.COURT, source, AgencyKind.COURT, None)
+    if kind == AgencyKind.HOSPITAL and movement == (MovementType.REL, Direction.OUT):
+        # A restricted patient's release from the hospital they were released to.
+        return _Presumed(Status.RELEASED, source, AgencyKind.HOSPITAL, None)
     return None

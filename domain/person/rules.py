@@ -14,6 +14,7 @@ from domain.person.vocabulary import (
     ARRIVALS_FROM_ABSENCE,
     CUSTODY,
     TRANSFER_IN,
+    AgencyKind,
     Direction,
     Movement,
     MovementType,
@@ -86,8 +87,12 @@ def check_admission(fold: JourneyState, entry: ev.MovementRecorded) -> None:
 
 
 def check_release(fold: JourneyState, entry: ev.MovementRecorded) -> None:
+    """From the prison or court one is held at, or, for a restricted patient, from the
+    hospital one was released to."""
     loc = fold.location
     held_at = {Status.IN: loc.agency, Status.COURT: loc.agency, Status.TAP: loc.prison}
+    if loc.status is Status.RELEASED and loc.agency_kind is AgencyKind.HOSPITAL:
+        held_at[Status.RELEASED] = loc.agency
     if loc.status not in held_at or entry.from_agency not in {held_at[loc.status], loc.prison}:
         raise misplaced(fold, "from_agency", f"cannot release from {entry.from_agency}")
 

@@ -90,10 +90,12 @@ ARRIVALS_FROM_ABSENCE: dict[str, Status] = {
 class AgencyKind(StrEnum):
     PRISON = "prison"
     COURT = "court"
-    HOSPITAL = "hospital"
+    HOSPITAL = "hospital"  # secure or other; a restricted patient is released there
+    IMMIGRATION = "immigration"
     OUTSIDE = "outside"
     TRANSIT = "transit"
     COMMUNITY = "community"
+    OTHER = "other"  # a well-formed agency code in no register
 
 
 # Which service holds the case.

@@ -1,4 +1,5 @@
-"""Reference data: prisons, courts, probation regions and PDUs, NOMIS movement codes.
+"""Reference data: prisons, courts, other agencies, probation regions and PDUs, NOMIS movement
+codes.
 
 The CSV files beside this module are read once, on first use, as package resources; where
 they came from is in PROVENANCE.md. Lookups strip and upper-case the code they are given.
@@ -17,10 +18,12 @@ from typing import TypeVar
 from domain.errors import InvalidValue, UnknownCode
 
 __all__ = [
+    "Agency",
     "Court",
     "MovementReason",
     "Prison",
     "ProbationUnit",
+    "agency",
     "court",
     "courts",
     "is_court",
@@ -61,6 +64,16 @@ class Court:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """Any place a movement names, with its kind: prison, court, hospital, immigration,
+    outside, transit, or other (a well-formed code in no register)."""
+
+    code: str
+    name: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
 class ProbationUnit:
     level: str
     code: str
@@ -96,6 +109,16 @@ def court(code: str, field: str = "court") -> Court:
 
 def is_court(code: str) -> bool:
     return _key(code) in _courts()
+
+
+def agency(code: str) -> Agency:
+    """The agency a code names: a prison, a court, an agency of the register, or another."""
+    key = _key(code)
+    if key in _prisons():
+        return Agency(key, _prisons()[key].name, "prison")
+    if key in _courts():
+        return Agency(key, _courts()[key].name, "court")
+    return _agencies().get(key) or Agency(key, None, "other")
 
 
 def region(code: str, field: str = "region") -> ProbationUnit:
@@ -216,6 +239,14 @@ def _courts() -> dict[str, Court]:
 def _court(row: dict[str, str]) -> Court:
     active = _flag(row["active"], f"courts.csv {row['code']} active")
     return Court(row["code"], row["name"], row["type"], active)
+
+
+@cache
+def _agencies() -> dict[str, Agency]:
+    rows = _rows("agencies.csv")
+    return _unique(
+        "agencies.csv", ((r["code"], Agency(r["code"], r["name"], r["kind"])) for r in rows)
+    )
 
 
 @cache

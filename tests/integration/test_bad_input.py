@@ -330,9 +330,10 @@ COMMANDS: list[Any] = [
         "admit-with-int",
     ),
     refusal(
-        Admit(prison="MDI", movement_reason="N", from_agency="NOWHERE"),
-        InvalidValue("from_agency", "unknown agency code"),
-        "admit-from-unknown-agency",
+        # A code in no register is taken (hospitals, police stations...); a malformed one is not.
+        Admit(prison="MDI", movement_reason="N", from_agency="NO WHERE"),
+        InvalidValue("from_agency", "must be an agency code"),
+        "admit-from-malformed-agency",
     ),
     refusal(
         TransferOut(from_prison="LEI", to_prison="lei"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 
 from domain.service.application import JourneyApp
 from domain.service.catalogue import (
@@ -29,6 +30,7 @@ from domain.service.settings import Settings
 from projections.db import ReadDb, open_read_db
 from projections.verify import verify
 from replay.batch import Batch
+from replay.formats import NOMIS_FIELDS
 from tests.conftest import at, prov
 
 
@@ -78,6 +80,40 @@ def register(
         date_of_birth=born,
         identifiers=held,
     )
+
+
+# Two lines of a JSON Lines load in the HTTP commands' schema: Jo Bloggs registered with a NOMS
+# number and a CRN, then admitted to Leeds, named by the CRN.
+JSONL_COMMANDS: list[dict[str, Any]] = [
+    {"command": "register", "given_name": "Jo", "family_name": "Bloggs",
+     "date_of_birth": "1980-02-02", "identifiers": {"NOMS": "a1234bc", "CRN": "X123456"},
+     "occurred_at": "2025-01-01T09:00:00+00:00"},
+    {"command": "admissions", "person": "X123456", "prison": "LEI", "movement_reason": "N",
+     "occurred_at": "2025-01-02T09:00:00+00:00"},
+]  # fmt: skip
+
+
+def nomis_movement(
+    *codes: str, clock: str = "10:00:00", created: str = "", **descriptions: str
+) -> dict[str, Any]:
+    """A movement as the prison API's `Movement` record writes it, from (number, day, type,
+    direction, from, to, reason), with any descriptions it carries beside the codes."""
+    noms, day, kind, direction, src, to, reason = codes
+    record: dict[str, Any] = {
+        "offenderNo": noms,
+        "createDateTime": created or f"{day}T{clock}",
+        "fromAgency": src,
+        "toAgency": to,
+        "movementType": kind,
+        "directionCode": direction,
+        "movementDate": day,
+        "movementTime": clock,
+        "movementReasonCode": reason,
+        "commentText": None,
+        **descriptions,
+    }
+    assert set(NOMIS_FIELDS) <= set(record), "a field the reader knows is missing"
+    return record
 
 
 def loader_batch(batch_id: str, source: str, file_hash: str) -> Batch:

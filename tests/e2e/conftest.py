@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +59,17 @@ class LiveApi:
         return jwt.encode(
             self.claims(**changes), dev_private_key(self.settings), algorithm=algorithm
         )
+
+    def upload(
+        self,
+        query: str,
+        content: bytes,
+        headers: Mapping[str, str],
+        content_type: str = "application/x-ndjson",
+    ) -> httpx.Response:
+        """A file posted to /imports with the query string given, sent as `content_type`."""
+        sent = {**headers, "Content-Type": content_type}
+        return self.client.post(f"/imports?{query}", content=content, headers=sent)
 
     def access_log(self, person_id: str) -> list[dict[str, Any]]:
         """The access-log entries about a person, as an auditor reads them."""

@@ -8,25 +8,14 @@ import orjson
 from api.auth import Role
 from replay.formats import NOMIS_FIELDS
 from tests.e2e.conftest import LiveApi
+from tests.helpers import nomis_movement
 
 
 def movement(*values: str) -> bytes:
     """A NOMIS movement record from (number, type, direction, from, to, day)."""
     noms, kind, direction, src, to, day = values
-    record = {
-        "offenderNo": noms,
-        "createDateTime": f"{day}T10:04:31",
-        "fromAgency": src,
-        "toAgency": to,
-        "movementType": kind,
-        "directionCode": direction,
-        "movementDate": day,
-        "movementTime": "10:00:00",
-        "movementReasonCode": "N" if kind == "ADM" else "CR",
-        "commentText": None,
-        "toAgencyDescription": "HMP Leeds",
-    }
-    assert set(NOMIS_FIELDS) <= set(record)
+    codes = (noms, day, kind, direction, src, to, "N" if kind == "ADM" else "CR")
+    record = nomis_movement(*codes, created=f"{day}T10:04:31", toAgencyDescription="HMP Leeds")
     return orjson.dumps(record)
 
 
@@ -44,29 +33,20 @@ CSV = (
 
 def test_an_upload_without_a_format_is_read_as_it_looks(api: LiveApi) -> None:
     recovery = api.headers(Role.RECOVERY)
-    sent = api.client.post(
-        "/imports?source=NOMIS",
-        content=MOVEMENTS,
-        headers={**recovery, "Content-Type": "application/x-ndjson"},
-    )
+    sent = api.upload("source=NOMIS", MOVEMENTS, recovery)
     assert sent.status_code == 201, sent.text
     assert (sent.json()["file_format"], sent.json()["entries"]) == ("nomis", 3)
     # Check the batch records the format found, not "auto".
     batch = api.client.get(f"/batches/{sent.json()['batch_id']}", headers=recovery)
     assert batch.json()["file_format"] == "nomis"
-    spreadsheet = api.client.post(
-        "/imports?source=NOMIS&format=auto",
-        content=CSV,
-        headers={**recovery, "Content-Type": "text/csv"},
-    )
+    spreadsheet = api.upload("source=NOMIS&format=auto", CSV, recovery, "text/csv")
     assert spreadsheet.status_code == 201, spreadsheet.text
     assert spreadsheet.json()["file_format"] == "nomis"
 
 
 def test_an_upload_in_another_format_is_refused_at_once(api: LiveApi) -> None:
     recovery = api.headers(Role.RECOVERY)
-    upload = {**recovery, "Content-Type": "application/x-ndjson"}
-    wrong = api.client.post("/imports?source=NOMIS&format=jsonl", content=MOVEMENTS, headers=upload)
+    wrong = api.upload("source=NOMIS&format=jsonl", MOVEMENTS, recovery)
     assert wrong.status_code == 422, wrong.text
     assert wrong.headers["content-type"].startswith("application/problem+json")
     body = wrong.json()
@@ -76,14 +56,10 @@ def test_an_upload_in_another_format_is_refused_at_once(api: LiveApi) -> None:
         "directionCode), not jsonl; load it as nomis or auto"
     )
     assert "rejects" not in body
-    unknown = api.client.post(
-        "/imports?source=NOMIS",
-        content=b"name,age\nJo,40\n",
-        headers={**recovery, "Content-Type": "text/csv"},
-    )
+    unknown = api.upload("source=NOMIS", b"name,age\nJo,40\n", recovery, "text/csv")
     assert (unknown.status_code, unknown.json()["field"]) == (422, "format")
     assert "none of jsonl, nomis, allocations" in unknown.json()["reason"]
-    empty = api.client.post("/imports?source=NOMIS&format=nomis", content=b"", headers=upload)
+    empty = api.upload("source=NOMIS&format=nomis", b"", recovery)
     assert (empty.status_code, empty.json()["reason"]) == (422, "the file is empty")
     # Check nothing was recorded: no batch, refused or otherwise, and no person.
     assert api.client.get("/batches", headers=recovery).json() == []

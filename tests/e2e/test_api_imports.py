@@ -37,7 +37,6 @@ GOOD = movements(
     ("H1111HH", "TRN", "OUT", "LEI", "MDI", "NOTR"),
     ("H1111HH", "ADM", "IN", "LEI", "MDI", "INT"),
 )
-NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 def read_when_projected(api: LiveApi, ref: str, headers: dict[str, str]) -> Any:
@@ -52,14 +51,13 @@ def read_when_projected(api: LiveApi, ref: str, headers: dict[str, str]) -> Any:
 
 def test_load_read_void_and_see_who_consulted(api: LiveApi) -> None:
     recovery = api.headers(Role.RECOVERY, user="rec.lead")
-    upload = {**recovery, **NDJSON}
-    loaded = api.client.post("/imports?source=NOMIS&format=nomis", content=GOOD, headers=upload)
+    loaded = api.upload("source=NOMIS&format=nomis", GOOD, recovery)
     assert loaded.status_code == 201, loaded.text
     batch_id = loaded.json()["batch_id"]
     assert loaded.json()["entries"] == 4
 
     # Check a second load of the same file records nothing.
-    again = api.client.post("/imports?source=NOMIS&format=nomis", content=GOOD, headers=upload)
+    again = api.upload("source=NOMIS&format=nomis", GOOD, recovery)
     assert (again.status_code, again.json()["outcome"]) == (200, "already imported")
 
     # Check the person reads as loaded, and that the read shows in the batch's impact.
@@ -97,8 +95,8 @@ def test_a_bad_file_is_refused_whole_with_every_reason(api: LiveApi) -> None:
         ("J2222J", "ADM", "IN", "OUT", "LEI", "N"),
         ("K3333KK", "ADM", "IN", "OUT", "NOWHERE", "N"),
     )
-    recovery = {**api.headers(Role.RECOVERY), **NDJSON}
-    refused = api.client.post("/imports?source=NOMIS&format=nomis", content=bad, headers=recovery)
+    recovery = api.headers(Role.RECOVERY)
+    refused = api.upload("source=NOMIS&format=nomis", bad, recovery)
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
     body = refused.json()
@@ -106,9 +104,7 @@ def test_a_bad_file_is_refused_whole_with_every_reason(api: LiveApi) -> None:
     gone = api.client.get("/people/J2222JJ", headers=api.headers(Role.PRISON))
     assert gone.status_code == 404
     # Check accept_valid records the good line and keeps the reasons.
-    partly = api.client.post(
-        "/imports?source=NOMIS&format=nomis&accept_valid=true", content=bad, headers=recovery
-    )
+    partly = api.upload("source=NOMIS&format=nomis&accept_valid=true", bad, recovery)
     assert partly.status_code == 201
     assert partly.json()["outcome"] == "partly recorded"
     assert len(partly.json()["rejects"]) == 2
@@ -116,19 +112,11 @@ def test_a_bad_file_is_refused_whole_with_every_reason(api: LiveApi) -> None:
 
 def test_upload_types_and_options_are_checked(api: LiveApi) -> None:
     recovery = api.headers(Role.RECOVERY)
-    wrong_type = api.client.post(
-        "/imports?source=NOMIS&format=nomis",
-        content=GOOD,
-        headers={**recovery, "Content-Type": "application/pdf"},
-    )
+    wrong_type = api.upload("source=NOMIS&format=nomis", GOOD, recovery, "application/pdf")
     assert wrong_type.status_code == 415
-    wrong_format = api.client.post(
-        "/imports?source=NOMIS&format=xls", content=GOOD, headers={**recovery, **NDJSON}
-    )
+    wrong_format = api.upload("source=NOMIS&format=xls", GOOD, recovery)
     assert (wrong_format.status_code, wrong_format.json()["field"]) == (400, "format")
-    bad_source = api.client.post(
-        "/imports?source=no%20such&format=nomis", content=GOOD, headers={**recovery, **NDJSON}
-    )
+    bad_source = api.upload("source=no%20such&format=nomis", GOOD, recovery)
     assert (bad_source.status_code, bad_source.json()["field"]) == (422, "source")
     unknown = api.client.get("/batches/NOMIS-0000", headers=recovery)
     assert (unknown.status_code, unknown.json()["field"]) == (404, "batch")

@@ -18,6 +18,7 @@ from replay import registry
 from replay.formats import NOMIS_FIELDS
 from replay.importer import Importer, ImportOptions
 from replay.sniff import HEAD, Sniffed, WrongFormat, sniff
+from tests.helpers import JSONL_COMMANDS, nomis_movement
 
 # The prison API's `Movement` carries descriptions beside the codes; the reader ignores them.
 EXTRA_FIELDS = ("fromAgencyDescription", "toAgencyDescription", "movementTypeDescription")
@@ -25,22 +26,14 @@ EXTRA_FIELDS = ("fromAgencyDescription", "toAgencyDescription", "movementTypeDes
 
 def movement(*values: str) -> dict[str, Any]:
     """A NOMIS movement from (number, day, type, direction, from, to, reason)."""
-    noms, day, kind, direction, src, to, reason = values
-    record = {
-        "offenderNo": noms,
-        "createDateTime": f"{day}T10:04:31.123",
-        "fromAgency": src,
-        "toAgency": to,
-        "movementType": kind,
-        "directionCode": direction,
-        "movementDate": day,
-        "movementTime": "10:00:00",
-        "movementReasonCode": reason,
-        "commentText": None,
-        "fromAgencyDescription": "Outside" if src == "OUT" else "HMP Leeds",
-        "toAgencyDescription": "HMP Leeds",
-        "movementTypeDescription": {"ADM": "Admission", "REL": "Release"}.get(kind, kind),
-    }
+    _, day, kind, _, src, _, _ = values
+    record = nomis_movement(
+        *values,
+        created=f"{day}T10:04:31.123",
+        fromAgencyDescription="Outside" if src == "OUT" else "HMP Leeds",
+        toAgencyDescription="HMP Leeds",
+        movementTypeDescription={"ADM": "Admission", "REL": "Release"}.get(kind, kind),
+    )
     assert set(record) == {*NOMIS_FIELDS, *EXTRA_FIELDS}
     return record
 
@@ -50,13 +43,6 @@ MOVEMENTS = [
     movement("G5555GG", "2025-02-01", "ADM", "IN", "OUT", "LEI", "N"),
     movement("G5555GG", "2025-05-01", "REL", "OUT", "LEI", "OUT", "CR"),
 ]
-COMMANDS = [
-    {"command": "register", "given_name": "Jo", "family_name": "Bloggs",
-     "date_of_birth": "1980-02-02", "identifiers": {"NOMS": "A7777AA", "CRN": "X123456"},
-     "occurred_at": "2025-01-01T09:00:00+00:00"},
-    {"command": "admissions", "person": "A7777AA", "prison": "LEI", "movement_reason": "N",
-     "occurred_at": "2025-01-02T09:00:00+00:00"},
-]  # fmt: skip
 ALLOCATIONS = [
     "CRN,Region,PDU,Team,Officer code,Effective date",
     "X123456,N55,N55BAC,T1,N55A001,2025-04-01",
@@ -94,7 +80,7 @@ def nomis_csv(style: str) -> bytes:
 
 
 def commands(style: str) -> bytes:
-    return text([orjson.dumps(c).decode() for c in COMMANDS], style)
+    return text([orjson.dumps(c).decode() for c in JSONL_COMMANDS], style)
 
 
 def allocations(style: str) -> bytes:

@@ -13,38 +13,15 @@ import pytest
 from domain.errors import InvalidValue, NotFound
 from domain.service.application import JourneyApp
 from replay import registry
+from replay.formats import NOMIS_FIELDS
 from replay.importer import Importer, ImportOptions
-
-FIELDS = [
-    "offenderNo",
-    "createDateTime",
-    "fromAgency",
-    "toAgency",
-    "movementType",
-    "directionCode",
-    "movementDate",
-    "movementTime",
-    "movementReasonCode",
-    "commentText",
-]
+from tests.helpers import JSONL_COMMANDS, nomis_movement
 
 
 def movement(*values: str) -> dict[str, Any]:
     """A NOMIS movement from (number, day, time, type, direction, from, to, reason)."""
-    noms, day, clock, kind, direction, src, to, reason = values
-    return {
-        "offenderNo": noms,
-        "createDateTime": f"{day}T{clock}",
-        "fromAgency": src,
-        "toAgency": to,
-        "movementType": kind,
-        "directionCode": direction,
-        "movementDate": day,
-        "movementTime": clock,
-        "movementReasonCode": reason,
-        "commentText": None,
-        "fromAgencyDescription": "ignored",
-    }
+    noms, day, clock, *codes = values
+    return nomis_movement(noms, day, *codes, clock=clock, fromAgencyDescription="ignored")
 
 
 MOVEMENTS = [
@@ -65,7 +42,7 @@ def write(path: Path, encoding: str, items: list[dict[str, Any]]) -> Path:
         path.write_bytes(b"\n".join(orjson.dumps(i) for i in items) + b"\n")
     else:
         with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
+            writer = csv.DictWriter(handle, fieldnames=NOMIS_FIELDS, extrasaction="ignore")
             writer.writeheader()
             for item in items:
                 writer.writerow({k: ("" if v is None else v) for k, v in item.items()})
@@ -238,11 +215,7 @@ def test_probation_allocations_start_move_and_allocate(app: JourneyApp, tmp_path
 
 def test_jsonl_uses_the_http_command_schema(app: JourneyApp, tmp_path: Path) -> None:
     lines = [
-        {"command": "register", "given_name": "Jo", "family_name": "Bloggs",
-         "date_of_birth": "1980-02-02", "identifiers": {"NOMS": "a1234bc", "CRN": "X123456"},
-         "occurred_at": "2025-01-01T09:00:00+00:00"},
-        {"command": "admissions", "person": "X123456", "prison": "LEI", "movement_reason": "N",
-         "occurred_at": "2025-01-02T09:00:00+00:00"},
+        *JSONL_COMMANDS,  # lines 1 and 2
         {"command": "admissions", "person": "A1234BC", "prison": "LEI",
          "occurred_at": "2025-01-03T09:00:00+00:00"},
         {"command": "teleport", "person": "A1234BC", "occurred_at": "2025-01-03T09:00:00Z"},

@@ -54,7 +54,6 @@ def access(
         request,
         "audit.html",
         found,
-        status=400 if errors else 200,
         title="Access log",
         page=page,
         form=form,

@@ -96,7 +96,6 @@ async def command_form(
         request,
         template,
         found,
-        status=400 if errors else 200,
         title=title,
         person=person,
         form=form,

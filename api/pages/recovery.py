@@ -77,7 +77,6 @@ def batch_page(
         request,
         "batch.html",
         found,
-        status=400 if errors else 200,
         title=f"Batch {detail.batch_id}",
         batch=detail,
         rejects=rejects,

@@ -96,10 +96,13 @@ def render(
     request: Request,
     name: str,
     visitor: Visitor | None,
-    status: int = 200,
+    status: int | None = None,
     **context: Any,
 ) -> Response:
+    """A page; unless told its status, 400 while it shows a form's errors, else 200."""
     context.setdefault("errors", {})
+    if status is None:
+        status = 400 if context["errors"] else 200
     return templates.TemplateResponse(
         request,
         name,

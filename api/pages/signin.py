@@ -50,7 +50,6 @@ def sign_in_form(
         request,
         "sign_in.html",
         None,
-        status=400 if errors else 200,
         title="Sign in",
         nonce=nonce,
         next=safe_next(next_url),

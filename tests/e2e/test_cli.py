@@ -11,6 +11,7 @@ from domain.service.application import JourneyApp
 from domain.service.catalogue import VoidEntries
 from domain.service.settings import Settings
 from projections.db import open_read_db
+from replay.formats import NOMIS_FIELDS
 from tests.conftest import at, prov
 from tests.support import noms, seed
 
@@ -81,10 +82,10 @@ def test_whereis_and_timeline(tmp_path: Path) -> None:
     assert bad_time.returncode == 2 and "--at" in bad_time.stderr
 
 
+HEADER = ",".join(NOMIS_FIELDS) + "\n"
+# R1234RR admitted to Leeds, then transferred to Moorland, as a NOMIS extract in CSV.
 MOVES = (
-    "offenderNo,createDateTime,fromAgency,toAgency,movementType,directionCode,movementDate,"
-    "movementTime,movementReasonCode,commentText\n"
-    "R1234RR,,OUT,LEI,ADM,IN,2025-01-06,10:00:00,N,\n"
+    HEADER + "R1234RR,,OUT,LEI,ADM,IN,2025-01-06,10:00:00,N,\n"
     "R1234RR,,LEI,MDI,TRN,OUT,2025-03-01,09:00:00,NOTR,\n"
     "R1234RR,,LEI,MDI,ADM,IN,2025-03-01,15:00:00,INT,\n"
 )
@@ -129,8 +130,7 @@ def test_load_show_void_diff_and_merge_from_the_command_line(tmp_path: Path) -> 
     # Check a merge and its reversal: the other number then leads to this person, and back.
     other = tmp_path / "other.csv"
     other.write_text(
-        MOVES.splitlines()[0] + "\n"
-        "S2222SS,,OUT,WYI,ADM,IN,2024-01-06,10:00:00,N,\n"
+        HEADER + "S2222SS,,OUT,WYI,ADM,IN,2024-01-06,10:00:00,N,\n"
         "S2222SS,,WYI,OUT,REL,OUT,2024-06-01,10:00:00,CR,\n"
     )
     assert (

@@ -17,16 +17,11 @@ from api.access_log import Access, AccessLog
 from domain.service.settings import Settings
 from projections.db import open_read_db
 from replay.sniff import CHOICES
+from tests.e2e.test_cli import MOVES as CLI_MOVES
 
 HEAVY = ("fastapi", "pydantic", "psycopg", "uvicorn")
-MOVES = (
-    "offenderNo,createDateTime,fromAgency,toAgency,movementType,directionCode,movementDate,"
-    "movementTime,movementReasonCode,commentText\n"
-    "R1234RR,,OUT,LEI,ADM,IN,2025-01-06,10:00:00,N,\n"
-    "R1234RR,,LEI,MDI,TRN,OUT,2025-03-01,09:00:00,NOTR,\n"
-    "R1234RR,,LEI,MDI,ADM,IN,2025-03-01,15:00:00,INT,\n"
-    "R1234RR,,MDI,NOWHERE,TRN,OUT,2025-04-01,09:00:00,NOTR,\n"
-)
+# The command-line test's extract, and a transfer to a prison that does not exist.
+MOVES = CLI_MOVES + "R1234RR,,MDI,NOWHERE,TRN,OUT,2025-04-01,09:00:00,NOTR,\n"
 
 
 def journey(

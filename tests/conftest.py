@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,11 +88,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[JourneyApp]:
-    application = JourneyApp(settings)
-    try:
+    with closing(JourneyApp(settings)) as application:
         yield application
-    finally:
-        application.close()
 
 
 READ_STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -104,22 +102,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jour
         settings = Settings(database_url=f"sqlite:///{tmp_path / 'j.sqlite'}")
     else:
         settings = Settings(database_url=request.getfixturevalue("pg_url"))
-    app = JourneyApp(settings)
-    db = open_read_db(settings.database)
-    try:
+    with closing(JourneyApp(settings)) as app, closing(open_read_db(settings.database)) as db:
         yield app, db
-    finally:
-        db.close()
-        app.close()
 
 
 @pytest.fixture
 def memory_app() -> Iterator[JourneyApp]:
-    application = JourneyApp(Settings(database_url="memory://"))
-    try:
+    with closing(JourneyApp(Settings(database_url="memory://"))) as application:
         yield application
-    finally:
-        application.close()
 
 
 T0 = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
@@ -139,15 +129,9 @@ def prov(
     source: str = "API",
     by: str = "officer.one",
 ) -> Provenance:
-    return Provenance(
-        recorded_by=by,
-        source=source,
-        occurred_at=when,
-        batch_id=batch,
-        source_ref=ref,
-        reason=reason,
-        correlation_id="test",
-    )
+    """An entry's provenance as the scenarios record it: by officer.one through the API unless
+    they say otherwise."""
+    return Provenance(by, source, when, batch, ref, reason, correlation_id="test")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

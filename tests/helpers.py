@@ -5,7 +5,7 @@ against the log."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -37,22 +37,15 @@ from tests.conftest import at, prov
 @contextmanager
 def journey_app(settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[JourneyApp]:
     """A journey application on the settings' store, closed when the block ends."""
-    app = JourneyApp(settings, env)
-    try:
+    with closing(JourneyApp(settings, env)) as app:
         yield app
-    finally:
-        app.close()
 
 
 @contextmanager
 def journey_and_read_db(settings: Settings) -> Iterator[tuple[JourneyApp, ReadDb]]:
     """A journey application and its read models' database, both closed when the block ends."""
-    with journey_app(settings) as app:
-        db = open_read_db(settings.database)
-        try:
-            yield app, db
-        finally:
-            db.close()
+    with journey_app(settings) as app, closing(open_read_db(settings.database)) as db:
+        yield app, db
 
 
 def no_drift(app: JourneyApp, db: ReadDb, people: int) -> None:

@@ -137,6 +137,14 @@ def test_a_label_inherited_or_a_docstring_written_by_the_dataclass_does_not_coun
 # ---- the fold refuses what it has no rule for ----
 
 
+def refused(entries: list[Any], says: str) -> None:
+    """The fold refuses the entries, naming what it has no rule for, whether it checks the
+    journey or only applies it."""
+    for checked in (True, False):
+        with pytest.raises(FoldError, match=says):
+            fold(entries, checked=checked)
+
+
 @pytest.mark.parametrize(
     ("kind", "direction", "reason"),
     [
@@ -151,9 +159,7 @@ def test_an_unknown_movement_pair_raises_checked_and_unchecked(
     kind: str, direction: str, reason: str
 ) -> None:
     entries = [*admitted(), movement(3, kind, direction, reason, "LEI", "MDI")]
-    for checked in (True, False):
-        with pytest.raises(FoldError, match=f"no rule for a {kind} {direction} movement"):
-            fold(entries, checked=checked)
+    refused(entries, f"no rule for a {kind} {direction} movement")
 
 
 @pytest.mark.parametrize(
@@ -169,9 +175,7 @@ def test_an_unknown_reason_for_a_movement_raises_checked_and_unchecked(
     kind: str, direction: str, reason: str
 ) -> None:
     entries = [*admitted(), movement(3, kind, direction, reason, "LEI", "MDI")]
-    for checked in (True, False):
-        with pytest.raises(FoldError, match=f"with reason '{reason}'"):
-            fold(entries, checked=checked)
+    refused(entries, f"with reason '{reason}'")
 
 
 def test_an_event_type_the_fold_does_not_know_raises_checked_and_unchecked() -> None:
@@ -182,10 +186,10 @@ def test_an_event_type_the_fold_does_not_know_raises_checked_and_unchecked() -> 
 
         label = "escort booked"
 
-    entries = [*admitted(), make(EscortBooked, 3, court="LEEDCC")]
-    for checked in (True, False):
-        with pytest.raises(FoldError, match="EscortBooked is a journey entry without a guard"):
-            fold(entries, checked=checked)
+    refused(
+        [*admitted(), make(EscortBooked, 3, court="LEEDCC")],
+        "EscortBooked is a journey entry without a guard",
+    )
 
 
 def test_an_entry_type_missing_only_its_description_raises(
@@ -197,16 +201,12 @@ def test_an_entry_type_missing_only_its_description_raises(
     visited: type[ev.PersonEvent] = Visited
     monkeypatch.setitem(rules.GUARDS, visited, rules.no_check)
     monkeypatch.setitem(appliers.APPLIERS, visited, appliers.apply_cell)
-    for checked in (True, False):
-        with pytest.raises(FoldError, match="Visited is a journey entry without a description"):
-            fold([make(Visited, 2)], checked=checked)
+    refused([make(Visited, 2)], "Visited is a journey entry without a description")
 
 
 def test_a_non_entry_fed_to_the_fold_raises_checked_and_unchecked() -> None:
     voided = make(ev.EntriesVoided, 3, entries=[2], target_batch=None)
-    for checked in (True, False):
-        with pytest.raises(FoldError, match="EntriesVoided is not a journey entry"):
-            fold([*admitted(), voided], checked=checked)
+    refused([*admitted(), voided], "EntriesVoided is not a journey entry")
 
 
 def test_every_known_movement_folds_both_ways_where_it_is_possible() -> None:

@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -88,27 +89,37 @@ def admitted(app: JourneyApp, noms: str) -> None:
     app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(moment))
 
 
+def admitted_each_round(app: JourneyApp, letter: str) -> Iterator[str]:
+    """A new person a round, registered and admitted to Leeds: their NOMS number."""
+    for n in range(ROUNDS):
+        noms = f"{letter}{n:04d}HR"
+        admitted(app, noms)
+        yield noms
+
+
 def now() -> str:
     return (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
 
 
 @pytest.fixture
 def journeys(pg_api: LiveApi) -> Iterator[JourneyApp]:
-    app = JourneyApp(pg_api.settings.store)
-    yield app
-    app.close()
+    with closing(JourneyApp(pg_api.settings.store)) as app:
+        yield app
 
 
-@pytest.mark.parametrize("conditional", [False, True], ids=["plain", "if-match"])
+@pytest.fixture(params=[False, True], ids=["plain", "if-match"])
+def conditional(request: pytest.FixtureRequest) -> bool:
+    """Whether the racing clients send If-Match with the version they all read."""
+    return bool(request.param)
+
+
 def test_transfers_of_one_person_to_different_prisons(
     pg_api: LiveApi, journeys: JourneyApp, clients: Clients, conditional: bool
 ) -> None:
     staff = pg_api.headers(Role.PRISON)
     losers: Counter[int] = Counter()
     winners = 0
-    for n in range(ROUNDS):
-        noms = f"{'T' if conditional else 'U'}{n:04d}HR"
-        admitted(journeys, noms)
+    for noms in admitted_each_round(journeys, "T" if conditional else "U"):
         # If-Match names the version every client read: registration and admission.
         headers = {**staff, "If-Match": '"2"'} if conditional else staff
         requests = [
@@ -137,16 +148,13 @@ def test_transfers_of_one_person_to_different_prisons(
     )
 
 
-@pytest.mark.parametrize("conditional", [False, True], ids=["plain", "if-match"])
 def test_accept_against_reject_of_one_handover(
     pg_api: LiveApi, journeys: JourneyApp, clients: Clients, conditional: bool
 ) -> None:
     staff = pg_api.headers(Role.PROBATION)
     losers: Counter[int] = Counter()
     outcomes: Counter[str] = Counter()
-    for n in range(ROUNDS):
-        noms = f"{'V' if conditional else 'W'}{n:04d}HR"
-        admitted(journeys, noms)
+    for noms in admitted_each_round(journeys, "V" if conditional else "W"):
         journeys.handle(
             noms, [RequestHandover(to="community")], prov(datetime.now(UTC) - timedelta(hours=1))
         )

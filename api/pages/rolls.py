@@ -20,7 +20,8 @@ RollReader = Annotated[Visitor, Depends(page_for(*READERS))]
 
 
 def prisons() -> list[tuple[str, str]]:
-    return sorted((p.code, p.name) for p in reference.prisons() if p.active)
+    """The picker's options: each open prison's code, and its name with the code."""
+    return sorted((p.code, f"{p.name} ({p.code})") for p in reference.prisons() if p.active)
 
 
 @router.get("/roll")

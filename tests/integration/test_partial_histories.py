@@ -24,19 +24,14 @@ from domain.service.catalogue import (
     TransferViaCourt,
 )
 from tests.conftest import at, prov
+from tests.helpers import register
 
 numbers = itertools.count(1000)
 
 
 def registered(app: JourneyApp) -> str:
     noms = f"P{next(numbers)}PH"
-    app.register(
-        prov(at(0)),
-        given_name="Part",
-        family_name="Way",
-        date_of_birth=date(1979, 3, 3),
-        identifiers={"NOMS": noms},
-    )
+    register(app, noms, "Part", "Way", date(1979, 3, 3), when=at(0))
     return noms
 
 

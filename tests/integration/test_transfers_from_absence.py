@@ -24,6 +24,7 @@ from domain.service.movement_commands import (
 )
 from replay.importer import Importer, ImportOptions
 from tests.conftest import at, prov
+from tests.helpers import register
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,7 @@ numbers = itertools.count(1000)
 
 def admitted(app: JourneyApp) -> str:
     noms = f"T{next(numbers)}AB"
-    app.register(
-        prov(at(0)),
-        given_name="Ivy",
-        family_name="Away",
-        date_of_birth=date(1985, 4, 1),
-        identifiers={"NOMS": noms},
-    )
+    register(app, noms, "Ivy", "Away", date(1985, 4, 1), when=at(0))
     app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(1)))
     return noms
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Annotated
 
@@ -30,6 +30,23 @@ def iso_text(value: object) -> object:
 Moment = Annotated[AwareDatetime, BeforeValidator(iso_text)]
 # A calendar day asked about, likewise only as ISO 8601 text.
 Day = Annotated[date, BeforeValidator(iso_text)]
+
+
+@dataclass(frozen=True)
+class TimeAxes:
+    """When a question is about: effective time (`as_of`) and knowledge time (`as_known_at`),
+    each None for now."""
+
+    as_of: datetime | None = None
+    as_known_at: datetime | None = None
+
+    @property
+    def now(self) -> bool:
+        """Both at now: the read models answer; otherwise the history, replayed."""
+        return self.as_of is None and self.as_known_at is None
+
+
+NOW = TimeAxes()
 
 
 class Location(BaseModel):
@@ -100,12 +117,9 @@ def person_from_record(person_id: str, record: PersonRecord) -> Person:
     )
 
 
-def person_from_state(
-    state: PersonState, as_of: datetime | None, as_known_at: datetime | None
-) -> Person:
+def person_from_state(state: PersonState, times: TimeAxes) -> Person:
     """The answer derived from a person's history at those times."""
-    times = {"as_of": as_of, "as_known_at": as_known_at}
-    derived = {**vars(state), "ownership": ownership_from_state(state), **times}
+    derived = {**vars(state), "ownership": ownership_from_state(state), **asdict(times)}
     return Person.model_validate(derived, from_attributes=True)
 
 

@@ -15,7 +15,7 @@ from api.pages.render import render
 from api.pages.session import Visitor, page_for, roles_of, services, stated_purpose
 from api.routes import commands
 from api.routes import people as api
-from api.schemas import Person, Timeline
+from api.schemas import NOW, Person, TimeAxes, Timeline
 from domain.errors import InvalidValue
 from domain.service.catalogue import AcceptHandover, Admit
 
@@ -168,7 +168,7 @@ async def person_page(
     when = end_of(parse_day(as_of, "as_of", errors))
     known = parse_moment(as_known_at, "as_known_at", errors)
     why = await stated_purpose(request, found)
-    person = await read_person(request, found, why, ref, as_of=when, as_known_at=known)
+    person = await read_person(request, found, why, ref, TimeAxes(when, known))
     return render(
         request,
         "person.html",
@@ -184,24 +184,11 @@ async def person_page(
 
 
 async def read_person(
-    request: Request,
-    found: Visitor,
-    why: str,
-    ref: str,
-    *,
-    as_of: datetime | None = None,
-    as_known_at: datetime | None = None,
+    request: Request, found: Visitor, why: str, ref: str, times: TimeAxes = NOW
 ) -> Person:
     """The API's where-is, logged as it logs it."""
-    if as_known_at is not None and as_known_at > datetime.now(UTC):
+    if times.as_known_at is not None and times.as_known_at > datetime.now(UTC):
         raise InvalidValue("as_known_at", "must not be in the future")
-    answer = await api.where_is(
-        services(request),
-        found.principal,
-        why,
-        request.state.request_id,
-        ref,
-        as_of=as_of,
-        as_known_at=as_known_at,
-    )
+    rid = request.state.request_id
+    answer = await api.where_is(services(request), found.principal, why, rid, ref, times)
     return Person.model_validate_json(bytes(answer.body))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,11 +19,13 @@ from api.disclosure import (
 )
 from api.problems import ProblemError, refuse_undeclared_method
 from api.schemas import (
+    NOW,
     Day,
     Entry,
     Moment,
     Person,
     PersonLine,
+    TimeAxes,
     Timeline,
     entry_view,
     line,
@@ -98,45 +99,32 @@ async def get_person(
     svc: Services = request.app.state.services
     purpose = stated_purpose(x_purpose)
     rid: str = request.state.request_id
-    return await where_is(svc, who, purpose, rid, ref, as_of=as_of, as_known_at=as_known_at)
+    return await where_is(svc, who, purpose, rid, ref, TimeAxes(as_of, as_known_at))
 
 
 async def where_is(
-    svc: Services,
-    who: Principal,
-    purpose: str,
-    rid: str,
-    ref: str,
-    *,
-    as_of: Moment | None = None,
-    as_known_at: Moment | None = None,
+    svc: Services, who: Principal, purpose: str, rid: str, ref: str, times: TimeAxes = NOW
 ) -> Response:
     """The where-is answer for `who`, its disclosure logged first."""
-    if as_of is None and as_known_at is None and not is_uuid(ref):
+    if times.now and not is_uuid(ref):
         # The hot path, on the event loop: the read models' record, read and logged in one
         # statement shared with concurrent lookups.
         key = queries.identifier_key(ref)
         found = await disclose_record(svc, who, "person.read", rid, key, purpose=purpose)
         if found is not None:
             return answer(person_from_record(found.person["person_id"], found))
-    view = await run_in_threadpool(person_view, svc, who, ref, as_of, as_known_at)
+    view = await run_in_threadpool(person_view, svc, who, ref, times)
     await run_in_threadpool(
         disclose, svc, who, "person.read", rid, [view.person_id], purpose=purpose
     )
     return answer(view)
 
 
-def person_view(
-    svc: Services,
-    who: Principal,
-    ref: str,
-    as_of: datetime | None,
-    as_known_at: datetime | None,
-) -> Person:
+def person_view(svc: Services, who: Principal, ref: str, times: TimeAxes) -> Person:
     """A person the hot path did not answer: by person id, at other times, not yet in the
     read models, not visible to this caller, or unknown (the event store's claims say which)."""
     person_id = str(svc.journeys.resolve(ref))
-    if as_of is None and as_known_at is None:
+    if times.now:
         record = queries.person_record(svc.db, person_id)
         if record is None:
             svc.journeys.person(person_id)  # an id no person has is refused as such
@@ -144,13 +132,13 @@ def person_view(
         view = person_from_record(person_id, record)
         partner_may_see(svc, who, [view.ownership.region], ref=ref)
         return view
-    state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
+    state = svc.journeys.state(person_id, as_of=times.as_of, as_known_at=times.as_known_at)
     if state is None:
         # Told only to those who may see the person at all: that they were unknown then says
         # something of the case.
         partner_may_see_then(svc, who, person_id, None, ref=ref)
         raise NotFound("as_known_at", "the person was not yet known at that moment")
-    view = person_from_state(state, as_of, as_known_at)
+    view = person_from_state(state, times)
     partner_may_see_then(svc, who, person_id, view.ownership.region, ref=ref)
     return view
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -63,18 +64,23 @@ def end_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time.max, tzinfo=UTC) if day else None
 
 
+class SearchForm(BaseModel):
+    """The search page's query string, shown again in its form."""
+
+    identifier: str = ""
+    name: str = ""
+    date_of_birth: str = ""
+
+
 @router.get("/search")
 async def search(
-    request: Request,
-    found: Searcher,
-    identifier: str = "",
-    name: str = "",
-    date_of_birth: str = "",
+    request: Request, found: Searcher, form: Annotated[SearchForm, Query()]
 ) -> Response:
     errors: dict[str, str] = {}
-    born = parse_day(date_of_birth.strip(), "date_of_birth", errors)
-    asked = bool(identifier.strip() or name.strip() or born)
-    if name.strip() and len(name.strip()) < 2:
+    identifier, name = form.identifier.strip(), form.name.strip()
+    born = parse_day(form.date_of_birth.strip(), "date_of_birth", errors)
+    asked = bool(identifier or name or born)
+    if name and len(name) < 2:
         errors["name"] = "Enter at least 2 letters of the name"
     results = None
     if asked and not errors:
@@ -85,16 +91,16 @@ async def search(
             found.principal,
             why,
             request.state.request_id,
-            name=name.strip() or None,
+            name=name or None,
             date_of_birth=born,
-            identifier=identifier.strip() or None,
+            identifier=identifier or None,
         )
     return render(
         request,
         "search.html",
         found,
         title="Find a person",
-        form={"identifier": identifier, "name": name, "date_of_birth": date_of_birth},
+        form=form,
         results=results,
         errors=errors,
     )

@@ -113,7 +113,7 @@ def _on_absence(before: Location, entry: ev.MovementRecorded) -> Where:
 def _released(before: Location, entry: ev.MovementRecorded) -> Where:
     held = entry.from_agency
     if before.status is Status.COURT and held == before.agency:
-        held = before.prison or held  # released at court: still the prison's prisoner until now
+        held = before.prison  # released at court: still the prison's prisoner until now
     reason = entry.reason_code
     return (
         _release_status(reason),

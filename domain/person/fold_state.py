@@ -76,6 +76,19 @@ class JourneyState:
         self.stays: list[Stay] = []
         self.opening: Opening | None = None
 
+    def snapshot(self) -> JourneyState:
+        """A copy to go back to: every part the appliers change, copied one level deep."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.key_dates = dict(self.key_dates)
+        copy.identifiers = {kind: list(values) for kind, values in self.identifiers.items()}
+        copy.last = dict(self.last)
+        copy.stays = list(self.stays)
+        return copy
+
+    def restore(self, snapshot: JourneyState) -> None:
+        self.__dict__.update(snapshot.snapshot().__dict__)
+
     def blame(self, key: str) -> int | None:
         """The entry that last set this part of the state (location, handover, ...), if any."""
         entry = self.last.get(key)

@@ -9,6 +9,7 @@ command path and the read models can never fold one history two ways.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ from domain.person.appliers import APPLIERS, Applier
 from domain.person.fold_state import FoldError, JourneyState, describe
 from domain.person.opening import presume_opening
 from domain.person.rules import GUARDS, Conflict, Guard
+from domain.person.vocabulary import ARRIVALS_FROM_ABSENCE, TRANSFER_IN, Direction, MovementType
 
 __all__ = [
     "Conflict",
@@ -87,6 +89,11 @@ class JourneyFold(JourneyState):
         )
 
 
+# One moment's entries are reordered only when there are this few (6! orders at most).
+MAX_REORDERED = 6
+ENDS_ABSENCE = frozenset({TRANSFER_IN, *ARRIVALS_FROM_ABSENCE})
+
+
 def _guard(guard: Guard, fold: JourneyState, entry: ev.PersonEvent) -> Conflict | None:
     try:
         guard(fold, entry)
@@ -96,24 +103,70 @@ def _guard(guard: Guard, fold: JourneyState, entry: ev.PersonEvent) -> Conflict 
 
 
 def effective_order(entries: Iterable[ev.PersonEvent]) -> list[ev.PersonEvent]:
-    """Entries by effective time; ties keep the order they were recorded in."""
-    return sorted(entries, key=lambda e: (e.occurred_at, e.originator_version))
+    """Entries by effective time; at one moment, in the natural order of a journey (a
+    reception, then departures, then the arrivals that end them, then releases, then the
+    rest), and then as recorded. The fold may reorder entries of one moment further."""
+    return sorted(entries, key=lambda e: (e.occurred_at, _rank(e), e.originator_version))
+
+
+def _rank(entry: ev.PersonEvent) -> int:
+    if not isinstance(entry, ev.MovementRecorded):
+        return 4
+    if entry.direction == Direction.OUT:
+        return 3 if entry.movement_type == MovementType.REL else 1
+    arrival = entry.movement_type != MovementType.ADM or entry.reason_code in ENDS_ABSENCE
+    return 2 if arrival else 0
 
 
 def fold(
     entries: Iterable[ev.PersonEvent], *, checked: bool = True
 ) -> tuple[JourneyFold, dict[int, Conflict]]:
     """Fold entries already in effective order; return the state and, when `checked`, each
-    entry's conflict with the state before it."""
+    entry's conflict with the state before it.
+
+    Entries of one moment (records that carry a date but no time, or that a source lists out
+    of order) are taken in the first order, of those their moment allows, that makes the
+    journey possible, so the order they came in never changes the outcome."""
     journey = JourneyFold()
     conflicts: dict[int, Conflict] = {}
-    if not checked:
-        for entry in entries:
-            presume_opening(journey, entry)
-            entry_rules(type(entry)).applier(journey, entry)
-        return journey, conflicts
-    for entry in entries:
-        conflict = journey.step(entry)
-        if conflict is not None:
-            conflicts[entry.originator_version] = conflict
+    for together in _moments(entries):
+        moment = together
+        if len(moment) > 1 and sum(isinstance(e, ev.MovementRecorded) for e in moment) > 1:
+            moment = _possible_order(journey, moment)
+        elif not checked:
+            for entry in moment:
+                presume_opening(journey, entry)
+                entry_rules(type(entry)).applier(journey, entry)
+            continue
+        for entry in moment:
+            conflict = journey.step(entry)
+            if conflict is not None and checked:
+                conflicts[entry.originator_version] = conflict
     return journey, conflicts
+
+
+def _moments(entries: Iterable[ev.PersonEvent]) -> list[list[ev.PersonEvent]]:
+    """Consecutive entries grouped by effective time."""
+    moments: list[list[ev.PersonEvent]] = []
+    for entry in entries:
+        if moments and moments[-1][0].occurred_at == entry.occurred_at:
+            moments[-1].append(entry)
+        else:
+            moments.append([entry])
+    return moments
+
+
+def _possible_order(journey: JourneyFold, moment: list[ev.PersonEvent]) -> list[ev.PersonEvent]:
+    """The first order of one moment's entries that the journey allows, trying the natural
+    order first; the natural order if none does (or there are too many to try)."""
+    if len(moment) > MAX_REORDERED:
+        return moment
+    start = journey.snapshot()
+    try:
+        for order in itertools.permutations(moment):
+            if all(journey.step(entry) is None for entry in order):
+                return list(order)
+            journey.restore(start)
+        return moment
+    finally:
+        journey.restore(start)

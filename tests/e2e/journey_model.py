@@ -124,7 +124,7 @@ def apply_court_out(s: dict[str, Any], b: dict[str, Any]) -> None:
 def apply_release(s: dict[str, Any], b: dict[str, Any]) -> None:
     held = b["from_agency"]
     if s["status"] == "court" and held == s["agency"]:
-        held = s["prison"] or held
+        held = s["prison"]
     s.update(status="released", agency="OUT", prison=held, destination=None, cell=None)
 
 

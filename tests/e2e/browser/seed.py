@@ -19,8 +19,10 @@ from domain.service.catalogue import (
     MoveCell,
     RecordKeyDates,
     Release,
+    RequestAreaTransfer,
     RequestHandover,
     StartSupervision,
+    TransferOut,
 )
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app
@@ -62,6 +64,30 @@ def people(app: JourneyApp) -> None:
         app.handle(noms, [Admit(prison=prison, movement_reason="N")], prov(0))
     app.handle("C3333CC", [CourtOut(prison="LEI", court="LEEDCC")], prov(4))
     app.handle("D4444DD", [Release(from_agency="MDI", movement_reason="CR")], prov(5))
+    queued(app)
+
+
+# Due for release ten days from whenever the tests run, so the upcoming-releases queue holds
+# someone on any date.
+RELEASE_IN_DAYS = 10
+
+
+def queued(app: JourneyApp) -> None:
+    """One person in each work queue that Ann and Dan leave empty, held away from Leeds."""
+    register(app, {"NOMS": "F6666FF"}, "Fay", "Transit", date(1991, 4, 1))
+    app.handle("F6666FF", [Admit(prison="DMI", movement_reason="N")], prov(0))
+    app.handle("F6666FF", [TransferOut(from_prison="DMI", to_prison="FNI")], prov(6))
+    register(app, {"NOMS": "G7777GG"}, "Gus", "Soon", date(1979, 4, 29))
+    app.handle("G7777GG", [Admit(prison="DMI", movement_reason="N")], prov(0))
+    due = datetime.now(UTC).date() + timedelta(days=RELEASE_IN_DAYS)
+    app.handle("G7777GG", [RecordKeyDates(dates={"CRD": due})], prov(1))
+    register(app, {"CRN": "X222222"}, "Hal", "Moving", date(1982, 12, 24))
+    app.handle("X222222", [StartSupervision(region="N55", pdu="N55LEE")], prov(0))
+    app.handle("X222222", [RequestAreaTransfer(region="N53", pdu="N53DERS")], prov(1))
+    # Ann's handover is answered by a test; Ivy's stays pending.
+    register(app, {"NOMS": "I9999II"}, "Ivy", "Waiting", date(1993, 1, 15))
+    app.handle("I9999II", [Admit(prison="DMI", movement_reason="N")], prov(0))
+    app.handle("I9999II", [RequestHandover(to="community")], prov(2))
 
 
 def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from api.auth import Role
 from tests.e2e.browser.conftest import Site, check_page, sign_in, submit
+from tests.e2e.browser.seed import RELEASE_IN_DAYS
 
 
 def access(site: Site, **filters: str) -> list[dict[str, object]]:
@@ -68,7 +69,17 @@ def test_work_queues(page: Page, site: Site) -> None:
     dan = page.get_by_test_id("people").locator("tr", has_text="Free, Dan")
     expect(dan.locator("td").nth(3)).to_have_text("Released")
     check_page(page, "queue-released")
-    for name in ("Pending area transfers", "Long transits", "Upcoming releases"):
-        page.click(f"text={name}")
-        expect(page.get_by_test_id("people")).to_be_visible()
+
+    # Check each queue's own column says what waits, not the queue's name.
+    due = (datetime.now(UTC).date() + timedelta(days=RELEASE_IN_DAYS)).strftime("%d %b %Y")
+    for tab, person, detail in [
+        ("Pending handovers", "Waiting, Ivy", "Handover to community requested"),
+        ("Pending area transfers", "Moving, Hal", "Transfer to Derbyshire – N53DERS requested"),
+        ("Long transits", "Transit, Fay", "Going to Full Sutton (HMP) – FNI"),
+        ("Upcoming releases", "Soon, Gus", f"Release due {due}"),
+    ]:
+        page.click(f"text={tab}")
+        row = page.get_by_test_id("people").locator("tr", has_text=person)
+        expect(row.locator("td").nth(4)).to_contain_text(detail)
+        expect(page.get_by_test_id("people")).not_to_contain_text(tab.lower().replace(" ", "-"))
     check_page(page, "queue-upcoming")

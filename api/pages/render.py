@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
 from psycopg import OperationalError as PgOperationalError
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from api.auth import Forbidden, Role
@@ -26,6 +28,7 @@ from api.pages.session import (
     Visitor,
     clear_session,
     sign_in_url,
+    visitor_if_any,
 )
 from api.problems import ProblemError
 from domain.errors import DomainError, NotFound
@@ -155,7 +158,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PurposeNeeded, need_purpose)  # type: ignore[arg-type]
     app.add_exception_handler(PageForbidden, forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(BadCsrf, bad_csrf)  # type: ignore[arg-type]
-    for kind in (DomainError, ProblemError, Forbidden, PersistenceError, PgOperationalError):
+    kinds = (DomainError, ProblemError, Forbidden, PersistenceError, PgOperationalError)
+    for kind in (*kinds, HTTPException, RequestValidationError):
         on_pages(app, kind)
 
 
@@ -168,6 +172,8 @@ def on_pages(app: FastAPI, kind: type[Exception]) -> None:
             answer = api_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
         visitor = getattr(request.state, "visitor", None)
+        if isinstance(exc, HTTPException | RequestValidationError):
+            return framework_error(request, exc)
         if isinstance(exc, NotFound):
             return problem_page(request, 404, "Not found", exc.reason, visitor)
         if isinstance(exc, ProblemError):
@@ -185,3 +191,26 @@ def on_pages(app: FastAPI, kind: type[Exception]) -> None:
         return response
 
     app.add_exception_handler(kind, either)
+
+
+def framework_error(request: Request, exc: HTTPException | RequestValidationError) -> Response:
+    """An address no page answers, or a path or query a page cannot read, as an HTML page."""
+    visitor = visitor_if_any(request)
+    if isinstance(exc, RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = tuple(first.get("loc", ()))
+        if where[:1] != ("path",):
+            field = str(where[-1]) if where else "the address"
+            said = f"{field}: {str(first.get('msg', 'not valid')).lower()}"
+            return problem_page(request, 400, "Sorry, there is a problem", said, visitor)
+    elif exc.status_code != 404:
+        said = str(exc.detail)
+        return problem_page(request, exc.status_code, "Sorry, there is a problem", said, visitor)
+    return problem_page(
+        request,
+        404,
+        "Page not found",
+        "If you typed the web address, check it is correct. "
+        "If you pasted the web address, check you copied the entire address.",
+        visitor,
+    )

@@ -148,6 +148,14 @@ def visitor(request: Request) -> Visitor:
     return found
 
 
+def visitor_if_any(request: Request) -> Visitor | None:
+    """The signed-in visitor, or None: for pages any visitor may see, such as "not found"."""
+    try:
+        return visitor(request)
+    except SignInNeeded:
+        return None
+
+
 def page_for(*roles: Role) -> Callable[[Request], Awaitable[Visitor]]:
     """A dependency admitting only visitors holding one of `roles`; others get a 403 page."""
 

@@ -229,7 +229,7 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     expect(staff.get_by_test_id("where")).to_contain_text("MDI")
 
     # Check the batch is reinstated the same way, and staff see the load's answer again.
-    page.click("text=Back to the batch")
+    page.get_by_test_id("back").click()
     submit(page, "Preview the changes", reason="the extract was right after all")
     expect(page.get_by_test_id("diff")).to_contain_text("in MDI")
     submit(page, "Confirm: reinstate the batch")

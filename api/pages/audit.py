@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from api.pages.people import parse_moment
+from api.pages.dates import iso_of, read_moment
 from api.pages.render import render
 from api.pages.session import Visitor, page_for, roles_of, services
 from api.routes import audit as api
@@ -24,13 +24,14 @@ def access(
     found: Auditor,
     person_id: str = "",
     user: str = "",
-    since: str = "",
-    until: str = "",
     after: int = 0,
 ) -> Response:
     errors: dict[str, str] = {}
-    start = parse_moment(since, "since", errors)
-    end = parse_moment(until, "until", errors)
+    since = read_moment(request.query_params, "since", "From", errors)
+    until = read_moment(request.query_params, "until", "Until", errors)
+    start, end = since.moment, until.moment
+    if start and end and end < start:
+        errors["until"] = "Until must be the same as or after From"
     if len(person_id) > 64:
         errors["person_id"] = "A person id is at most 64 characters"
     if len(user) > 200:
@@ -48,8 +49,9 @@ def access(
             after=max(after, 0),
             limit=100,
         )
-    form = {"person_id": person_id, "user": user, "since": since, "until": until}
-    more = urlencode({k: v for k, v in form.items() if v})
+    form = {"person_id": person_id, "user": user, "since": since.sent, "until": until.sent}
+    kept = {"person_id": person_id, "user": user, "since": iso_of(start), "until": iso_of(end)}
+    more = urlencode({k: v for k, v in kept.items() if v})
     return render(
         request,
         "audit.html",

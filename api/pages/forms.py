@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from api.pages.people import parse_moment, read_person
+from api.pages.dates import Asked, asked, read_moment
+from api.pages.people import read_person
 from api.pages.render import render
 from api.pages.session import (
     PageForbidden,
@@ -84,7 +85,7 @@ async def command_form(
     found: Visitor,
     ref: str,
     page: tuple[str, str],
-    form: dict[str, str],
+    form: dict[str, Any],
     errors: dict[str, str],
     **extra: Any,
 ) -> Response:
@@ -105,11 +106,18 @@ async def command_form(
 
 
 async def movement_form(
-    request: Request, found: Visitor, ref: str, form: dict[str, str], errors: dict[str, str]
+    request: Request,
+    found: Visitor,
+    ref: str,
+    form: dict[str, str],
+    errors: dict[str, str],
+    occurred: Asked | None = None,
 ) -> Response:
     page = ("movement.html", "Record a movement")
     movements = list(MOVEMENTS.items())
-    return await command_form(request, found, ref, page, form, errors, movements=movements)
+    # The date boxes shown again as sent, the wrong ones marked.
+    shown: dict[str, Any] = {**form, "occurred_at": occurred or asked(form, "occurred_at")}
+    return await command_form(request, found, ref, page, shown, errors, movements=movements)
 
 
 @router.post("/people/{ref:path}/movement")
@@ -119,11 +127,14 @@ async def record_movement(request: Request, found: Mover, ref: str) -> Response:
     kind = form.get("movement", "")
     if kind not in MOVEMENTS:
         errors["movement"] = "Select the kind of movement"
-    when = parse_moment(form.get("occurred_at"), "occurred_at", errors)
+    happened = read_moment(form, "occurred_at", "When it happened", errors)
+    when = happened.moment
     if when is None and "occurred_at" not in errors:
         errors["occurred_at"] = "Enter when it happened"
+    elif when is not None and when > datetime.now(UTC):
+        errors["occurred_at"] = "When it happened must be now or in the past"
     if errors or when is None:
-        return await movement_form(request, found, ref, form, errors)
+        return await movement_form(request, found, ref, form, errors, happened.sent)
     ran = await run_command(
         request, found, BY_ROUTE[kind], ref, movement_body(kind, form, when), errors
     )

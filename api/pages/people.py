@@ -3,22 +3,29 @@ timeline: each calls the API's own read, so the access log gets the same entries
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from api.disclosure import disclose, held_by_provider, scoped
+from api.pages.dates import UK, Read, read_date, read_moment
+from api.pages.paging import Paging, page_number, paging
 from api.pages.render import render
-from api.pages.session import Visitor, page_for, roles_of, services, stated_purpose
+from api.pages.session import Visitor, page_for, purpose_of, roles_of, services, stated_purpose
 from api.routes import commands
 from api.routes import people as api
-from api.schemas import NOW, Person, TimeAxes, Timeline
-from domain.errors import InvalidValue
+from api.schemas import NOW, Person, PersonLine, TimeAxes, Timeline, line
+from api.services import Services
+from domain.errors import DomainError, InvalidValue
+from domain.identifiers import detect
 from domain.service.catalogue import AcceptHandover, Admit
+from projections import queries
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 READERS = roles_of(api.router.routes, "/people/{ref:path}")
@@ -37,79 +44,120 @@ RECORDED = {
 }
 
 
-def parse_day(value: str | None, field: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[field] = "Enter a real date, for example 2025-03-17"
-        return None
-
-
-def parse_moment(value: str | None, field: str, errors: dict[str, str]) -> datetime | None:
-    """A `datetime-local` value (or a date), read as UTC."""
-    if not value:
-        return None
-    try:
-        found = datetime.fromisoformat(value)
-    except ValueError:
-        errors[field] = "Enter a real date and time, for example 2025-03-17T09:30"
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
 def end_of(day: date | None) -> datetime | None:
-    """`As of` a date means at the end of that day."""
-    return datetime.combine(day, time.max, tzinfo=UTC) if day else None
+    """`As of` a date means at the end of that day in the UK."""
+    return datetime.combine(day, time.max, tzinfo=UK).astimezone(UTC) if day else None
 
 
-class SearchForm(BaseModel):
-    """The search page's query string, shown again in its form."""
+def known_at(values: Mapping[str, str], errors: dict[str, str], name: str = "as_known_at") -> Read:
+    """An "as known at" moment: UK local time, not in the future."""
+    read = read_moment(values, name, "As known at", errors)
+    if read.moment is not None and read.moment > datetime.now(UTC):
+        errors[name] = "As known at must be now or in the past"
+        return Read(None, read.sent)
+    return read
 
-    identifier: str = ""
-    name: str = ""
-    date_of_birth: str = ""
+
+SEARCH_PAGE = 20
 
 
 @router.get("/search")
-async def search(
-    request: Request, found: Searcher, form: Annotated[SearchForm, Query()]
-) -> Response:
+async def search(request: Request, found: Searcher) -> Response:
+    values = request.query_params
     errors: dict[str, str] = {}
-    identifier, name = form.identifier.strip(), form.name.strip()
-    born = parse_day(form.date_of_birth.strip(), "date_of_birth", errors)
-    asked = bool(identifier or name or born)
-    if name and len(name) < 2:
-        errors["name"] = "Enter at least 2 letters of the name"
-    results = None
-    if asked and not errors:
-        why = await stated_purpose(request, found)
-        results = await run_in_threadpool(
-            api.search,
-            services(request),
-            found.principal,
-            why,
-            request.state.request_id,
+    identifier = (values.get("identifier") or "").strip()
+    name = (values.get("name") or "").strip()
+    born = read_date(values, "date_of_birth", "Date of birth", errors)
+    if born.day and born.day > datetime.now(UK).date():
+        errors["date_of_birth"] = "Date of birth must be today or in the past"
+    if name and not 2 <= len(name) <= 100:
+        errors["name"] = "Enter a name of 2 to 100 letters"
+    if identifier:
+        try:
+            detect(identifier)
+        except DomainError:
+            errors["identifier"] = IDENTIFIER_FORMS
+    form = {"identifier": identifier, "name": name, "date_of_birth": born.sent}
+    shown: Shown | None = None
+    if not errors and identifier:
+        if await run_in_threadpool(visible_holder, services(request), found, identifier):
+            return RedirectResponse(f"/ui/people/{quote(identifier, safe='/')}", status_code=303)
+        await run_in_threadpool(log_search, request, found, [])
+        shown = Shown([], None, alike=False)
+    elif not errors and (name or born.day):
+        shown = await run_in_threadpool(find_page, request, found, name, born.day)
+    return render(
+        request, "search.html", found, title="Find a person", form=form, shown=shown, errors=errors
+    )
+
+
+IDENTIFIER_FORMS = (
+    "Enter a NOMS number like A1234BC, a CRN like X123456, "
+    "a PNC number like 2012/0394773H or a CRO number like 123456/12A"
+)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The people a search shows, which page of how many, and whether spelt alike."""
+
+    people: list[PersonLine]
+    paging: Paging | None
+    alike: bool
+
+
+def visible_holder(svc: Services, found: Visitor, identifier: str) -> str | None:
+    """The person holding an identifier, if the visitor may see them; nothing is shown here,
+    so nothing is logged: the person page that follows logs its read."""
+    person = queries.find(svc.db, identifier)
+    if person is None or person not in held_by_provider(svc, found.principal, [person]):
+        return None
+    return person
+
+
+def find_page(request: Request, found: Visitor, name: str, born: date | None) -> Shown:
+    """One page of the people a name and date of birth find, each logged as the API logs a
+    search: one entry per person shown."""
+    svc, values = services(request), request.query_params
+    region = found.principal.provider if scoped(found.principal) else None
+    asked = page_number(values)
+    result = queries.find_people(
+        svc.db,
+        name=name or None,
+        date_of_birth=born,
+        region=region,
+        offset=(asked - 1) * SEARCH_PAGE,
+        limit=SEARCH_PAGE,
+    )
+    pages = paging("/ui/search", values, result.total, SEARCH_PAGE)
+    if pages.page != asked:
+        result = queries.find_people(
+            svc.db,
             name=name or None,
             date_of_birth=born,
-            identifier=identifier or None,
+            region=region,
+            offset=pages.offset,
+            limit=SEARCH_PAGE,
         )
-    return render(
-        request,
-        "search.html",
-        found,
-        title="Find a person",
-        form=form,
-        results=results,
-        errors=errors,
+    allowed = held_by_provider(svc, found.principal, [r.person_id for r in result.people])
+    people = [line(r) for r in result.people if r.person_id in allowed]
+    log_search(request, found, [r.person_id for r in people])
+    return Shown(people, pages, result.alike)
+
+
+def log_search(request: Request, found: Visitor, person_ids: list[str]) -> None:
+    why = purpose_of(request, found)
+    svc = services(request)
+    disclose(
+        svc, found.principal, "person.search", request.state.request_id, person_ids, purpose=why
     )
 
 
 @router.get("/people/{ref:path}/timeline")
-async def timeline(request: Request, found: Reader, ref: str, as_known_at: str = "") -> Response:
+async def timeline(request: Request, found: Reader, ref: str) -> Response:
     errors: dict[str, str] = {}
-    known = parse_moment(as_known_at, "as_known_at", errors)
+    known_read = known_at(request.query_params, errors)
+    known = known_read.moment
     why = await stated_purpose(request, found)
     history = await run_in_threadpool(
         api.get_timeline,
@@ -130,7 +178,8 @@ async def timeline(request: Request, found: Reader, ref: str, as_known_at: str =
         title=f"Timeline: {person.given_name} {person.family_name}",
         person=person,
         timeline=history,
-        form={"as_known_at": as_known_at},
+        form={"as_known_at": known_read.sent},
+        known=known,
         errors=errors,
     )
 
@@ -166,13 +215,12 @@ async def person_page(
     request: Request,
     found: Reader,
     ref: str,
-    as_of: str = "",
-    as_known_at: str = "",
     recorded: str = "",
 ) -> Response:
     errors: dict[str, str] = {}
-    when = end_of(parse_day(as_of, "as_of", errors))
-    known = parse_moment(as_known_at, "as_known_at", errors)
+    as_of = read_date(request.query_params, "as_of", "As of", errors)
+    known_read = known_at(request.query_params, errors)
+    when, known = end_of(as_of.day), known_read.moment
     why = await stated_purpose(request, found)
     person = await read_person(request, found, why, ref, TimeAxes(when, known))
     return render(
@@ -181,7 +229,7 @@ async def person_page(
         found,
         title=f"{person.given_name} {person.family_name}",
         person=person,
-        form={"as_of": as_of, "as_known_at": as_known_at},
+        form={"as_of": as_of.sent, "as_known_at": known_read.sent},
         errors=errors,
         recorded=RECORDED.get(recorded),
         may_move=found.may(MOVERS),

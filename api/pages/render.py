@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from api.auth import Forbidden, Role
-from api.pages import wording
+from api.pages import dates, wording
 from api.pages.session import (
     BadCsrf,
     PageForbidden,
@@ -38,12 +38,21 @@ PREFIX = "/ui"
 
 
 def when(value: datetime | date | None) -> str:
-    """A moment as staff read it: 30 Nov 2026 09:15 (UTC)."""
+    """A moment as staff read it, in UK local time with its zone: 30 Nov 2026 09:15 GMT."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%d %b %Y %H:%M")
+        return dates.shown_moment(value)
     return value.strftime("%d %b %Y")
+
+
+def anchor(field: str, form: object) -> str:
+    """Where an error summary's link goes: the field, or a date's first wrong box."""
+    sent = form.get(field) if isinstance(form, dict) else None
+    if isinstance(sent, dates.Asked):
+        wrong = [p for p in (*dates.PARTS, "time") if p in sent.wrong]
+        return f"{field}-{wrong[0] if wrong else 'day'}"
+    return field
 
 
 def shown(value: object) -> str:
@@ -72,6 +81,7 @@ templates.env.filters.update(
     queue_detail=wording.queue_detail,
 )
 templates.env.globals["sentence"] = wording.sentence
+templates.env.globals["anchor"] = anchor
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from api.pages.dates import shown_moment
 from api.schemas import Location, PersonLine
 from domain import reference
 from domain.errors import DomainError
@@ -104,7 +105,7 @@ def day(value: object) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return value.strftime("%d %b %Y %H:%M")
+        return shown_moment(value)
     if isinstance(value, date):
         return value.strftime("%d %b %Y")
     return "" if value is None else str(value)

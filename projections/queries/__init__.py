@@ -38,7 +38,14 @@ from projections.queries.rolls import (
     population_at,
     roll,
 )
-from projections.queries.search import LIKE_ESCAPE, like_prefix, search, trigram_similarity
+from projections.queries.search import (
+    LIKE_ESCAPE,
+    Found,
+    find_people,
+    like_prefix,
+    search,
+    trigram_similarity,
+)
 from projections.queries.vocabulary import RELEASE_DATES
 
 __all__ = [
@@ -51,10 +58,12 @@ __all__ = [
     "PERSON_COLUMNS",
     "PERSON_JOIN",
     "RELEASE_DATES",
+    "Found",
     "PersonRecord",
     "PersonRow",
     "ever_named",
     "find",
+    "find_people",
     "first_with_status",
     "identifier_key",
     "like_prefix",

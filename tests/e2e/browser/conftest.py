@@ -116,6 +116,16 @@ def submit(page: Page, button: str, *choices: str, **fields: str) -> None:
     page.click(f"button:has-text('{button}')")
 
 
+def date_boxes(name: str, day: str, clock: str = "") -> dict[str, str]:
+    """A date as a person types it into GOV.UK's day, month and year boxes (and a 24-hour UK
+    time): date_boxes("as_of", "5/1/2025", "14:30")."""
+    d, m, y = day.split("/")
+    boxes = {f"{name}-day": d, f"{name}-month": m, f"{name}-year": y}
+    if clock:
+        boxes[f"{name}-time"] = clock
+    return boxes
+
+
 def shows(page: Page, test_id: str, *texts: str) -> None:
     """The part of the page marked `test_id` holds each of the texts."""
     part = page.get_by_test_id(test_id)

@@ -65,6 +65,7 @@ def people(app: JourneyApp) -> None:
     app.handle("C3333CC", [CourtOut(prison="LEI", court="LEEDCC")], prov(4))
     app.handle("D4444DD", [Release(from_agency="MDI", movement_reason="CR")], prov(5))
     queued(app)
+    namesakes(app)
 
 
 # Due for release ten days from whenever the tests run, so the upcoming-releases queue holds
@@ -88,6 +89,18 @@ def queued(app: JourneyApp) -> None:
     register(app, {"NOMS": "I9999II"}, "Ivy", "Waiting", date(1993, 1, 15))
     app.handle("I9999II", [Admit(prison="DMI", movement_reason="N")], prov(0))
     app.handle("I9999II", [RequestHandover(to="community")], prov(2))
+
+
+# More people sharing a family name than one page of search results holds.
+NAMESAKES = 24
+NAMESAKE_GIVEN = ("Lee", "Ama", "Kofi", "Esi", "Yaw", "Abena", "Kwame", "Efua")
+
+
+def namesakes(app: JourneyApp) -> None:
+    for n in range(NAMESAKES):
+        given = NAMESAKE_GIVEN[n % len(NAMESAKE_GIVEN)]
+        born = date(1960 + n, 1 + n % 12, 1 + n % 28)
+        register(app, {"NOMS": f"M{n:04d}MM"}, given, "Mensah", born)
 
 
 def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:

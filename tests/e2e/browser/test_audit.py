@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from api.auth import Role
-from tests.e2e.browser.conftest import Site, check_page, sign_in, submit
+from api.pages.dates import UK
+from tests.e2e.browser.conftest import Site, check_page, date_boxes, sign_in, submit
 from tests.e2e.browser.seed import RELEASE_IN_DAYS
 
 
@@ -55,8 +56,12 @@ def test_page_reads_are_logged_and_auditors_read_the_log(
     expect(table).to_contain_text("pre-sentence report")
     submit(auditor, "Filter", user="", person_id=person_id)
     expect(table).to_contain_text("officer.audited")
-    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    submit(auditor, "Filter", since=later)
+    later = datetime.now(UK) + timedelta(days=1)
+    submit(
+        auditor,
+        "Filter",
+        **date_boxes("since", f"{later.day}/{later.month}/{later.year}", later.strftime("%H:%M")),
+    )
     expect(auditor.get_by_test_id("access").locator("tbody tr")).to_have_count(0)
 
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser.conftest import (
     Site,
     check_page,
+    date_boxes,
     eventually,
     shows,
     shows_error,
@@ -34,7 +35,7 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     submit(page, "Search", name="Reader")
     expect(page.get_by_test_id("people")).to_contain_text("Reader, Ann")
     check_page(page, "search")
-    submit(page, "Search", name="", date_of_birth="1984-02-03")
+    submit(page, "Search", name="", **date_boxes("date_of_birth", "3/2/1984"))
     expect(page.get_by_test_id("people")).to_contain_text("A1234BC")
 
     # Check the person page: where now, who holds the case, key dates, identifiers.
@@ -48,7 +49,7 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     check_page(page, "person")
 
     # Check "as of" a day before the cell move's effects: only admitted, no cell yet.
-    submit(page, "Show", as_of="2025-01-05")
+    submit(page, "Show", **date_boxes("as_of", "5/1/2025"))
     expect(page.get_by_test_id("time-travel")).to_contain_text("as of 05 Jan 2025")
     expect(page.get_by_test_id("where")).not_to_contain_text("B-2-014")
 
@@ -97,7 +98,7 @@ def test_roll_with_counts_as_of_a_date_and_csv_download(page: Page, site: Site) 
     assert sorted(r["noms"] for r in rows) == ["A1234BC", "C3333CC"]
 
     # Check the roll as of the day before anyone was admitted.
-    submit(page, "Show", as_of="2025-01-05")
+    submit(page, "Show", **date_boxes("as_of", "5/1/2025"))
     expect(page.get_by_test_id("roll-total")).to_have_text("0")
 
     # Check the person page names the court someone on the roll is at.
@@ -149,7 +150,7 @@ def test_movement_form_shows_errors_beside_fields_then_records(page: Page, site:
     submit(page, "Record the movement", "movement=transfers-out", destination="NOPE")
     shows_error(page, "occurred_at", "Enter when it happened")
     check_page(page, "movement-errors")
-    submit(page, "Record the movement", occurred_at="2025-03-01T10:00")
+    submit(page, "Record the movement", **date_boxes("occurred_at", "1/3/2025", "10:00"))
     expect(page.locator("#destination-error")).to_be_visible()
 
     # Check a cell move is recorded and shown on the person page.
@@ -159,7 +160,7 @@ def test_movement_form_shows_errors_beside_fields_then_records(page: Page, site:
         "movement=cell-moves",
         prison="HLI",
         cell="C-3-021",
-        occurred_at="2025-03-01T10:00",
+        **date_boxes("occurred_at", "1/3/2025", "10:00"),
     )
     expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
     expect(page.get_by_test_id("where")).to_contain_text("C-3-021")

@@ -38,11 +38,14 @@ def pg_page(browser: Browser, pg_site: LiveApi) -> Iterator[Page]:
 
 def test_search_person_and_timeline_on_postgres(pg_page: Page, pg_site: LiveApi) -> None:
     sign_in(pg_page, "prison", user="officer.pg", purpose="remand review")
-    pg_page.goto("/ui/search?identifier=A1234BC")
+    pg_page.goto("/ui/search?name=ann+reader")
     pg_page.click("text=Reader, Ann")
     expect(pg_page.get_by_test_id("where")).to_contain_text("B-2-014")
     pg_page.click("text=Timeline")
     expect(pg_page.get_by_test_id("timeline")).to_contain_text("Handover to community requested")
+    # Check an exact identifier goes straight to the person: one read, no search entry.
+    pg_page.goto("/ui/search?identifier=A1234BC")
+    expect(pg_page.get_by_test_id("where")).to_contain_text("B-2-014")
 
     # Check each page's disclosure is in the access log with its purpose.
     response = pg_site.client.get(
@@ -55,6 +58,7 @@ def test_search_person_and_timeline_on_postgres(pg_page: Page, pg_site: LiveApi)
         ("person.search", "remand review"),
         ("person.read", "remand review"),
         ("person.timeline", "remand review"),
+        ("person.read", "remand review"),
     ]
 
 

@@ -26,6 +26,8 @@ SESSION = "journey_session"
 PURPOSE = "journey_purpose"
 SIGN_IN_CSRF = "journey_sign_in"
 REVOKED = "revoked_sessions"
+# The visitor's own prison, a setting of the session: lists and queues start there.
+PRISON = "journey_prison"
 
 
 class SignInNeeded(Exception):
@@ -211,8 +213,18 @@ def set_purpose(response: Response, purpose_text: str, *, secure: bool) -> None:
     )
 
 
+def own_prison(request: Request) -> str | None:
+    """The prison the visitor last chose as theirs, if any (a code, checked by its reader)."""
+    value = (request.cookies.get(PRISON) or "").strip().upper()
+    return value if value.isalnum() and len(value) <= 10 else None
+
+
+def set_own_prison(response: Response, code: str, *, secure: bool) -> None:
+    response.set_cookie(PRISON, code, httponly=True, samesite="strict", secure=secure, path="/")
+
+
 def clear_session(response: Response) -> None:
-    for name in (SESSION, PURPOSE):
+    for name in (SESSION, PURPOSE, PRISON):
         response.delete_cookie(name, path="/")
 
 

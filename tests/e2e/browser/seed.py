@@ -66,6 +66,7 @@ def people(app: JourneyApp) -> None:
     app.handle("D4444DD", [Release(from_agency="MDI", movement_reason="CR")], prov(5))
     queued(app)
     namesakes(app)
+    crowd(app)
 
 
 # Due for release ten days from whenever the tests run, so the upcoming-releases queue holds
@@ -101,6 +102,25 @@ def namesakes(app: JourneyApp) -> None:
         given = NAMESAKE_GIVEN[n % len(NAMESAKE_GIVEN)]
         born = date(1960 + n, 1 + n % 12, 1 + n % 28)
         register(app, {"NOMS": f"M{n:04d}MM"}, given, "Mensah", born)
+
+
+# More people in one prison than a page of its roll holds, across three wings.
+CROWD, CROWD_PRISON, WINGS = 55, "BMI", ("A", "B", "C")
+
+
+def crowd(app: JourneyApp) -> None:
+    for n in range(CROWD):
+        noms = f"R{n:04d}RR"
+        register(app, {"NOMS": noms}, f"Given{n:02d}", f"Roll{n:02d}", date(1980, 1, 1 + n % 28))
+        cell = f"{WINGS[n % len(WINGS)]}-1-{n:03d}"
+        app.handle(
+            noms,
+            [
+                Admit(prison=CROWD_PRISON, movement_reason="N"),
+                MoveCell(prison=CROWD_PRISON, cell=cell),
+            ],
+            prov(0),
+        )
 
 
 def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:

@@ -319,6 +319,8 @@ def bound_sessions(factory: InfrastructureFactory, url: DatabaseURL) -> None:
     pool = factory.datastore.pool
     assert isinstance(pool.kwargs, dict)
     pool.kwargs["options"] = url.session_options()
+    # With several hosts, reconnect to whichever takes writes (the primary after a failover).
+    pool.kwargs.update(url.routing())
 
 
 def cipher_env(settings: Settings) -> dict[str, str]:

@@ -16,6 +16,9 @@ IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # behind it fails (503) instead of hanging. Inserts take milliseconds; the longest statements
 # are reads of a section of the log.
 TIMEOUTS = {"lock_timeout": 3, "statement_timeout": 30, "idle_timeout": 10}
+# libpq's choice among several hosts: a store URL naming more than one reaches the one that
+# takes writes (the primary after a failover); a replica URL may ask for a standby.
+SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class DatabaseURL:
     lock_timeout: int = TIMEOUTS["lock_timeout"]
     statement_timeout: int = TIMEOUTS["statement_timeout"]
     idle_timeout: int = TIMEOUTS["idle_timeout"]  # idle in a transaction
+    # Every host and port of a multi-host URL (`host` and `port` are its first), and
+    # libpq's `target_session_attrs`: "read-write" by default when there are several.
+    hosts: tuple[tuple[str, int], ...] = ()
+    target_session_attrs: str = ""
 
     @classmethod
     def parse(cls, url: str) -> DatabaseURL:
@@ -68,7 +75,8 @@ class DatabaseURL:
         if not IDENT.match(schema or ""):
             raise InvalidValue("JOURNEY_DATABASE_URL", "schema must be a lower-case identifier")
         try:
-            port = 5432 if parts.port is None else parts.port
+            hosts = _hosts(parts.netloc.rpartition("@")[2])
+            port = hosts[0][1]
             pool = int(query.get("pool_size", "5"))
             overflow = int(query.get("max_overflow", "10"))
             bounds = {k: int(query.get(k, str(v))) for k, v in TIMEOUTS.items()}
@@ -76,7 +84,7 @@ class DatabaseURL:
             raise InvalidValue(
                 "JOURNEY_DATABASE_URL", "port, pool sizes and timeouts must be whole numbers"
             ) from None
-        if not 0 < port < 65536 or pool < 1 or overflow < 0:
+        if not all(0 < p < 65536 for _, p in hosts) or pool < 1 or overflow < 0:
             raise InvalidValue(
                 "JOURNEY_DATABASE_URL",
                 "port must be 1-65535, pool_size at least 1 and max_overflow at least 0",
@@ -85,9 +93,14 @@ class DatabaseURL:
             raise InvalidValue(
                 "JOURNEY_DATABASE_URL", f"{', '.join(TIMEOUTS)} must be 1-3600 seconds"
             )
+        attrs = query.get("target_session_attrs", "read-write" if len(hosts) > 1 else "")
+        if attrs and attrs not in SESSION_ATTRS:
+            raise InvalidValue(
+                "JOURNEY_DATABASE_URL", f"target_session_attrs must be one of {SESSION_ATTRS}"
+            )
         return cls(
             kind="postgres",
-            host=parts.hostname or "127.0.0.1",
+            host=hosts[0][0],
             port=port,
             user=unquote(parts.username or "postgres"),
             password=unquote(parts.password or ""),
@@ -98,6 +111,8 @@ class DatabaseURL:
             lock_timeout=bounds["lock_timeout"],
             statement_timeout=bounds["statement_timeout"],
             idle_timeout=bounds["idle_timeout"],
+            hosts=hosts if len(hosts) > 1 else (),
+            target_session_attrs=attrs,
         )
 
     def event_store_env(self) -> dict[str, str]:
@@ -116,8 +131,10 @@ class DatabaseURL:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.dbname,
-            "POSTGRES_HOST": self.host,
-            "POSTGRES_PORT": str(self.port),
+            # Passed to libpq as given: comma-separated lists connect to the first that
+            # answers with the session `routing` asks for.
+            "POSTGRES_HOST": ",".join(h for h, _ in self.hosts) or self.host,
+            "POSTGRES_PORT": ",".join(str(p) for _, p in self.hosts) or str(self.port),
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_SCHEMA": self.schema,
@@ -140,14 +157,38 @@ class DatabaseURL:
             f"-c idle_in_transaction_session_timeout={self.idle_timeout}s"
         )
 
+    def routing(self) -> dict[str, str]:
+        """libpq's choice of host among several, for the event store's connections."""
+        attrs = self.target_session_attrs
+        return {"target_session_attrs": attrs} if attrs else {}
+
     def conninfo(self) -> str:
         """A psycopg connection string for PostgreSQL URLs."""
         from psycopg.conninfo import make_conninfo
 
         return make_conninfo(
-            host=self.host,
-            port=self.port,
+            host=",".join(h for h, _ in self.hosts) or self.host,
+            port=",".join(str(p) for _, p in self.hosts) or str(self.port),
             user=self.user,
             password=self.password or None,
             dbname=self.dbname,
+            **self.routing(),
         )
+
+
+def _hosts(netloc: str) -> tuple[tuple[str, int], ...]:
+    """`h1:p1,h2:p2`, a host without a port on 5432, `[::1]:p` for IPv6; ValueError on a port
+    that is no number."""
+    found = []
+    for part in (netloc or "127.0.0.1").split(","):
+        host, port = part, ""
+        if part.startswith("["):
+            host, _, rest = part[1:].partition("]")
+            port = rest.removeprefix(":")
+        elif ":" in part:
+            host, _, port = part.rpartition(":")
+        number = int(port or "5432")
+        if number > 65535:  # as the standard library's URL parser refuses it
+            raise ValueError(port)
+        found.append((unquote(host) or "127.0.0.1", number))
+    return tuple(found)

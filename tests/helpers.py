@@ -143,10 +143,11 @@ def leeds_to_moorland(app: JourneyApp, ref: str) -> None:
 
 
 def released_to_probation(app: JourneyApp, ref: str) -> None:
-    """Released from Moorland (day 236) to supervision by Leeds PDU with a COM, and the case
-    handed over to the community (day 238)."""
+    """The case handed over to the community before release (days 234-235), as custody hands
+    over ahead of a release on licence; released from Moorland (day 236) to supervision by
+    Leeds PDU with a COM."""
+    app.handle(ref, [RequestHandover(to="community")], prov(at(234)))
+    app.handle(ref, [AcceptHandover()], prov(at(235)))
     app.handle(ref, [Release(from_agency="MDI", movement_reason="CR")], prov(at(236)))
     app.handle(ref, [StartSupervision(region="N55", pdu="N55LEE", team="LEE1")], prov(at(236, 1)))
     app.handle(ref, [AllocateCom(officer="COM Patel", pdu="N55LEE")], prov(at(236, 2)))
-    app.handle(ref, [RequestHandover(to="community")], prov(at(237)))
-    app.handle(ref, [AcceptHandover()], prov(at(238)))

@@ -15,12 +15,14 @@ from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, known_movement
 from domain.person.state import Location, Pending, Stay
 from domain.person.vocabulary import (
+    COMMUNITY_RELEASES,
     CUSTODY,
     DEATH_REASONS,
     HOSPITAL_REASONS,
     IN_TRANSIT,
     TRANSFER_IN,
     UAL_REASONS,
+    UNSUPERVISED_RELEASES,
     AgencyKind,
     Direction,
     Movement,
@@ -58,10 +60,25 @@ def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
         and entry.reason_code != TRANSFER_IN
         and fold.ownership.responsibility is None
     ):
-        fold.ownership = replace(
-            fold.ownership, responsibility=Responsibility.CUSTODY, since=entry.occurred_at
-        )
-        fold.last["responsibility"] = entry
+        hold(fold, entry, Responsibility.CUSTODY)
+    elif entry.movement_type == MovementType.REL:
+        released(fold, entry)
+
+
+def released(fold: JourneyState, entry: ev.MovementRecorded) -> None:
+    """After a release the prison no longer holds the case: the community does, on licence or
+    supervision, or nobody; an escape or a move to hospital leaves it as it was."""
+    if fold.ownership.responsibility is not Responsibility.CUSTODY:
+        return
+    if entry.reason_code in COMMUNITY_RELEASES:
+        hold(fold, entry, Responsibility.COMMUNITY)
+    elif entry.reason_code in UNSUPERVISED_RELEASES:
+        hold(fold, entry, None)
+
+
+def hold(fold: JourneyState, entry: ev.PersonEvent, by: Responsibility | None) -> None:
+    fold.ownership = replace(fold.ownership, responsibility=by, since=entry.occurred_at)
+    fold.last["responsibility"] = entry
 
 
 def track_stay(fold: JourneyState, status: Status, prison: str | None, at: datetime) -> None:
@@ -111,7 +128,7 @@ def _on_absence(before: Location, entry: ev.MovementRecorded) -> Where:
 
 
 def _released(before: Location, entry: ev.MovementRecorded) -> Where:
-    held = entry.from_agency
+    held: str | None = entry.from_agency
     if before.status is Status.COURT and held == before.agency:
         held = before.prison  # released at court: still the prison's prisoner until now
     reason = entry.reason_code

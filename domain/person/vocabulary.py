@@ -60,6 +60,20 @@ UAL_REASONS = frozenset({"ESCP", "UAL", "UAL_ECL"})  # REL: escaped or absconded
 HOSPITAL_REASONS = frozenset({"HP"})  # REL: to hospital
 DEATH_REASONS = frozenset({"DEC"})  # REL: died
 
+# Who holds the case after a release, by its reason (docs/design.md has the table and why).
+# On licence or supervision: the community, queued until a COM is allocated.
+COMMUNITY_RELEASES = frozenset(
+    {"CR", "CE", "HD", "HE", "HR", "HU", "PD", "PX", "NP", "IF", "NCS"}
+    | {"D1", "D2", "D3", "D4", "D5", "D6"}
+)
+# No sentence to serve in custody or the community (or no longer in the country, or dead).
+UNSUPERVISED_RELEASES = frozenset(
+    {"SC", "NG", "BL", "BD", "DS", "DA", "AU", "AR", "PF", "HC", "ER", "RW", "99", "REL"}
+    | {"DE", "DD", "DL", "EX", "RE", "ETR"}
+    | DEATH_REASONS
+)
+# Any other release (escape, abscond, hospital, merge, accumulated visits) leaves it as it was.
+
 
 # Where a person's journey stands. (No docstrings on the state's enums: the API's schema
 # would carry them as descriptions.)

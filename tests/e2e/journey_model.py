@@ -126,6 +126,9 @@ def apply_release(s: dict[str, Any], b: dict[str, Any]) -> None:
     if s["status"] == "court" and held == s["agency"]:
         held = s["prison"]
     s.update(status="released", agency="OUT", prison=held, destination=None, cell=None)
+    # Released on licence (CR, conditional release), the community holds the case.
+    if s["responsibility"] == "custody" and b["movement_reason"] == "CR":
+        s["responsibility"] = "community"
 
 
 def apply_handover_accept(s: dict[str, Any], b: dict[str, Any]) -> None:

@@ -216,6 +216,13 @@ class JourneyMachine(RuleBasedStateMachine):
     def void_again(self, batch: str) -> None:
         self.correct(batch, void=True)
 
+    @rule(batch=batches)
+    def void_and_reinstate(self, batch: str) -> None:
+        """A recovery undone at once: every run that voids also reinstates."""
+        if not self.voided[batch]:
+            self.correct(batch, void=True)
+        self.correct(batch, void=False)
+
     def correct(self, batch: str, *, void: bool) -> None:
         kind = "void" if void else "reinstate"
         allowed = self.voided[batch] != void

@@ -70,9 +70,11 @@ def test_a_first_record_presumes_its_opening(
     assert state.opening.entry == recorded.entry
     assert state.location.status is after
     assert state.anomalies == ()
-    # Check a person presumed in custody is the prison service's case from that record.
-    if opening[0] in {Status.IN, Status.TRANSIT, Status.COURT, Status.TAP} and opening[2]:
-        assert state.ownership.responsibility is Responsibility.CUSTODY
+    # Check a person presumed in custody is the prison service's case from that record, until
+    # a release on licence (CR) passes it to the community or one not guilty (NG) to nobody.
+    held = {"CR": Responsibility.COMMUNITY, "NG": None}
+    expected = held.get(getattr(first, "movement_reason", ""), Responsibility.CUSTODY)
+    assert state.ownership.responsibility is expected
 
 
 def test_an_earlier_record_loaded_later_takes_the_place_of_the_inference(

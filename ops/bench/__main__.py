@@ -17,7 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops.bench import append, firstrun, http, lag, rebuild, recovery, startup, store, travel
+from ops.bench import (
+    append,
+    firstrun,
+    http,
+    lag,
+    pages,
+    rebuild,
+    recovery,
+    startup,
+    store,
+    travel,
+)
 from ops.bench.common import machine
 from ops.bench.store import Store, load_average, loads, national_store
 
@@ -33,6 +44,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "travel": ((2_000,), (2_000,)),
     "firstrun": ((), ()),
     "startup": ((), ()),
+    "pages": ((1_500, 300), (1_500, 300)),
 }
 SIZES = {
     size: {name: pair[column] for name, pair in ARGUMENTS.items()}
@@ -49,6 +61,7 @@ MODULES = {
     "travel": travel,
     "firstrun": firstrun,
     "startup": startup,
+    "pages": pages,
 }
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
@@ -63,6 +76,7 @@ ORDER = [
     "### Time travel (PostgreSQL)",
     "### Time to a first answer (the demo)",
     "### Command-line start-up",
+    "### Pages (PostgreSQL)",
 ]
 
 

@@ -1,19 +1,20 @@
 """Pages on PostgreSQL: the roll of a 1,500-person prison (first page, last page sorted, the
-CSV of everyone) and a person with 300 entries (person page and timeline), each rendered by the
-application in-process, beside the API's JSON answer for the same data.
+CSV of everyone) and a person with 300 entries (person page and timeline), each served over HTTP
+by `journey serve`, beside the API's JSON answer for the same data.
 
 Run alone: .venv/bin/python -m ops.bench.pages [--people 1500] [--entries 300]
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from starlette.testclient import TestClient
+import httpx
 
-from api.app import create_app
 from api.auth import Role, issue_dev_token
 from api.config import ApiSettings
 from api.pages.session import PURPOSE, SESSION
@@ -22,6 +23,7 @@ from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
 from ops.bench.common import Option, run_alone, scratch_database
+from ops.bench.http import free_port, server
 from ops.bench.store import analyze
 from ops.bench.travel import LONG_HISTORY, latencies, long_history, pct
 from projections.db import open_read_db
@@ -87,25 +89,28 @@ BASELINES = {
 
 
 def measure(url: str) -> dict[str, list[float]]:
-    """Latencies of each page and baseline, asked `ASKS` times in turn after one warm-up."""
+    """Latencies of each page and baseline from `journey serve`, asked `ASKS` times in turn
+    after one warm-up."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = ApiSettings(
-            store=Settings(database_url=url), dev_key_path=str(Path(tmp) / "dev.pem")
-        )
+        key = str(Path(tmp) / "dev.pem")
+        settings = ApiSettings(store=Settings(database_url=url), dev_key_path=key)
         token = issue_dev_token(settings, user="bench.pages", roles=[Role.PRISON])
+        env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_DEV_KEY": key}
+        port = free_port()
         found: dict[str, list[float]] = {}
-        with TestClient(create_app(settings)) as client:
-            client.cookies.set(SESSION, token)
-            client.cookies.set(PURPOSE, "benchmark")
-            api = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
-            for name, path in PAGES.items():
-                found[name] = timings(client, path, {})
-            for name, path in BASELINES.items():
-                found[name] = timings(client, path, api)
+        args = [sys.executable, "-m", "ops.cli", "serve", "--port", str(port), "--workers", "1"]
+        with server(args, env, port) as base:
+            cookies = {SESSION: token, PURPOSE: "benchmark"}
+            with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+                api = {"Authorization": f"Bearer {token}", "X-Purpose": "benchmark"}
+                for name, path in PAGES.items():
+                    found[name] = timings(client, path, {})
+                for name, path in BASELINES.items():
+                    found[name] = timings(client, path, api)
     return found
 
 
-def timings(client: TestClient, path: str, headers: dict[str, str]) -> list[float]:
+def timings(client: httpx.Client, path: str, headers: dict[str, str]) -> list[float]:
     """`ASKS` latencies of one address, after a warm-up that must answer 200."""
 
     def ask() -> None:
@@ -132,8 +137,8 @@ def section(people: int, entries: int) -> str:
         "### Pages (PostgreSQL)\n\n"
         f"A prison of {people:,} people and one person with {entries} entries, in a database "
         f"seeded for this section; each page asked {ASKS} times in turn (after one warm-up) "
-        "through the application in-process, signed in as prison staff, an access-log entry "
-        "committed per person shown. Baselines: the API's JSON answers for the same data.\n\n"
+        "over HTTP from `journey serve` (one worker), signed in as prison staff, an access-log "
+        "entry committed per person shown. Baselines: the API's JSON answers for the same data.\n\n"
         "| page | p50 | p95 | slowest |\n|---|---:|---:|---:|\n"
         f"{rows}\n\n"
         f"Slowest page of all: {slowest * 1000:.0f} ms "

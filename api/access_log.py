@@ -152,11 +152,14 @@ class AccessLog:
         found = {int(row[0]): row[1:] for row in rows}
         return [found.get(n) for n in range(len(lookups))]
 
-    def read_then_log(self, lookup: Lookup) -> tuple[Any, ...] | None:
+    def read_then_log(self, lookup: Lookup, source: ReadDb | None = None) -> tuple[Any, ...] | None:
+        """The record read from `source` (a replica; by default the log's own database),
+        then its disclosure committed to the log before it is returned."""
         clause, params = queries.BY_IDENTIFIER, [lookup.kind, lookup.value]
         if lookup.region is not None:
             clause, params = f"({clause}) AND o.region = %s", [*params, lookup.region]
-        rows = self.db.query(queries.person_record_sql(self.db.dialect, clause), params)
+        read = source or self.db
+        rows = read.query(queries.person_record_sql(read.dialect, clause), params)
         if not rows:
             return None
         self.record([replace(lookup.entry, person_id=str(rows[0][0]))])

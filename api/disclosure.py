@@ -7,6 +7,7 @@ gets the answer with only what they sent themselves."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from domain.identifiers import detect
 from domain.service.application import is_uuid
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from projections import queries
+from projections.db import ReadDb
 from projections.queries import PersonRecord
 
 
@@ -65,13 +67,23 @@ async def disclose_record(
     identifier: tuple[str, str],
     *,
     purpose: str,
+    replica: ReadDb | None = None,
 ) -> PersonRecord | None:
     """The read models' record of the person holding `identifier` (as `identifier_key` gives
     it), if the caller may see it, read and logged together; None, with nothing logged, if
-    there is no such record or the caller may not see it."""
+    there is no such record or the caller may not see it. Read from `replica` when given;
+    logged in the store's own database (the primary) always."""
     kind, value = identifier
     entry = Access(who.user, roles_text(who), action, request_id, purpose=purpose)
     lookup = Lookup(kind, value, who.provider if scoped(who) else None, entry)
+    if replica is not None:
+        try:
+            row = await asyncio.to_thread(svc.access.read_then_log, lookup, replica)
+        except PgOperationalError:
+            raise  # the replica or the log is out of reach: the caller may ask the primary
+        except Exception:
+            raise log_unavailable() from None
+        return queries.person_record_from_row(row) if row is not None else None
     try:
         row = await svc.access.read_logged(lookup)
     except PgOperationalError:

@@ -12,6 +12,7 @@ from api.metrics import Metrics
 from domain.service.application import JourneyApp
 from projections.db import ReadDb, open_read_db
 from projections.embedded import EmbeddedProjections
+from projections.replicas import Replicas
 from projections.runner import Runner
 from projections.tables import ensure
 
@@ -27,18 +28,25 @@ class Services:
     runner: Runner
     embedded: EmbeddedProjections | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    replicas: Replicas | None = None  # reads that may be answered by a streaming replica
 
     async def start(self) -> None:
         """Open what the event loop itself uses (the hot path's connections)."""
         await self.db.aopen()
+        if self.replicas is not None:
+            await self.replicas.aopen()
 
     async def stop(self) -> None:
         await self.db.aclose()
+        if self.replicas is not None:
+            await self.replicas.aclose()
         self.close()
 
     def close(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
+        if self.replicas is not None:
+            self.replicas.close()
         self.db.close()
         self.journeys.close()
 
@@ -71,4 +79,7 @@ def build(settings: ApiSettings) -> Services:
     )
     if settings.store.database.kind == "sqlite":
         services.embedded = EmbeddedProjections(journeys, db).start()
+    if settings.store.replicas:
+        store = settings.store
+        services.replicas = Replicas(store.replicas, pool_size=16, wait=store.replica_wait)
     return services

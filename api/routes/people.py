@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from psycopg import OperationalError as PgOperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
@@ -35,10 +36,15 @@ from api.schemas import (
 from api.services import Services
 from domain.errors import NotFound
 from projections import queries
+from projections.queries import PersonRecord
 
 router = APIRouter(tags=["people"])
 # `ref:path` because PNC and CRO numbers contain a slash (12/394773H); the timeline route is
 # declared first so its suffix is matched before the bare person route.
+MIN_POSITION = (
+    "the log position a command returned: answered only from read models that include it "
+    "(read-your-writes when reads go to a replica)"
+)
 READERS = (Role.PRISON, Role.PROBATION, Role.PARTNER, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
 Reader = Annotated[Principal, Depends(require(*READERS))]
 
@@ -88,6 +94,7 @@ async def get_person(
     x_purpose: PurposeHeader = None,
     as_of: Annotated[Moment | None, Query(description="effective time")] = None,
     as_known_at: Annotated[Moment | None, Query(description="knowledge time")] = None,
+    min_position: Annotated[int | None, Query(ge=0, description=MIN_POSITION)] = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
@@ -99,25 +106,58 @@ async def get_person(
     svc: Services = request.app.state.services
     purpose = stated_purpose(x_purpose)
     rid: str = request.state.request_id
-    return await where_is(svc, who, purpose, rid, ref, TimeAxes(as_of, as_known_at))
+    times = TimeAxes(as_of, as_known_at)
+    return await where_is(svc, who, purpose, rid, ref, times, min_position=min_position)
 
 
 async def where_is(
-    svc: Services, who: Principal, purpose: str, rid: str, ref: str, times: TimeAxes = NOW
+    svc: Services,
+    who: Principal,
+    purpose: str,
+    rid: str,
+    ref: str,
+    times: TimeAxes = NOW,
+    *,
+    min_position: int | None = None,
 ) -> Response:
     """The where-is answer for `who`, its disclosure logged first."""
     if times.now and not is_uuid(ref):
         # The hot path, on the event loop: the read models' record, read and logged in one
-        # statement shared with concurrent lookups.
+        # statement shared with concurrent lookups (or read on a replica, then logged).
         key = queries.identifier_key(ref)
-        found = await disclose_record(svc, who, "person.read", rid, key, purpose=purpose)
+        found, source = await current_record(svc, who, purpose, rid, key, min_position)
         if found is not None:
-            return answer(person_from_record(found.person["person_id"], found))
+            response = answer(person_from_record(found.person["person_id"], found))
+            response.headers["X-Read-From"] = source
+            return response
     view = await run_in_threadpool(person_view, svc, who, ref, times)
     await run_in_threadpool(
         disclose, svc, who, "person.read", rid, [view.person_id], purpose=purpose
     )
     return answer(view)
+
+
+async def current_record(
+    svc: Services,
+    who: Principal,
+    purpose: str,
+    rid: str,
+    key: tuple[str, str],
+    min_position: int | None,
+) -> tuple[PersonRecord | None, str]:
+    """The record from a replica whose read models include `min_position`, or from the
+    primary when none reaches it in time or the replica is out of reach; and which it was."""
+    replica = await svc.replicas.reached(min_position) if svc.replicas is not None else None
+    if replica is not None:
+        try:
+            found = await disclose_record(
+                svc, who, "person.read", rid, key, purpose=purpose, replica=replica
+            )
+        except PgOperationalError:
+            pass
+        else:
+            return found, "replica"
+    return await disclose_record(svc, who, "person.read", rid, key, purpose=purpose), "primary"
 
 
 def person_view(svc: Services, who: Principal, ref: str, times: TimeAxes) -> Person:

@@ -2,7 +2,8 @@
 wrong format is refused at once, naming the format it looks like, not line by line.
 
 The readers in `replay.formats` own the shapes; this module only recognises them, from the
-field names they read (the prison API's `Movement` names, the allocation columns, `command`).
+field names they read (the prison API's `Movement` names and the other upstream movement
+shapes, the allocation columns, `command`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from replay.formats import (
     NOMIS_REQUIRED,
     column_key,
 )
+from replay.formats.upstream import EVENT_FIELDS
 
 AUTO = "auto"
 CHOICES = (AUTO, *FORMATS)
@@ -61,6 +63,9 @@ class Vocabulary:
 VOCABULARIES = (
     Vocabulary("jsonl", ("command",), 1, exact=True),
     Vocabulary("nomis", tuple(dict.fromkeys((*NOMIS_REQUIRED, *NOMIS_FIELDS))), 2, exact=True),
+    # The prisoner-events movement message, bare or in its SNS notification (`upstream.py`).
+    Vocabulary("nomis", ("offenderIdDisplay", *EVENT_FIELDS, "movementDateTime"), 2, exact=True),
+    Vocabulary("nomis", ("Message", "Type", "MessageId", "Timestamp"), 3, exact=True),
     Vocabulary("allocations", tuple(ALLOCATION_COLUMNS.values()), 2, exact=False),
 )
 

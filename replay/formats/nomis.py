@@ -1,5 +1,6 @@
 """NOMIS external movements as the prison API's `Movement` record names its fields, in a
-JSON array, JSON Lines or CSV."""
+JSON array, JSON Lines or CSV; the other upstream shapes are read as that record first
+(`upstream.py`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import orjson
 from domain.identifiers import normalise
 from domain.person.vocabulary import MovementType
 from domain.service.catalogue import Movement, NomisRecord, movement_for
+from replay.formats import upstream
 from replay.formats.records import Bad, Parsed, Record, Step, guarded, reject
 from replay.formats.streams import (
     Rewound,
@@ -110,7 +112,9 @@ def text_of(item: dict[str, Any], name: str, *, required: bool = False) -> str |
     return str(value).strip()
 
 
-def _movement(number: int, item: dict[str, Any]) -> Record:
+def _movement(number: int, given: dict[str, Any]) -> Record:
+    found = upstream.as_movement(given)
+    item = found.item
     noms = text_of(item, "offenderNo", required=True)
     assert noms is not None
     noms = normalise("NOMS", noms, "offenderNo")
@@ -129,8 +133,10 @@ def _movement(number: int, item: dict[str, Any]) -> Record:
     key = "|".join(
         [noms, occurred.isoformat(), kind, direction, source or "", to or "", reason_code or ""]
     )
-    step = Step(command, occurred, key, text_of(item, "commentText"))
-    return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred})
+    # A value the record lacked and the journey took is said with the entry, never silently.
+    noted = "; ".join(filter(None, [text_of(item, "commentText"), *found.defaults])) or None
+    step = Step(command, occurred, key, noted)
+    return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred, **found.registration})
 
 
 def movement_command(

@@ -1,0 +1,129 @@
+"""The other shapes upstream services write NOMIS movements in, each told by its own fields and
+read as the prison API's `Movement` record (tests/corpus/vocabulary.md has where each comes
+from):
+
+- the daily movements feed (`GET /api/movements`): no reason code; the reason the journey
+  takes instead is recorded with the entry;
+- `OffenderMovement`: the reason code in `movementReason`, with the person's name and date of
+  birth, which register someone not yet known;
+- the prisoner-events message `EXTERNAL_MOVEMENT_RECORD-INSERTED`, bare or in the SNS
+  notification that carries it (`Message` holds it as JSON text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+
+from domain import reference
+from replay.formats.records import Bad
+
+MOVEMENT_EVENT = "EXTERNAL_MOVEMENT_RECORD-INSERTED"
+# The prisoner-events message's names for the `Movement` record's fields.
+EVENT_FIELDS = {
+    "offenderIdDisplay": "offenderNo",
+    "movementType": "movementType",
+    "directionCode": "directionCode",
+    "movementReasonCode": "movementReasonCode",
+    "fromAgencyLocationId": "fromAgency",
+    "toAgencyLocationId": "toAgency",
+    "eventDatetime": "createDateTime",
+}
+# The reason taken when a record gives none, by movement type (ADM from a prison: INT).
+DEFAULT_REASONS = {
+    "ADM": ("N", "Unconvicted Remand, the commonest reception"),
+    "TRN": ("NOTR", "Normal Transfer"),
+    "CRT": ("CRT", "Court Appearance"),
+    "TAP": ("TAP", "ROTL"),
+    "REL": ("REL", "Release"),
+}
+
+
+@dataclass
+class Upstream:
+    """A record as the `Movement` record names its fields, what the journey took for values
+    it lacked, and who it names when it says."""
+
+    item: dict[str, Any]
+    defaults: list[str] = field(default_factory=list)
+    registration: dict[str, Any] = field(default_factory=dict)
+
+
+def as_movement(item: dict[str, Any]) -> Upstream:
+    """Any upstream movement record as a `Movement` record."""
+    if item.get("Type") == "Notification" and "Message" in item:
+        return as_movement(_message(item["Message"]))
+    if "offenderIdDisplay" in item or "eventType" in item:
+        return _event(item)
+    found = Upstream(dict(item))
+    if "movementReasonCode" not in item and "movementReason" in item:
+        found.item["movementReasonCode"] = item["movementReason"]  # OffenderMovement
+        found.registration = _named(item)
+    if not _given(found.item, "movementReasonCode"):
+        _default_reason(found)
+    return found
+
+
+def _message(text: object) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise Bad("Message", "must be the notification's message as JSON text")
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise Bad("Message", f"is not JSON ({error.msg})") from None
+    if not isinstance(message, dict):
+        raise Bad("Message", "must be a JSON object")
+    return message
+
+
+def _event(item: dict[str, Any]) -> Upstream:
+    kind = item.get("eventType")
+    if kind != MOVEMENT_EVENT:
+        what = f"{kind!r} is not a movement record" if kind else "is required"
+        raise Bad("eventType", f"{what}: load {MOVEMENT_EVENT} messages")
+    moved = {ours: item[theirs] for theirs, ours in EVENT_FIELDS.items() if theirs in item}
+    when = item.get("movementDateTime")
+    if not isinstance(when, str) or "T" not in when:
+        raise Bad("movementDateTime", "is required, as 2024-09-30T19:02:47")
+    moved["movementDate"], moved["movementTime"] = when.split("T", 1)
+    found = Upstream(moved)
+    if not _given(moved, "movementReasonCode"):
+        _default_reason(found)
+    return found
+
+
+def _named(item: dict[str, Any]) -> dict[str, Any]:
+    """The name and date of birth an `OffenderMovement` gives."""
+    named: dict[str, Any] = {}
+    for theirs, ours in (("firstName", "given_name"), ("lastName", "family_name")):
+        if isinstance(item.get(theirs), str) and item[theirs].strip():
+            named[ours] = item[theirs].strip()
+    born = item.get("dateOfBirth")
+    if isinstance(born, str) and born.strip():
+        try:
+            named["date_of_birth"] = date.fromisoformat(born.strip())
+        except ValueError:
+            raise Bad("dateOfBirth", "must be a date, as 1999-07-28") from None
+    return named
+
+
+def _given(item: dict[str, Any], name: str) -> bool:
+    value = item.get(name)
+    return isinstance(value, str | int) and bool(str(value).strip())
+
+
+def _default_reason(found: Upstream) -> None:
+    """A record with no reason code (the daily feed has none) takes the type's commonest, or
+    INT for an arrival from a prison, and says so with the entry."""
+    kind = str(found.item.get("movementType") or "").strip().upper()
+    source = str(found.item.get("fromAgency") or "").strip().upper()
+    if kind not in DEFAULT_REASONS:
+        return  # the movement type is refused by the reader, naming it
+    code, meaning = DEFAULT_REASONS[kind]
+    if kind == "ADM" and reference.is_prison(source):
+        code, meaning = "INT", "Transfer In from Other Establishment, arriving from a prison"
+    found.item["movementReasonCode"] = code
+    found.defaults.append(f"movementReasonCode not given; taken as {code} ({meaning})")

@@ -1,0 +1,99 @@
+"""The other shapes upstream services write movements in (tests/corpus, with provenance in its
+README), each told by its fields and loaded with no refusal; a value a shape lacks is taken
+openly, said with the entry; a notification that is not a movement record is refused, named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from domain.person.state import Status
+from domain.reference import is_prison
+from domain.service.application import JourneyApp
+from replay import sniff
+from replay.importer import Importer, ImportOptions, ImportReport
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+
+
+def load(app: JourneyApp, name: str) -> ImportReport:
+    options = ImportOptions("NOMIS", "auto", "corpus.loader", accept_valid=True)
+    return Importer(app).run(CORPUS / name, options)
+
+
+def records(name: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = orjson.loads((CORPUS / name).read_bytes())
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", ["movements_feed.json", "offender_movements.json", "prisoner_events.json"]
+)
+def test_each_shape_is_told_by_its_fields_and_loads_whole(
+    memory_app: JourneyApp, name: str
+) -> None:
+    with open(CORPUS / name, "rb") as stream:
+        found = sniff.sniff(stream)
+    assert (found.file_format, found.loadable) == ("nomis", True), found
+    report = load(memory_app, name)
+    assert report.rejected == 0, [r.reason for r in report.rejects]
+    assert report.entries > len(records(name)) // 2
+
+
+def test_the_daily_feed_says_which_reason_it_took(memory_app: JourneyApp) -> None:
+    load(memory_app, "movements_feed.json")
+    for item in records("movements_feed.json"):
+        entries = [
+            e
+            for e in memory_app.timeline(item["offenderNo"])
+            if e.kind == "MovementRecorded" and e.details["movement_type"] == item["movementType"]
+        ]
+        assert entries, item
+        # Check every movement says the feed gave no reason, and which one was taken.
+        for entry in entries:
+            assert entry.reason is not None
+            assert "movementReasonCode not given; taken as" in entry.reason
+            assert entry.details["reason_code"] in entry.reason
+    # Check an arrival from a prison is taken as the end of a transfer.
+    feed = records("movements_feed.json")
+    arrival = next(i for i in feed if i["movementType"] == "ADM" and is_prison(i["fromAgency"]))
+    taken = {e.details.get("reason_code") for e in memory_app.timeline(arrival["offenderNo"])}
+    assert "INT" in taken
+
+
+def test_offender_movements_register_people_by_name(memory_app: JourneyApp) -> None:
+    load(memory_app, "offender_movements.json")
+    item = records("offender_movements.json")[0]
+    state = memory_app.state(item["offenderNo"])
+    assert state is not None
+    assert (state.given_name, state.family_name) == (item["firstName"], item["lastName"])
+    assert state.date_of_birth is not None
+    assert state.date_of_birth.isoformat() == item["dateOfBirth"]
+
+
+def test_prisoner_events_place_people_as_their_movements_say(memory_app: JourneyApp) -> None:
+    load(memory_app, "prisoner_events.json")
+    last: dict[str, dict[str, Any]] = {}
+    for wrapped in records("prisoner_events.json"):
+        message = orjson.loads(wrapped["Message"])
+        last[message["offenderIdDisplay"]] = message
+    for noms, message in last.items():
+        state = memory_app.state(noms)
+        assert state is not None
+        if (message["movementType"], message["directionCode"]) == ("ADM", "IN"):
+            assert (state.location.status, state.location.agency) == (
+                Status.IN,
+                message["toAgencyLocationId"],
+            )
+
+
+def test_a_notification_that_is_no_movement_record_is_refused_by_name(
+    memory_app: JourneyApp,
+) -> None:
+    report = load(memory_app, "domain_events.json")
+    assert report.rejected == len(records("domain_events.json"))
+    assert {r.field for r in report.rejects} == {"eventType"}
+    assert all("is not a movement record" in r.reason for r in report.rejects)

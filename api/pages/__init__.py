@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.pages import audit, forms, people, queues, recovery, render, rolls, signin
+from api.pages import audit, forms, home, people, queues, recovery, render, rolls, signin
 from api.pages.assets import asset_mounts
 
 # The forms' paths end in a word after the person's reference, so they are matched before
 # the person page, whose reference may contain a slash.
 ROUTERS = [
     signin.router,
+    home.router,
     forms.router,
     people.router,
     rolls.router,

@@ -32,11 +32,6 @@ Signed = Annotated[Visitor, Depends(visitor)]
 ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
 
 
-@router.get("")
-def home(request: Request, found: Signed) -> Response:
-    return render(request, "home.html", found, title="Start")
-
-
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str = "/ui") -> Response:
     return sign_in_form(request, next, {}, {})

@@ -25,6 +25,7 @@ from ops.bench import (
     pages,
     rebuild,
     recovery,
+    replica,
     startup,
     store,
     travel,
@@ -45,6 +46,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "firstrun": ((), ()),
     "startup": ((), ()),
     "pages": ((1_500, 300), (1_500, 300)),
+    "replica": ((10.0, 16, 500.0, 20.0), (20.0, 16, 500.0, 60.0)),
 }
 SIZES = {
     size: {name: pair[column] for name, pair in ARGUMENTS.items()}
@@ -62,6 +64,7 @@ MODULES = {
     "firstrun": firstrun,
     "startup": startup,
     "pages": pages,
+    "replica": replica,
 }
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
@@ -77,6 +80,7 @@ ORDER = [
     "### Time to a first answer (the demo)",
     "### Command-line start-up",
     "### Pages (PostgreSQL)",
+    "### Reads from a replica (PostgreSQL, pg_auto_failover)",
 ]
 
 

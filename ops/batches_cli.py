@@ -15,6 +15,7 @@ from ops.common import (
     fail,
     print_json,
     print_outcome,
+    print_refusals,
     print_table,
     read_models,
     table,
@@ -44,6 +45,7 @@ def batch_summary(batch: Batch) -> dict[str, Any]:
         "counts": asdict(batch.counts),
         "first_occurred": batch.first_occurred,
         "last_occurred": batch.last_occurred,
+        "refusals": list(batch.refusals),
     }
 
 
@@ -114,6 +116,7 @@ def show(
         print_json(document)
         return
     show_batch(batch)
+    print_refusals(batch.refusals)
     show_consulted(found)
     if people:
         for person in batch.people:

@@ -100,6 +100,17 @@ def table(
     return made
 
 
+def print_refusals(groups: list[dict[str, Any]]) -> None:
+    """Refused lines at a glance: how many of each kind, the field, and the first line."""
+    if not groups:
+        return
+    shown = table("lines", "field", "kind of refusal", "first line", wrap=("kind of refusal",))
+    for g in groups:
+        shown.add_row(str(g["count"]), g["field"], g["kind"], str(g["first_line"]))
+    shown.title = "refused, by kind"
+    print_table(shown)
+
+
 def print_table(made: Table) -> None:
     """Print a table at the terminal's width, or wider when that is what keeps every value whole
     (a narrow terminal or a pipe then wraps the lines, never the values)."""

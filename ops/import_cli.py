@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ops.common import application, console, errors, fail, print_outcome, print_table, table
+from ops.common import (
+    application,
+    console,
+    errors,
+    fail,
+    print_outcome,
+    print_refusals,
+    print_table,
+    table,
+)
 
 if TYPE_CHECKING:
     from replay.importer import ImportReport
@@ -96,6 +105,7 @@ def show_import(report: ImportReport) -> None:
         f"{report.duplicates}, people registered {report.registered}, people touched "
         f"{report.people}, lines rejected {report.rejected}"
     )
+    print_refusals([g.as_dict() for g in report.refusals])
     if report.rejects:
         shown = table("line", "field", "reason", wrap=("reason",), title="rejected lines")
         for reject in report.rejects[:SHOWN_REJECTS]:

@@ -8,6 +8,7 @@ exact even after a crash mid-load.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from replay.rejects import (
     PAGE_BYTES,
     PAGE_REJECTS,
     PageReader,
+    RefusalGroup,
     Reject,
     RejectList,
     pages,
@@ -83,6 +85,7 @@ class Batch(Aggregate):
     first_occurred: datetime | None
     last_occurred: datetime | None
     corrections: list[Correction]
+    refusals: list[dict[str, Any]]  # the refused lines grouped by kind, the most first
 
     def __init__(self) -> None:
         self.outcome, self.counts, self.people = None, Counts(), []
@@ -90,6 +93,7 @@ class Batch(Aggregate):
         self.read_page: PageReader | None = None
         self.first_occurred = self.last_occurred = None
         self.corrections = []
+        self.refusals = []
         self._seen: set[str] = set()
 
     class Opened(Aggregate.Created):
@@ -160,11 +164,21 @@ class Batch(Aggregate):
             aggregate.outcome = self.outcome
             aggregate.counts.lines = self.lines
 
+    class RefusalsGrouped(Aggregate.Event):
+        """The attempt's refused lines by kind (field and reason, particulars masked), with
+        their counts and an example each; bounded by `rejects.MAX_GROUPS`."""
+
+        groups: list[dict[str, Any]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.refusals = list(self.groups)
+
     class Reopened(Aggregate.Event):
         """A refused load tried again: the earlier attempt's rejects no longer stand."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.outcome = None
+            aggregate.refusals = []
             aggregate.inline_rejects, aggregate.reject_pages = [], []
             aggregate.counts.rejected = 0
 
@@ -238,10 +252,14 @@ class Batch(Aggregate):
             last_occurred=progress.last,
         )
 
-    def kept(self, attempt: str, pages: int, rejected: int) -> None:
-        """Note rejects already saved as pages of this attempt."""
+    def kept(
+        self, attempt: str, pages: int, rejected: int, groups: Sequence[RefusalGroup] = ()
+    ) -> None:
+        """Note rejects already saved as pages of this attempt, and their kinds."""
         if rejected:
             self.trigger_event(self.RejectsKept, attempt=attempt, pages=pages, rejected=rejected)
+        if groups:
+            self.trigger_event(self.RefusalsGrouped, groups=[g.as_dict() for g in groups])
 
     @property
     def rejects(self) -> RejectList:

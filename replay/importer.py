@@ -37,6 +37,7 @@ from replay.batch import (
 )
 from replay.loading import PeopleLoader
 from replay.person_lines import GroupResult, PersonLines
+from replay.rejects import Grouper, RefusalGroup, grouped
 from replay.spool import Spool
 
 ProgressFn = Callable[[str, int, int], None]
@@ -71,6 +72,7 @@ class ImportReport:
     note: str = ""
     file_format: str = ""  # as read: the one detected when the load asked for "auto"
     rejected: int = -1  # every line refused; -1: as many as `rejects` holds
+    refusals: list[RefusalGroup] = field(default_factory=list)  # every refused line by kind
 
     def __post_init__(self) -> None:
         if self.rejected < 0:
@@ -276,6 +278,7 @@ class Importer:
             spool.lines,
             rejects=first_rejects(spool),
             rejected=spool.rejected,
+            refusals=grouped(spool.rejects()),
         )
 
     def _keep_rejects(self, batch: Batch, spool: Spool) -> None:
@@ -283,13 +286,16 @@ class Importer:
         size, then note them on the batch (saved with its closing event by the caller): no
         write carries a payload that grows with the file."""
         attempt, count, total = uuid4().hex, 0, 0
+        kinds = Grouper()
         for number, page in enumerate(pages(spool.rejects())):
             self.app.save(
                 RejectPage.write(page_id(batch.batch_id, attempt, number), batch.batch_id, page)
             )
+            for reject in page:
+                kinds.add(reject)
             count, total = number + 1, total + len(page)
             self.progress("keeping rejects", total, 0)
-        batch.kept(attempt, count, total)
+        batch.kept(attempt, count, total, kinds.result())
 
 
 @dataclass
@@ -346,6 +352,7 @@ class Tally:
             self.people,
             first_rejects(spool),
             rejected=spool.rejected,
+            refusals=grouped(spool.rejects()),
         )
 
 

@@ -3,7 +3,8 @@ size, and read back a page at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, overload
@@ -102,3 +103,71 @@ class RejectList(Sequence[Reject]):
 
     def __repr__(self) -> str:
         return f"RejectList({self.total} rejects)"
+
+
+# ---- refusals at a glance ----
+
+MAX_GROUPS = 50  # kinds of refusal a load keeps counts of; any more are counted as "other"
+# The particulars of a reason: quoted values, times, dates, codes with digits or in capitals,
+# entry numbers and other numbers. What is left says what kind of refusal it is.
+PARTICULARS = re.compile(
+    r"'[^']*'|\"[^\"]*\"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?"
+    r"|\d{4}-\d\d-\d\d|\b[A-Z][A-Z0-9_]*\d[A-Z0-9_]*\b|\b[A-Z]{2,}\b|\b\d+\b"
+)
+
+
+def kind_of(reason: str) -> str:
+    """A refusal's reason with its particulars masked: the same rule broken by different
+    lines reads the same."""
+    return PARTICULARS.sub("…", reason)
+
+
+@dataclass(frozen=True)
+class RefusalGroup:
+    """Refused lines of one kind: the field, the reason with particulars masked, how many,
+    and the first of them."""
+
+    field: str
+    kind: str
+    count: int
+    example: Reject
+
+    def as_dict(self) -> dict[str, Any]:
+        """Kept with the batch and shown to anyone who may see it: the kind masks the
+        particulars, and the example is named by its line (its reason is a reject's)."""
+        return {
+            "field": self.field,
+            "kind": self.kind,
+            "count": self.count,
+            "first_line": self.example.line,
+        }
+
+
+class Grouper:
+    """Counts refused lines by field and kind as they go by, keeping the first of each."""
+
+    def __init__(self, most: int = MAX_GROUPS) -> None:
+        self.most = most
+        self.groups: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, reject: Reject) -> None:
+        key = (reject.field, kind_of(reject.reason))
+        if key not in self.groups and len(self.groups) >= self.most:
+            key = ("", "other kinds of refusal")
+        found = self.groups.setdefault(key, [0, reject])
+        found[0] += 1
+
+    def result(self) -> list[RefusalGroup]:
+        """The groups, the most lines first, then by first line."""
+        found = [
+            RefusalGroup(field, kind, count, example)
+            for (field, kind), (count, example) in self.groups.items()
+        ]
+        return sorted(found, key=lambda g: (-g.count, g.example.line))
+
+
+def grouped(rejects: Iterable[Reject], most: int = MAX_GROUPS) -> list[RefusalGroup]:
+    grouper = Grouper(most)
+    for reject in rejects:
+        grouper.add(reject)
+    return grouper.result()

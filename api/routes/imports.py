@@ -37,6 +37,16 @@ class RejectOut(BaseModel):
     text: str
 
 
+class RefusalKind(BaseModel):
+    """Refused lines of one kind: the field, the reason with its particulars (codes, times,
+    entry numbers) masked, how many lines, and the first of them."""
+
+    field: str
+    kind: str
+    count: int
+    first_line: int
+
+
 class ImportOut(BaseModel):
     batch_id: str
     outcome: str = Field(description="recorded, partly recorded, already imported or dry run")
@@ -49,6 +59,7 @@ class ImportOut(BaseModel):
         description=f"the first {REPORTED:,} rejected lines, by line; GET /batches/{{id}} lists all"
     )
     rejected: int = Field(description="how many lines were rejected in all")
+    refusals: list[RefusalKind] = Field(description="every rejected line by kind, most first")
     note: str
     file_format: str = Field(description="the format the file was read as (detected with auto)")
 
@@ -90,6 +101,7 @@ class BatchOut(BaseModel):
     first_occurred: datetime | None
     last_occurred: datetime | None
     corrections: list[CorrectionOut]
+    refusals: list[RefusalKind] = Field(description="every rejected line by kind, most first")
 
 
 class BatchDetail(BatchOut):
@@ -287,7 +299,8 @@ def correct(
 
 def import_out(report: ImportReport, rejects: list[dict[str, Any]]) -> ImportOut:
     """The load's report, with its rejected lines as shown to the caller."""
-    return ImportOut.model_validate({**vars(report), "rejects": rejects})
+    refusals = [g.as_dict() for g in report.refusals]
+    return ImportOut.model_validate({**vars(report), "rejects": rejects, "refusals": refusals})
 
 
 def batch_out(b: Batch) -> BatchOut:

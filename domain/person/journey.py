@@ -10,7 +10,7 @@ command path and the read models can never fold one history two ways.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -106,7 +106,20 @@ def effective_order(entries: Iterable[ev.PersonEvent]) -> list[ev.PersonEvent]:
     """Entries by effective time; at one moment, in the natural order of a journey (a
     reception, then departures, then the arrivals that end them, then releases, then the
     rest), and then as recorded. The fold may reorder entries of one moment further."""
-    return sorted(entries, key=lambda e: (e.occurred_at, _rank(e), e.originator_version))
+    ordered = sorted(entries, key=lambda e: (e.occurred_at, e.originator_version))
+    for start, end in _ties(ordered):
+        ordered[start:end] = sorted(ordered[start:end], key=_rank)  # stable: then as recorded
+    return ordered
+
+
+def _ties(ordered: list[ev.PersonEvent]) -> Iterator[tuple[int, int]]:
+    """The spans of two or more consecutive entries at one moment (rare: a linear pass)."""
+    start = 0
+    for i in range(1, len(ordered) + 1):
+        if i == len(ordered) or ordered[i].occurred_at != ordered[start].occurred_at:
+            if i - start > 1:
+                yield start, i
+            start = i
 
 
 def _rank(entry: ev.PersonEvent) -> int:
@@ -129,31 +142,28 @@ def fold(
     journey possible, so the order they came in never changes the outcome."""
     journey = JourneyFold()
     conflicts: dict[int, Conflict] = {}
-    for together in _moments(entries):
-        moment = together
-        if len(moment) > 1 and sum(isinstance(e, ev.MovementRecorded) for e in moment) > 1:
-            moment = _possible_order(journey, moment)
+    ordered: list[ev.PersonEvent] = entries if isinstance(entries, list) else list(entries)
+    tied = dict(_ties(ordered))
+    i = 0
+    while i < len(ordered):
+        end = tied.get(i, i + 1)
+        moment = ordered[i:end] if end > i + 1 else None
+        if moment and sum(isinstance(e, ev.MovementRecorded) for e in moment) > 1:
+            taken = _possible_order(journey, moment)
         elif not checked:
-            for entry in moment:
+            for entry in ordered[i:end]:
                 presume_opening(journey, entry)
                 entry_rules(type(entry)).applier(journey, entry)
+            i = end
             continue
-        for entry in moment:
+        else:
+            taken = ordered[i:end]
+        for entry in taken:
             conflict = journey.step(entry)
             if conflict is not None and checked:
                 conflicts[entry.originator_version] = conflict
+        i = end
     return journey, conflicts
-
-
-def _moments(entries: Iterable[ev.PersonEvent]) -> list[list[ev.PersonEvent]]:
-    """Consecutive entries grouped by effective time."""
-    moments: list[list[ev.PersonEvent]] = []
-    for entry in entries:
-        if moments and moments[-1][0].occurred_at == entry.occurred_at:
-            moments[-1].append(entry)
-        else:
-            moments.append([entry])
-    return moments
 
 
 def _possible_order(journey: JourneyFold, moment: list[ev.PersonEvent]) -> list[ev.PersonEvent]:

@@ -41,9 +41,9 @@ class _Presumed:
 
 def presume_opening(fold: JourneyState, entry: ev.PersonEvent) -> None:
     """Before a person's first movement, take the position it presumes as the opening."""
-    if not isinstance(entry, ev.MovementRecorded) or "location" in fold.last:
-        return
-    if fold.opening is not None:
+    if "location" in fold.last or fold.opening is not None:
+        return  # a movement is on record: nothing is presumed
+    if not isinstance(entry, ev.MovementRecorded):
         return
     presumed = _presumed(entry)
     if presumed is None:

@@ -79,13 +79,14 @@ def decoded(stream: IO[bytes]) -> Iterator[str]:
         yield raw.decode("utf-8", errors="replace")
 
 
-def json_object(text: str) -> dict[str, Any]:
+def json_object(text: str, field: str = "line") -> dict[str, Any]:
+    """The JSON object a line (or a field holding JSON text) is; Bad naming the field if not."""
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        raise Bad("line", f"is not valid JSON ({error.msg})") from None
+        raise Bad(field, f"is not valid JSON ({error.msg})") from None
     if not isinstance(value, dict):
-        raise Bad("line", "must be a JSON object")
+        raise Bad(field, "must be a JSON object")
     return value
 
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import orjson
-
 from domain import reference
 from replay.formats.records import Bad
+from replay.formats.streams import json_object
 
 MOVEMENT_EVENT = "EXTERNAL_MOVEMENT_RECORD-INSERTED"
 # The prisoner-events message's names for the `Movement` record's fields.
@@ -70,13 +69,7 @@ def as_movement(item: dict[str, Any]) -> Upstream:
 def _message(text: object) -> dict[str, Any]:
     if not isinstance(text, str):
         raise Bad("Message", "must be the notification's message as JSON text")
-    try:
-        message = orjson.loads(text)
-    except orjson.JSONDecodeError as error:
-        raise Bad("Message", f"is not JSON ({error.msg})") from None
-    if not isinstance(message, dict):
-        raise Bad("Message", "must be a JSON object")
-    return message
+    return json_object(text, "Message")
 
 
 def _event(item: dict[str, Any]) -> Upstream:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from api.auth import Role
@@ -122,7 +123,7 @@ def promoted(cluster: Topology, seconds: float) -> str:
     while True:
         try:
             primary = cluster.primary()
-        except OSError:
+        except psycopg.Error:
             primary = None
         if primary is not None and primary is not cluster.nodes[0]:
             return primary.name

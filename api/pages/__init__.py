@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.pages import audit, forms, home, people, queues, recovery, render, rolls, signin
+from api.pages import (
+    audit,
+    forms,
+    home,
+    people,
+    queues,
+    recovery,
+    render,
+    rolls,
+    signin,
+    timeline,
+)
 from api.pages.assets import asset_mounts
 
 # The forms' paths end in a word after the person's reference, so they are matched before
@@ -16,6 +27,7 @@ ROUTERS = [
     signin.router,
     home.router,
     forms.router,
+    timeline.router,
     people.router,
     rolls.router,
     queues.router,

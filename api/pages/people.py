@@ -20,7 +20,7 @@ from api.pages.render import render
 from api.pages.session import Visitor, page_for, purpose_of, roles_of, services, stated_purpose
 from api.routes import commands
 from api.routes import people as api
-from api.schemas import NOW, Person, PersonLine, TimeAxes, Timeline, line
+from api.schemas import NOW, Person, PersonLine, TimeAxes, line
 from api.services import Services
 from domain.errors import DomainError, InvalidValue
 from domain.identifiers import detect
@@ -151,63 +151,6 @@ def log_search(request: Request, found: Visitor, person_ids: list[str]) -> None:
     disclose(
         svc, found.principal, "person.search", request.state.request_id, person_ids, purpose=why
     )
-
-
-@router.get("/people/{ref:path}/timeline")
-async def timeline(request: Request, found: Reader, ref: str) -> Response:
-    errors: dict[str, str] = {}
-    known_read = known_at(request.query_params, errors)
-    known = known_read.moment
-    why = await stated_purpose(request, found)
-    history = await run_in_threadpool(
-        api.get_timeline,
-        ref,
-        services(request),
-        found.principal,
-        why,
-        request.state.request_id,
-        as_known_at=known,
-        limit=500,
-    )
-    # The heading comes from the timeline itself: one read, one access-log entry, as the API.
-    person = heading(history)
-    return render(
-        request,
-        "timeline.html",
-        found,
-        title=f"Timeline: {person.given_name} {person.family_name}",
-        person=person,
-        timeline=history,
-        form={"as_known_at": known_read.sent},
-        known=known,
-        errors=errors,
-    )
-
-
-@dataclass(frozen=True)
-class Heading:
-    """Who a timeline is about, for the page's heading."""
-
-    person_id: str
-    given_name: str | None
-    family_name: str | None
-    identifiers: dict[str, list[str]]
-
-
-def heading(history: Timeline) -> Heading:
-    names: dict[str, str] = {}
-    ids: dict[str, list[str]] = {}
-    for entry in history.entries:
-        if entry.voided:
-            continue
-        details = entry.details
-        names.update({k: str(details[k]) for k in ("given_name", "family_name") if details.get(k)})
-        if entry.kind == "Registered":
-            for kind, value in (details.get("identifiers") or {}).items():
-                ids.setdefault(kind, []).append(str(value))
-        elif entry.kind == "IdentifierAdded":
-            ids.setdefault(str(details["kind"]), []).append(str(details["value"]))
-    return Heading(history.person_id, names.get("given_name"), names.get("family_name"), ids)
 
 
 @router.get("/people/{ref:path}")

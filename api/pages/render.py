@@ -79,6 +79,8 @@ templates.env.filters.update(
     elsewhere=wording.elsewhere,
     risk=wording.risk,
     queue_detail=wording.queue_detail,
+    kind_name=wording.kind_name,
+    action=wording.action,
 )
 templates.env.globals["sentence"] = wording.sentence
 templates.env.globals["anchor"] = anchor

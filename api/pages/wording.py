@@ -6,6 +6,7 @@ Names come from the reference data; a code it does not know is shown as it is, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -145,6 +146,36 @@ def elsewhere(loc: Location) -> tuple[str, str] | None:
 
 def risk(level: object) -> str:
     return str(level or "").replace("_", " ").lower()
+
+
+ACTIONS = {
+    "person.read": "Read the person's record",
+    "person.timeline": "Read the person's timeline",
+    "person.search": "Shown in search results",
+    "person.refusal": "Shown in a refused command's reason",
+    "roll.read": "Shown on a prison roll",
+    "population.read": "Read the population counts",
+    "audit.access": "Read the access log",
+    "batch.rejects": "Read a data load's rejected lines",
+    "batch.void-plan": "Shown in a dry run of voiding a data load",
+    "batch.reinstate-plan": "Shown in a dry run of reinstating a data load",
+    "feed.page": "Sent in the partner feed",
+}
+
+
+def action(code: str) -> str:
+    """An access-log action in words; a work queue's by its name; an unknown one as it is."""
+    if code in ACTIONS:
+        return ACTIONS[code]
+    if code.startswith("queue."):
+        return f"Shown in the work queue: {code.removeprefix('queue.').replace('-', ' ')}"
+    return code
+
+
+def kind_name(kind: str) -> str:
+    """An entry type in words: `MovementRecorded` as `Movement recorded`."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", kind).split()
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else kind
 
 
 def queue_detail(queue: str, value: object) -> str:

@@ -67,6 +67,7 @@ def people(app: JourneyApp) -> None:
     queued(app)
     namesakes(app)
     crowd(app)
+    long_history(app)
 
 
 # Due for release ten days from whenever the tests run, so the upcoming-releases queue holds
@@ -121,6 +122,17 @@ def crowd(app: JourneyApp) -> None:
             ],
             prov(0),
         )
+
+
+# A timeline longer than a page: registered, admitted, then this many cell moves.
+LONG_HISTORY, CELL_MOVES = "L1111LL", 60
+
+
+def long_history(app: JourneyApp) -> None:
+    register(app, {"NOMS": LONG_HISTORY}, "Len", "Long", date(1977, 7, 7))
+    app.handle(LONG_HISTORY, [Admit(prison="NMI", movement_reason="N")], prov(0))
+    moves = [MoveCell(prison="NMI", cell=f"A-1-{n:03d}") for n in range(1, CELL_MOVES + 1)]
+    app.handle(LONG_HISTORY, moves, prov(1))
 
 
 def register(app: JourneyApp, ids: dict[str, str], given: str, family: str, born: date) -> None:

@@ -3,14 +3,17 @@ person disclosed, with the purpose), and auditors read the log by person, user a
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from api.auth import Role
 from api.pages.dates import UK
-from tests.e2e.browser.conftest import Site, check_page, date_boxes, sign_in, submit
+from tests.e2e.browser.conftest import Site, check_page, date_boxes, shows_error, sign_in, submit
 from tests.e2e.browser.seed import RELEASE_IN_DAYS
 
 
@@ -49,20 +52,50 @@ def test_page_reads_are_logged_and_auditors_read_the_log(
     auditor.click("text=Access log")
     check_page(auditor, "audit")
 
-    # Check the log by user, by person, and by a time range that excludes everything.
+    # Check the log by user: newest first, counted, the person named, the actions in words.
     submit(auditor, "Filter", user="officer.audited")
     table = auditor.get_by_test_id("access")
     expect(table.locator("tbody tr")).to_have_count(3)
+    expect(auditor.get_by_test_id("audit-total")).to_have_text("3")
     expect(table).to_contain_text("pre-sentence report")
-    submit(auditor, "Filter", user="", person_id=person_id)
-    expect(table).to_contain_text("officer.audited")
+    expect(table.get_by_test_id("action")).to_have_text(
+        ["Read the person's timeline", "Read the person's record", "Shown in search results"]
+    )
+    expect(table.locator("tbody tr").first).to_contain_text("Reader, Ann")
+    check_page(auditor, "audit-by-user")
+
+    # Check the log by the person's NOMS number, CRN, name and id alike.
+    for person in ("A1234BC", "X111111", "Ann Reader", person_id):
+        submit(auditor, "Filter", user="", person=person)
+        expect(table).to_contain_text("officer.audited")
+        expect(table).not_to_contain_text("Count, Carol")
+
+    # Check the CSV holds every entry the filter finds, with names and actions in words.
+    submit(auditor, "Filter", user="officer.audited", person="")
+    with auditor.expect_download() as started:
+        auditor.click("text=as CSV")
+    rows = list(csv.DictReader(io.StringIO(Path(started.value.path()).read_text())))
+    assert [(r["action"], r["person"], r["noms"]) for r in rows] == [
+        ("Read the person's timeline", "Reader, Ann", "A1234BC"),
+        ("Read the person's record", "Reader, Ann", "A1234BC"),
+        ("Shown in search results", "Reader, Ann", "A1234BC"),
+    ]
+
+    # Check the auditor's own reading is logged, once per person it named.
+    read = [e for e in access(site, user="auditor.one") if e["action"] == "audit.access"]
+    assert read and all(e["person_id"] in {person_id, None} for e in read)
+
+    # Check a person no one is, and a time range that excludes everything.
+    submit(auditor, "Filter", user="", person="Z9999ZZ")
+    shows_error(auditor, "person", "No one has that identifier")
     later = datetime.now(UK) + timedelta(days=1)
     submit(
         auditor,
         "Filter",
+        person="",
         **date_boxes("since", f"{later.day}/{later.month}/{later.year}", later.strftime("%H:%M")),
     )
-    expect(auditor.get_by_test_id("access").locator("tbody tr")).to_have_count(0)
+    expect(auditor.get_by_test_id("audit-total")).to_have_text("0")
 
 
 def test_work_queues(page: Page, site: Site) -> None:

@@ -53,8 +53,11 @@ def test_search_then_person_page_then_timeline(page: Page, site: Site) -> None:
     expect(page.get_by_test_id("time-travel")).to_contain_text("as of 05 Jan 2025")
     expect(page.get_by_test_id("where")).not_to_contain_text("B-2-014")
 
-    # Check the timeline: each entry in a sentence, with who, when and source.
+    # Check the timeline, oldest first: each entry in a sentence, with who, when and source.
     page.click("text=Timeline")
+    page.click("text=Filter the entries")
+    page.select_option("#order", "oldest")
+    page.click("button:has-text('Show')")
     timeline = page.get_by_test_id("timeline")
     said = timeline.get_by_test_id("sentence")
     expect(said.first).to_have_text(
@@ -203,21 +206,21 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     staff.goto(f"/ui/people/{BATCH_MOVER}")
     eventually(staff, back_in_wakefield)
     staff.click("text=Timeline")
-    voided = staff.locator("tr[data-voided=true]")
+    voided = staff.locator("[data-voided=true]")
     expect(voided).to_have_count(2)
-    expect(voided.first.locator("s")).to_have_count(2)
-    expect(voided.first.get_by_test_id("void-reason")).to_contain_text(
+    expect(voided.last.locator("s")).to_have_count(2)
+    expect(voided.last.get_by_test_id("void-reason")).to_contain_text(
         "older extract loaded in error"
     )
-    expect(voided.first).to_contain_text(site.batch_id)
+    expect(voided.last).to_contain_text(site.batch_id)
     # Check the load's transfer reads as a sentence; its recorded fields are one click away.
-    expect(voided.first.get_by_test_id("sentence")).to_have_text(
+    expect(voided.last.get_by_test_id("sentence")).to_have_text(
         "Transferred from Wetherby (HMYOI) – WYI to Moorland (HMP & YOI) – MDI"
         " — reason: Normal Transfer (NOTR)"
     )
-    raw = voided.first.get_by_test_id("raw")
+    raw = voided.last.get_by_test_id("raw")
     expect(raw).to_be_hidden()
-    voided.first.locator("summary").click()
+    voided.last.locator("summary").click()
     expect(raw).to_be_visible()
     expect(raw).to_contain_text("reason_code: NOTR")
     check_page(staff, "timeline-voided")
@@ -225,7 +228,7 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     # Check "as known at" a moment before the void: what staff saw then, nothing struck.
     known = quote(before_void)
     staff.goto(f"/ui/people/{BATCH_MOVER}/timeline?as_known_at={known}")
-    expect(staff.locator("tr[data-voided=true]")).to_have_count(0)
+    expect(staff.locator("[data-voided=true]")).to_have_count(0)
     staff.goto(f"/ui/people/{BATCH_MOVER}?as_known_at={known}")
     expect(staff.get_by_test_id("where")).to_contain_text("MDI")
 

@@ -24,7 +24,7 @@ DATA = {
     "Establishment roll": "Reader, Ann",
     "Work queues": "Free, Dan",
     "Recovery console": "NOMIS",
-    "Access log": "person.",
+    "Access log": "Shown in search results",
 }
 ALLOWED = {
     "prison": {"Find a person", "Establishment roll", "Work queues"},

@@ -136,7 +136,7 @@ def test_times_are_entered_and_shown_in_uk_local_time(page: Page, site: Site) ->
     )
     expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
     page.goto("/ui/people/E5555EE/timeline")
-    row = page.get_by_test_id("timeline").locator("tr", has_text="D-1-007")
+    row = page.get_by_test_id("timeline").locator("[data-entry]", has_text="D-1-007")
     expect(row).to_contain_text("01 Jul 2025 10:00 BST")
     recorded = site.api.client.get(
         "/people/E5555EE/timeline", headers=site.api.headers(Role.PRISON)

@@ -127,7 +127,7 @@ class Importer:
             if options.dry_run or not options.accept_valid:
                 checked = self._pass(spool, context, write=False)
                 if options.dry_run:
-                    return checked.report(batch_id, "dry run", spool)
+                    return checked.report(batch_id, "dry run", spool, grouped(spool.rejects()))
                 if spool.rejected:
                     return self._refuse(earlier, context, digest, spool)
             batch = earlier or self._open(context, digest)
@@ -137,10 +137,10 @@ class Importer:
             written = self._pass(spool, context, write=True)
             outcome = "partly recorded" if spool.rejected else "recorded"
             batch = context.batch
-            self._keep_rejects(batch, spool)
+            kinds = self._keep_rejects(batch, spool)
             batch.close(outcome, spool.lines)
             self.app.save(batch)
-            report = written.report(batch_id, outcome, spool)
+            report = written.report(batch_id, outcome, spool, kinds)
             report.people = batch.counts.people
             return report
 
@@ -269,7 +269,7 @@ class Importer:
         batch = earlier or self._open(load, digest)
         if batch.status == "refused":
             batch.reopen()
-        self._keep_rejects(batch, spool)
+        kinds = self._keep_rejects(batch, spool)
         batch.close("refused", spool.lines)
         self.app.save(batch)
         return ImportReport(
@@ -278,10 +278,10 @@ class Importer:
             spool.lines,
             rejects=first_rejects(spool),
             rejected=spool.rejected,
-            refusals=grouped(spool.rejects()),
+            refusals=kinds,
         )
 
-    def _keep_rejects(self, batch: Batch, spool: Spool) -> None:
+    def _keep_rejects(self, batch: Batch, spool: Spool) -> list[RefusalGroup]:
         """Save the spooled rejects as pages, each in a transaction of its own and bounded in
         size, then note them on the batch (saved with its closing event by the caller): no
         write carries a payload that grows with the file."""
@@ -295,7 +295,9 @@ class Importer:
                 kinds.add(reject)
             count, total = number + 1, total + len(page)
             self.progress("keeping rejects", total, 0)
-        batch.kept(attempt, count, total, kinds.result())
+        groups = kinds.result()
+        batch.kept(attempt, count, total, groups)
+        return groups
 
 
 @dataclass
@@ -341,7 +343,9 @@ class Tally:
         self.people += int(result.person is not None and result.entries > 0)
         self.keep(result.rejects)
 
-    def report(self, batch_id: str, outcome: str, spool: Spool) -> ImportReport:
+    def report(
+        self, batch_id: str, outcome: str, spool: Spool, refusals: list[RefusalGroup]
+    ) -> ImportReport:
         return ImportReport(
             batch_id,
             outcome,
@@ -352,7 +356,7 @@ class Tally:
             self.people,
             first_rejects(spool),
             rejected=spool.rejected,
-            refusals=grouped(spool.rejects()),
+            refusals=refusals,
         )
 
 

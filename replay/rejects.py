@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from typing import Any, overload
 from uuid import UUID
@@ -116,6 +117,7 @@ PARTICULARS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def kind_of(reason: str) -> str:
     """A refusal's reason with its particulars masked: the same rule broken by different
     lines reads the same."""

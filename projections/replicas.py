@@ -43,32 +43,41 @@ class Replicas:
         for db in self.dbs:
             db.close()
 
-    async def position(self, index: int) -> int:
+    def position(self, index: int) -> int:
         """A replica's read-model position, read now."""
-        rows = await self.dbs[index].aquery(POSITION)
+        rows = self.dbs[index].query(POSITION)
         self.seen[index] = max(self.seen[index], int(rows[0][0]))
         return self.seen[index]
 
-    async def reached(self, position: int | None) -> PostgresDb | None:
+    def order(self) -> list[int]:
+        """The replicas, starting with the next in turn."""
+        self.turn = (self.turn + 1) % len(self.dbs)
+        return [(self.turn + k) % len(self.dbs) for k in range(len(self.dbs))]
+
+    def reached_blocking(self, position: int | None) -> PostgresDb | None:
         """A replica whose read models include `position` (any replica when None), waiting
         at most `wait` seconds; None when none reached it in time or none answers: the
         primary answers then."""
         if not self.dbs:
             return None
-        self.turn = (self.turn + 1) % len(self.dbs)
-        order = [(self.turn + k) % len(self.dbs) for k in range(len(self.dbs))]
+        order = self.order()
         if position is None:
             return self.dbs[order[0]]
         deadline = time.monotonic() + self.wait
         while True:
             for index in order:
-                if self.seen[index] >= position:
-                    return self.dbs[index]
                 try:
-                    if await self.position(index) >= position:
+                    if self.seen[index] >= position or self.position(index) >= position:
                         return self.dbs[index]
                 except psycopg.OperationalError:
                     continue  # a replica out of reach: another, or the primary, answers
             if time.monotonic() >= deadline:
                 return None
-            await asyncio.sleep(POLL)
+            time.sleep(POLL)
+
+    async def reached(self, position: int | None) -> PostgresDb | None:
+        """`reached_blocking` for the event loop: at once when no look is needed (no position
+        asked for, or one a replica was already seen at), else in a worker thread."""
+        if position is None or max(self.seen, default=-1) >= position:
+            return self.reached_blocking(position)
+        return await asyncio.to_thread(self.reached_blocking, position)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose
+from api.reads import SOURCE, MinPosition, read_on
 from api.schemas import Moment, PersonLine, line
 from domain import reference
 from domain.person.state import CUSTODY, PersonState
@@ -44,12 +45,18 @@ def roll(
     as_known_at: Moment | None = None,
     format: Format = "json",
     x_purpose: Annotated[str | None, Header(max_length=500)] = None,
+    min_position: MinPosition = None,
+    *,
+    response: Response,
 ) -> Response | Roll:
     """Everyone on the roll: in, out at court, on temporary absence, or in transit out. With
     `as_of` / `as_known_at`, the roll at that effective time as the system knew it then."""
     prison = reference.prison(code, "code")
     if as_of is None and as_known_at is None:
-        people = [line(r) for r in queries.roll(svc.db, prison.code)]
+        rows, response.headers[SOURCE] = read_on(
+            svc, min_position, lambda db: queries.roll(db, prison.code)
+        )
+        people = [line(r) for r in rows]
     else:
         people = roll_from_history(svc, prison.code, as_of or datetime.now(UTC), as_known_at)
     counts: dict[str, int] = {}
@@ -73,7 +80,10 @@ def roll(
         people=people,
     )
     if format == "csv":
-        return csv_response(body.people, f"roll-{prison.code}.csv")
+        download = csv_response(body.people, f"roll-{prison.code}.csv")
+        if SOURCE in response.headers:
+            download.headers[SOURCE] = response.headers[SOURCE]
+        return download
     return body
 
 

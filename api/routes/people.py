@@ -19,6 +19,7 @@ from api.disclosure import (
     partner_may_see_then,
 )
 from api.problems import ProblemError, refuse_undeclared_method
+from api.reads import SOURCE, MinPosition, read_on
 from api.schemas import (
     NOW,
     Day,
@@ -41,10 +42,6 @@ from projections.queries import PersonRecord
 router = APIRouter(tags=["people"])
 # `ref:path` because PNC and CRO numbers contain a slash (12/394773H); the timeline route is
 # declared first so its suffix is matched before the bare person route.
-MIN_POSITION = (
-    "the log position a command returned: answered only from read models that include it "
-    "(read-your-writes when reads go to a replica)"
-)
 READERS = (Role.PRISON, Role.PROBATION, Role.PARTNER, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
 Reader = Annotated[Principal, Depends(require(*READERS))]
 
@@ -94,7 +91,7 @@ async def get_person(
     x_purpose: PurposeHeader = None,
     as_of: Annotated[Moment | None, Query(description="effective time")] = None,
     as_known_at: Annotated[Moment | None, Query(description="knowledge time")] = None,
-    min_position: Annotated[int | None, Query(ge=0, description=MIN_POSITION)] = None,
+    min_position: MinPosition = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
@@ -128,7 +125,7 @@ async def where_is(
         found, source = await current_record(svc, who, purpose, rid, key, min_position)
         if found is not None:
             response = answer(person_from_record(found.person["person_id"], found))
-            response.headers["X-Read-From"] = source
+            response.headers[SOURCE] = source
             return response
     view = await run_in_threadpool(person_view, svc, who, ref, times)
     await run_in_threadpool(
@@ -202,6 +199,9 @@ def search(
     date_of_birth: Day | None = None,
     identifier: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    min_position: MinPosition = None,
+    *,
+    response: Response,
 ) -> list[PersonLine]:
     """By exact identifier (any accepted form), by name (prefix, then typo-tolerant), by date
     of birth, or name and date of birth together."""
@@ -209,8 +209,12 @@ def search(
         raise ProblemError(
             400, "search-needs-terms", "name", "give a name, a date of birth or an identifier"
         )
-    rows = queries.search(
-        svc.db, name=name, date_of_birth=date_of_birth, identifier=identifier, limit=limit
+    rows, response.headers[SOURCE] = read_on(
+        svc,
+        min_position,
+        lambda db: queries.search(
+            db, name=name, date_of_birth=date_of_birth, identifier=identifier, limit=limit
+        ),
     )
     allowed = held_by_provider(svc, who, [r.person_id for r in rows])
     visible = [r for r in rows if r.person_id in allowed]

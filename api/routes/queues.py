@@ -6,14 +6,17 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose
+from api.reads import SOURCE, MinPosition, read_on
 from api.schemas import PersonLine, line
 from domain import reference
 from projections import queries
+from projections.db import ReadDb
+from projections.queries import PersonRow
 
 router = APIRouter(tags=["queues"])
 
@@ -36,6 +39,9 @@ def queue(
     longer_than_hours: Annotated[int, Query(ge=1, le=24 * 365)] = 24,
     days: Annotated[int, Query(ge=1, le=366)] = 28,
     prison: Annotated[str | None, Query(max_length=10)] = None,
+    min_position: MinPosition = None,
+    *,
+    response: Response,
 ) -> list[PersonLine]:
     """Pending handovers and area transfers older than `older_than_days` (default from
     settings), released with no community owner, transits longer than `longer_than_hours`,
@@ -43,16 +49,20 @@ def queue(
     older = timedelta(
         days=svc.settings.overdue_days if older_than_days is None else older_than_days
     )
-    if name is Queue.PENDING_HANDOVERS:
-        rows = queries.pending_handovers(svc.db, older)
-    elif name is Queue.PENDING_AREA_TRANSFERS:
-        rows = queries.pending_area_transfers(svc.db, older)
-    elif name is Queue.RELEASED_WITHOUT_OWNER:
-        rows = queries.released_without_owner(svc.db)
-    elif name is Queue.LONG_TRANSITS:
-        rows = queries.long_transits(svc.db, timedelta(hours=longer_than_hours))
-    else:
+    transit = timedelta(hours=longer_than_hours)
+
+    def read(db: ReadDb) -> list[PersonRow]:
+        if name is Queue.PENDING_HANDOVERS:
+            return queries.pending_handovers(db, older)
+        if name is Queue.PENDING_AREA_TRANSFERS:
+            return queries.pending_area_transfers(db, older)
+        if name is Queue.RELEASED_WITHOUT_OWNER:
+            return queries.released_without_owner(db)
+        if name is Queue.LONG_TRANSITS:
+            return queries.long_transits(db, transit)
         code = reference.prison(prison, "prison").code if prison else None
-        rows = queries.upcoming_releases(svc.db, days, prison=code)
+        return queries.upcoming_releases(db, days, prison=code)
+
+    rows, response.headers[SOURCE] = read_on(svc, min_position, read)
     disclose(svc, who, f"queue.{name.value}", rid, [r.person_id for r in rows])
     return [line(r) for r in rows]

@@ -105,6 +105,17 @@ def test_a_command_then_a_replica_read_never_sees_an_older_state(
             assert replica_position(cluster) >= position
     # Check the replica answered (a local replica replays within milliseconds).
     assert sources["replica"] >= 30, sources
+    # Check search, the roll and a queue read there too, the last move included.
+    params = {"min_position": position}
+    found = live.client.get("/search", params={**params, "identifier": noms}, headers=staff)
+    assert found.status_code == 200, found.text
+    assert [p["cell"] for p in found.json()] == [cell]
+    listed = live.client.get(f"/prisons/{prison}/roll", params=params, headers=staff)
+    assert listed.status_code == 200, listed.text
+    assert cell in [p["cell"] for p in listed.json()["people"]]
+    queue = live.client.get("/queues/upcoming-releases", params=params, headers=staff)
+    assert queue.status_code == 200, queue.text
+    assert {r.headers["X-Read-From"] for r in (found, listed, queue)} == {"replica"}
     # Check a position no read model holds yet is answered, after the wait, by the primary.
     noms = people[0][0]
     started = time.monotonic()

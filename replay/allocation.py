@@ -26,8 +26,9 @@ class Allocation:
 
     def expand(self, step: formats.Step) -> Iterable[tuple[Command, str]]:
         allocation = step.command
-        if not isinstance(allocation, formats.CommunityAllocation):
+        if isinstance(allocation, Command):
             return [(allocation, "")]
+        assert isinstance(allocation, formats.CommunityAllocation)
         if "pdu" not in self.pdu:
             state = self.person.state(as_of=step.occurred_at, checked=False)
             self.pdu["pdu"] = state.ownership.pdu if state else None

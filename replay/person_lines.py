@@ -14,11 +14,13 @@ from domain.errors import DomainError, ImpossibleJourney
 from domain.person.aggregate import Person, Recorded
 from domain.provenance import Provenance
 from domain.service.catalogue import AddIdentifier
-from domain.service.command import Claiming
+from domain.service.command import Claiming, Command
 from domain.service.registration import register_person
 from replay import formats
 from replay.allocation import Allocation
 from replay.batch import Progress, Reject
+from replay.formats.records import PrisonNotice
+from replay.notices import announced
 
 
 class Provenances(Protocol):
@@ -136,11 +138,13 @@ class PersonLines:
                 for record in records:
                     try:
                         for step in record.steps:
-                            for command, suffix in allocation.expand(step):
+                            expanded = commands_of(step, allocation, person)
+                            sub.duplicates += not expanded  # a notice of what is on record
+                            for command, suffix, reason in expanded:
                                 prov = load.provenance(
                                     step.occurred_at,
                                     step.source_ref + suffix,
-                                    step.reason,
+                                    reason,
                                     step.correlation_id,
                                 )
                                 recorded = command.apply(person, prov, claims)
@@ -185,6 +189,20 @@ class LineError(DomainError):
     def __init__(self, line: int, field: str, reason: str) -> None:
         super().__init__(field, reason)
         self.line = line
+
+
+def commands_of(
+    step: formats.Step, allocation: Allocation, person: Person
+) -> list[tuple[Command, str, str | None]]:
+    """The commands a step stands for, each with its key's suffix and the reason said with
+    it: a notice is read from where the person is, an allocation from their history."""
+    if isinstance(step.command, PrisonNotice):
+        taken = announced(person, step.occurred_at, step.command)
+        if taken is None:
+            return []
+        command, said = taken
+        return [(command, "", "; ".join(filter(None, [step.reason, said])) or None)]
+    return [(command, suffix, step.reason) for command, suffix in allocation.expand(step)]
 
 
 def known_registration(record: formats.Record) -> formats.Record:

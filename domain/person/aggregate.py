@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
@@ -205,6 +205,27 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
             merged_into=self.merged_into(as_known_at),
             opening=journey.opening,
         )
+
+    def movements_near(self, at: datetime, window: timedelta) -> list[ev.MovementRecorded]:
+        """The live movements within `window` of an effective time, counting entries being
+        recorded together as well as those saved."""
+        queued = [q.candidate for q in self._queue or ()]
+        return [
+            e
+            for e in [*self.active_entries(), *queued]
+            if isinstance(e, ev.MovementRecorded) and abs(e.occurred_at - at) <= window
+        ]
+
+    def position(self, at: datetime) -> Location:
+        """Where the person is at an effective time, counting entries being recorded together
+        (a load's earlier lines for them) as well as those saved."""
+        queued = [
+            q.candidate
+            for q in self._queue or ()
+            if ev.is_entry(q.event_class) and q.candidate.occurred_at <= at
+        ]
+        journey, _ = fold(effective_order([*self.active_entries(at), *queued]), checked=False)
+        return journey.location
 
     def prisons_named(self) -> tuple[str, ...]:
         """Every prison any movement names, voided entries included (time-travel candidates)."""

@@ -114,6 +114,8 @@ def text_of(item: dict[str, Any], name: str, *, required: bool = False) -> str |
 
 def _movement(number: int, given: dict[str, Any]) -> Record:
     found = upstream.as_movement(given)
+    if found.notice is not None:
+        return _notice(number, found)
     item = found.item
     noms = text_of(item, "offenderNo", required=True)
     assert noms is not None
@@ -137,6 +139,17 @@ def _movement(number: int, given: dict[str, Any]) -> Record:
     noted = "; ".join(filter(None, [text_of(item, "commentText"), *found.defaults])) or None
     step = Step(command, occurred, key, noted)
     return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred, **found.registration})
+
+
+def _notice(number: int, found: upstream.Upstream) -> Record:
+    """A prisoner received or released notification: its movement is read from the person's
+    history when the load applies it (`replay.notices`)."""
+    notice, occurred = found.notice, found.occurred
+    assert notice is not None and occurred is not None
+    noms = normalise("NOMS", str(found.item["offenderNo"]), "additionalInformation.nomsNumber")
+    way = "received" if notice.received else "released"
+    key = "|".join([noms, occurred.isoformat(), way, notice.reason, notice.prison])
+    return Record(number, f"NOMS:{noms}", (Step(notice, occurred, key),), {"occurred_at": occurred})
 
 
 def movement_command(

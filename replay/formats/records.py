@@ -27,10 +27,22 @@ class CommunityAllocation:
 
 
 @dataclass(frozen=True)
+class PrisonNotice:
+    """An HMPPS notification that a prisoner was received into or released from a prison,
+    with its reason: which movement it announces depends on where the person's history says
+    they were (`replay.notices` reads it)."""
+
+    received: bool
+    reason: str
+    prison: str
+    movement_reason: str | None = None  # the NOMIS reason code, where the notification has it
+
+
+@dataclass(frozen=True)
 class Step:
     """One command for a person, with its effective time and natural key."""
 
-    command: Command | CommunityAllocation
+    command: Command | CommunityAllocation | PrisonNotice
     occurred_at: datetime
     source_ref: str
     reason: str | None = None

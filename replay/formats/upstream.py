@@ -7,17 +7,19 @@ from):
 - `OffenderMovement`: the reason code in `movementReason`, with the person's name and date of
   birth, which register someone not yet known;
 - the prisoner-events message `EXTERNAL_MOVEMENT_RECORD-INSERTED`, bare or in the SNS
-  notification that carries it (`Message` holds it as JSON text).
+  notification that carries it (`Message` holds it as JSON text);
+- the HMPPS domain events saying a prisoner was received or released, with their reason: a
+  notice whose movement the person's history tells (`replay.notices`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from domain import reference
-from replay.formats.records import Bad
+from replay.formats.records import Bad, PrisonNotice
 from replay.formats.streams import json_object
 
 MOVEMENT_EVENT = "EXTERNAL_MOVEMENT_RECORD-INSERTED"
@@ -41,20 +43,33 @@ DEFAULT_REASONS = {
 }
 
 
+# HMPPS domain events saying a prisoner was received or released, by their event types.
+NOTICES = {
+    "prisoner-offender-search.prisoner.received": True,
+    "prisoner-offender-search.prisoner.released": False,
+    "prison-offender-events.prisoner.received": True,
+    "prison-offender-events.prisoner.released": False,
+}
+
+
 @dataclass
 class Upstream:
     """A record as the `Movement` record names its fields, what the journey took for values
-    it lacked, and who it names when it says."""
+    it lacked, and who it names when it says; or a notification of a movement."""
 
     item: dict[str, Any]
     defaults: list[str] = field(default_factory=list)
     registration: dict[str, Any] = field(default_factory=dict)
+    notice: PrisonNotice | None = None
+    occurred: datetime | None = None  # a notification's own time, with its offset
 
 
 def as_movement(item: dict[str, Any]) -> Upstream:
     """Any upstream movement record as a `Movement` record."""
     if item.get("Type") == "Notification" and "Message" in item:
         return as_movement(_message(item["Message"]))
+    if item.get("eventType") in NOTICES:
+        return _notice(item)
     if "offenderIdDisplay" in item or "eventType" in item:
         return _event(item)
     found = Upstream(dict(item))
@@ -86,6 +101,37 @@ def _event(item: dict[str, Any]) -> Upstream:
     if not _given(moved, "movementReasonCode"):
         _default_reason(found)
     return found
+
+
+def _notice(item: dict[str, Any]) -> Upstream:
+    """A prisoner received or released notification, as a `Movement` record's person and time
+    with the notice it gives."""
+    info = item.get("additionalInformation")
+    if not isinstance(info, dict):
+        raise Bad("additionalInformation", "is required: the person, the prison and the reason")
+    values = {}
+    for name in ("nomsNumber", "prisonId", "reason"):
+        value = info.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise Bad(f"additionalInformation.{name}", "is required")
+        values[name] = value.strip()
+    when = item.get("occurredAt")
+    if not isinstance(when, str) or "T" not in when:
+        raise Bad("occurredAt", "is required, as 2024-09-30T19:21:30.807375+01:00")
+    code = info.get("nomisMovementReasonCode")
+    notice = PrisonNotice(
+        NOTICES[item["eventType"]],
+        values["reason"].upper(),
+        values["prisonId"].upper(),
+        code.strip().upper() if isinstance(code, str) and code.strip() else None,
+    )
+    try:
+        occurred = datetime.fromisoformat(when)
+    except ValueError:
+        raise Bad("occurredAt", f"must be a time with its offset, got {when[:40]!r}") from None
+    if occurred.tzinfo is None:
+        raise Bad("occurredAt", "must give its offset from UTC, as +01:00 or Z")
+    return Upstream({"offenderNo": values["nomsNumber"]}, notice=notice, occurred=occurred)
 
 
 def _named(item: dict[str, Any]) -> dict[str, Any]:

@@ -173,7 +173,10 @@ class Importer:
         self.looked = {*keys, *_keys(named)}
         self.known = self.loader.holders(self.looked)
         people = self.loader.by_keys(keys, self.known)
-        results = [self.lines.apply(key, records, people.get(key), load) for key, records in groups]
+        results = [
+            self.lines.apply(key, records, people.get(key), load.provenance)
+            for key, records in groups
+        ]
         if write:
             try:
                 self._save(results, load)
@@ -189,7 +192,7 @@ class Importer:
 
     def _retry(self, key: str, records: list[formats.Record], load: Load) -> GroupResult:
         person = self.loader.by_keys([key]).get(key)
-        result = self.lines.apply(key, records, person, load)
+        result = self.lines.apply(key, records, person, load.provenance)
         try:
             self._save([result], load)
         except IntegrityError:
@@ -310,11 +313,7 @@ class Load:
     batch: Batch | None = None
 
     def provenance(
-        self,
-        occurred_at: Any,
-        source_ref: str,
-        reason: str | None = None,
-        correlation_id: str | None = None,
+        self, occurred_at: Any, source_ref: str, reason: str | None, correlation_id: str | None
     ) -> Provenance:
         return Provenance(
             recorded_by=self.options.recorded_by,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from domain.claims import IdentifierClaim
@@ -22,17 +22,8 @@ from replay.batch import Progress, Reject
 from replay.formats.records import PrisonNotice
 from replay.notices import announced
 
-
-class Provenances(Protocol):
-    """A load's provenance for each line."""
-
-    def provenance(
-        self,
-        occurred_at: Any,
-        source_ref: str,
-        reason: str | None = None,
-        correlation_id: str | None = None,
-    ) -> Provenance: ...
+# A load's provenance for a line: (occurred at, source ref, reason, correlation id).
+Provenances = Callable[[Any, str, str | None, str | None], Provenance]
 
 
 @dataclass
@@ -97,8 +88,11 @@ class PersonLines:
         # store; the person and their claims are saved with the chunk.
         claims = Claiming(self.holder, result.claims)
         try:
-            provenance = load.provenance(
-                reg["occurred_at"], reg.get("source_ref") or f"register|{key}", reg.get("reason")
+            provenance = load(
+                reg["occurred_at"],
+                reg.get("source_ref") or f"register|{key}",
+                reg.get("reason"),
+                None,
             )
             person = register_person(
                 claims,
@@ -141,7 +135,7 @@ class PersonLines:
                             expanded = commands_of(step, allocation, person)
                             sub.duplicates += not expanded  # a notice of what is on record
                             for command, suffix, reason in expanded:
-                                prov = load.provenance(
+                                prov = load(
                                     step.occurred_at,
                                     step.source_ref + suffix,
                                     reason,

@@ -86,30 +86,26 @@ class EventSource:
 
     def states(self, person_ids: Iterable[str], upto: int) -> dict[str, PersonState]:
         """Each person's state from their events at or before a position."""
+        rows = self._person_rows(person_ids, upto)
+        return {s.person_id: s for s in self._fold_rows(rows)}
+
+    def _person_rows(self, person_ids: Iterable[str], upto: int | None) -> list[tuple[Any, ...]]:
+        """The people's events in history order, at or before a position if one is given."""
         ids = sorted(set(person_ids))
         if not ids:
-            return {}
+            return []
         where, params = self._id_filter(ids)
-        rows = self._fetch(
+        cut = " AND {pos} <= %s" if upto is not None else ""
+        return self._fetch(
             f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
-            f"WHERE {where} AND {{pos}} <= %s AND topic LIKE %s "
-            "ORDER BY originator_id, originator_version",
-            [*params, upto, PERSON_TOPICS],
+            f"WHERE {where}{cut} AND topic LIKE %s ORDER BY originator_id, originator_version",
+            [*params, *([upto] if upto is not None else []), PERSON_TOPICS],
         )
-        return {s.person_id: s for s in self._fold_rows(rows)}
 
     def people(self, person_ids: Iterable[str]) -> dict[str, Person]:
         """Each person's aggregate at the head of the log, in one query (ids not found are left
         out); a bulk path for loads and corrections that touch many people."""
-        ids = sorted(set(person_ids))
-        if not ids:
-            return {}
-        where, params = self._id_filter(ids)
-        rows = self._fetch(
-            f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
-            f"WHERE {where} AND topic LIKE %s ORDER BY originator_id, originator_version",
-            [*params, PERSON_TOPICS],
-        )
+        rows = self._person_rows(person_ids, None)
         found: dict[str, Person] = {}
         history: list[PersonEvent] = []
         for oid, version, topic, state in rows:

@@ -12,6 +12,7 @@ from api.pages import (
     forms,
     home,
     people,
+    population,
     queues,
     recovery,
     render,
@@ -30,6 +31,7 @@ ROUTERS = [
     timeline.router,
     people.router,
     rolls.router,
+    population.router,
     queues.router,
     recovery.router,
     audit.router,
@@ -38,6 +40,7 @@ render.NAVIGATION.extend(
     [
         render.NavItem("Find a person", "/ui/search", people.SEARCHERS),
         render.NavItem("Establishment roll", "/ui/roll", rolls.READERS),
+        render.NavItem("Population", "/ui/population", population.READERS),
         render.NavItem("Work queues", "/ui/queues", queues.WORKERS),
         render.NavItem("Recovery console", "/ui/batches", recovery.RECOVERERS),
         render.NavItem("Access log", "/ui/audit", audit.AUDITORS),

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from api.disclosure import disclose, held_by_provider, scoped
+from api.pages import journey
 from api.pages.dates import UK, Read, read_date, read_moment
 from api.pages.paging import Paging, page_number, paging
 from api.pages.render import render
@@ -166,6 +167,9 @@ async def person_page(
     when, known = end_of(as_of.day), known_read.moment
     why = await stated_purpose(request, found)
     person = await read_person(request, found, why, ref, TimeAxes(when, known))
+    # The same person, already read and logged: their history drawn, not disclosed again.
+    aggregate = await run_in_threadpool(services(request).journeys.person, person.person_id)
+    drawn = journey.picture(journey.spans(aggregate, when, known))
     return render(
         request,
         "person.html",
@@ -177,6 +181,7 @@ async def person_page(
         recorded=RECORDED.get(recorded),
         may_move=found.may(MOVERS),
         may_answer=found.may(ANSWERERS) and bool(person.ownership.handover_to),
+        journey=drawn,
     )
 
 

@@ -14,6 +14,7 @@ from tests.e2e.browser.seed import BATCH_MOVER
 PAGES = {
     "Find a person": "/ui/search?name=Reader",
     "Establishment roll": "/ui/prisons/LEI/roll",
+    "Population": "/ui/population?prison=all",
     "Work queues": "/ui/queues/released-without-owner",
     "Recovery console": "/ui/batches",
     "Access log": "/ui/audit",
@@ -22,16 +23,17 @@ PAGES = {
 DATA = {
     "Find a person": "Reader, Ann",
     "Establishment roll": "Reader, Ann",
+    "Population": "Every prison",
     "Work queues": "Free, Dan",
     "Recovery console": "NOMIS",
     "Access log": "Shown in search results",
 }
 ALLOWED = {
-    "prison": {"Find a person", "Establishment roll", "Work queues"},
-    "probation": {"Find a person", "Establishment roll", "Work queues"},
+    "prison": {"Find a person", "Establishment roll", "Population", "Work queues"},
+    "probation": {"Find a person", "Establishment roll", "Population", "Work queues"},
     "partner": {"Find a person"},
-    "recovery": {"Find a person", "Establishment roll", "Recovery console"},
-    "auditor": {"Find a person", "Establishment roll", "Access log"},
+    "recovery": {"Find a person", "Establishment roll", "Population", "Recovery console"},
+    "auditor": {"Find a person", "Establishment roll", "Population", "Access log"},
     "admin": set(PAGES),
 }
 

@@ -78,9 +78,10 @@ PAGES = {
         f"/ui/prisons/{PRISON}/roll?sort=noms&order=descending&page=1000"
     ),
     "roll as CSV, everyone with names and codes": f"/ui/prisons/{PRISON}/roll.csv",
-    "person page (where now, owner, key dates)": f"/ui/people/{LONG_HISTORY}",
+    "person page (where now, owner, key dates, the journey drawn)": f"/ui/people/{LONG_HISTORY}",
     "timeline page, every entry": f"/ui/people/{LONG_HISTORY}/timeline",
     "search by a family name (counted, a page of 20)": "/ui/search?name=roll01",
+    "population, 12 months for the prison": f"/ui/population?prison={PRISON}",
 }
 BASELINES = {
     "API roll (JSON, everyone)": f"/prisons/{PRISON}/roll",

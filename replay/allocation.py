@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain import reference
+from domain.errors import InvalidValue
 from domain.person.aggregate import Person
 from domain.service.catalogue import (
     AcceptAreaTransfer,
@@ -32,7 +34,8 @@ class Allocation:
         if "pdu" not in self.pdu:
             state = self.person.state(as_of=step.occurred_at, checked=False)
             self.pdu["pdu"] = state.ownership.pdu if state else None
-        region, pdu, team = allocation.region, allocation.pdu, allocation.team
+        region, team = allocation.region, allocation.team
+        pdu = allocation.pdu or own_pdu(self.pdu["pdu"], region, team)
         com = (AllocateCom(officer=allocation.officer, pdu=pdu), "#com")
         current, self.pdu["pdu"] = self.pdu["pdu"], pdu
         if current is None:
@@ -44,3 +47,17 @@ class Allocation:
                 com,
             ]
         return [com]
+
+
+def own_pdu(current: str | None, region: str, team: str | None) -> str:
+    """The case's own PDU, for an allocation that names only a provider and a team: the
+    probation register holds no teams, so a team's PDU is the case's if it is in that
+    provider; otherwise the allocation cannot be placed, and says why."""
+    if current is not None and reference.pdu(current).parent_code == region:
+        return current
+    held = f"the case's PDU is {current}" if current else "the case has no PDU"
+    raise InvalidValue(
+        "teamCode",
+        f"team {team} is in no register the journey holds, so its PDU is not known, and {held} "
+        f"in provider {region}: load the allocation with its PDU",
+    )

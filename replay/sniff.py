@@ -27,6 +27,7 @@ from replay.formats import (
     NOMIS_REQUIRED,
     column_key,
 )
+from replay.formats.allocations import DELIUS_FIELDS
 from replay.formats.upstream import EVENT_FIELDS
 
 AUTO = "auto"
@@ -58,6 +59,7 @@ class Vocabulary:
     names: tuple[str, ...]
     needed: int  # names present (the defining one among them) to tell the format
     exact: bool  # the reader takes the names only as spelled here
+    shapes: tuple[str, ...] = ()  # the shapes these names load in, if not the format's
 
 
 VOCABULARIES = (
@@ -67,6 +69,7 @@ VOCABULARIES = (
     Vocabulary("nomis", ("offenderIdDisplay", *EVENT_FIELDS, "movementDateTime"), 2, exact=True),
     Vocabulary("nomis", ("Message", "Type", "MessageId", "Timestamp"), 3, exact=True),
     Vocabulary("allocations", tuple(ALLOCATION_COLUMNS.values()), 2, exact=False),
+    Vocabulary("allocations", DELIUS_FIELDS, 3, exact=True, shapes=("JSON array", "JSON Lines")),
 )
 
 
@@ -181,8 +184,9 @@ def _recognise(names: Iterable[str], shape: str, where: str) -> Sniffed | None:
         wanted = ", ".join(vocab.names[:SHOWN])
         reason = f"names the fields of {label} as {listed}; they must be spelled {wanted}"
         return Sniffed(vocab.file_format, shape, reason, loadable=False)
-    if shape not in SHAPES[vocab.file_format]:
-        takes = " or ".join(SHAPES[vocab.file_format])
+    shapes = vocab.shapes or SHAPES[vocab.file_format]
+    if shape not in shapes:
+        takes = " or ".join(shapes)
         written = f"a {shape}" if shape == "JSON array" else shape
         reason = (
             f"is {label} written as {written} ({where} {listed}), but they load only as {takes}"

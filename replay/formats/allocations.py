@@ -1,15 +1,29 @@
 """Probation allocation changes as CSV (CRN, region, PDU, team, officer code, effective
-date)."""
+date), and as Delius's workforce allocations write them (JSON array or JSON Lines of `crn`,
+`providerCode`, `teamCode`, `staffCode`, `createdDate` with its offset): those name no PDU, so
+the case's own PDU in that provider takes the officer (`replay.allocation`)."""
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
-from typing import IO
+from datetime import datetime
+from typing import IO, Any
 
 from domain.identifiers import normalise
 from replay.formats.records import Bad, CommunityAllocation, Parsed, Record, Step, guarded, reject
-from replay.formats.streams import column_key, csv_header, decoded, local_moment
+from replay.formats.streams import (
+    Rewound,
+    column_key,
+    csv_header,
+    decoded,
+    json_items,
+    json_object,
+    lines,
+    local_moment,
+    unreadable,
+)
 
 ALLOCATION_COLUMNS = {
     "crn": "CRN",
@@ -21,8 +35,49 @@ ALLOCATION_COLUMNS = {
 }
 
 
+# Delius's workforce allocation: the fields a load needs.
+DELIUS_FIELDS = ("crn", "providerCode", "teamCode", "staffCode", "createdDate")
+
+
 def read(stream: IO[bytes]) -> Iterator[Parsed]:
-    yield from _allocation_rows(decoded(stream))
+    head = stream.read(4096)
+    rest = head.lstrip()
+    if rest.startswith(b"["):
+        yield from json_items(head + stream.read(), _delius)
+    elif rest.startswith(b"{"):
+        for number, text in lines(io.BufferedReader(Rewound(head, stream))):
+            yield unreadable(number, text) or guarded(number, text, _delius_line, number, text)
+    else:
+        yield from _allocation_rows(decoded(io.BufferedReader(Rewound(head, stream))))
+
+
+def _delius_line(number: int, text: str) -> Record:
+    return _delius(number, json_object(text))
+
+
+def _delius(number: int, item: dict[str, Any]) -> Record:
+    """A workforce allocation: the officer (staff code) and team in a provider, from a time."""
+    values = {}
+    for name in DELIUS_FIELDS:
+        value = item.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise Bad(name, "is required")
+        values[name] = value.strip()
+    crn = normalise("CRN", values["crn"], "crn")
+    try:
+        effective = datetime.fromisoformat(values["createdDate"])
+    except ValueError:
+        raise Bad(
+            "createdDate", "must be a time with its offset, as 2022-07-28T10:30:54+01:00"
+        ) from None
+    if effective.tzinfo is None:
+        raise Bad("createdDate", "must give its offset from UTC, as +01:00 or Z")
+    region, team = values["providerCode"].upper(), values["teamCode"].upper()
+    officer = values["staffCode"]
+    key = "|".join([crn, effective.isoformat(), region, team, officer])
+    said = f"PDU not given (team {team} is in no register the journey holds); taken as the case's"
+    step = Step(CommunityAllocation(region, None, team, officer), effective, key, said)
+    return Record(number, f"CRN:{crn}", (step,), {"occurred_at": effective})
 
 
 def _allocation_rows(text: Iterator[str]) -> Iterator[Parsed]:

@@ -9,8 +9,6 @@ import io
 from collections.abc import Iterator
 from typing import IO, Any
 
-import orjson
-
 from domain.identifiers import normalise
 from domain.person.vocabulary import MovementType
 from domain.service.catalogue import Movement, NomisRecord, movement_for
@@ -20,6 +18,7 @@ from replay.formats.streams import (
     Rewound,
     csv_header,
     decoded,
+    json_items,
     json_object,
     lines,
     local_moment,
@@ -47,27 +46,11 @@ def read(stream: IO[bytes]) -> Iterator[Parsed]:
     head = stream.read(4096)
     rest = head.lstrip()
     if rest.startswith(b"["):
-        yield from _nomis_array(head + stream.read())
+        yield from json_items(head + stream.read(), _movement)
     elif rest.startswith(b"{"):
         yield from _nomis_jsonl(io.BufferedReader(Rewound(head, stream)))
     else:
         yield from _nomis_csv(io.BufferedReader(Rewound(head, stream)))
-
-
-def _nomis_array(data: bytes) -> Iterator[Parsed]:
-    # A JSON array is one document: it is read whole. Large loads should come as JSON Lines
-    # or CSV, which stream.
-    try:
-        items = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        yield reject(1, "file", f"is not a valid JSON array ({error.msg})", "")
-        return
-    for number, item in enumerate(items, start=1):
-        raw = orjson.dumps(item).decode()
-        if not isinstance(item, dict):
-            yield reject(number, "record", "must be a JSON object", raw)
-            continue
-        yield guarded(number, raw, _movement, number, item)
 
 
 def _nomis_jsonl(stream: IO[bytes]) -> Iterator[Parsed]:

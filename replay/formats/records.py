@@ -21,7 +21,7 @@ class CommunityAllocation:
     history (`replay.allocation.Allocation` expands it)."""
 
     region: str
-    pdu: str
+    pdu: str | None  # None: the case's own PDU in the region (Delius names only the team)
     team: str | None
     officer: str
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from replay.batch import Reject
-from replay.formats.records import Bad, reject
+from replay.formats.records import Bad, Parsed, Record, guarded, reject
 
 LONDON = ZoneInfo("Europe/London")
 MAX_LINE = 100_000
@@ -77,6 +77,25 @@ def decoded(stream: IO[bytes]) -> Iterator[str]:
     (it shows as U+FFFD, and the line is refused)."""
     for raw in stream:
         yield raw.decode("utf-8", errors="replace")
+
+
+def json_items(data: bytes, build: Callable[[int, dict[str, Any]], Record]) -> Iterator[Parsed]:
+    """Each object of a JSON array, built into a record or a reject naming its field. A JSON
+    array is one document: it is read whole; large loads should come as JSON Lines or CSV."""
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        yield reject(1, "file", f"is not a valid JSON array ({error.msg})", "")
+        return
+    if not isinstance(items, list):
+        yield reject(1, "file", "must be a JSON array of records", "")
+        return
+    for number, item in enumerate(items, start=1):
+        raw = orjson.dumps(item).decode()
+        if not isinstance(item, dict):
+            yield reject(number, "record", "must be a JSON object", raw)
+            continue
+        yield guarded(number, raw, build, number, item)
 
 
 def json_object(text: str, field: str = "line") -> dict[str, Any]:

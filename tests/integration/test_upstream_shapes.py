@@ -13,8 +13,11 @@ import pytest
 from domain.person.state import Status
 from domain.reference import is_prison
 from domain.service.application import JourneyApp
+from domain.service.catalogue import StartSupervision
 from replay import sniff
 from replay.importer import Importer, ImportOptions, ImportReport
+from tests.conftest import at, prov
+from tests.helpers import register
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 
@@ -128,3 +131,29 @@ def test_notifications_alone_record_what_they_can_and_name_what_they_lack(
     ]
     assert said
     assert all(e.details["reason_code"] in e.reason for e in said if e.reason)
+
+
+def test_delius_allocations_take_the_case_s_own_pdu(memory_app: JourneyApp, tmp_path: Path) -> None:
+    """Delius's workforce allocations name a provider and a team, no PDU: a case supervised in
+    that provider takes the officer in its own PDU, said with the entry; one without a PDU
+    there is refused, naming the team."""
+    with open(CORPUS / "delius_allocations.json", "rb") as stream:
+        assert sniff.sniff(stream).file_format == "allocations"
+    report = load(memory_app, "delius_allocations.json")
+    assert report.rejected == len(records("delius_allocations.json"))
+    assert {r.field for r in report.rejects} == {"teamCode"}
+    # The same shape, for a case supervised in the provider (Leeds PDU in N55).
+    first = records("delius_allocations.json")[0]
+    register(memory_app, {"CRN": first["crn"]})
+    supervised = StartSupervision(region=first["providerCode"], pdu="N55LEE")
+    memory_app.handle(first["crn"], [supervised], prov(at(0)))
+    again = {**first, "createdDate": "2024-05-03T10:30:54.023+01:00"}
+    path = tmp_path / "delius_again.json"
+    path.write_bytes(orjson.dumps([again]))
+    report = Importer(memory_app).run(path, ImportOptions("DELIUS", "auto", "corpus.loader"))
+    assert (report.rejected, report.entries) == (0, 1), [r.reason for r in report.rejects]
+    state = memory_app.state(first["crn"])
+    assert state is not None
+    assert (state.ownership.pdu, state.ownership.com) == ("N55LEE", first["staffCode"])
+    entry = memory_app.timeline(first["crn"])[-1]
+    assert entry.reason is not None and "PDU not given" in entry.reason

@@ -12,18 +12,9 @@ from datetime import datetime
 from typing import IO, Any
 
 from domain.identifiers import normalise
+from replay.formats import streams
 from replay.formats.records import Bad, CommunityAllocation, Parsed, Record, Step, guarded, reject
-from replay.formats.streams import (
-    Rewound,
-    column_key,
-    csv_header,
-    decoded,
-    json_items,
-    json_object,
-    lines,
-    local_moment,
-    unreadable,
-)
+from replay.formats.streams import column_key, csv_header, decoded, local_moment
 
 ALLOCATION_COLUMNS = {
     "crn": "CRN",
@@ -43,16 +34,18 @@ def read(stream: IO[bytes]) -> Iterator[Parsed]:
     head = stream.read(4096)
     rest = head.lstrip()
     if rest.startswith(b"["):
-        yield from json_items(head + stream.read(), _delius)
+        yield from streams.json_items(head + stream.read(), _delius)
     elif rest.startswith(b"{"):
-        for number, text in lines(io.BufferedReader(Rewound(head, stream))):
-            yield unreadable(number, text) or guarded(number, text, _delius_line, number, text)
+        for number, text in streams.lines(io.BufferedReader(streams.Rewound(head, stream))):
+            yield streams.unreadable(number, text) or guarded(
+                number, text, _delius_line, number, text
+            )
     else:
-        yield from _allocation_rows(decoded(io.BufferedReader(Rewound(head, stream))))
+        yield from _allocation_rows(decoded(io.BufferedReader(streams.Rewound(head, stream))))
 
 
 def _delius_line(number: int, text: str) -> Record:
-    return _delius(number, json_object(text))
+    return _delius(number, streams.json_object(text))
 
 
 def _delius(number: int, item: dict[str, Any]) -> Record:

@@ -3,17 +3,19 @@ with a reason and a confirmation step, and the progress while it runs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from api.disclosure import BATCH_LINES, shown_rejects
-from api.pages.jobs import Jobs
+from api.disclosure import BATCH_LINES, disclose, shown_rejects
+from api.pages.jobs import Jobs, Preview, Previews
+from api.pages.paging import paging
 from api.pages.render import render
 from api.pages.session import Visitor, check_csrf, page_for, purpose_of, roles_of, services
 from api.routes import imports as api
 from domain.errors import InvalidValue
+from projections.queries.people import people
 from replay import registry
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -22,6 +24,7 @@ RECOVERERS = roles_of(api.router.routes, "/batches/{batch_id}/void", "POST")
 Recoverer = Annotated[Visitor, Depends(page_for(*RECOVERERS))]
 KINDS = {"void": "Void", "reinstate": "Reinstate"}
 MAX_REJECTS = 500  # the page lists this many rejected lines; the API and command line, all
+PREVIEW_PAGE = 50
 
 
 def jobs(request: Request) -> Jobs:
@@ -96,32 +99,67 @@ async def reason_form(request: Request, found: Visitor) -> tuple[str, str]:
     return kind, reason.strip() if isinstance(reason, str) else ""
 
 
+def previews(request: Request) -> Previews:
+    state = request.app.state
+    if not hasattr(state, "correction_previews"):
+        state.correction_previews = Previews()
+    found: Previews = state.correction_previews
+    return found
+
+
 @router.post("/batches/{batch_id}/confirm")
 async def confirm(request: Request, found: Recoverer, batch_id: str) -> Response:
-    """The dry run: who would change and how, restated with the reason, to confirm."""
+    """Start the dry run in the background and follow it: who would change and how."""
     kind, reason = await reason_form(request, found)
     if not reason or len(reason) > 2000:
         errors = {"reason": "Enter the reason, in at most 2000 characters"}
         return batch_page(request, found, batch_id, {"reason": reason}, errors)
     svc = services(request)
+    api.show_batch(svc, found.principal, batch_id)  # an unknown batch is a 404 here
+    preview = Preview(batch_id, kind, reason, found.principal.user)
+    previews(request).start(svc.journeys, preview)
+    return RedirectResponse(f"/ui/batches/{batch_id}/preview?kind={kind}", status_code=303)
+
+
+@router.get("/batches/{batch_id}/preview")
+def preview_page(request: Request, found: Recoverer, batch_id: str, kind: str = "void") -> Response:
+    """The dry run's progress while it runs (the page refreshes itself), then every person
+    whose answers would change, a page at a time, each logged as the API logs a dry run."""
+    kind = kind if kind in KINDS else "void"
+    preview = previews(request).get(batch_id, kind, found.principal.user)
+    if preview is None:
+        return RedirectResponse(f"/ui/batches/{batch_id}", status_code=303)
+    svc = services(request)
     detail = api.show_batch(svc, found.principal, batch_id)
-    plan = api.correct(
-        svc,
-        found.principal,
-        request.state.request_id,
-        batch_id,
-        api.CorrectionRequest(reason=reason, dry_run=True),
-        kind,
-    )
+    context: dict[str, Any] = {
+        "batch": detail,
+        "kind": kind,
+        "reason": preview.reason,
+        "preview": preview,
+    }
+    title = f"{KINDS[kind]} batch {batch_id}?"
+    report = preview.report
+    if not preview.finished.is_set() or report is None:
+        return render(request, "confirm.html", found, title=title, running=True, **context)
+    pages = paging(request.url.path, request.query_params, len(report.changed), PREVIEW_PAGE)
+    shown = report.changed[pages.offset : pages.offset + pages.size]
+    ids = [p.person_id for p in shown]
+    rid = request.state.request_id
+    action = f"batch.{kind}-plan"
+    disclose(svc, found.principal, action, rid, ids, purpose=preview.reason, detail=batch_id)
+    marks = ", ".join(["%s"] * len(ids)) or "NULL"
+    names = {r.person_id: r for r in people(svc.db, f"WHERE p.person_id IN ({marks})", tuple(ids))}
     return render(
         request,
         "confirm.html",
         found,
-        title=f"{KINDS[kind]} batch {batch_id}?",
-        batch=detail,
-        plan=plan,
-        kind=kind,
-        reason=reason,
+        title=title,
+        running=False,
+        plan=report,
+        shown=shown,
+        names=names,
+        pages=pages,
+        **context,
     )
 
 

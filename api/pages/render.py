@@ -81,7 +81,17 @@ templates.env.filters.update(
     queue_detail=wording.queue_detail,
     kind_name=wording.kind_name,
     action=wording.action,
+    change_field=wording.change_field,
 )
+templates.env.globals["change"] = wording.change
+
+
+def holding(value: object, part: str) -> bool:
+    """A template test: `roles` is `holding` "recovery" when the text holds the word."""
+    return part in str(value or "").split(",")
+
+
+templates.env.tests["holding"] = holding
 templates.env.globals["sentence"] = wording.sentence
 templates.env.globals["anchor"] = anchor
 

@@ -172,6 +172,33 @@ def action(code: str) -> str:
     return code
 
 
+def change(field: str, value: str) -> str:
+    """A dry run's before or after value in words: `in MDI A-1-001` as `In prison, Moorland
+    (HMP & YOI) – MDI, cell A-1-001`; `custody MDI` as `Custody, held by ...`."""
+    if value in {"", "-"}:
+        return "None"
+    if field == "location":
+        state, *rest = value.split()
+        parts = [status(state)]
+        if rest and rest[0].upper() not in PLACES:
+            parts.append(agency(rest[0]))
+        parts += [f"cell {cell}" for cell in rest[1:2]]
+        return ", ".join(parts)
+    if field == "owner":
+        kind, _, held = value.partition(" ")
+        return responsibility(None if kind == "-" else kind, None if held == "-" else held)
+    if field.startswith("key date "):
+        return day(value)
+    return value
+
+
+def change_field(field: str) -> str:
+    """A dry run's field in words."""
+    if field.startswith("key date "):
+        return key_date(field.removeprefix("key date "))
+    return {"location": "Where", "owner": "Who holds the case", "known": "Known"}.get(field, field)
+
+
 def kind_name(kind: str) -> str:
     """An entry type in words: `MovementRecorded` as `Movement recorded`."""
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", kind).split()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,9 +190,17 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     submit(page, "Preview the changes")
     expect(page.locator("#reason-error")).to_contain_text("Enter the reason")
     submit(page, "Preview the changes", reason="older extract loaded in error")
+    expect(page).to_have_url(re.compile(r"/preview\?kind=void$"))
     expect(page.get_by_test_id("reason")).to_have_text("older extract loaded in error")
-    shows(page, "diff", BATCH_MOVER, "WYI")
+    # Check the people are named and the changes said in words.
+    shows(page, "diff", "Mover, Bob", BATCH_MOVER, "In prison, Wetherby (HMYOI) – WYI")
     check_page(page, "void-confirm")
+
+    # Check the impact table keeps the recovery team's own dry run apart from staff reads.
+    page.get_by_test_id("back").click()
+    expect(page.get_by_test_id("recovery-reads")).to_contain_text("recovery.lead")
+    expect(page.get_by_test_id("consulted")).not_to_contain_text("recovery.lead")
+    page.go_back()
 
     # Check the confirmed void runs, with its progress shown until it is done.
     before_void = datetime.now(UTC).isoformat(timespec="seconds")
@@ -235,7 +244,7 @@ def test_batch_voided_from_the_recovery_console(new_page: Callable[[], Page], si
     # Check the batch is reinstated the same way, and staff see the load's answer again.
     page.get_by_test_id("back").click()
     submit(page, "Preview the changes", reason="the extract was right after all")
-    expect(page.get_by_test_id("diff")).to_contain_text("in MDI")
+    expect(page.get_by_test_id("diff")).to_contain_text("In prison, Moorland (HMP & YOI) – MDI")
     submit(page, "Confirm: reinstate the batch")
     expect(page.get_by_test_id("finished")).to_contain_text("Batch recorded", timeout=60_000)
 

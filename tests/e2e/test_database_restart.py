@@ -5,10 +5,7 @@ cluster the test may stop."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,20 +13,10 @@ import psycopg
 import pytest
 
 from api.auth import Role
-from api.config import ApiSettings
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from projections.db import open_read_db
-from projections.runner import OUTAGE, Runner
 from projections.verify import verify
-from tests.e2e.commander import (
-    PROBLEM,
-    Commander,
-    missing_or_doubled,
-    recorded_refs,
-    seed_people,
-)
-from tests.e2e.conftest import LiveApi, serve
+from tests.clusters import Running, api_and_worker, resent_and_recorded_once, until
+from tests.e2e.commander import PROBLEM, Commander
 from tests.pgcluster import Cluster, private_cluster
 
 pytestmark = pytest.mark.postgres
@@ -43,29 +30,6 @@ def cluster() -> Iterator[Cluster]:
         yield started
 
 
-@dataclass
-class Worker:
-    """The projection worker, following the log in a thread, as `journey projections run`."""
-
-    runner: Runner
-    stop: threading.Event
-    thread: threading.Thread
-
-    def wait_for_head(self, seconds: float) -> None:
-        """Until the worker has applied the whole log; this process's own pools may still be
-        waiting to reconnect after the restart, so their refusals only mean: not yet."""
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                head = self.runner.app.recorder.max_notification_id() or 0
-                if self.runner.position() >= head:
-                    return
-            except OUTAGE:
-                pass
-            assert time.monotonic() < deadline, "the worker did not catch up"
-            time.sleep(0.2)
-
-
 @pytest.fixture
 def url(cluster: Cluster) -> str:
     with psycopg.connect(cluster.url, autocommit=True) as conn:
@@ -74,36 +38,8 @@ def url(cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def worker(url: str) -> Iterator[Worker]:
-    settings = Settings(database_url=url)
-    app, stop = JourneyApp(settings), threading.Event()
-    runner = Runner(app, open_read_db(settings.database))
-    thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"outage": 0.5})
-    thread.start()
-    try:
-        yield Worker(runner, stop, thread)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-        runner.db.close()
-        app.close()
-
-
-@pytest.fixture
-def api(
-    url: str, worker: Worker, tmp_path: Path
-) -> Iterator[tuple[LiveApi, list[tuple[str, str]]]]:
-    app = JourneyApp(Settings(database_url=url))
-    try:
-        people = seed_people(app, 12, prefix="P")
-    finally:
-        app.close()
-    worker.wait_for_head(60)
-    settings = ApiSettings(
-        store=Settings(database_url=url), dev_key_path=str(tmp_path / "dev-key.pem")
-    )
-    for live in serve(settings):
-        yield live, people
+def running(url: str, tmp_path: Path) -> Iterator[Running]:
+    yield from api_and_worker(Settings(database_url=url), tmp_path, 12, "P")
 
 
 def unavailable(response: httpx.Response, what: str) -> None:
@@ -117,16 +53,17 @@ def unavailable(response: httpx.Response, what: str) -> None:
 
 
 def until_ok(http: httpx.Client, path: str, headers: dict[str, str], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while http.get(path, headers=headers).status_code != 200:
-        assert time.monotonic() < deadline, f"{path} did not recover"
-        time.sleep(0.2)
+    until(
+        lambda: http.get(path, headers=headers).status_code == 200,
+        seconds,
+        f"{path} did not recover",
+    )
 
 
 def test_postgres_restarted_under_load_loses_nothing_acknowledged(
-    api: tuple[LiveApi, list[tuple[str, str]]], cluster: Cluster, worker: Worker
+    running: Running, cluster: Cluster
 ) -> None:
-    live, people = api
+    live, people, worker = running.live, running.people, running.worker
     staff = live.headers(Role.PRISON)
     load = Commander(live.base, staff, people).start()
     try:
@@ -154,20 +91,13 @@ def test_postgres_restarted_under_load_loses_nothing_acknowledged(
     finally:
         load.finish()
     # Commands refused or cut off while the database was down are sent again with their key.
-    refused = set(load.unanswered)
-    retried = load.retry_unanswered()
-    assert retried == len(refused)
+    # Check the projection worker waited out the outage and caught up on its own, and every
+    # acknowledged command is in the log exactly once, retried ones included.
+    retried, counts = resent_and_recorded_once(load, worker, people)
     assert load.statuses[503] > 0, load.statuses
-    # Check the projection worker waited out the outage and caught up on its own.
-    worker.wait_for_head(60)
-    assert worker.thread.is_alive()
     with httpx.Client(base_url=live.base, timeout=60) as http:
         until_ok(http, "/ready", {}, 30)
-    # Check every acknowledged command is in the log exactly once, retried ones included.
-    counts = recorded_refs(worker.runner.app, people)
     assert acked_before >= 20
-    missing, doubled = missing_or_doubled(load.acked.values(), counts)
-    assert not missing and not doubled, (missing, doubled)
     once = sum(counts[c.recorded_as] == 1 for c in load.acked.values())
     print(
         f"\nacknowledged {acked_before} before the stop and {len(load.acked)} in all, found "

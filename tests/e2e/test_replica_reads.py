@@ -5,7 +5,6 @@ in time is answered by the primary; the disclosure is logged on the primary eith
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,14 +15,9 @@ import psycopg
 import pytest
 
 from api.auth import Role
-from api.config import ApiSettings
-from domain.service.application import JourneyApp
 from domain.service.settings import Settings
-from projections.db import open_read_db
 from projections.replicas import POSITION
-from projections.runner import Runner
-from tests.e2e.commander import seed_people
-from tests.e2e.conftest import LiveApi, serve
+from tests.clusters import Running, api_and_worker
 from tests.pgfailover import Topology, failover_cluster
 
 pytestmark = pytest.mark.postgres
@@ -37,41 +31,14 @@ def cluster() -> Iterator[Topology]:
 
 
 @pytest.fixture
-def store(cluster: Topology) -> Settings:
-    replica = cluster.nodes[2].url
-    return Settings(
-        database_url=cluster.primary_url("pool_size=4"), replica_urls=(replica,), replica_wait=WAIT
+def running(cluster: Topology, tmp_path: Path) -> Iterator[Running]:
+    """The API reading from the replica, and the worker following the primary's log."""
+    store = Settings(
+        database_url=cluster.primary_url("pool_size=4"),
+        replica_urls=(cluster.nodes[2].url,),
+        replica_wait=WAIT,
     )
-
-
-@pytest.fixture
-def worker(store: Settings) -> Iterator[Runner]:
-    """The projection worker, following the primary's log in a thread."""
-    app, stop = JourneyApp(store), threading.Event()
-    runner = Runner(app, open_read_db(store.database))
-    thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"outage": 0.5})
-    thread.start()
-    try:
-        yield runner
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-        runner.db.close()
-        app.close()
-
-
-@pytest.fixture
-def api(
-    store: Settings, worker: Runner, tmp_path: Path
-) -> Iterator[tuple[LiveApi, list[tuple[str, str]]]]:
-    app = JourneyApp(store)
-    try:
-        people = seed_people(app, 4, prefix="R")
-    finally:
-        app.close()
-    settings = ApiSettings(store=store, dev_key_path=str(tmp_path / "dev-key.pem"))
-    for live in serve(settings):
-        yield live, people
+    yield from api_and_worker(store, tmp_path, 4, "R", caught_up=False)
 
 
 def replica_position(cluster: Topology) -> int:
@@ -82,9 +49,9 @@ def replica_position(cluster: Topology) -> int:
 
 
 def test_a_command_then_a_replica_read_never_sees_an_older_state(
-    api: tuple[LiveApi, list[tuple[str, str]]], cluster: Topology
+    running: Running, cluster: Topology
 ) -> None:
-    live, people = api
+    live, people = running.live, running.people
     staff = live.headers(Role.PRISON)
     sources: Counter[str] = Counter()
     for n in range(40):

@@ -15,6 +15,8 @@ import sys
 import threading
 import time
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,51 +101,67 @@ def monitor(url: str, stop: threading.Event, samples: list[tuple[float, int]]) -
         db.close()
 
 
+@contextmanager
+def worker_process(url: str) -> Iterator[None]:
+    """`journey projections run` on `url` as its own process, for as long as the block runs."""
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url}
+    env.pop("JOURNEY_REPLICA_URLS", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "projections", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def send_commands(url: str, rate: float, seconds: float) -> tuple[list[tuple[int, float]], float]:
+    """Commands at `rate` in all from WRITERS writer processes for `seconds`: each command as
+    (position, commit time), and the seconds from the agreed start to the last commit."""
+    ctx = multiprocessing.get_context("spawn")
+    queue: Any = ctx.Queue()
+    begin_at = time.monotonic() + 8.0  # time for the writers to start and load people
+    writers = [
+        ctx.Process(
+            target=writer_process,
+            args=(url, k, rate / WRITERS, seconds),
+            kwargs={"start_at": begin_at, "queue": queue},
+        )
+        for k in range(WRITERS)
+    ]
+    for w in writers:
+        w.start()
+    done = [c for _ in writers for c in queue.get()]
+    for w in writers:
+        w.join()
+    return done, max(t for _, t in done) - begin_at
+
+
 def run(rate: float, seconds: float) -> dict[str, float]:
     with scratch_database() as url:
         app = JourneyApp(Settings(database_url=url + "?pool_size=2"))
-        seed(app)
-        env = {**os.environ, "JOURNEY_DATABASE_URL": url}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "ops.cli", "projections", "run"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
         try:
+            seed(app)
             head = app.recorder.max_notification_id() or 0
+        finally:
+            app.close()
+        with worker_process(url):
             samples: list[tuple[float, int]] = []
             stop = threading.Event()
             watcher = threading.Thread(target=monitor, args=(url, stop, samples))
             watcher.start()
             while not samples or samples[-1][1] < head:
                 time.sleep(0.05)
-            ctx = multiprocessing.get_context("spawn")
-            queue: Any = ctx.Queue()
-            begin_at = time.monotonic() + 8.0  # time for the writers to start and load people
-            writers = [
-                ctx.Process(
-                    target=writer_process,
-                    args=(url, k, rate / WRITERS, seconds),
-                    kwargs={"start_at": begin_at, "queue": queue},
-                )
-                for k in range(WRITERS)
-            ]
-            for w in writers:
-                w.start()
-            done = [c for _ in writers for c in queue.get()]
-            for w in writers:
-                w.join()
-            elapsed = max(t for _, t in done) - begin_at
+            done, elapsed = send_commands(url, rate, seconds)
             last = max(p for p, _ in done)
             while samples[-1][1] < last:
                 time.sleep(0.01)
             stop.set()
             watcher.join()
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-            app.close()
     return summarise(done, samples, elapsed)
 
 

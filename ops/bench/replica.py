@@ -8,10 +8,8 @@ Run: .venv/bin/python -m ops.bench.replica [--seconds 10] [--connections 16] [--
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -98,18 +96,10 @@ def watch(conninfo: str, stop: threading.Event, samples: list[tuple[float, int]]
 
 
 def lags(cluster: Topology, rate: float, seconds: float) -> dict[str, dict[str, float]]:
-    """Commands at `rate` (lag.writer_process, one event a transaction) while the projection
+    """Commands at `rate` (lag.send_commands, one event a transaction) while the projection
     worker follows the primary's log; per command, seconds from its commit to its position
     in the primary's read models and in the replica's."""
     url = store_url(cluster)
-    env = {**os.environ, "JOURNEY_DATABASE_URL": url}
-    env.pop("JOURNEY_REPLICA_URLS", None)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "ops.cli", "projections", "run"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
     stop = threading.Event()
     on_primary: list[tuple[float, int]] = []
     on_replica: list[tuple[float, int]] = []
@@ -117,37 +107,20 @@ def lags(cluster: Topology, rate: float, seconds: float) -> dict[str, dict[str, 
         threading.Thread(target=watch, args=(cluster.nodes[0].url, stop, on_primary)),
         threading.Thread(target=watch, args=(cluster.nodes[2].url, stop, on_replica)),
     ]
-    try:
-        for watcher in watchers:
-            watcher.start()
-        ctx = multiprocessing.get_context("spawn")
-        queue: Any = ctx.Queue()
-        begin_at = time.monotonic() + 8.0  # time for the writers to start and load people
-        writers = [
-            ctx.Process(
-                target=lag.writer_process,
-                args=(url, k, rate / lag.WRITERS, seconds),
-                kwargs={"start_at": begin_at, "queue": queue},
-            )
-            for k in range(lag.WRITERS)
-        ]
-        for w in writers:
-            w.start()
-        done = [c for _ in writers for c in queue.get()]
-        for w in writers:
-            w.join()
-        elapsed = max(t for _, t in done) - begin_at
-        last = max(p for p, _ in done)
-        deadline = time.monotonic() + 120
-        while min(on_primary[-1][1], on_replica[-1][1]) < last:
-            assert time.monotonic() < deadline, "the read models did not reach the last command"
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        for watcher in watchers:
-            watcher.join()
-        worker.terminate()
-        worker.wait(timeout=30)
+    with lag.worker_process(url):
+        try:
+            for watcher in watchers:
+                watcher.start()
+            done, elapsed = lag.send_commands(url, rate, seconds)
+            last = max(p for p, _ in done)
+            deadline = time.monotonic() + 120
+            while min(on_primary[-1][1], on_replica[-1][1]) < last:
+                assert time.monotonic() < deadline, "the read models did not reach the last command"
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            for watcher in watchers:
+                watcher.join()
     return {
         "primary": lag.summarise(done, on_primary, elapsed),
         "replica": lag.summarise(done, on_replica, elapsed),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.pages import (
+    allocation,
     audit,
     forms,
     home,
@@ -28,6 +29,7 @@ ROUTERS = [
     signin.router,
     home.router,
     forms.router,
+    allocation.router,
     timeline.router,
     people.router,
     rolls.router,

@@ -25,7 +25,7 @@ from api.schemas import NOW, Person, PersonLine, TimeAxes, line
 from api.services import Services
 from domain.errors import DomainError, InvalidValue
 from domain.identifiers import detect
-from domain.service.catalogue import AcceptHandover, Admit
+from domain.service.catalogue import AcceptHandover, Admit, AllocateCom, StartSupervision
 from projections import queries
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -36,8 +36,13 @@ Searcher = Annotated[Visitor, Depends(page_for(*SEARCHERS))]
 # Who is offered the forms on a person's page: those the commands' own routes admit.
 MOVERS = commands.roles_of(Admit)
 ANSWERERS = commands.roles_of(AcceptHandover)
+# Who may allocate a COM from the pages: a case no unit holds starts supervision first.
+ALLOCATORS = tuple(
+    r for r in commands.roles_of(AllocateCom) if r in commands.roles_of(StartSupervision)
+)
 RECORDED = {
     "handover-accept": "Handover accepted",
+    "com-allocations": "Community offender manager allocated",
     "handover-reject": "Handover rejected",
     **{path: "Movement recorded" for path in ("admissions", "transfers-out", "arrivals")},
     **{path: "Movement recorded" for path in ("court-departures", "court-returns")},
@@ -181,6 +186,7 @@ async def person_page(
         recorded=RECORDED.get(recorded),
         may_move=found.may(MOVERS),
         may_answer=found.may(ANSWERERS) and bool(person.ownership.handover_to),
+        may_allocate=found.may(ALLOCATORS),
         journey=drawn,
     )
 

@@ -17,11 +17,13 @@ from api.pages.lists import csv_download, sorting
 from api.pages.paging import paging
 from api.pages.render import render
 from api.pages.session import Visitor, own_prison, page_for, roles_of, services
+from api.routes import commands
 from api.routes import queues as api
 from api.schemas import PersonLine, line
 from api.services import Services
 from domain import reference
 from domain.errors import InvalidValue
+from domain.service.catalogue import AllocateCom
 from projections import queries
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -137,5 +139,6 @@ def queue(request: Request, found: Worker, name: api.Queue) -> Response:
         tab_query=urlencode({"prison": wanted.prison or "all", "days": wanted.days}),
         csv_query=urlencode(kept),
         overdue_days=svc.settings.overdue_days,
+        may_allocate=found.may(commands.roles_of(AllocateCom)),
         errors=errors,
     )

@@ -87,6 +87,13 @@ def queued(app: JourneyApp) -> None:
     register(app, {"CRN": "X222222"}, "Hal", "Moving", date(1982, 12, 24))
     app.handle("X222222", [StartSupervision(region="N55", pdu="N55LEE")], prov(0))
     app.handle("X222222", [RequestAreaTransfer(region="N53", pdu="N53DERS")], prov(1))
+    # For the allocation test alone: one released with no owner, one handed to the community.
+    register(app, {"NOMS": "J1212JJ"}, "Jim", "Loose", date(1986, 6, 16))
+    app.handle("J1212JJ", [Admit(prison="DMI", movement_reason="N")], prov(0))
+    app.handle("J1212JJ", [Release(from_agency="DMI", movement_reason="CR")], prov(5))
+    register(app, {"NOMS": "K3434KK"}, "Kim", "Handed", date(1989, 9, 19))
+    app.handle("K3434KK", [Admit(prison="DMI", movement_reason="N")], prov(0))
+    app.handle("K3434KK", [RequestHandover(to="community")], prov(2))
     # Ann's handover is answered by a test; Ivy's stays pending.
     register(app, {"NOMS": "I9999II"}, "Ivy", "Waiting", date(1993, 1, 15))
     app.handle("I9999II", [Admit(prison="DMI", movement_reason="N")], prov(0))

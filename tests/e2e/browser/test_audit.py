@@ -83,7 +83,10 @@ def test_page_reads_are_logged_and_auditors_read_the_log(
 
     # Check the auditor's own reading is logged, once per person it named.
     read = [e for e in access(site, user="auditor.one") if e["action"] == "audit.access"]
-    assert read and all(e["person_id"] in {person_id, None} for e in read)
+    by_user = [e for e in read if "user=officer.audited" in str(e["detail"])]
+    assert by_user and {e["person_id"] for e in by_user} == {person_id}
+    csv_read = [e for e in by_user if "format=csv" in str(e["detail"])]
+    assert [e["person_id"] for e in csv_read] == [person_id]
 
     # Check a person no one is, and a time range that excludes everything.
     submit(auditor, "Filter", user="", person="Z9999ZZ")

@@ -310,3 +310,24 @@ def test_the_person_page_names_where_they_are_away_from_their_prison() -> None:
     for status, place in (("released", "OUT"), ("transit", "TRN"), ("tap", "OUT")):
         assert wording.elsewhere(Location(status=status, agency=place, prison="LEI")) is None
     assert wording.elsewhere(Location(status="in", agency="LEI", prison="LEI")) is None
+
+
+def test_access_log_actions_and_entry_types_in_words() -> None:
+    assert wording.action("person.read") == "Read the person's record"
+    assert wording.action("queue.long-transits") == "Shown in the work queue: long transits"
+    assert wording.action("something.new") == "something.new"
+    assert wording.kind_name("MovementRecorded") == "Movement recorded"
+    assert wording.kind_name("EntriesVoided") == "Entries voided"
+
+
+def test_a_dry_runs_changes_in_words() -> None:
+    assert wording.change("location", "in MDI A-1-001") == (
+        "In prison, Moorland (HMP & YOI) – MDI, cell A-1-001"
+    )
+    assert wording.change("location", "released OUT") == "Released"
+    assert wording.change("owner", "custody LEI") == "Custody, held by Leeds (HMP) – LEI"
+    assert wording.change("owner", "- -") == "None recorded"
+    assert wording.change("key date CRD", "2026-09-01") == "01 Sep 2026"
+    assert wording.change("COM", "-") == "None"
+    assert wording.change_field("key date CRD") == "Conditional release date (CRD)"
+    assert wording.change_field("location") == "Where"

@@ -25,6 +25,9 @@ class Provenance:
     source_ref: str | None = None
     reason: str | None = None
     correlation_id: str | None = None
+    # When the source created its record (NOMIS `createDateTime`), if it says: it orders
+    # records of one moment.
+    source_created_at: datetime | None = None
 
     def __post_init__(self) -> None:
         check_text("recorded_by", self.recorded_by, required=True, limit=200)
@@ -39,6 +42,9 @@ class Provenance:
         check_text("reason", self.reason, required=False, limit=MAX_TEXT)
         if not isinstance(self.occurred_at, datetime) or self.occurred_at.tzinfo is None:
             raise InvalidValue("occurred_at", "must be a date and time with a time zone")
+        created = self.source_created_at
+        if created is not None and (not isinstance(created, datetime) or created.tzinfo is None):
+            raise InvalidValue("source_created_at", "must be a date and time with a time zone")
 
     def check_not_future(self, now: datetime | None = None) -> None:
         """Refuse an effective time more than five minutes ahead of the clock."""
@@ -58,6 +64,9 @@ class Provenance:
             "source": self.source,
             "batch_id": self.batch_id,
             "source_ref": self.source_ref,
+            "source_created_at": (
+                self.source_created_at.astimezone(UTC) if self.source_created_at else None
+            ),
             "reason": self.reason,
             "correlation_id": self.correlation_id,
         }

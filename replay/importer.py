@@ -313,7 +313,12 @@ class Load:
     batch: Batch | None = None
 
     def provenance(
-        self, occurred_at: Any, source_ref: str, reason: str | None, correlation_id: str | None
+        self,
+        occurred_at: Any,
+        source_ref: str,
+        reason: str | None,
+        correlation_id: str | None,
+        source_created_at: datetime | None,
     ) -> Provenance:
         return Provenance(
             recorded_by=self.options.recorded_by,
@@ -323,6 +328,7 @@ class Load:
             source_ref=source_ref,
             reason=reason,
             correlation_id=correlation_id,
+            source_created_at=source_created_at,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,8 +23,9 @@ from replay.batch import Progress, Reject
 from replay.formats.records import PrisonNotice
 from replay.notices import announced
 
-# A load's provenance for a line: (occurred at, source ref, reason, correlation id).
-Provenances = Callable[[Any, str, str | None, str | None], Provenance]
+# A load's provenance for a line: (occurred at, source ref, reason, correlation id, when the
+# source created the record).
+Provenances = Callable[[Any, str, str | None, str | None, datetime | None], Provenance]
 
 
 @dataclass
@@ -93,6 +95,7 @@ class PersonLines:
                 reg.get("source_ref") or f"register|{key}",
                 reg.get("reason"),
                 None,
+                None,
             )
             person = register_person(
                 claims,
@@ -140,6 +143,7 @@ class PersonLines:
                                     step.source_ref + suffix,
                                     reason,
                                     step.correlation_id,
+                                    step.created_at,
                                 )
                                 recorded = command.apply(person, prov, claims)
                                 self._count(recorded, sub, prov)

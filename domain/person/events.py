@@ -22,8 +22,15 @@ class PersonEvent(Aggregate.Event):
     source_ref: str | None
     reason: str | None
     correlation_id: str | None
+    source_created_at: datetime | None  # when the source created its record, if it says
 
     label: ClassVar[str] = "entry"  # each event type names itself in a word or two
+    # Version 2 added `source_created_at`; events stored before it had none.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["source_created_at"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.take(self)

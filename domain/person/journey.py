@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from domain.person import events as ev
@@ -103,13 +104,19 @@ def _guard(guard: Guard, fold: JourneyState, entry: ev.PersonEvent) -> Conflict 
 
 
 def effective_order(entries: Iterable[ev.PersonEvent]) -> list[ev.PersonEvent]:
-    """Entries by effective time; at one moment, in the natural order of a journey (a
+    """Entries by effective time; at one moment, by when the source created each record
+    (NOMIS `createDateTime`; those that say first), then in the natural order of a journey (a
     reception, then departures, then the arrivals that end them, then releases, then the
     rest), and then as recorded. The fold may reorder entries of one moment further."""
     ordered = sorted(entries, key=lambda e: (e.occurred_at, e.originator_version))
     for start, end in _ties(ordered):
-        ordered[start:end] = sorted(ordered[start:end], key=_rank)  # stable: then as recorded
+        ordered[start:end] = sorted(ordered[start:end], key=_tie_key)  # stable: then as recorded
     return ordered
+
+
+def _tie_key(entry: ev.PersonEvent) -> tuple[bool, datetime, int]:
+    created = entry.source_created_at
+    return created is None, created or entry.occurred_at, _rank(entry)
 
 
 def _ties(ordered: list[ev.PersonEvent]) -> Iterator[tuple[int, int]]:

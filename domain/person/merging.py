@@ -134,7 +134,7 @@ class MergeCommands(ABC):
 COPY_SKIP = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic"}
     | {"occurred_at", "recorded_by", "source", "batch_id", "source_ref", "reason"}
-    | {"correlation_id"}
+    | {"correlation_id", "source_created_at", "class_version"}
 )
 
 
@@ -148,4 +148,5 @@ def provenance_of(entry: ev.PersonEvent, correlation: str) -> Provenance:
         source_ref=entry.source_ref,
         reason=entry.reason,
         correlation_id=correlation,
+        source_created_at=entry.source_created_at,
     )

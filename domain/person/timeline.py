@@ -22,6 +22,8 @@ PROVENANCE_FIELDS = frozenset(
         "reason",
         "correlation_id",
         "originator_topic",
+        "source_created_at",
+        "class_version",
     }
 )
 
@@ -42,6 +44,7 @@ class TimelineEntry:
     correlation_id: str | None
     details: dict[str, Any]
     voided: VoidMark | None
+    source_created_at: datetime | None = None  # when the source created its record
 
 
 def timeline(person: Person, as_known_at: datetime | None = None) -> list[TimelineEntry]:
@@ -70,4 +73,5 @@ def _entry(event: ev.PersonEvent, mark: VoidMark | None) -> TimelineEntry:
         correlation_id=event.correlation_id,
         details=details,
         voided=mark,
+        source_created_at=event.source_created_at,
     )

@@ -16,6 +16,7 @@ from replay.formats import upstream
 from replay.formats.records import Bad, Parsed, Record, Step, guarded, reject
 from replay.formats.streams import (
     Rewound,
+    created_moment,
     csv_header,
     decoded,
     json_items,
@@ -120,7 +121,8 @@ def _movement(number: int, given: dict[str, Any]) -> Record:
     )
     # A value the record lacked and the journey took is said with the entry, never silently.
     noted = "; ".join(filter(None, [text_of(item, "commentText"), *found.defaults])) or None
-    step = Step(command, occurred, key, noted)
+    created = created_moment(text_of(item, "createDateTime"), "createDateTime")
+    step = Step(command, occurred, key, noted, created_at=created)
     return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred, **found.registration})
 
 

@@ -47,6 +47,7 @@ class Step:
     source_ref: str
     reason: str | None = None
     correlation_id: str | None = None
+    created_at: datetime | None = None  # when the source created the record, if it says
 
 
 @dataclass(frozen=True)

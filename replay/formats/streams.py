@@ -138,6 +138,22 @@ def local_moment(day: str, clock: str | None, field_name: str) -> datetime:
     return datetime.combine(when, at, tzinfo=LONDON)
 
 
+def created_moment(text: str | None, field_name: str) -> datetime | None:
+    """A NOMIS creation time (UK local, no zone; up to nine fraction digits) as an instant."""
+    if not text:
+        return None
+    whole, _, fraction = text.partition(".")
+    try:
+        moment = datetime.fromisoformat(whole)
+    except ValueError:
+        raise Bad(field_name, f"must be a date and time, got {text[:40]!r}") from None
+    if not fraction.isdigit() and fraction:
+        raise Bad(field_name, f"must be a date and time, got {text[:40]!r}")
+    micros = int((fraction + "000000")[:6]) if fraction else 0
+    moment = moment.replace(microsecond=micros)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
 def file_hash(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

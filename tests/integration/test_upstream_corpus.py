@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +140,40 @@ def test_order_and_loads_never_change_the_outcome(tmp_path: Path, seed: int, loa
             refused = [refused[r.line - 1] for r in report.rejects]
         assert refused == []
         assert outcome(app) == in_file_order()
+
+
+def same_moment(admitted_first: bool) -> list[dict[str, Any]]:
+    """An admission and a release at one moment, both possible in either order; only when
+    the prison API created each record says which came first."""
+    created = ("2025-03-03T10:01:05.123456789", "2025-03-03T10:02:40.5")
+    admission, release = created if admitted_first else created[::-1]
+    moment = {"movementDate": "2025-03-03", "movementTime": "10:00:00", "offenderNo": "A7777CT"}
+    return [
+        {**moment, "movementType": "ADM", "directionCode": "IN", "fromAgency": "OUT",
+         "toAgency": "LEI", "movementReasonCode": "N", "createDateTime": admission},
+        {**moment, "movementType": "REL", "directionCode": "OUT", "fromAgency": "LEI",
+         "toAgency": "OUT", "movementReasonCode": "CR", "createDateTime": release},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("admitted_first", [True, False])
+@pytest.mark.parametrize("reversed_file", [False, True])
+def test_the_source_s_creation_time_orders_one_moment(
+    memory_app: JourneyApp, tmp_path: Path, admitted_first: bool, reversed_file: bool
+) -> None:
+    lines = same_moment(admitted_first)
+    report = load(memory_app, lines[::-1] if reversed_file else lines, tmp_path, "moment")
+    assert report.rejected == 0, [r.reason for r in report.rejects]
+    state = memory_app.state("A7777CT")
+    assert state is not None
+    # Check the later-created record stands last, whatever the file's order.
+    expected = Status.RELEASED if admitted_first else Status.IN
+    assert state.location.status is expected
+    # Check each entry keeps its creation time, to the microsecond, in UK time.
+    created = sorted(
+        e.source_created_at for e in memory_app.timeline("A7777CT") if e.source_created_at
+    )
+    assert [c.isoformat() for c in created] == [
+        "2025-03-03T10:01:05.123456+00:00",
+        "2025-03-03T10:02:40.500000+00:00",
+    ]

@@ -15,6 +15,7 @@ from domain.person import events as ev
 from domain.person.fold_state import FoldError, describe, known_movement
 from domain.person.journey import entry_rules, fold
 from domain.person.vocabulary import MOVEMENTS, TRANSFER_IN, Direction, MovementType
+from domain.provenance import Provenance
 from tests.conftest import at
 
 PERSON = uuid4()
@@ -31,15 +32,7 @@ def event_types() -> list[type[ev.PersonEvent]]:
 
 
 def make(event_class: type[ev.PersonEvent], version: int, **fields: Any) -> ev.PersonEvent:
-    provenance: dict[str, Any] = {
-        "occurred_at": at(version),
-        "recorded_by": "officer.one",
-        "source": "API",
-        "batch_id": None,
-        "source_ref": None,
-        "reason": None,
-        "correlation_id": None,
-    }
+    provenance = Provenance("officer.one", "API", at(version)).event_fields()
     return event_class(
         originator_id=PERSON,
         originator_version=version,

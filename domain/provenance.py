@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,12 @@ class Provenance:
         if created is not None and (not isinstance(created, datetime) or created.tzinfo is None):
             raise InvalidValue("source_created_at", "must be a date and time with a time zone")
 
+    @classmethod
+    def of(cls, recorded: object, **changed: Any) -> Provenance:
+        """The provenance an entry was recorded with (its attributes of these names), with
+        some of it changed."""
+        return cls(**{name: getattr(recorded, name) for name in PROVENANCE_NAMES} | changed)
+
     def check_not_future(self, now: datetime | None = None) -> None:
         """Refuse an effective time more than five minutes ahead of the clock."""
         now = now or datetime.now(UTC)
@@ -70,6 +76,10 @@ class Provenance:
             "reason": self.reason,
             "correlation_id": self.correlation_id,
         }
+
+
+# The provenance every event carries, by the names of its attributes.
+PROVENANCE_NAMES = tuple(f.name for f in fields(Provenance))
 
 
 def check_text(field: str, value: object, *, required: bool, limit: int) -> None:

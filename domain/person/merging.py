@@ -12,7 +12,7 @@ from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.recorded import Recorded
 from domain.person.state import PersonState
-from domain.provenance import Provenance
+from domain.provenance import PROVENANCE_NAMES, Provenance
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -132,21 +132,11 @@ class MergeCommands(ABC):
 
 
 COPY_SKIP = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    | {"occurred_at", "recorded_by", "source", "batch_id", "source_ref", "reason"}
-    | {"correlation_id", "source_created_at", "class_version"}
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "class_version"}
+    | set(PROVENANCE_NAMES)
 )
 
 
 def provenance_of(entry: ev.PersonEvent, correlation: str) -> Provenance:
     """An entry's own provenance, for its copy in the record it is merged into."""
-    return Provenance(
-        recorded_by=entry.recorded_by,
-        source=entry.source,
-        occurred_at=entry.occurred_at,
-        batch_id=entry.batch_id,
-        source_ref=entry.source_ref,
-        reason=entry.reason,
-        correlation_id=correlation,
-        source_created_at=entry.source_created_at,
-    )
+    return Provenance.of(entry, correlation_id=correlation)

@@ -8,23 +8,12 @@ from typing import Any
 
 from domain.person import events as ev
 from domain.person.aggregate import Person, VoidMark
+from domain.provenance import PROVENANCE_NAMES
 
+# What every event carries beside its own fields: the library's and the provenance.
 PROVENANCE_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "occurred_at",
-        "recorded_by",
-        "source",
-        "batch_id",
-        "source_ref",
-        "reason",
-        "correlation_id",
-        "originator_topic",
-        "source_created_at",
-        "class_version",
-    }
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "class_version"}
+    | set(PROVENANCE_NAMES)
 )
 
 
@@ -63,15 +52,8 @@ def _entry(event: ev.PersonEvent, mark: VoidMark | None) -> TimelineEntry:
     return TimelineEntry(
         entry=event.originator_version,
         kind=type(event).__name__,
-        occurred_at=event.occurred_at,
         recorded_at=event.timestamp,
-        recorded_by=event.recorded_by,
-        source=event.source,
-        batch_id=event.batch_id,
-        source_ref=event.source_ref,
-        reason=event.reason,
-        correlation_id=event.correlation_id,
         details=details,
         voided=mark,
-        source_created_at=event.source_created_at,
+        **{name: getattr(event, name) for name in PROVENANCE_NAMES},
     )

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from api.pages import queues, recovery, rolls
+from api.pages import queues, recovery, rolls, wording
 from api.pages.render import render
 from api.pages.session import Visitor, own_prison, services, visitor
 from api.routes import imports as batches_api
@@ -57,15 +57,21 @@ def home(request: Request, found: Signed) -> Response:
 
 def attention(request: Request, prison: str | None) -> list[Attention]:
     """Each work queue's count (a number only: no one is disclosed on this page)."""
-    wanted = queues.Asked(queues.RELEASE_DAYS, prison)
+    wanted = queues.Asked(queues.RELEASE_DAYS, prison, queues.area_asked(request, {}, {}))
     counted = queues.counts(services(request), wanted)
-    query = urlencode({"prison": prison or "all", "days": wanted.days})
+    query = urlencode(
+        {"prison": prison or "all", "area": wanted.area or "all", "days": wanted.days}
+    )
     found = []
     for queue, count in counted.items():
         label = queues.TITLES[queue]
         if queue is Queue.UPCOMING_RELEASES:
             where = f"from {reference.prison(prison).name}" if prison else "from every prison"
             label = f"Releases due in the next {wanted.days} days {where}"
+        elif queue in queues.BY_AREA and wanted.area:
+            label += f" in {wording.unit(wanted.area)}"
+        elif queue in queues.BY_PRISON and prison:
+            label += f" from {reference.prison(prison).name}"
         href = f"/ui/queues/{queue.value}?{query}"
         found.append(Attention(count, label, href, f"attention-{queue.value}"))
     return found

@@ -28,6 +28,8 @@ SIGN_IN_CSRF = "journey_sign_in"
 REVOKED = "revoked_sessions"
 # The visitor's own prison, a setting of the session: lists and queues start there.
 PRISON = "journey_prison"
+# And the probation area (a region or PDU code) whose pending cases the queues show.
+AREA = "journey_area"
 
 
 class SignInNeeded(Exception):
@@ -223,8 +225,18 @@ def set_own_prison(response: Response, code: str, *, secure: bool) -> None:
     response.set_cookie(PRISON, code, httponly=True, samesite="strict", secure=secure, path="/")
 
 
+def own_area(request: Request) -> str | None:
+    """The probation area the visitor last chose for the queues ("ALL" for every one)."""
+    value = (request.cookies.get(AREA) or "").strip().upper()
+    return value if value.isalnum() and len(value) <= 10 else None
+
+
+def set_own_area(response: Response, code: str, *, secure: bool) -> None:
+    response.set_cookie(AREA, code, httponly=True, samesite="strict", secure=secure, path="/")
+
+
 def clear_session(response: Response) -> None:
-    for name in (SESSION, PURPOSE, PRISON):
+    for name in (SESSION, PURPOSE, PRISON, AREA):
         response.delete_cookie(name, path="/")
 
 

@@ -108,3 +108,33 @@ def test_work_queues_counted_on_their_tabs_and_releases_by_prison_and_days(
         page.click("text=as CSV")
     table = list(csv.DictReader(io.StringIO(Path(started.value.path()).read_text())))
     assert [(r["family_name"], r["status_code"]) for r in table] == [("Transit", "transit")]
+
+
+def test_pending_cases_by_probation_area_remembered_as_the_visitors_own(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, "probation", user="officer.area")
+    page.goto("/ui/queues/pending-area-transfers")
+    people = page.get_by_test_id("people")
+    # Check an area keeps the cases it holds and those coming to it, and no others.
+    for area, shown in (("N55", True), ("N53DERS", True), ("N54", False)):
+        page.fill("#area", area)
+        page.click("button:has-text('Apply filters')")
+        if shown:
+            expect(people).to_contain_text("Moving, Hal")
+        else:
+            expect(people).to_contain_text("No one.")
+            expect(page.get_by_test_id("count-pending-area-transfers")).to_have_text("0")
+    check_page(page, "queue-by-area")
+
+    # Check the area chosen last is the visitor's own: the queue and the start page use it.
+    page.goto("/ui/queues/pending-area-transfers")
+    expect(page.locator("#area")).to_have_value("N54")
+    page.goto("/ui")
+    expect(page.get_by_test_id("attention-pending-area-transfers")).to_contain_text(
+        "Pending area transfers in North East – N54"
+    )
+    page.goto("/ui/queues/pending-area-transfers")
+    page.fill("#area", "Narnia")
+    page.click("button:has-text('Apply filters')")
+    shows_error(page, "area", "Enter a known probation region or PDU code")

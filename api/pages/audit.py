@@ -3,8 +3,6 @@ user and time range, counted, a page at a time, and as CSV; people named, action
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -21,6 +19,7 @@ from api.pages.paging import paging
 from api.pages.render import problem_page, render
 from api.pages.session import Visitor, page_for, roles_of, services
 from api.routes import audit as api
+from api.routes.establishments import csv_download
 from api.services import Services
 from domain.errors import DomainError
 from domain.identifiers import detect
@@ -200,31 +199,23 @@ def access_csv(request: Request, found: Auditor) -> Response:
     entries = read_log(svc, chosen, 0, CSV_ROWS)
     people = named(svc, entries)
     logged_reading(request, found, chosen, people, "format=csv")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for e in entries:
-        who = people.get(e.person_id or "")
-        name = f"{who.family_name}, {who.given_name}" if who else ""
-        writer.writerow(
-            [
-                shown_moment(e.at) if e.at else "",
-                e.user,
-                e.roles,
-                wording.action(e.action),
-                e.action,
-                name,
-                who.noms if who else "",
-                who.crn if who else "",
-                e.person_id or "",
-                e.purpose or "",
-                e.recipient or "",
-                e.detail or "",
-                e.request_id,
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
-    )
+    return csv_download(CSV_COLUMNS, (csv_line(e, people) for e in entries), "access-log.csv")
+
+
+def csv_line(e: Access, people: dict[str, queries.PersonRow]) -> list[object]:
+    who = people.get(e.person_id or "")
+    return [
+        shown_moment(e.at) if e.at else "",
+        e.user,
+        e.roles,
+        wording.action(e.action),
+        e.action,
+        f"{who.family_name}, {who.given_name}" if who else "",
+        who.noms if who else "",
+        who.crn if who else "",
+        e.person_id or "",
+        e.purpose or "",
+        e.recipient or "",
+        e.detail or "",
+        e.request_id,
+    ]

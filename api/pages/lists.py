@@ -3,8 +3,6 @@ it works without JavaScript and across pages), and downloaded as CSV with names 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from api.pages import wording
+from api.routes.establishments import csv_download as api_csv
 from api.schemas import PersonLine
 
 Key = Callable[[PersonLine], Any]
@@ -118,16 +117,8 @@ def csv_row(p: PersonLine) -> list[str]:
 
 
 def csv_download(people: Sequence[PersonLine], filename: str) -> Response:
-    """Everyone listed, names beside codes, ready for a spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_row(p) for p in people)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    """Everyone listed, names beside codes, each cell safe for a spreadsheet."""
+    return api_csv(CSV_COLUMNS, (csv_row(p) for p in people), filename)
 
 
 def wing(cell: str | None) -> str:

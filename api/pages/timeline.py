@@ -3,8 +3,6 @@ voided, with totals, a page at a time, and as CSV; read and logged as the API's 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from api.pages.people import known_at
 from api.pages.render import render
 from api.pages.session import Visitor, page_for, roles_of, services, stated_purpose
 from api.routes import people as api
+from api.routes.establishments import csv_download
 from api.schemas import Entry, entry_view
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -141,33 +140,24 @@ async def timeline_csv(request: Request, found: Reader, ref: str) -> Response:
     why = await stated_purpose(request, found)
     history = await run_in_threadpool(read_history, request, found, why, ref, known)
     chosen = ordered(history.entries, filters_of(request.query_params))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for e in chosen:
-        void = e.voided
-        writer.writerow(
-            [
-                e.entry,
-                wording.sentence(e.kind, e.details, e.reason),
-                e.kind,
-                shown_moment(e.occurred_at),
-                shown_moment(e.recorded_at),
-                e.recorded_by,
-                e.source,
-                e.batch_id or "",
-                e.reason or "",
-                "yes" if void else "no",
-                void.voided_by if void else "",
-                (void.reason or "") if void else "",
-            ]
-        )
-    name = f"timeline-{ref.replace('/', '-')}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    rows = (
+        [
+            e.entry,
+            wording.sentence(e.kind, e.details, e.reason),
+            e.kind,
+            shown_moment(e.occurred_at),
+            shown_moment(e.recorded_at),
+            e.recorded_by,
+            e.source,
+            e.batch_id or "",
+            e.reason or "",
+            "yes" if e.voided else "no",
+            e.voided.voided_by if e.voided else "",
+            (e.voided.reason or "") if e.voided else "",
+        ]
+        for e in chosen
     )
+    return csv_download(CSV_COLUMNS, rows, f"timeline-{ref.replace('/', '-')}.csv")
 
 
 def ordered(entries: list[Entry], filters: Filters) -> list[Entry]:

@@ -71,6 +71,8 @@ def find_people(
         clauses.append("o.region = %s")
         params.append(region)
     words = search_name(name, "").split() if name else []
+    if name and not words:
+        return Found([], 0)  # a name of nothing searchable finds no one, not everyone
     if not words:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return _paged(db, where, params, "p.search_name, p.person_id", offset=offset, limit=limit)

@@ -55,5 +55,6 @@ def test_names_in_any_order_typos_counts_and_pages(store: tuple[JourneyApp, Read
     assert len(mensha.people) == 10
     assert all(r.family_name and r.family_name.startswith("Mensah") for r in mensha.people)
 
-    # Check a name nobody is like finds nobody.
+    # Check a name nobody is like, or with nothing searchable in it, finds nobody.
     assert queries.find_people(db, name="Zzyzx").total == 0
+    assert queries.find_people(db, name="\u0301\u0301 ").total == 0

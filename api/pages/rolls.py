@@ -157,7 +157,7 @@ def roll(request: Request, found: RollReader, code: str) -> Response:
         found,
         title=f"Roll: {prison.name}",
         prison=prison,
-        as_of=end_of(as_of.day),
+        as_of=as_of.day,
         total=len(people),
         counts=sorted(counts.items(), key=lambda sc: wording.status(sc[0])),
         statuses=[("", "All"), *((s, wording.status(s)) for s in sorted(counts))],

@@ -64,7 +64,7 @@ def _month_days(year: int, month: int) -> int:
 def chart(points: list[Point], prison: bool) -> Chart:
     values = [p.prison if prison else p.everyone for p in points]
     top = _nice(max(values, default=0))
-    span_x = (WIDTH - LEFT - 20) / max(1, len(points) - 1)
+    span_x = (WIDTH - LEFT - 40) / max(1, len(points) - 1)  # room for the last label
 
     def y(v: int) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - v / top)

@@ -27,7 +27,7 @@ from api.schemas import Entry, entry_view
 router = APIRouter(prefix="/ui", include_in_schema=False)
 READERS = roles_of(api.router.routes, "/people/{ref:path}/timeline")
 Reader = Annotated[Visitor, Depends(page_for(*READERS))]
-TIMELINE_PAGE = 50
+TIMELINE_PAGE = 25
 VOIDED = {"": "All entries", "yes": "Only voided entries", "no": "Only entries in force"}
 ORDERS = {"newest": "Newest first", "oldest": "Oldest first"}
 CSV_COLUMNS = (

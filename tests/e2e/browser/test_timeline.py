@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from api.pages.timeline import TIMELINE_PAGE
 from tests.e2e.browser.conftest import Site, check_page, sign_in
 from tests.e2e.browser.seed import BATCH_MOVER, CELL_MOVES, LONG_HISTORY
 from tests.e2e.browser.test_audit import access
@@ -22,12 +23,15 @@ def test_a_long_timeline_newest_first_counted_and_paged(page: Page, site: Site) 
     expect(totals).to_contain_text(f"{entries} entries")
     expect(totals).to_contain_text(f"{CELL_MOVES} cell moved")
     said = page.get_by_test_id("timeline").get_by_test_id("sentence")
-    expect(said).to_have_count(50)
+    expect(said).to_have_count(TIMELINE_PAGE)
     expect(said.first).to_contain_text(f"Moved to cell A-1-{CELL_MOVES:03d}")
-    expect(page.get_by_test_id("listed")).to_contain_text(f"Showing 1 to 50 of {entries}")
+    expect(page.get_by_test_id("listed")).to_contain_text(
+        f"Showing 1 to {TIMELINE_PAGE} of {entries}"
+    )
     check_page(page, "timeline-long")
-    page.get_by_test_id("pagination").get_by_role("link", name="Next").click()
-    expect(said).to_have_count(entries - 50)
+    last = -(-entries // TIMELINE_PAGE)
+    page.get_by_test_id("pagination").get_by_role("link", name=f"Page {last}").click()
+    expect(said).to_have_count(entries - (last - 1) * TIMELINE_PAGE)
     expect(said.last).to_contain_text("Registered: Len Long")
 
     # Check a filter by type: only the admission (a movement), and the CSV holds just that.

@@ -79,7 +79,10 @@ PAGES = {
     ),
     "roll as CSV, everyone with names and codes": f"/ui/prisons/{PRISON}/roll.csv",
     "person page (where now, owner, key dates, the journey drawn)": f"/ui/people/{LONG_HISTORY}",
-    "timeline page, every entry": f"/ui/people/{LONG_HISTORY}/timeline",
+    "timeline page (every entry read, counted and filtered; newest 25 shown)": (
+        f"/ui/people/{LONG_HISTORY}/timeline"
+    ),
+    "timeline as CSV, every entry": f"/ui/people/{LONG_HISTORY}/timeline.csv",
     "search by a family name (counted, a page of 20)": "/ui/search?name=roll01",
     "population, 12 months for the prison": f"/ui/population?prison={PRISON}",
 }

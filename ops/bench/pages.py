@@ -78,6 +78,9 @@ PAGES = {
         f"/ui/prisons/{PRISON}/roll?sort=noms&order=descending&page=1000"
     ),
     "roll as CSV, everyone with names and codes": f"/ui/prisons/{PRISON}/roll.csv",
+    "roll as of a past day (every person's history replayed)": (
+        f"/ui/prisons/{PRISON}/roll?as_of=2024-06-01"
+    ),
     "person page (where now, owner, key dates, the journey drawn)": f"/ui/people/{LONG_HISTORY}",
     "timeline page (every entry read, counted and filtered; newest 25 shown)": (
         f"/ui/people/{LONG_HISTORY}/timeline"

@@ -87,6 +87,7 @@ PAGES = {
     ),
     "timeline as CSV, every entry": f"/ui/people/{LONG_HISTORY}/timeline.csv",
     "search by a family name (counted, a page of 20)": "/ui/search?name=roll01",
+    "search by a misspelt family name (names spelt alike)": "/ui/search?name=rolk010",
     "population, 12 months for the prison": f"/ui/population?prison={PRISON}",
 }
 BASELINES = {

@@ -35,6 +35,8 @@ V = TypeVar("V")
 
 @dataclass(frozen=True)
 class Stored:
+    """A command's answer kept under its key: what was asked (hashed) and what was answered."""
+
     body_hash: str
     status: int
     response: bytes

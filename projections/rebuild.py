@@ -34,6 +34,8 @@ PR_SET_PDEATHSIG = 1
 
 @dataclass(frozen=True)
 class Build:
+    """A rebuild in progress: which read model, into which generation, from which snapshot."""
+
     projection: Projection
     generation: int
     snapshot: int
@@ -41,6 +43,8 @@ class Build:
 
 @dataclass(frozen=True)
 class Range:
+    """One slice of the people a rebuild walks, and how far it has gone."""
+
     index: int
     low: str  # person ids >= low (canonical UUID text), "" for the start
     high: str  # person ids < high, "" for the end

@@ -28,6 +28,8 @@ SOURCE = "RECOVERY"
 
 @dataclass(frozen=True)
 class Change:
+    """One answer that changes: the field, as it reads before and after."""
+
     field: str
     before: str
     after: str

@@ -47,6 +47,9 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Prison:
+    """A prison in the register: its agency code, name, and whether open, male, female and
+    contracted out."""
+
     code: str
     name: str
     active: bool

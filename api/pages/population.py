@@ -30,6 +30,8 @@ WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 960, 300, 60, 40, 16
 
 @dataclass(frozen=True)
 class Point:
+    """The count on one day: in the prison chosen, and in every prison."""
+
     day: date
     prison: int
     everyone: int

@@ -336,22 +336,29 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
         self, provenance: Provenance, *, entries: Sequence[int] = (), batch: str | None = None
     ) -> Recorded | None:
         """Strike entries (listed, or all of a batch) out of the journey; None if nothing to do."""
-        targets = self._targets(entries, batch, voided=False)
-        if not targets:
-            return None
-        return self.record(
-            ev.EntriesVoided, reason_given(provenance), entries=targets, target_batch=batch
-        )
+        return self._correct(ev.EntriesVoided, provenance, entries, batch, voided=False)
 
     def reinstate(
         self, provenance: Provenance, *, entries: Sequence[int] = (), batch: str | None = None
     ) -> Recorded | None:
         """Bring voided entries back; None if nothing is voided."""
-        targets = self._targets(entries, batch, voided=True)
+        return self._correct(ev.EntriesReinstated, provenance, entries, batch, voided=True)
+
+    def _correct(
+        self,
+        correction: type[ev.PersonEvent],
+        provenance: Provenance,
+        entries: Sequence[int],
+        batch: str | None,
+        *,
+        voided: bool,
+    ) -> Recorded | None:
+        """Void or reinstate the entries named (or a batch's) that are `voided` or not yet."""
+        targets = self._targets(entries, batch, voided=voided)
         if not targets:
             return None
         return self.record(
-            ev.EntriesReinstated, reason_given(provenance), entries=targets, target_batch=batch
+            correction, reason_given(provenance), entries=targets, target_batch=batch
         )
 
     def _targets(self, entries: Iterable[int], batch: str | None, *, voided: bool) -> list[int]:

@@ -4,8 +4,9 @@ their progress."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Generic, TypeVar
 
 from domain.person.aggregate import Person
 from domain.service.application import JourneyApp
@@ -15,10 +16,11 @@ from replay.voiding import CorrectionReport, Corrector
 
 @dataclass
 class Job:
-    """One void or reinstatement: how far it has got, and how it ended."""
+    """One void or reinstatement, or a dry run of one: how far it has got, and how it ended."""
 
     batch_id: str
     kind: str
+    _: KW_ONLY
     phase: str = "starting"
     done: int = 0
     total: int = 0
@@ -29,45 +31,61 @@ class Job:
     def progress(self, phase: str, done: int, total: int) -> None:
         self.phase, self.done, self.total = phase, done, total
 
+    def run(self, work: Callable[[Job], CorrectionReport]) -> None:
+        try:
+            self.report = work(self)
+            self.phase = "done"
+        except Exception as exc:  # shown on its page; a correction run again resumes
+            self.error = str(exc) or type(exc).__name__
+            self.phase = "failed"
+        finally:
+            self.finished.set()
 
-class Jobs:
-    """At most one running correction per batch, per process."""
+
+@dataclass
+class Preview(Job):
+    """A dry run of voiding or reinstating a batch, for one user, with its reason."""
+
+    reason: str
+    user: str
+
+
+K = TypeVar("K", bound=Hashable)
+J = TypeVar("J", bound=Job)
+
+
+class Latest(Generic[K, J]):
+    """The latest job per key, run in the background, and never two at once for one key."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.jobs: dict[str, Job] = {}
+        self.latest: dict[K, J] = {}
 
-    def get(self, batch_id: str) -> Job | None:
-        return self.jobs.get(batch_id)
-
-    def start(self, app: JourneyApp, batch_id: str, kind: str, reason: str, by: str) -> Job:
-        """Start the correction in a thread, unless one for the batch is still running."""
+    def begin(self, key: K, job: J, work: Callable[[Job], CorrectionReport], name: str) -> J:
+        """Start the job in a thread, unless the one for its key is still running."""
         with self.lock:
-            running = self.jobs.get(batch_id)
+            running = self.latest.get(key)
             if running is not None and not running.finished.is_set():
                 return running
-            job = Job(batch_id, kind)
-            self.jobs[batch_id] = job
-        thread = threading.Thread(
-            target=run, args=(app, job, reason, by), name=f"correct-{batch_id}", daemon=True
-        )
-        thread.start()
+            self.latest[key] = job
+        threading.Thread(target=job.run, args=(work,), name=name, daemon=True).start()
         return job
 
 
-def run(app: JourneyApp, job: Job, reason: str, by: str) -> None:
-    corrector = Corrector(app, progress=job.progress)
-    try:
-        if job.kind == "void":
-            job.report = corrector.void(job.batch_id, reason=reason, by=by)
-        else:
-            job.report = corrector.reinstate(job.batch_id, reason=reason, by=by)
-        job.phase = "done"
-    except Exception as exc:  # shown on the status page; running it again resumes
-        job.error = str(exc) or type(exc).__name__
-        job.phase = "failed"
-    finally:
-        job.finished.set()
+class Jobs(Latest[str, Job]):
+    """At most one running correction per batch, per process."""
+
+    def get(self, batch_id: str) -> Job | None:
+        return self.latest.get(batch_id)
+
+    def start(self, app: JourneyApp, batch_id: str, kind: str, reason: str, by: str) -> Job:
+        def correct(job: Job) -> CorrectionReport:
+            corrector = Corrector(app, progress=job.progress)
+            if kind == "void":
+                return corrector.void(batch_id, reason=reason, by=by)
+            return corrector.reinstate(batch_id, reason=reason, by=by)
+
+        return self.begin(batch_id, Job(batch_id, kind), correct, f"correct-{batch_id}")
 
 
 class PreviewCorrector(Corrector):
@@ -83,57 +101,15 @@ class PreviewCorrector(Corrector):
             self.progress("previewing", done, total)
 
 
-@dataclass
-class Preview:
-    """A dry run of voiding or reinstating a batch, for one user, with its reason."""
-
-    batch_id: str
-    kind: str
-    reason: str
-    user: str
-    phase: str = "starting"
-    done: int = 0
-    total: int = 0
-    report: CorrectionReport | None = None
-    error: str | None = None
-    finished: threading.Event = field(default_factory=threading.Event)
-
-    def progress(self, phase: str, done: int, total: int) -> None:
-        self.phase, self.done, self.total = phase, done, total
-
-
-class Previews:
-    """The latest dry run per batch, kind and user, run in the background."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.previews: dict[tuple[str, str, str], Preview] = {}
+class Previews(Latest[tuple[str, str, str], Preview]):
+    """The latest dry run per batch, kind and user; asking again once it ends starts afresh."""
 
     def get(self, batch_id: str, kind: str, user: str) -> Preview | None:
-        return self.previews.get((batch_id, kind, user))
+        return self.latest.get((batch_id, kind, user))
 
     def start(self, app: JourneyApp, preview: Preview) -> Preview:
-        """Start the dry run, unless the same one is still running."""
+        def plan(job: Job) -> CorrectionReport:
+            return PreviewCorrector(app, progress=job.progress).plan(job.batch_id, job.kind)
+
         key = (preview.batch_id, preview.kind, preview.user)
-        with self.lock:
-            running = self.previews.get(key)
-            if running is not None and not running.finished.is_set():
-                return running
-            self.previews[key] = preview
-        thread = threading.Thread(
-            target=plan, args=(app, preview), name=f"preview-{preview.batch_id}", daemon=True
-        )
-        thread.start()
-        return preview
-
-
-def plan(app: JourneyApp, preview: Preview) -> None:
-    try:
-        corrector = PreviewCorrector(app, progress=preview.progress)
-        preview.report = corrector.plan(preview.batch_id, preview.kind)
-        preview.phase = "done"
-    except Exception as exc:  # shown on the preview page; asking again starts afresh
-        preview.error = str(exc) or type(exc).__name__
-        preview.phase = "failed"
-    finally:
-        preview.finished.set()
+        return self.begin(key, preview, plan, f"preview-{preview.batch_id}")

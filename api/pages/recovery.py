@@ -3,7 +3,8 @@ with a reason and a confirmation step, and the progress while it runs."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -25,14 +26,20 @@ Recoverer = Annotated[Visitor, Depends(page_for(*RECOVERERS))]
 KINDS = {"void": "Void", "reinstate": "Reinstate"}
 MAX_REJECTS = 500  # the page lists this many rejected lines; the API and command line, all
 PREVIEW_PAGE = 50
+T = TypeVar("T")
+
+
+def held(request: Request, name: str, kind: Callable[[], T]) -> T:
+    """The application's one `kind()`, made on first use and kept on its state as `name`."""
+    state = request.app.state
+    if not hasattr(state, name):
+        setattr(state, name, kind())
+    found: T = getattr(state, name)
+    return found
 
 
 def jobs(request: Request) -> Jobs:
-    state = request.app.state
-    if not hasattr(state, "correction_jobs"):
-        state.correction_jobs = Jobs()
-    found: Jobs = state.correction_jobs
-    return found
+    return held(request, "correction_jobs", Jobs)
 
 
 @router.get("/batches")
@@ -100,11 +107,7 @@ async def reason_form(request: Request, found: Visitor) -> tuple[str, str]:
 
 
 def previews(request: Request) -> Previews:
-    state = request.app.state
-    if not hasattr(state, "correction_previews"):
-        state.correction_previews = Previews()
-    found: Previews = state.correction_previews
-    return found
+    return held(request, "correction_previews", Previews)
 
 
 @router.post("/batches/{batch_id}/confirm")

@@ -126,6 +126,19 @@ def date_boxes(name: str, day: str, clock: str = "") -> dict[str, str]:
     return boxes
 
 
+def move_cell(page: Page, cell: str, day: str) -> None:
+    """Record a cell move in HMP Hull on the movement form open on `page`, at 10:00 UK time."""
+    submit(
+        page,
+        "Record the movement",
+        "movement=cell-moves",
+        prison="HLI",
+        cell=cell,
+        **date_boxes("occurred_at", day, "10:00"),
+    )
+    expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
+
+
 def shows(page: Page, test_id: str, *texts: str) -> None:
     """The part of the page marked `test_id` holds each of the texts."""
     part = page.get_by_test_id(test_id)

@@ -18,6 +18,7 @@ from tests.e2e.browser.conftest import (
     check_page,
     date_boxes,
     eventually,
+    move_cell,
     shows,
     shows_error,
     sign_in,
@@ -158,15 +159,7 @@ def test_movement_form_shows_errors_beside_fields_then_records(page: Page, site:
     expect(page.locator("#destination-error")).to_be_visible()
 
     # Check a cell move is recorded and shown on the person page.
-    submit(
-        page,
-        "Record the movement",
-        "movement=cell-moves",
-        prison="HLI",
-        cell="C-3-021",
-        **date_boxes("occurred_at", "1/3/2025", "10:00"),
-    )
-    expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
+    move_cell(page, "C-3-021", "1/3/2025")
     expect(page.get_by_test_id("where")).to_contain_text("C-3-021")
 
 

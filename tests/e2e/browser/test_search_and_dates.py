@@ -13,6 +13,7 @@ from tests.e2e.browser.conftest import (
     Site,
     check_page,
     date_boxes,
+    move_cell,
     shows_error,
     sign_in,
     submit,
@@ -126,15 +127,7 @@ def test_times_are_entered_and_shown_in_uk_local_time(page: Page, site: Site) ->
 
     # Check a summer time typed on a form is UK time: 10:00 BST is 09:00 UTC.
     page.goto("/ui/people/E5555EE/movement")
-    submit(
-        page,
-        "Record the movement",
-        "movement=cell-moves",
-        prison="HLI",
-        cell="D-1-007",
-        **date_boxes("occurred_at", "1/7/2025", "10:00"),
-    )
-    expect(page.get_by_test_id("recorded")).to_have_text("Movement recorded")
+    move_cell(page, "D-1-007", "1/7/2025")
     page.goto("/ui/people/E5555EE/timeline")
     row = page.get_by_test_id("timeline").locator("[data-entry]", has_text="D-1-007")
     expect(row).to_contain_text("01 Jul 2025 10:00 BST")

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from domain.service import catalogue as c
 from domain.service.application import JourneyApp
-from domain.service.catalogue import (
-    Admit,
-    AllocateCom,
-    Arrive,
-    CourtOut,
-    RecordKeyDates,
-    Release,
-    RequestAreaTransfer,
-    RequestHandover,
-    StartSupervision,
-    TransferOut,
-)
 from projections import queries
 from projections.db import ReadDb
 from projections.runner import Runner
@@ -35,7 +24,7 @@ def person(
 def admitted(app: JourneyApp, noms: str, given: str, family: str, prison: str = "LEI") -> None:
     """A person registered and admitted to `prison` on remand on day 0."""
     person(app, noms, given, family)
-    app.handle(noms, [Admit(prison=prison, movement_reason="N")], prov(at(0)))
+    app.handle(noms, [c.Admit(prison=prison, movement_reason="N")], prov(at(0)))
 
 
 def ids(rows: list[queries.PersonRow]) -> list[str]:
@@ -63,10 +52,10 @@ def test_roll_and_population(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     for n, noms in enumerate(["A0001AA", "A0002AA", "A0003AA", "A0004AA"]):
         admitted(app, noms, "P", f"Roll{n}")
-    app.handle("A0002AA", [CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
-    app.handle("A0003AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1)))
-    app.handle("A0003AA", [Arrive(prison="MDI")], prov(at(1, 3)))
-    app.handle("A0004AA", [Release(from_agency="LEI", movement_reason="CR")], prov(at(2)))
+    app.handle("A0002AA", [c.CourtOut(prison="LEI", court="LEEDCC")], prov(at(1)))
+    app.handle("A0003AA", [c.TransferOut(from_prison="LEI", to_prison="MDI")], prov(at(1)))
+    app.handle("A0003AA", [c.Arrive(prison="MDI")], prov(at(1, 3)))
+    app.handle("A0004AA", [c.Release(from_agency="LEI", movement_reason="CR")], prov(at(2)))
     Runner(app, db).catch_up()
     roll = queries.roll(db, "lei")
     assert sorted((r.noms, r.status) for r in roll) == [("A0001AA", "in"), ("A0002AA", "court")]
@@ -77,27 +66,31 @@ def test_queues(store: tuple[JourneyApp, ReadDb]) -> None:
     app, db = store
     # A handover pending for 10 days.
     admitted(app, "A0001AA", "Han", "Dover")
-    app.handle("A0001AA", [RequestHandover(to="community")], prov(NOW - timedelta(days=10)))
+    app.handle("A0001AA", [c.RequestHandover(to="community")], prov(NOW - timedelta(days=10)))
     # An area transfer pending for 3 days.
     person(app, "A0002AA", "Area", "Mover")
-    app.handle("A0002AA", [StartSupervision(region="N55", pdu="N55LEE")], prov(at(0)))
+    app.handle("A0002AA", [c.StartSupervision(region="N55", pdu="N55LEE")], prov(at(0)))
     app.handle(
-        "A0002AA", [RequestAreaTransfer(region="N07", pdu="N07CROY")], prov(NOW - timedelta(days=3))
+        "A0002AA",
+        [c.RequestAreaTransfer(region="N07", pdu="N07CROY")],
+        prov(NOW - timedelta(days=3)),
     )
     # Released with nobody in the community holding the case.
     admitted(app, "A0003AA", "No", "Owner")
-    app.handle("A0003AA", [Release(from_agency="LEI", movement_reason="CR")], prov(at(50)))
+    app.handle("A0003AA", [c.Release(from_agency="LEI", movement_reason="CR")], prov(at(50)))
     # In transit for two days.
     admitted(app, "A0004AA", "Long", "Transit")
     app.handle(
-        "A0004AA", [TransferOut(from_prison="LEI", to_prison="MDI")], prov(NOW - timedelta(days=2))
+        "A0004AA",
+        [c.TransferOut(from_prison="LEI", to_prison="MDI")],
+        prov(NOW - timedelta(days=2)),
     )
     # Release due in 20 days, with a community owner.
     admitted(app, "A0005AA", "Soon", "Out", prison="MDI")
-    app.handle("A0005AA", [StartSupervision(region="N55", pdu="N55LEE")], prov(at(1)))
-    app.handle("A0005AA", [AllocateCom(officer="COM Ali", pdu="N55LEE")], prov(at(1)))
+    app.handle("A0005AA", [c.StartSupervision(region="N55", pdu="N55LEE")], prov(at(1)))
+    app.handle("A0005AA", [c.AllocateCom(officer="COM Ali", pdu="N55LEE")], prov(at(1)))
     app.handle(
-        "A0005AA", [RecordKeyDates(dates={"CRD": (NOW + timedelta(days=20)).date()})], prov(at(2))
+        "A0005AA", [c.RecordKeyDates(dates={"CRD": (NOW + timedelta(days=20)).date()})], prov(at(2))
     )
     Runner(app, db).catch_up()
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from domain import reference
 from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, known_movement
-from domain.person.state import Location, Pending, Stay
+from domain.person.state import Location, Ownership, Pending, Stay
 from domain.person.vocabulary import (
     COMMUNITY_RELEASES,
     CUSTODY,
@@ -212,19 +212,14 @@ def apply_area_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
 
 
 def apply_area_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
-    own, pending = fold.ownership, fold.ownership.pending_area_transfer
-    if pending is not None:
-        own = replace(
-            own, region=pending.to, pdu=pending.pdu, team=pending.team, com=None, com_unit=None
-        )
-        fold.last["community"] = entry
-    fold.ownership = replace(own, pending_area_transfer=None)
-    fold.last["area_transfer"] = entry
+    def moved(own: Ownership, to: Pending) -> Ownership:
+        return replace(own, region=to.to, pdu=to.pdu, team=to.team, com=None, com_unit=None)
+
+    answer(fold, entry, "area_transfer", ("community", moved))
 
 
 def apply_area_reject(fold: JourneyState, entry: ev.PersonEvent) -> None:
-    fold.ownership = replace(fold.ownership, pending_area_transfer=None)
-    fold.last["area_transfer"] = entry
+    answer(fold, entry, "area_transfer", None)
 
 
 def apply_allocation(fold: JourneyState, entry: ev.PersonEvent) -> None:
@@ -243,17 +238,30 @@ def apply_handover_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
 
 
 def apply_handover_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
-    own, pending = fold.ownership, fold.ownership.pending_handover
-    if pending is not None:
-        own = replace(own, responsibility=Responsibility(pending.to), since=entry.occurred_at)
-        fold.last["responsibility"] = entry
-    fold.ownership = replace(own, pending_handover=None)
-    fold.last["handover"] = entry
+    def handed(own: Ownership, to: Pending) -> Ownership:
+        return replace(own, responsibility=Responsibility(to.to), since=entry.occurred_at)
+
+    answer(fold, entry, "handover", ("responsibility", handed))
 
 
 def apply_handover_reject(fold: JourneyState, entry: ev.PersonEvent) -> None:
-    fold.ownership = replace(fold.ownership, pending_handover=None)
-    fold.last["handover"] = entry
+    answer(fold, entry, "handover", None)
+
+
+Taking = tuple[str, Callable[[Ownership, Pending], Ownership]]
+
+
+def answer(fold: JourneyState, entry: ev.PersonEvent, asked: str, taking: Taking | None) -> None:
+    """Answer the pending `asked` (handover, area_transfer): accepted, `taking` says which part
+    of the state it sets and how; rejected, it only clears."""
+    own = fold.ownership
+    pending = getattr(own, f"pending_{asked}")
+    if taking is not None and pending is not None:
+        part, take = taking
+        own = take(own, pending)
+        fold.last[part] = entry
+    fold.ownership = replace(own, **{f"pending_{asked}": None})
+    fold.last[asked] = entry
 
 
 def apply_risk(fold: JourneyState, entry: ev.PersonEvent) -> None:

@@ -128,12 +128,24 @@ ADM_SEED = [
 
 def test_movement_reasons_per_type() -> None:
     counts = Counter(m.movement_type for m in reference.movement_reasons())
-    assert counts == {"TAP": 70, "REL": 45, "ADM": 38, "CRT": 23, "TRN": 14, "": 5}
+    assert counts == {"TAP": 70, "REL": 45, "ADM": 38, "CRT": 23, "TRN": 15, "": 5}
 
 
 @pytest.mark.parametrize("code", RELEASE_REQUEST)
 def test_every_reason_the_release_request_accepts_is_a_release(code: str) -> None:
     assert reference.movement_reason("REL", code).code == code
+
+
+# TRN reasons of the same seed.
+TRN_SEED = [
+    "28", "ACCVISIT", "APPEALS", "AS", "COMP", "MED", "NOTR", "OJ", "OTHER", "OVCROW", "PRES",
+    "PROAT", "PROD", "SEC",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("code", TRN_SEED)
+def test_every_transfer_reason_upstream_seeds_is_a_transfer(code: str) -> None:
+    assert reference.movement_reason("TRN", code).code == code
 
 
 @pytest.mark.parametrize("code", ADM_SEED)
@@ -147,7 +159,7 @@ def test_counts_match_the_csv_files_shipped_in_the_package() -> None:
 
     assert data_lines("prisons.csv") == len(reference.prisons())
     assert data_lines("courts.csv") == len(reference.courts())
-    assert data_lines("movement_reasons.csv") == 208
+    assert data_lines("movement_reasons.csv") == 209
 
 
 # ---- lookups ----

@@ -162,7 +162,7 @@ def _on_absence(where: Location, notice: PrisonNotice) -> Taken:
 
 def _released(code: str, meaning: str) -> Reading:
     def reading(where: Location, notice: PrisonNotice) -> Taken:
-        out = {Status.RELEASED, Status.SUPERVISED, Status.DIED, Status.UAL}
+        out = {Status.RELEASED, Status.DIED, Status.UAL}
         if where.status in out and where.prison == notice.prison:
             return None
         given = notice.movement_reason

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import reference
 from domain.person import events as ev
+from domain.person.appliers import kind_of
 from domain.person.fold_state import JourneyState
 from domain.person.state import Location, Opening
 from domain.person.vocabulary import (
@@ -73,14 +73,15 @@ def _presumed(entry: ev.MovementRecorded) -> _Presumed | None:
         if away is not None:
             return _Presumed(away, None, None, source)
         if entry.reason_code == TRANSFER_IN:
-            held = source if reference.is_prison(source) else None
+            held = source if kind_of(source) is AgencyKind.PRISON else None
             return _Presumed(Status.TRANSIT, IN_TRANSIT, AgencyKind.TRANSIT, held, to)
         return None
+    kind = kind_of(source)
     if movement == (MovementType.CRT, Direction.IN):
         return _Presumed(Status.COURT, source, AgencyKind.COURT, to)
     if movement == (MovementType.TAP, Direction.IN):
-        return _Presumed(Status.TAP, source, AgencyKind.OUTSIDE, to)
-    kind = reference.agency(source).kind
+        # Away where the absence took them, told by the registers as a departure tells it.
+        return _Presumed(Status.TAP, source, kind, to)
     if kind == AgencyKind.PRISON:
         return _Presumed(Status.IN, source, AgencyKind.PRISON, source)
     if kind == AgencyKind.COURT:

@@ -26,6 +26,7 @@ from ops.common import (
 from ops.demo_cli import demo
 from ops.generate_cli import generate
 from ops.import_cli import import_file
+from ops.people_cli import cli as people_cli
 from ops.projections_cli import cli as projections_cli
 from ops.replay_cli import merge, time_diff, unmerge
 from ops.store_cli import backup, restore
@@ -110,6 +111,7 @@ def options(
 app.add_typer(projections_cli, name="projections")
 app.add_typer(batches_cli, name="batches")
 app.add_typer(store_cli, name="store")
+app.add_typer(people_cli, name="people")
 app.command()(backup)
 app.command()(restore)
 app.command("import")(import_file)

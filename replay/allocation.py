@@ -50,14 +50,14 @@ class Allocation:
 
 
 def own_pdu(current: str | None, region: str, team: str | None) -> str:
-    """The case's own PDU, for an allocation that names only a provider and a team: the
-    probation register holds no teams, so a team's PDU is the case's if it is in that
-    provider; otherwise the allocation cannot be placed, and says why."""
+    """The case's own PDU, for an allocation to a team whose PDU the team register cannot
+    give: the case's if it is in that provider. Otherwise the allocation is refused, saying
+    why: a PDU guessed would put the case in another unit's queues and counts."""
     if current is not None and reference.pdu(current).parent_code == region:
         return current
     held = f"the case's PDU is {current}" if current else "the case has no PDU"
     raise InvalidValue(
         "teamCode",
-        f"team {team} is in no register the journey holds, so its PDU is not known, and {held} "
-        f"in provider {region}: load the allocation with its PDU",
+        f"the team register gives no PDU for team {team}, and {held} in provider {region}: "
+        "load the allocation with its PDU (the allocations CSV has a PDU column)",
     )

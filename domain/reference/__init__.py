@@ -1,5 +1,5 @@
-"""Reference data: prisons, courts, other agencies, probation regions and PDUs, NOMIS movement
-codes.
+"""Reference data: prisons, courts, other agencies, probation regions and PDUs (their teams are
+in `teams.py`), NOMIS movement codes.
 
 The CSV files beside this module are read once, on first use, as package resources; where
 they came from is in PROVENANCE.md. Lookups strip and upper-case the code they are given.
@@ -27,6 +27,7 @@ __all__ = [
     "court",
     "courts",
     "is_court",
+    "is_pdu",
     "is_prison",
     "movement_reason",
     "movement_reasons",
@@ -132,6 +133,10 @@ def region(code: str, field: str = "region") -> ProbationUnit:
 def pdu(code: str, field: str = "pdu") -> ProbationUnit:
     """A Probation Delivery Unit; its parent_code is its region."""
     return _find(_units("pdu"), code, field, "PDU code")
+
+
+def is_pdu(code: str) -> bool:
+    return _key(code) in _units("pdu")
 
 
 def movement_type(code: str, field: str = "movement_type") -> str:

@@ -1,7 +1,9 @@
 """Probation allocation changes as CSV (CRN, region, PDU, team, officer code, effective
 date), and as Delius's workforce allocations write them (JSON array or JSON Lines of `crn`,
 `providerCode`, `teamCode`, `staffCode`, `createdDate` with its offset): those name no PDU, so
-the case's own PDU in that provider takes the officer (`replay.allocation`)."""
+the team register gives the team's PDU, or, for a team it does not hold, the case's own PDU in
+that provider takes the officer (`replay.allocation`); how the PDU was found is said with the
+entry."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
+from domain import reference
 from domain.identifiers import normalise
+from domain.reference.teams import known_team
 from replay.formats import streams
 from replay.formats.records import Bad, CommunityAllocation, Parsed, Record, Step, guarded, reject
 from replay.formats.streams import column_key, csv_header, decoded, local_moment
@@ -68,9 +72,32 @@ def _delius(number: int, item: dict[str, Any]) -> Record:
     region, team = values["providerCode"].upper(), values["teamCode"].upper()
     officer = values["staffCode"]
     key = "|".join([crn, effective.isoformat(), region, team, officer])
-    said = f"PDU not given (team {team} is in no register the journey holds); taken as the case's"
-    step = Step(CommunityAllocation(region, None, team, officer), effective, key, said)
+    pdu, said = team_pdu(region, team)
+    step = Step(CommunityAllocation(region, pdu, team, officer), effective, key, said)
     return Record(number, f"CRN:{crn}", (step,), {"occurred_at": effective})
+
+
+def team_pdu(region: str, code: str) -> tuple[str | None, str]:
+    """The PDU a team is in, from the team register, and how it was found; None when the
+    register cannot say (the case's own PDU in the provider is taken then). A team the
+    register puts in another provider is refused, naming it."""
+    team = known_team(code)
+    if team is None:
+        return None, f"PDU not given (team {code} is not in the team register); taken as the case's"
+    if team.region_code != region:
+        raise Bad(
+            "teamCode",
+            f"team {code} is in provider {team.region_code} in the team register, not {region}",
+        )
+    if not reference.is_pdu(team.pdu_code):
+        return None, (
+            f"PDU not given (team {code} is in {team.pdu_code}, a unit the probation register "
+            "does not list as a PDU); taken as the case's"
+        )
+    return team.pdu_code, (
+        f"PDU not given; taken as {team.pdu_code}, team {code} ({team.name}) being in it in the "
+        "team register"
+    )
 
 
 def _allocation_rows(text: Iterator[str]) -> Iterator[Parsed]:

@@ -12,6 +12,7 @@ import pytest
 
 from domain.person.state import Status
 from domain.reference import is_prison
+from domain.reference.teams import known_team
 from domain.service.application import JourneyApp
 from domain.service.catalogue import StartSupervision
 from replay import sniff
@@ -133,21 +134,59 @@ def test_notifications_alone_record_what_they_can_and_name_what_they_lack(
     assert all(e.details["reason_code"] in e.reason for e in said if e.reason)
 
 
-def test_delius_allocations_take_the_case_s_own_pdu(memory_app: JourneyApp, tmp_path: Path) -> None:
-    """Delius's workforce allocations name a provider and a team, no PDU: a case supervised in
-    that provider takes the officer in its own PDU, said with the entry; one without a PDU
-    there is refused, naming the team."""
+def test_delius_allocations_take_their_team_s_pdu(memory_app: JourneyApp) -> None:
+    """Delius's workforce allocations name a provider and a team, no PDU: a team in the team
+    register takes its PDU; one the register lacks keeps the case's own PDU in that provider;
+    each says with the entry how the PDU was found."""
     with open(CORPUS / "delius_allocations.json", "rb") as stream:
         assert sniff.sniff(stream).file_format == "allocations"
     report = load(memory_app, "delius_allocations.json")
-    assert report.rejected == len(records("delius_allocations.json"))
-    assert {r.field for r in report.rejects} == {"teamCode"}
-    # The same shape, for a case supervised in the provider (Leeds PDU in N55).
+    assert report.rejected == 0, [r.reason for r in report.rejects]
+    for item in records("delius_allocations.json"):
+        entries = [
+            e for e in memory_app.timeline(item["crn"]) if e.kind == "OffenderManagerAllocated"
+        ]
+        entry = next(e for e in entries if e.details["officer"] == item["staffCode"])
+        assert entry.reason is not None and entry.reason.startswith("PDU not given")
+        team = known_team(item["teamCode"])
+        # Check a registered team gives its PDU; the unallocated team keeps the case's.
+        expected = team.pdu_code if team else entries[0].details["unit"]
+        assert entry.details["unit"] == expected, item
+        assert (team is None) == ("taken as the case's" in entry.reason)
+    # Check a reallocation to a team in another PDU moves the case there.
+    state = memory_app.state("C865995")
+    assert state is not None
+    assert (state.ownership.pdu, state.ownership.com) == ("N51LPLS", "N51SL22")
+
+
+def test_delius_allocations_the_journey_cannot_place_are_refused_named(
+    memory_app: JourneyApp, tmp_path: Path
+) -> None:
+    first = records("delius_allocations.json")[0]
+    unknown = {**first, "crn": "X900991", "teamCode": "N55ZZZ", "staffCode": "N55ZZZ1"}
+    elsewhere = {**first, "crn": "X900992", "providerCode": "N53"}
+    path = tmp_path / "delius_unplaced.json"
+    path.write_bytes(orjson.dumps([unknown, elsewhere]))
+    report = Importer(memory_app).run(path, ImportOptions("DELIUS", "auto", "corpus.loader"))
+    assert report.entries == 0
+    reasons = {r.line: (r.field, r.reason) for r in report.rejects}
+    # Check a team in no register, for a case with no PDU, says what to load instead.
+    assert reasons[1][0] == "teamCode" and "load the allocation with its PDU" in reasons[1][1]
+    # Check a team the register puts in another provider is refused, naming both.
+    assert reasons[2] == (
+        "teamCode",
+        "team N55LS1 is in provider N55 in the team register, not N53",
+    )
+
+
+def test_a_team_not_in_the_register_keeps_the_case_s_own_pdu(
+    memory_app: JourneyApp, tmp_path: Path
+) -> None:
     first = records("delius_allocations.json")[0]
     register(memory_app, {"CRN": first["crn"]})
     supervised = StartSupervision(region=first["providerCode"], pdu="N55LEE")
     memory_app.handle(first["crn"], [supervised], prov(at(0)))
-    again = {**first, "createdDate": "2024-05-03T10:30:54.023+01:00"}
+    again = {**first, "teamCode": "N55UAT", "createdDate": "2024-05-03T10:30:54.023+01:00"}
     path = tmp_path / "delius_again.json"
     path.write_bytes(orjson.dumps([again]))
     report = Importer(memory_app).run(path, ImportOptions("DELIUS", "auto", "corpus.loader"))
@@ -156,4 +195,4 @@ def test_delius_allocations_take_the_case_s_own_pdu(memory_app: JourneyApp, tmp_
     assert state is not None
     assert (state.ownership.pdu, state.ownership.com) == ("N55LEE", first["staffCode"])
     entry = memory_app.timeline(first["crn"])[-1]
-    assert entry.reason is not None and "PDU not given" in entry.reason
+    assert entry.reason is not None and "taken as the case's" in entry.reason

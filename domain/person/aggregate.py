@@ -17,6 +17,7 @@ from domain.person.journey import describe, effective_order, fold
 from domain.person.merging import MergeCommands
 from domain.person.movements import MovementCommands
 from domain.person.recorded import Recorded
+from domain.person.restriction import ProtectionCommands
 from domain.person.state import Location, Ownership, PersonState
 from domain.person.vocabulary import AgencyKind, Status
 from domain.provenance import Provenance, check_text
@@ -47,7 +48,7 @@ class VoidMark:
     batch: str | None
 
 
-class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
+class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, Aggregate):
     """A person's whole recorded journey. State is derived, never stored."""
 
     registration: ev.Registered
@@ -204,6 +205,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, Aggregate):
             prisons_named=self.prisons_named(),
             merged_into=self.merged_into(as_known_at),
             opening=journey.opening,
+            protection=self.protection(as_known_at, active),
         )
 
     def movements_near(self, at: datetime, window: timedelta) -> list[ev.MovementRecorded]:

@@ -207,6 +207,31 @@ class MergeReversed(PersonEvent):
     label = "merge reversed"
 
 
+class Restricted(PersonEvent):
+    """Processing of the record restricted (DPA 2018 s.47(2): accuracy contested): hidden from
+    search, rolls, queues and the feed; read only by auditors and administrators, with a reason."""
+
+    label = "restricted"
+
+
+class RestrictionLifted(PersonEvent):
+    """The restriction of processing lifted: the record is seen as before."""
+
+    label = "restriction lifted"
+
+
+class RetentionHeld(PersonEvent):
+    """A manual retention hold: the record is kept whatever the retention rules say."""
+
+    label = "retention hold"
+
+
+class HoldReleased(PersonEvent):
+    """The manual retention holds on the record released: the rules decide again."""
+
+    label = "retention hold released"
+
+
 # The events that are not journey entries, listed once: the registration, and the corrections
 # that say which entries count (voids, reinstatements) or whose record they belong to (merges).
 # The journey fold never sees them; every other event type is an entry it must know.
@@ -219,6 +244,10 @@ NOT_ENTRIES: frozenset[type[PersonEvent]] = frozenset(
         MergeUndone,
         RecordsMerged,
         MergeReversed,
+        Restricted,
+        RestrictionLifted,
+        RetentionHeld,
+        HoldReleased,
     }
 )
 

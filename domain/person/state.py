@@ -19,10 +19,12 @@ __all__ = [
     "KEY_DATES",
     "AgencyKind",
     "Location",
+    "Mark",
     "Opening",
     "Ownership",
     "Pending",
     "PersonState",
+    "Protection",
     "Responsibility",
     "Status",
     "Stay",
@@ -96,6 +98,26 @@ class Stay:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A standing restriction or hold: when it was recorded, by whom, why, and its entry."""
+
+    at: datetime
+    by: str
+    reason: str | None
+    entry: int
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What the data-protection rules read of a record besides its journey."""
+
+    restricted: Mark | None = None
+    holds: tuple[Mark, ...] = ()
+    ever_ual: bool = False  # any live release as escaped or unlawfully at large
+    merges: int = 0  # other records of the person merged into this one
+
+
+@dataclass(frozen=True)
 class PersonState:
     """A person's derived state at one effective time and one knowledge point."""
 
@@ -115,6 +137,7 @@ class PersonState:
     prisons_named: tuple[str, ...] = field(default=())  # in any entry, voided ones too
     merged_into: str | None = None  # this record was merged into that person's
     opening: Opening | None = None  # inferred from the first movement, when it presumes one
+    protection: Protection = field(default=Protection())  # restriction, holds, retention facts
 
     @property
     def name(self) -> str:

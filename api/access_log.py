@@ -36,6 +36,17 @@ class Access:
     id: int | None = None
 
 
+# The one change the log allows: an erased person's id replaced by the destruction-log entry's
+# pseudonym ("erased:12"), everything else as it was (DPA 2018 s.47 and s.62 together).
+PSEUDONYMISING = (
+    "NEW.person_id LIKE 'erased:%' AND OLD.person_id NOT LIKE 'erased:%' AND NEW.id = OLD.id "
+    "AND NEW.at = OLD.at AND NEW.user_name = OLD.user_name AND NEW.action = OLD.action "
+    "AND NEW.request_id = OLD.request_id"
+)
+# The access-log action of an erasure, and of its dry run.
+ERASURE, ERASURE_PLAN = "person.erasure", "person.erasure-plan"
+
+
 def ddl(dialect: str) -> list[str]:
     if dialect == "postgres":
         return [
@@ -46,7 +57,8 @@ def ddl(dialect: str) -> list[str]:
             f"CREATE INDEX IF NOT EXISTS {TABLE}_user ON {TABLE} (user_name, at)",
             f"CREATE INDEX IF NOT EXISTS {TABLE}_at ON {TABLE} (at)",
             "CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
+            f"AS $$ BEGIN IF TG_OP = 'UPDATE' THEN IF {PSEUDONYMISING} THEN RETURN NEW; END IF; "
+            "END IF; RAISE EXCEPTION 'the access log is append-only'; END $$",
             f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
             f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
             "FOR EACH ROW EXECUTE FUNCTION access_log_append_only()",
@@ -61,8 +73,9 @@ def ddl(dialect: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_person ON {TABLE} (person_id, at)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_user ON {TABLE} (user_name, at)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_at ON {TABLE} (at)",
-        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
-        "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
+        f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} WHEN NOT "
+        f"({PSEUDONYMISING}) BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
         f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
         "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
     ]

@@ -35,7 +35,8 @@ def reencrypt(
 
         done = reencrypt_rows(app, batch=batch, progress=report)
     console.print(
-        f"done: {done.rows} rows, {done.rewritten} re-encrypted under the current key; "
+        f"done: {done.rows} rows, {done.rewritten} re-encrypted under the current key, "
+        f"{done.keys} data keys rewrapped; "
         "the old keys can now be removed from JOURNEY_CIPHER_OLD_KEYS"
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Transcoder
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain.claims import IdentifierClaim, claim_id
@@ -22,6 +22,7 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.keyed_mapper import close_keys, ensure_keys, keyed_mapper
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
 from domain.service.registration import normalised_identifiers, register_person
 from domain.service.results import CommandResult
@@ -47,6 +48,7 @@ class JourneyApp(Application[UUID]):
         if settings.database.kind == "postgres":
             with serialised(settings):
                 self.recorder.create_table()  # type: ignore[attr-defined]
+                ensure_keys(self.mapper)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the typed settings configure the store: nothing leaks in from os.environ.
@@ -60,6 +62,14 @@ class JourneyApp(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Each person's events under a data key of their own (crypto-shredding).
+        return keyed_mapper(self.settings, self.factory.cipher(), self.construct_transcoder())
+
+    def close(self) -> None:
+        close_keys(self.mapper)
+        super().close()
 
     # ---- queries ----
 

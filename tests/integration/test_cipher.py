@@ -60,9 +60,11 @@ def rotate_store(url: str) -> None:
     with journey_app(Settings(database_url=url, cipher_key=two, cipher_old_keys=(one,))) as during:
         during.handle("A8888ZZ", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
         first = reencrypt(during, batch=2)
-        assert (first.rows, first.rewritten) == (4, 3)
+        # Check the person's data key is rewrapped; their rows, under it, stay as they are.
+        assert (first.rows, first.rewritten, first.keys) == (4, 0, 1)
         # Check a second run finds nothing left to do (the command is resumable).
-        assert reencrypt(during, batch=2).rewritten == 0
+        again = reencrypt(during, batch=2)
+        assert (again.rewritten, again.keys) == (0, 0)
     with journey_and_read_db(Settings(database_url=url, cipher_key=two)) as (after, db):
         state = after.state("A8888ZZ")
         assert state is not None
@@ -113,7 +115,7 @@ def test_the_rotation_commands(tmp_path: Path) -> None:
     rotate = {"JOURNEY_DATABASE_URL": url, "JOURNEY_CIPHER_KEY": two}
     done = journey({**rotate, "JOURNEY_CIPHER_OLD_KEYS": one}, "store", "reencrypt")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 rows, 2 re-encrypted" in done.stdout
+    assert "2 rows, 0 re-encrypted" in done.stdout and "1 data keys rewrapped" in done.stdout
     assert "A9999CL" in journey(rotate, "whereis", "A9999CL").stdout
     # Check production refuses to serve without a key, naming the setting.
     refused = journey({"JOURNEY_DATABASE_URL": url, "JOURNEY_MODE": "production"}, "serve")

@@ -16,11 +16,12 @@ def test_an_event_stored_before_source_created_at_reads_as_none(memory_app: Jour
     memory_app.handle("V1234AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
     stored = memory_app.recorder.select_events(memory_app.resolve("V1234AA"))
     admission = stored[-1]
-    state = orjson.loads(admission.state)
+    # Under the person's data key: the mapper's cipher decrypts it.
+    state = orjson.loads(memory_app.mapper.cipher.decrypt(admission.state))  # type: ignore[union-attr]
     # Check what is stored now says its version and the new field.
     assert state["class_version"] == 2
     assert "source_created_at" in state
-    # As version 1 stored it: neither.
+    # As version 1 stored it, before per-person keys: neither, and in clear.
     del state["class_version"], state["source_created_at"]
     old = type(admission)(
         originator_id=admission.originator_id,

@@ -35,6 +35,7 @@ from replay.batch import (
     page_id,
     pages,
 )
+from replay.bulk import BulkWriter, restamp
 from replay.loading import PeopleLoader
 from replay.person_lines import GroupResult, PersonLines
 from replay.rejects import Grouper, RefusalGroup, grouped
@@ -94,6 +95,7 @@ class Importer:
         self.known: dict[str, UUID] = {}
         self.progress = progress or (lambda phase, done, total: None)
         self.lines = PersonLines(self._holder)
+        self.writer = BulkWriter(app)
 
     def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
         """Load the file; a file plainly not in the format asked for (or in none) is refused
@@ -124,6 +126,10 @@ class Importer:
                     self.progress("reading", spool.lines, 0)
             spool.finish()
             context = Load(batch_id, options, spool.people())
+            # All or nothing: the checking pass also encodes each chunk's events into the
+            # spool, so the writing pass only copies them in, unless a line was refused.
+            if not (options.dry_run or options.accept_valid or spool.rejected):
+                context.stash = spool
             if options.dry_run or not options.accept_valid:
                 checked = self._pass(spool, context, write=False)
                 if options.dry_run:
@@ -134,7 +140,10 @@ class Importer:
             if batch.status == "refused":
                 batch.reopen()
             context.batch = batch
-            written = self._pass(spool, context, write=True)
+            if context.stash is not None:
+                written = self._write_stashed(spool, context)
+            else:
+                written = self._pass(spool, context, write=True)
             outcome = "partly recorded" if spool.rejected else "recorded"
             batch = context.batch
             kinds = self._keep_rejects(batch, spool)
@@ -177,6 +186,8 @@ class Importer:
             self.lines.apply(key, records, people.get(key), load.provenance)
             for key, records in groups
         ]
+        if load.stash is not None and not write:
+            self._stash(load.stash, groups, results, load)
         if write:
             try:
                 self._save(results, load)
@@ -202,25 +213,50 @@ class Importer:
         return result
 
     def _save(self, results: list[GroupResult], load: Load) -> None:
-        progress = Progress()
-        aggregates: list[Any] = []
-        for result in results:
-            if result.person is None or not result.entries:
-                continue
-            aggregates.append(result.person)
-            aggregates.extend(result.claims)
-            progress.people.add(str(result.person.id))
-            progress.entries += result.entries
-            progress.registered += int(result.registered)
-            for moment in (result.progress.first, result.progress.last):
-                if moment is not None:
-                    progress.saw(moment)
-        progress.duplicates = sum(r.duplicates for r in results)
+        aggregates, progress = _changes(results)
         if not aggregates:
             return
         assert load.batch is not None
         load.batch.recorded(progress)
-        self.app.save(*aggregates, load.batch)
+        self.writer.save(*aggregates, load.batch)
+
+    def _stash(
+        self,
+        spool: Spool,
+        groups: list[tuple[str, list[formats.Record]]],
+        results: list[GroupResult],
+        load: Load,
+    ) -> None:
+        """A checked chunk's events, encoded, kept in the spool for the writing pass; once a
+        line is refused the load will write nothing, and nothing more is kept."""
+        if any(result.rejects for result in results):
+            load.stash = None
+            return
+        aggregates, progress = _changes(results)
+        counts = Tally(spool.reject_all)
+        for result in results:
+            counts.add(result)
+        summary = (progress, counts.numbers(len(groups)))
+        spool.stash([key for key, _ in groups], summary, self.writer.pending(aggregates))
+
+    def _write_stashed(self, spool: Spool, load: Load) -> Tally:
+        """The writing pass of a checked load: each chunk's events encoded and copied in with
+        the batch's progress, in one transaction per chunk. A chunk someone changed meanwhile
+        (the store refuses a version or claim already taken) is checked and saved afresh."""
+        tally = Tally(spool.reject_all)
+        for keys, (progress, numbers), events in spool.stashed():
+            assert load.batch is not None
+            load.batch.recorded(progress)
+            restamp(events, datetime.now(UTC))
+            try:
+                self.writer.write(self.writer.encode([*events, *self.writer.pending([load.batch])]))
+                tally.merge(numbers)
+            except IntegrityError:
+                load.batch = registry.batch(self.app, load.batch_id)
+                self._chunk(list(spool.groups(keys)), load, tally, write=True)
+                continue
+            self.progress("recording", tally.people_seen, load.people)
+        return tally
 
     def _holder(self, kind: str, value: str) -> UUID | None:
         key = claim_key(kind, value)
@@ -311,6 +347,8 @@ class Load:
     options: ImportOptions
     people: int
     batch: Batch | None = None
+    # Where the checking pass keeps each chunk's encoded events, while it does.
+    stash: Spool | None = None
 
     def provenance(
         self,
@@ -341,6 +379,17 @@ class Tally:
     people: int = 0
     people_seen: int = 0
 
+    def numbers(self, seen: int) -> tuple[int, ...]:
+        return (self.entries, self.duplicates, self.registered, self.people, seen)
+
+    def merge(self, numbers: tuple[int, ...]) -> None:
+        entries, duplicates, registered, people, seen = numbers
+        self.entries += entries
+        self.duplicates += duplicates
+        self.registered += registered
+        self.people += people
+        self.people_seen += seen
+
     def add(self, result: GroupResult) -> None:
         self.entries += result.entries
         self.duplicates += result.duplicates
@@ -363,6 +412,25 @@ class Tally:
             rejected=spool.rejected,
             refusals=refusals,
         )
+
+
+def _changes(results: list[GroupResult]) -> tuple[list[Any], Progress]:
+    """The aggregates a chunk changed, and what it recorded for the batch's record."""
+    progress = Progress()
+    aggregates: list[Any] = []
+    for result in results:
+        if result.person is None or not result.entries:
+            continue
+        aggregates.append(result.person)
+        aggregates.extend(result.claims)
+        progress.people.add(str(result.person.id))
+        progress.entries += result.entries
+        progress.registered += int(result.registered)
+        for moment in (result.progress.first, result.progress.last):
+            if moment is not None:
+                progress.saw(moment)
+    progress.duplicates = sum(r.duplicates for r in results)
+    return aggregates, progress
 
 
 def first_rejects(spool: Spool) -> list[Reject]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from replay.batch import Reject
 from replay.formats import Record
@@ -19,6 +20,8 @@ SCHEMA = [
     "line INTEGER NOT NULL, record BLOB NOT NULL)",
     "CREATE TABLE aliases (identifier TEXT PRIMARY KEY, person TEXT NOT NULL)",
     "CREATE TABLE rejects (line INTEGER NOT NULL, reject BLOB NOT NULL)",
+    "CREATE TABLE stash (chunk INTEGER PRIMARY KEY, people BLOB NOT NULL, summary BLOB NOT NULL, "
+    "events BLOB NOT NULL)",
 ]
 
 
@@ -100,9 +103,39 @@ class Spool:
         for (blob,) in rows:
             yield pickle.loads(blob)
 
-    def groups(self) -> Iterator[tuple[str, list[Record]]]:
-        """Each person's records in effective order (registrations first), person by person."""
-        rows = self.db.execute("SELECT person, record FROM records ORDER BY person, at, line")
+    def stash(self, people: list[str], summary: Any, events: list[Any]) -> None:
+        """A checked chunk: its people's keys, what it records, its new domain events."""
+        self.db.execute(
+            "INSERT INTO stash (people, summary, events) VALUES (?, ?, ?)",
+            (pickle.dumps(people), pickle.dumps(summary), pickle.dumps(events, protocol=5)),
+        )
+
+    def stashed(self) -> Iterator[tuple[list[str], Any, list[Any]]]:
+        """The checked chunks in the order kept, read one at a time."""
+        last = 0
+        while True:
+            row = self.db.execute(
+                "SELECT chunk, people, summary, events FROM stash WHERE chunk > ? "
+                "ORDER BY chunk LIMIT 1",
+                (last,),
+            ).fetchone()
+            if row is None:
+                return
+            last = row[0]
+            yield pickle.loads(row[1]), pickle.loads(row[2]), pickle.loads(row[3])
+
+    def groups(self, people: list[str] | None = None) -> Iterator[tuple[str, list[Record]]]:
+        """Each person's records in effective order (registrations first), person by person;
+        every person, or those named."""
+        if people is None:
+            rows = self.db.execute("SELECT person, record FROM records ORDER BY person, at, line")
+        else:
+            marks = ", ".join("?" * len(people))
+            rows = self.db.execute(
+                f"SELECT person, record FROM records WHERE person IN ({marks}) "
+                "ORDER BY person, at, line",
+                people,
+            )
         current: str | None = None
         bucket: list[Record] = []
         for person, blob in rows:

@@ -8,6 +8,7 @@ from typing import Any
 
 from api import access_log, idempotency
 from projections.db import Cursor, ReadDb
+from replay.erasure import Destruction, ErasurePlan
 
 
 def in_clause(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
@@ -64,3 +65,22 @@ def covers(db: ReadDb) -> tuple[AccessLogCover, IdempotencyCover]:
     access_log.AccessLog(db).ensure()
     idempotency.IdempotencyStore(db).ensure()
     return AccessLogCover(), IdempotencyCover()
+
+
+def log_plan(db: ReadDb, user: str, roles: str, request_id: str, plan: ErasurePlan) -> None:
+    """A dry run discloses what is held on the person: logged like any consultation (and
+    pseudonymised with the rest if the erasure follows)."""
+    detail = f"rule {plan.rule.code}; {plan.events} events"
+    access_log.AccessLog(db).record(
+        [access_log.Access(user, roles, access_log.ERASURE_PLAN, request_id, plan.person_id,
+                           detail=detail)]
+    )  # fmt: skip
+
+
+def log_erasure(db: ReadDb, user: str, roles: str, request_id: str, entry: Destruction) -> None:
+    """The erasure itself, in the access log (s.62 names erasure), by its pseudonym."""
+    detail = f"rule {entry.rule}; destruction log entry {entry.id}"
+    access_log.AccessLog(db).record(
+        [access_log.Access(user, roles, access_log.ERASURE, request_id, entry.pseudonym,
+                           detail=detail)]
+    )  # fmt: skip

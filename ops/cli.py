@@ -24,6 +24,7 @@ from ops.common import (
     table,
 )
 from ops.demo_cli import demo
+from ops.erasure_cli import erase
 from ops.generate_cli import generate
 from ops.import_cli import import_file
 from ops.people_cli import cli as people_cli
@@ -112,6 +113,7 @@ app.add_typer(projections_cli, name="projections")
 app.add_typer(batches_cli, name="batches")
 app.add_typer(store_cli, name="store")
 app.add_typer(people_cli, name="people")
+people_cli.command("erase")(erase)
 app.command()(backup)
 app.command()(restore)
 app.command("import")(import_file)

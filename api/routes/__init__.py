@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     audit,
     commands,
+    erasure,
     establishments,
     feed,
     imports,
@@ -26,5 +27,6 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     imports.router,
     merges.router,
+    erasure.router,
     operations.router,
 ]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
+from domain.person.state import PersonState, Stay
 from domain.person.vocabulary import CUSTODY, Status
 from domain.reference import prisons
 
@@ -155,7 +156,7 @@ class Facts:
     merges: int
     restricted: bool
     holds: int
-    stays: tuple[tuple[str, date, date | None], ...] = ()  # prison, start, end
+    moratoria: tuple[str, ...] = ()  # the moratoria whose prisons and dates the stays meet
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Finding:
     rule: str | None
     reason: str
     due_on: date | None = None
+    outcome: str = "due"  # "due", or the id of the check or condition that keeps the record
 
 
 def add_years(day: date, years: int) -> date:
@@ -178,17 +180,25 @@ def add_years(day: date, years: int) -> date:
 
 def kept_by(facts: Facts, on: date) -> Condition | None:
     """The first check that keeps the record, if any."""
-    covered = any(m.in_force(on) and covers(m, facts.stays) for m in MORATORIA)
+    standing = {m.id for m in MORATORIA if m.in_force(on)}
     found = {
         "merged": facts.merges > 0,
         "restricted": facts.restricted,
         "held": facts.holds > 0,
-        "moratorium": covered,
+        "moratorium": bool(standing & set(facts.moratoria)),
     }
     return next((check for check in CHECKS_FIRST if found[check.id]), None)
 
 
-def covers(moratorium: Moratorium, stays: tuple[tuple[str, date, date | None], ...]) -> bool:
+Stays = tuple[tuple[str, date, date | None], ...]  # prison, first day, last day (None: open)
+
+
+def covering(stays: Stays) -> tuple[str, ...]:
+    """The moratoria whose prisons and dates a person's stays meet."""
+    return tuple(m.id for m in MORATORIA if covers(m, stays))
+
+
+def covers(moratorium: Moratorium, stays: Stays) -> bool:
     return any(
         prison in moratorium.prisons
         and (moratorium.end is None or start <= moratorium.end)
@@ -216,7 +226,7 @@ def judge(facts: Facts, on: date) -> Finding:
     """Whether a person is due for review for erasure on a date, and why (or why not)."""
     check = kept_by(facts, on)
     if check is not None:
-        return Finding(False, None, f"kept: {check.text}")
+        return Finding(False, None, f"kept: {check.text}", outcome=check.id)
     for rule in RULES:
         missing = failed(rule, facts, on)
         if missing is None:
@@ -224,4 +234,34 @@ def judge(facts: Facts, on: date) -> Finding:
             due_on = add_years(facts.sentence_end, rule.years)
             return Finding(True, rule.id, rule.description, due_on)
     first = failed(RULES[0], facts, on)
-    return Finding(False, None, f"not due: {first.text if first else 'no rule applies'}")
+    assert first is not None  # every rule failed, the first among them
+    return Finding(False, None, f"not due: {first.text}", outcome=first.id)
+
+
+def bookings(stays: tuple[Stay, ...]) -> int:
+    """Receptions into custody: spells on a roll that do not follow straight on from another
+    (a transfer ends one spell as the next begins)."""
+    ends = {stay.end for stay in stays}
+    return sum(1 for stay in stays if stay.start not in ends)
+
+
+def day_of(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment is not None else None
+
+
+def facts_of(state: PersonState) -> Facts:
+    """What the review reads of one person, from their derived state (as the read models hold
+    it): the single-person path, for a check before erasing."""
+    guard = state.protection
+    stays = tuple((s.prison, s.start.astimezone(UTC).date(), day_of(s.end)) for s in state.stays)
+    return Facts(
+        status=state.location.status,
+        sentence_end=state.key_dates.get("SED"),
+        last_movement=day_of(state.location.since),
+        bookings=bookings(state.stays),
+        ever_ual=guard.ever_ual,
+        merges=guard.merges,
+        restricted=guard.restricted is not None,
+        holds=len(guard.holds),
+        moratoria=covering(stays),
+    )

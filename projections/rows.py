@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from domain import retention
 from domain.person.state import PersonState
 
 Row = tuple[Any, ...]
@@ -107,6 +108,28 @@ def stay_rows(state: PersonState) -> list[Row]:
 
 def agency_rows(state: PersonState) -> list[Row]:
     return [(state.person_id, agency) for agency in state.prisons_named]
+
+
+def restricted_rows(state: PersonState) -> list[Row]:
+    mark = state.protection.restricted
+    return [] if mark is None else [(state.person_id, mark.at)]
+
+
+def retention_rows(state: PersonState) -> list[Row]:
+    """Sentence end (the expiry date, SED), the last movement's day (UTC), bookings
+    (receptions: stays that do not follow straight on from another), escapes, merges, holds."""
+    guard = state.protection
+    return [
+        (
+            state.person_id,
+            state.key_dates.get("SED"),
+            retention.day_of(state.location.since),
+            retention.bookings(state.stays),
+            int(guard.ever_ual),
+            guard.merges,
+            len(guard.holds),
+        )
+    ]
 
 
 def search_name(family: str | None, given: str | None) -> str:

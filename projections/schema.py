@@ -166,12 +166,37 @@ AGENCIES_NAMED = Table(
     (("agency",),),
 )
 
+# Restricted records (a row only while restricted: every list joins it to leave them out), and
+# what the retention review reads of each person besides their location and stays.
+RESTRICTED = Table(
+    "rm_restricted",
+    (("person_id", "text"), ("since", "ts")),
+    ("person_id",),
+    rows.restricted_rows,
+)
+RETENTION = Table(
+    "rm_retention",
+    (
+        ("person_id", "text"),
+        ("sentence_end", "date"),
+        ("last_movement", "date"),
+        ("bookings", "int"),
+        ("ever_ual", "int"),
+        ("merges", "int"),
+        ("holds", "int"),
+    ),
+    ("person_id",),
+    rows.retention_rows,
+    (("sentence_end",),),
+)
+
 PROJECTIONS = (
     Projection("location", (LOCATION,)),
     Projection("ownership", (OWNERSHIP,)),
     Projection("key_dates", (KEY_DATES,)),
     Projection("people", (PEOPLE, IDENTIFIERS)),
     Projection("stays", (STAYS, AGENCIES_NAMED)),
+    Projection("protection", (RESTRICTED, RETENTION)),
 )
 BY_NAME = {p.name: p for p in PROJECTIONS}
 

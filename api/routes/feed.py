@@ -11,11 +11,15 @@ from pydantic import BaseModel
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
 from api.disclosure import disclose, held_by_provider
+from domain.person import events as ev
 from domain.person.events import PersonEvent
 from domain.person.timeline import PROVENANCE_FIELDS
+from projections import queries
 from projections.source import EventSource
 
 router = APIRouter(tags=["partners"])
+# How a record may be processed is no partner's business (a restriction's reason least of all).
+PROTECTIVE = (ev.Restricted, ev.RestrictionLifted, ev.RetentionHeld, ev.HoldReleased)
 
 
 class Change(BaseModel):
@@ -45,10 +49,16 @@ def feed(
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> FeedPage:
-    """A partner sees only events of people its own provider currently holds."""
+    """A partner sees only events of people its own provider currently holds. Restricted
+    records are left out while restricted, and restrictions and retention holds never go out."""
     events = EventSource(svc.journeys).events_after(after, limit)
-    allowed = held_by_provider(svc, who, [str(e.originator_id) for _, e in events])
-    visible = [(p, e) for p, e in events if str(e.originator_id) in allowed]
+    ids = sorted({str(e.originator_id) for _, e in events})
+    allowed = held_by_provider(svc, who, ids) - queries.restricted_among(svc.db, ids)
+    visible = [
+        (p, e)
+        for p, e in events
+        if str(e.originator_id) in allowed and not isinstance(e, PROTECTIVE)
+    ]
     changes = [change(p, e) for p, e in visible]
     disclose(
         svc,

@@ -35,12 +35,6 @@ from domain.service.movement_commands import (
     TransferOut,
     TransferViaCourt,
 )
-from domain.service.protection_commands import (
-    HoldRetention,
-    LiftRestriction,
-    ReleaseHolds,
-    Restrict,
-)
 
 # In the order the API lists them; the movements as `movement_commands` declares them.
 CATALOGUE: tuple[type[Command], ...] = (
@@ -60,10 +54,6 @@ CATALOGUE: tuple[type[Command], ...] = (
     RecordKeyDates,
     VoidEntries,
     ReinstateEntries,
-    Restrict,
-    LiftRestriction,
-    HoldRetention,
-    ReleaseHolds,
 )
 BY_ROUTE: dict[str, type[Command]] = {command.route: command for command in CATALOGUE}
 MOVEMENTS: tuple[type[Movement], ...] = tuple(c for c in CATALOGUE if issubclass(c, Movement))
@@ -91,8 +81,6 @@ __all__ = [
     "CourtOut",
     "CourtReturn",
     "EscalateRisk",
-    "HoldRetention",
-    "LiftRestriction",
     "MoveCell",
     "Movement",
     "NomisRecord",
@@ -102,10 +90,8 @@ __all__ = [
     "RejectAreaTransfer",
     "RejectHandover",
     "Release",
-    "ReleaseHolds",
     "RequestAreaTransfer",
     "RequestHandover",
-    "Restrict",
     "StartSupervision",
     "TapOut",
     "TapReturn",

@@ -7,7 +7,14 @@ package names them all, so callers write `queries.search(...)` whichever module 
 
 from __future__ import annotations
 
-from projections.queries.people import PERSON_COLUMNS, PERSON_JOIN, PersonRow, find
+from projections.queries.people import (
+    PERSON_COLUMNS,
+    PERSON_JOIN,
+    PersonRow,
+    find,
+    restricted,
+    restricted_among,
+)
 from projections.queries.queues import (
     long_transits,
     pending_area_transfers,
@@ -37,6 +44,7 @@ from projections.queries.rolls import (
     population,
     population_at,
     roll,
+    withheld,
 )
 from projections.queries.search import (
     LIKE_ESCAPE,
@@ -80,8 +88,11 @@ __all__ = [
     "population_at",
     "record_columns",
     "released_without_owner",
+    "restricted",
+    "restricted_among",
     "roll",
     "search",
     "trigram_similarity",
     "upcoming_releases",
+    "withheld",
 ]

@@ -44,8 +44,13 @@ PERSON_KINDS = tuple(
     {"date_of_birth": "date", "since": "ts"}.get(column.split(".")[1], "text")
     for column in PERSON_COLUMNS.split(", ")
 )
+# Restricted records are absent from every list read through this join (DPA 2018 s.47(2)).
+VISIBLE_PEOPLE = (
+    "(SELECT * FROM rm_people WHERE NOT EXISTS "
+    "(SELECT 1 FROM rm_restricted x WHERE x.person_id = rm_people.person_id))"
+)
 PERSON_JOIN = (
-    "FROM rm_people p JOIN rm_location l ON l.person_id = p.person_id "
+    f"FROM {VISIBLE_PEOPLE} p JOIN rm_location l ON l.person_id = p.person_id "
     "JOIN rm_ownership o ON o.person_id = p.person_id"
 )
 
@@ -73,3 +78,20 @@ def find(db: ReadDb, identifier: str) -> str | None:
         "SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s", (kind.value, value)
     )
     return str(rows[0][0]) if rows else None
+
+
+def restricted(db: ReadDb, person_id: str) -> bool:
+    """Whether processing of the person's record is restricted."""
+    rows = db.query("SELECT 1 FROM rm_restricted WHERE person_id = %s", (person_id,))
+    return bool(rows)
+
+
+def restricted_among(db: ReadDb, person_ids: list[str]) -> set[str]:
+    """Which of these people's records are restricted."""
+    found: set[str] = set()
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        rows = db.query(f"SELECT person_id FROM rm_restricted WHERE person_id IN ({marks})", chunk)
+        found.update(str(r[0]) for r in rows)
+    return found

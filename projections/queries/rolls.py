@@ -20,6 +20,17 @@ def roll(db: ReadDb, prison: str) -> list[PersonRow]:
     )
 
 
+def withheld(db: ReadDb, prison: str) -> int:
+    """How many restricted records are on a prison's roll now: left out of its list, counted
+    here so the roll says so rather than silently differing."""
+    rows = db.query(
+        f"SELECT count(*) FROM rm_restricted x JOIN rm_location l ON l.person_id = x.person_id "
+        f"WHERE l.prison = %s AND l.status IN ({CUSTODY_SQL})",
+        (prison.strip().upper(),),
+    )
+    return int(rows[0][0])
+
+
 def population(db: ReadDb) -> dict[str, dict[str, int]]:
     """Counts per prison and status, for everyone in custody now."""
     rows = db.query(

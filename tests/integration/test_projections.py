@@ -169,7 +169,8 @@ def test_status_reports_lag(store: tuple[JourneyApp, ReadDb]) -> None:
     journey(app, noms(1), 1)
     runner = Runner(app, db)
     behind = runner.lag()
-    assert {lag.name for lag in behind} == {"location", "ownership", "key_dates", "people", "stays"}
+    names = {"location", "ownership", "key_dates", "people", "stays", "protection"}
+    assert {lag.name for lag in behind} == names
     assert all(lag.events_behind == lag.head > 0 for lag in behind)
     assert all(lag.seconds_behind >= 0 for lag in behind)
     runner.catch_up()

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import InvalidValue
-from domain.service.catalogue import (
-    Admit,
+from domain.service.catalogue import Admit, Release
+from domain.service.protection_commands import (
     HoldRetention,
     LiftRestriction,
-    Release,
     ReleaseHolds,
     Restrict,
 )

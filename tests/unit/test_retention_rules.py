@@ -18,6 +18,7 @@ from domain.retention import (
     SENTENCE_END_PLUS_SEVEN,
     Facts,
     add_years,
+    covering,
     judge,
 )
 
@@ -36,7 +37,7 @@ def released(end: date) -> Facts:
         merges=0,
         restricted=False,
         holds=0,
-        stays=(("LEI", end - timedelta(days=900), end - timedelta(days=365)),),
+        moratoria=covering((("LEI", end - timedelta(days=900), end - timedelta(days=365)),)),
     )
 
 
@@ -101,7 +102,7 @@ def test_checks_keep_a_record_before_any_rule_in_their_order(end: date, years: i
         "merged": {"merges": 1},
         "restricted": {"restricted": True},
         "held": {"holds": 1},
-        "moratorium": {"stays": ((youth, end - timedelta(days=900), None),)},
+        "moratorium": {"moratoria": covering(((youth, end - timedelta(days=900), None),))},
     }
     for check in CHECKS_FIRST:
         finding = judge(replace(released(end), **kept[check.id]), on)  # type: ignore[arg-type]

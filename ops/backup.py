@@ -1,21 +1,34 @@
-"""Backup and restore of the PostgreSQL store: pg_dump's custom format of the store's schema
-(event log, read models, access log, batch registry), restored with pg_restore into a fresh
-database. The read models are then rebuilt from the restored log and verified."""
+"""Backup and restore of the store: on PostgreSQL, pg_dump's custom format of the store's schema
+(event log, data keys, read models, access log, batch registry), restored with pg_restore into
+a fresh database; on SQLite, a consistent copy of the file (SQLite's online backup). The read
+models are then rebuilt from the restored log and verified.
+
+Erasures made since a backup was taken are made again in the restored store: the live store's
+destruction log (which holds no personal data) is carried over, and each entry the backup does
+not hold destroys its keys and shreds and deletes its rows there too (`carry_erasures`).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 
 from domain.errors import InvalidValue
+from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
+
+if TYPE_CHECKING:
+    from replay.erasure import Destruction
 
 VERSION = re.compile(r"\) (\d+)(?:\.\d+)*")
 SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ SCHEMA - (\S+) ")
@@ -23,6 +36,45 @@ SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ SCHEMA - (\S+) ")
 
 class ToolError(Exception):
     """pg_dump or pg_restore is missing, too old for the server, or failed."""
+
+
+def sqlite_backup(url: DatabaseURL, out: Path) -> None:
+    """A consistent copy of a SQLite store, taken while it is in use."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with (
+        closing(sqlite3.connect(url.path, timeout=30)) as live,
+        closing(sqlite3.connect(partial)) as copy,
+    ):
+        live.backup(copy)
+    partial.replace(out)
+
+
+def sqlite_restore(file: Path, into: DatabaseURL) -> None:
+    """Into a SQLite file that does not exist yet."""
+    if not file.is_file():
+        raise InvalidValue("FILE", f"no backup at {file}")
+    if Path(into.path).exists():
+        raise InvalidValue("--into", f"{into.path} already exists: not fresh")
+    Path(into.path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(file, into.path)
+
+
+def carry_erasures(live: Settings, restored: Settings) -> list[Destruction]:
+    """Erasures in the live store's destruction log that the restored store lacks, made again
+    there; returns them. A backup taken before an erasure thus never brings the person back."""
+    from api.erasure_cover import covers
+    from domain.service.application import JourneyApp
+    from projections.db import open_read_db
+    from projections.tables import ensure
+    from replay.erasure import Erasure
+
+    with closing(JourneyApp(live)) as app, closing(open_read_db(live.database)) as db:
+        entries = Erasure(app, db).entries()
+    with closing(JourneyApp(restored)) as app, closing(open_read_db(restored.database)) as db:
+        ensure(db)
+        return Erasure(app, db, covers(db)).reapply(entries)
 
 
 def postgres(url: str, field: str) -> DatabaseURL:

@@ -44,34 +44,63 @@ def reencrypt(
 def backup(
     out: Annotated[Path, typer.Option("--out", help="the backup file to write")],
 ) -> None:
-    """Back up the PostgreSQL store (pg_dump custom format of its schema)."""
+    """Back up the store (PostgreSQL: pg_dump custom format of its schema; SQLite: a copy)."""
     from domain.errors import DomainError
     from ops import backup as pg
 
     settings = load_settings()
     try:
-        pg.backup(pg.postgres(settings.database_url, "JOURNEY_DATABASE_URL"), out)
+        if settings.database.kind == "sqlite":
+            pg.sqlite_backup(settings.database, out)
+        else:
+            pg.backup(pg.postgres(settings.database_url, "JOURNEY_DATABASE_URL"), out)
     except (DomainError, pg.ToolError) as exc:
         refuse(exc)
-    console.print(f"backed up schema {settings.database.schema} to {out}")
+    url = settings.database
+    where = url.path if url.kind == "sqlite" else f"schema {url.schema}"
+    console.print(f"backed up {where} to {out}")
 
 
 def restore(
     file: Annotated[Path, typer.Argument(help="a file written by `journey backup`")],
-    into: Annotated[str, typer.Option("--into", help="postgresql://.../fresh_db?schema=s")],
+    into: Annotated[
+        str, typer.Option("--into", help="postgresql://.../fresh_db?schema=s or sqlite:///new")
+    ],
 ) -> None:
-    """Restore a backup into a fresh database; then rebuild and verify the read models there."""
+    """Restore a backup into a fresh store, and make again there every erasure the live store
+    (JOURNEY_DATABASE_URL) made since; then rebuild and verify the read models there."""
     from domain.errors import DomainError
+    from domain.service.storage import DatabaseURL
     from ops import backup as pg
 
     try:
-        pg.restore(file, pg.postgres(into, "--into"))
+        target = DatabaseURL.parse(into)
+        if target.kind == "sqlite":
+            pg.sqlite_restore(file, target)
+        else:
+            pg.restore(file, pg.postgres(into, "--into"))
     except (DomainError, pg.ToolError) as exc:
         refuse(exc)
+    console.print(f"restored {file}")
+    carry(into)
     console.print(
-        f"restored {file}; next, with JOURNEY_DATABASE_URL={into}: "
+        f"next, with JOURNEY_DATABASE_URL={into}: "
         "journey projections rebuild && journey projections verify"
     )
+
+
+def carry(into: str) -> None:
+    """The live store's erasures, made again in the restored one."""
+    from dataclasses import replace
+
+    from ops import backup as pg
+
+    live = load_settings()
+    if live.database_url == into:
+        console.print("no live store apart from the restored one: no erasures carried over")
+        return
+    done = pg.carry_erasures(live, replace(live, database_url=into))
+    console.print(f"{len(done)} erasures made since the backup made again in the restored store")
 
 
 def refuse(exc: Exception) -> NoReturn:

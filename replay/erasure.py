@@ -291,20 +291,6 @@ class Erasure:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
 
-
-def confirmation(
-    rule: ErasureRule,
-    target: Target,
-    events: int,
-    rows: dict[str, int],
-) -> str:
-    """A short token naming exactly this erasure of the record as it stands."""
-    text = orjson.dumps(
-        [rule.code, [str(p) for p in target.people], target.versions, events, rows],
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(text).hexdigest()[:12]
-
     # ---- a restored backup ----
 
     def entries(self) -> list[Destruction]:
@@ -373,6 +359,20 @@ def confirmation(
             f"UPDATE {self.events} SET topic = %s, state = %s WHERE {where} AND topic <> %s",
             [SHREDDED_TOPIC, first, *params, SHREDDED_TOPIC],
         )
+
+
+def confirmation(
+    rule: ErasureRule,
+    target: Target,
+    events: int,
+    rows: dict[str, int],
+) -> str:
+    """A short token naming exactly this erasure of the record as it stands."""
+    text = orjson.dumps(
+        [rule.code, [str(p) for p in target.people], target.versions, events, rows],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(text).hexdigest()[:12]
 
 
 def destruction(row: Sequence[Any]) -> Destruction:

@@ -130,7 +130,7 @@ def test_backup_restore_rebuild_verify(pg_url: str, fresh_database: str, tmp_pat
     assert "--into" in again.stderr and "not fresh" in again.stderr
 
 
-def test_restore_refuses_another_schema_and_backup_refuses_sqlite(
+def test_restore_refuses_another_schema_and_an_existing_sqlite_file(
     pg_url: str, fresh_database: str, tmp_path: Path
 ) -> None:
     app = JourneyApp(Settings(database_url=pg_url))
@@ -143,10 +143,14 @@ def test_restore_refuses_another_schema_and_backup_refuses_sqlite(
     wrong = f"{fresh_database}?schema=elsewhere"
     refused = journey(wrong, "restore", str(dump), "--into", wrong)
     assert refused.returncode == 1 and "?schema=" in refused.stderr, refused.stderr
+    # Check a SQLite store is backed up as a copy, restored only into a new file.
     lite = f"sqlite:///{tmp_path / 'j.sqlite'}"
-    refused = journey(lite, "backup", "--out", str(tmp_path / "x.dump"))
-    assert refused.returncode == 1 and "JOURNEY_DATABASE_URL" in refused.stderr
-    assert not (tmp_path / "x.dump").exists()
+    seed_sqlite = JourneyApp(Settings(database_url=lite))
+    seed_sqlite.close()
+    taken = journey(lite, "backup", "--out", str(tmp_path / "x.bak"))
+    assert taken.returncode == 0 and "j.sqlite" in taken.stdout, taken.stderr
+    refused = journey(lite, "restore", str(tmp_path / "x.bak"), "--into", lite)
+    assert refused.returncode == 1 and "already exists" in refused.stderr
 
 
 def test_client_tools_older_than_the_server_are_refused() -> None:

@@ -10,7 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Mapper, Transcoder
+from eventsourcing.persistence import (
+    EventStore,
+    InfrastructureFactory,
+    IntegrityError,
+    Mapper,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from domain.claims import IdentifierClaim, claim_id
@@ -22,7 +28,13 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
-from domain.service.keyed_mapper import close_keys, ensure_keys, keyed_mapper
+from domain.service.keyed_mapper import (
+    KeyedEventStore,
+    PersonKeyMapper,
+    close_keys,
+    ensure_keys,
+    keyed_mapper,
+)
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
 from domain.service.registration import normalised_identifiers, register_person
 from domain.service.results import CommandResult
@@ -66,6 +78,11 @@ class JourneyApp(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         # Each person's events under a data key of their own (crypto-shredding).
         return keyed_mapper(self.settings, self.factory.cipher(), self.construct_transcoder())
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        # A save makes its new people's data keys in one statement.
+        assert isinstance(self.mapper, PersonKeyMapper)
+        return KeyedEventStore(self.mapper, self.recorder)
 
     def close(self) -> None:
         close_keys(self.mapper)

@@ -7,12 +7,19 @@ key, since it belongs to no one person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    Cipher,
+    EventStore,
+    Mapper,
+    Recording,
+    StoredEvent,
+    Transcoder,
+)
 
 from domain.claims import IdentifierClaim
 from domain.erasure import SHREDDED_TOPIC, Shredded
@@ -89,3 +96,15 @@ def close_keys(mapper: Mapper[UUID]) -> None:
     """Release the key store's connection (the application is closing)."""
     if isinstance(mapper, PersonKeyMapper) and isinstance(mapper.cipher.store, SqlKeys):
         mapper.cipher.store.close()
+
+
+class KeyedEventStore(EventStore[UUID]):
+    """The library's event store, making every new person's key for a save in one statement
+    before the save's events are encrypted (not one transaction per new person)."""
+
+    mapper: PersonKeyMapper
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        owners = {o for e in domain_events if (o := owner(e)) is not None}
+        self.mapper.prepare_keys(owners)
+        return super().put(domain_events, **kwargs)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ops.bench import (
     append,
+    erasure,
     firstrun,
     http,
     lag,
@@ -43,6 +44,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "http": ((10.0, 16), (20.0, 16)),
     "recovery": ((2_000,), (20_000,)),
     "travel": ((2_000,), (2_000,)),
+    "erasure": ((2_000,), (20_000,)),
     "firstrun": ((), ()),
     "startup": ((), ()),
     "pages": ((1_500, 300), (1_500, 300)),
@@ -61,6 +63,7 @@ MODULES = {
     "http": http,
     "recovery": recovery,
     "travel": travel,
+    "erasure": erasure,
     "firstrun": firstrun,
     "startup": startup,
     "pages": pages,
@@ -77,6 +80,7 @@ ORDER = [
     "### HTTP (PostgreSQL)",
     "### Loads and voids (PostgreSQL)",
     "### Time travel (PostgreSQL)",
+    "### Erasing a person (PostgreSQL)",
     "### Time to a first answer (the demo)",
     "### Command-line start-up",
     "### Pages (PostgreSQL)",

@@ -6,16 +6,20 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import orjson
 import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import EventStore, Mapper, MapperDeserialisationError
 
+from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, MoveCell
+from domain.service.datakeys import key_id_of
 from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from ops.rotation import reencrypt
@@ -120,3 +124,33 @@ def test_the_rotation_commands(tmp_path: Path) -> None:
     # Check production refuses to serve without a key, naming the setting.
     refused = journey({"JOURNEY_DATABASE_URL": url, "JOURNEY_MODE": "production"}, "serve")
     assert refused.returncode == 2 and "JOURNEY_CIPHER_KEY" in refused.stderr
+
+
+class BeforePersonKeys(JourneyApp):
+    """The application as it stored events before per-person keys: all under the app key."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return Mapper(transcoder=self.construct_transcoder(), cipher=self.factory.cipher())
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return EventStore(self.mapper, self.recorder)
+
+
+def test_rows_from_before_per_person_keys_read_and_move_under_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'legacy.sqlite'}"
+    one, two = AESCipher.create_key(32), AESCipher.create_key(32)
+    with closing(BeforePersonKeys(Settings(database_url=url, cipher_key=one))) as old:
+        register(old, "A6666LG", "Legacy", "Row", date(1972, 4, 5))
+    # Check the old rows read as they are, beside new rows under the person's data key.
+    with journey_app(Settings(database_url=url, cipher_key=two, cipher_old_keys=(one,))) as app:
+        app.handle("A6666LG", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+        assert app.state("A6666LG").given_name == "Legacy"  # type: ignore[union-attr]
+        moved = reencrypt(app, batch=2)
+        # Check the registration and the claim moved under the person's data key.
+        assert (moved.rows, moved.rewritten) == (3, 2)
+        assert reencrypt(app, batch=2).rewritten == 0
+    with sqlite3.connect(tmp_path / "legacy.sqlite") as conn:
+        blobs = [bytes(r[0]) for r in conn.execute("SELECT state FROM stored_events")]
+    assert all(key_id_of(b) is not None for b in blobs)
+    with journey_app(Settings(database_url=url, cipher_key=two)) as after:
+        assert after.state("A6666LG").location.agency == "LEI"  # type: ignore[union-attr]

@@ -28,6 +28,7 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.kept import Kept
 from domain.service.keyed_mapper import (
     KeyedEventStore,
     PersonKeyMapper,
@@ -61,6 +62,8 @@ class JourneyApp(Application[UUID]):
             with serialised(settings):
                 self.recorder.create_table()  # type: ignore[attr-defined]
                 ensure_keys(self.mapper)
+        # People kept between commands, checked against the store before reuse.
+        self.kept = Kept(self.recorder)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the typed settings configure the store: nothing leaks in from os.environ.
@@ -185,7 +188,7 @@ class JourneyApp(Application[UUID]):
         provenances = (
             [provenance] * len(commands) if isinstance(provenance, Provenance) else list(provenance)
         )
-        person = self.person(ref)
+        person = self.kept.take(ref, self.person)
         self._check_version(person, expected_version)
         claims = Claiming(self.holder)
         if len(commands) == 1:
@@ -198,7 +201,9 @@ class JourneyApp(Application[UUID]):
                 ]
             recorded = together(person, results)
         try:
-            return self._save(person, recorded, *claims.made)
+            result = self._save(person, recorded, *claims.made)
+            self.kept.keep(person)  # all saved: the next command starts from here
+            return result
         except ConcurrencyConflict:
             # Either the person changed, or another person claimed an identifier first.
             for claim in claims.made:

@@ -17,6 +17,8 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from domain.service.group_commit import grouped
+
 WAIT = 0.2  # seconds before the second attempt
 # How long one attempt waits for a pooled connection, in seconds (POSTGRES_CONNECT_TIMEOUT).
 POOL_WAIT = 2
@@ -41,7 +43,8 @@ def _short(method: Any) -> Any:
 class FailFastRecorder(PostgresApplicationRecorder):
     """The application recorder, its retried reads and writes given one retry each."""
 
-    insert_events = _short(PostgresApplicationRecorder.insert_events)
+    # Concurrent saves in one process share a transaction (see group_commit).
+    insert_events = grouped(_short(PostgresApplicationRecorder.insert_events))
     select_events = _short(PostgresApplicationRecorder.select_events)
     select_notifications = _short(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _short(PostgresApplicationRecorder.max_notification_id)

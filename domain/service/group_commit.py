@@ -1,0 +1,122 @@
+"""Group commit: concurrent saves in one process written in one transaction.
+
+Every insert takes the event table's lock, so concurrent writers queue for it one transaction
+at a time. Here a save that arrives while another is being written waits, and the saves that
+gathered meanwhile go in together as the next transaction: one lock, one statement, one commit
+for all of them. Each caller still gets its own outcome: if the shared transaction is refused
+(one save's version or claim already taken), each save in it is written again on its own, so
+only the stale one fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+MAX_EVENTS = 2000  # events in one shared transaction: every write stays bounded in size
+
+
+@dataclass
+class Save:
+    """One caller's events, and what became of them."""
+
+    events: Sequence[StoredEvent]
+    ready: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # this caller writes the next group
+    ids: Sequence[int] | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes saves through `write`, grouping those that arrive while one is in flight."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: list[Save] = []
+        self.writing = False
+
+    def save(self, events: Sequence[StoredEvent], write: Write) -> Sequence[int] | None:
+        mine = Save(events)
+        with self.lock:
+            self.waiting.append(mine)
+            if not self.writing:
+                self.writing = mine.lead = True
+        if not mine.lead:
+            mine.ready.wait()
+        if mine.lead:
+            self._lead(write)
+        if mine.error is not None:
+            raise mine.error
+        return mine.ids
+
+    def _lead(self, write: Write) -> None:
+        """Write what is waiting (this caller's save first among them), then hand the next
+        group to whoever waits longest."""
+        with self.lock:
+            group = self._take()
+        try:
+            _write_group(group, write)
+        except BaseException as error:  # the store out of reach: every save in it fails alike
+            for save in group:
+                save.error = save.error or error
+        finally:
+            with self.lock:
+                if self.waiting:
+                    self.waiting[0].lead = True
+                    self.waiting[0].ready.set()
+                else:
+                    self.writing = False
+            for save in group:
+                save.ready.set()
+
+    def _take(self) -> list[Save]:
+        group: list[Save] = []
+        total = 0
+        while self.waiting and (not group or total + len(self.waiting[0].events) <= MAX_EVENTS):
+            save = self.waiting.pop(0)
+            group.append(save)
+            total += len(save.events)
+        return group
+
+
+def _write_group(group: list[Save], write: Write) -> None:
+    if len(group) > 1:
+        try:
+            ids = write([event for save in group for event in save.events])
+        except IntegrityError:
+            pass  # each save is written again on its own, to its own outcome
+        else:
+            _share(group, ids)
+            return
+    for save in group:
+        try:
+            save.ids = write(save.events)
+        except Exception as error:
+            save.error = error  # raised in the caller's own thread
+
+
+def _share(group: list[Save], ids: Sequence[int] | None) -> None:
+    """The shared transaction's notification ids, handed back save by save in order."""
+    start = 0
+    for save in group:
+        end = start + len(save.events)
+        save.ids = None if ids is None else list(ids[start:end])
+        start = end
+
+
+def grouped(method: Any) -> Any:
+    """A recorder's `insert_events`, its plain saves grouped (those with other arguments, such
+    as a tracking record, are written alone)."""
+
+    def insert_events(self: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        if kwargs or not stored_events:
+            return method(self, stored_events, **kwargs)
+        commit: GroupCommit = self.__dict__.setdefault("_group_commit", GroupCommit())
+        return commit.save(stored_events, lambda events: method(self, events))
+
+    return insert_events

@@ -1,0 +1,167 @@
+"""People kept in memory between commands, so a command need not re-read and re-fold a whole
+history: before reuse, one query reads the newest stored row of the person and of the claim
+that named them, and anything changed since (a new entry, a merge's redirect, an erasure's
+shredding) sends the command back to the store.
+
+A kept person is taken out while a command works on it and put back only once its save has
+succeeded (or it was left unchanged), so a refused or conflicting command never leaves a
+half-changed person behind, and two commands in one process never share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import TopicError, resolve_topic
+
+from domain.claims import claim_id
+from domain.errors import DomainError
+from domain.identifiers import claim_key, detect
+from domain.person.aggregate import Person
+
+SIZE = 20_000  # people kept per process, the least recently used dropped first
+Head = tuple[int, str]  # the newest stored row of an aggregate: version and topic
+
+
+class Kept:
+    """People and the claims that named them, each with the store's head they were read at."""
+
+    def __init__(self, recorder: Any, size: int = SIZE) -> None:
+        self.heads = heads_query(recorder)
+        self.size = size
+        self.people: OrderedDict[UUID, Person] = OrderedDict()
+        self.claims: dict[str, UUID] = {}  # identifier reference -> claim id
+        self.claim_heads: dict[UUID, tuple[int, UUID]] = {}  # claim -> version, person
+        self.lock = threading.Lock()
+
+    def take(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Person:
+        """The person a reference names, as the store holds them now: kept and still current,
+        or loaded afresh."""
+        if self.heads is None:
+            return load(ref)
+        person_id, claim = self._named(ref)
+        with self.lock:
+            person = self.people.pop(person_id, None) if person_id else None
+        if person is None or person_id is None:
+            return self._loaded(ref, load)
+        wanted = [person_id] if claim is None else [person_id, claim[0]]
+        found = self.heads(wanted)
+        current = self._current(found.get(person_id), person.version)
+        if claim is not None and not self._current(found.get(claim[0]), claim[1]):
+            current = False
+        return person if current else self._loaded(ref, load)
+
+    def keep(self, person: Person) -> None:
+        """Put back a person whose changes are all saved."""
+        if self.heads is None:
+            return
+        with self.lock:
+            self.people[person.id] = person
+            self.people.move_to_end(person.id)
+            while len(self.people) > self.size:
+                self.people.popitem(last=False)
+
+    def _named(self, ref: str | UUID) -> tuple[UUID | None, tuple[UUID, int] | None]:
+        """The person a reference names as last seen, and the claim (id, version) it went by."""
+        uid = as_uuid(ref)
+        if uid is not None:
+            return uid, None
+        cid = self.claims.get(str(ref))
+        if cid is None:
+            try:
+                kind, value = detect(str(ref))
+                cid = claim_id(claim_key(kind, value))
+            except DomainError:
+                return None, None  # the store's load says what is wrong with it
+            self.claims[str(ref)] = cid
+        seen = self.claim_heads.get(cid)
+        if seen is None:
+            return None, None
+        return seen[1], (cid, seen[0])
+
+    @staticmethod
+    def _current(head: Head | None, version: int) -> bool:
+        """Nothing stored since, and the newest row still an event (not shredded)."""
+        return head is not None and head[0] == version and is_event(head[1])
+
+    def _loaded(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Person:
+        """Loaded from the store; the claim a reference went by is read first, so a claim
+        changed meanwhile reads as changed next time."""
+        uid = as_uuid(ref)
+        cid = None if uid is not None else self.claims.get(str(ref))
+        head = None if cid is None or self.heads is None else self.heads([cid]).get(cid)
+        person = load(ref)
+        if cid is not None and head is not None and is_event(head[1]):
+            self.claim_heads[cid] = (head[0], person.id)
+        return person
+
+
+@cache
+def is_event(topic: str) -> bool:
+    """A topic of an aggregate's own event (a shredded row's topic is not)."""
+    try:
+        found = resolve_topic(topic)
+    except TopicError:
+        return False
+    return isinstance(found, type) and issubclass(found, Aggregate.Event)
+
+
+def as_uuid(ref: str | UUID) -> UUID | None:
+    if isinstance(ref, UUID):
+        return ref
+    try:
+        return UUID(ref)
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def heads_query(recorder: Any) -> Callable[[Sequence[UUID]], dict[UUID, Head]] | None:
+    """One query for the newest stored row of each aggregate; None for the in-memory store,
+    where loading is as cheap as asking."""
+    datastore = getattr(recorder, "datastore", None)
+    table = getattr(recorder, "events_table_name", None)
+    if datastore is None or table is None:
+        return None
+    if hasattr(datastore, "schema"):  # PostgreSQL's, not SQLite's
+        return _postgres_heads(datastore, table)
+    return _sqlite_heads(datastore, table)
+
+
+def _postgres_heads(datastore: Any, table: str) -> Callable[[Sequence[UUID]], dict[UUID, Head]]:
+    from psycopg.sql import SQL, Identifier
+
+    statement = SQL(
+        "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic "
+        "FROM {0}.{1} WHERE originator_id = ANY(%s) "
+        "ORDER BY originator_id, originator_version DESC"
+    ).format(Identifier(datastore.schema), Identifier(table))
+
+    def heads(ids: Sequence[UUID]) -> dict[UUID, Head]:
+        with datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(ids),), prepare=True)
+            rows = curs.fetchall()
+        return {row["originator_id"]: (row["originator_version"], row["topic"]) for row in rows}
+
+    return heads
+
+
+def _sqlite_heads(datastore: Any, table: str) -> Callable[[Sequence[UUID]], dict[UUID, Head]]:
+    def heads(ids: Sequence[UUID]) -> dict[UUID, Head]:
+        marks = ", ".join("?" * len(ids))
+        # SQLite gives the other columns of the row holding the max().
+        statement = (
+            f"SELECT originator_id, max(originator_version), topic FROM {table} "
+            f"WHERE originator_id IN ({marks}) GROUP BY originator_id"
+        )
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(statement, [str(i) for i in ids])
+            rows = curs.fetchall()
+        return {UUID(row[0]): (row[1], row[2]) for row in rows}
+
+    return heads

@@ -1,0 +1,101 @@
+"""People kept in memory between commands are checked against the store before reuse: another
+process's entry, a merge or an erasure is seen at once; a refused command leaves nothing half
+done. Concurrent commands in one process share transactions, each with its own outcome."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+
+import pytest
+
+from domain.errors import DomainError
+from domain.service.application import JourneyApp
+from domain.service.catalogue import Admit, MoveCell, Release
+from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.results import CommandResult
+from domain.service.settings import Settings
+from projections.db import ReadDb
+from tests.conftest import at, prov
+from tests.helpers import register
+from tests.integration.test_erasure import NOMS, erase, populate
+from tests.support import noms
+
+
+def other_process(app: JourneyApp) -> JourneyApp:
+    """A second application on the same store, as another worker would be."""
+    return JourneyApp(app.settings)
+
+
+def test_another_process_entry_is_seen_by_the_next_command(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, _ = store
+    register(app, "A1111AA")
+    app.handle("A1111AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("A1111AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+    with closing(other_process(app)) as other:
+        other.handle("A1111AA", [MoveCell(prison="LEI", cell="B-1-001")], prov(at(2)))
+    # Check the kept person is not reused: the next command builds on the other's entry.
+    done = app.handle("A1111AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
+    assert done.person_version == 5
+    state = app.state("A1111AA")
+    assert state is not None and state.location.cell == "C-1-001"
+    # Check a command naming the version it saw before the other's entry is refused as stale.
+    with pytest.raises(StaleVersion):
+        app.handle("A1111AA", [MoveCell(prison="LEI", cell="D-1-001")], prov(at(4)), 4)
+
+
+def test_a_refused_command_leaves_the_kept_person_as_stored(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, _ = store
+    register(app, "A2222AA")
+    app.handle("A2222AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    with pytest.raises(DomainError):
+        # Released from a prison they are not in: refused, nothing recorded.
+        app.handle("A2222AA", [Release(from_agency="MDI", movement_reason="CR")], prov(at(1)))
+    done = app.handle("A2222AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(2)))
+    assert done.person_version == 3
+    assert [e.originator_version for e in app.person("A2222AA").active_entries()] == [2, 3]
+
+
+def test_a_person_erased_elsewhere_is_not_served_from_memory(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, db = store
+    populate(app, db)
+    app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-002")], prov(at(3)))
+    with closing(other_process(app)) as other:
+        erase(other, db)
+    # Check the command is refused (the erasure read from the store), nothing recorded.
+    with pytest.raises(DomainError):
+        app.handle(NOMS, [MoveCell(prison="LEI", cell="A-1-003")], prov(at(4)))
+
+
+@pytest.mark.postgres
+def test_concurrent_commands_each_get_their_own_outcome(pg_url: str) -> None:
+    with closing(JourneyApp(Settings(database_url=pg_url))) as app:
+        people = [noms(n) for n in range(12)]
+        for ref in people:
+            register(app, ref)
+            app.handle(ref, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+
+        def move(k: int) -> CommandResult | Exception:
+            ref = people[k % len(people)]
+            try:
+                # Two commands per person, both naming version 2: one must lose.
+                cell = f"A-1-{k:03d}"
+                return app.handle(ref, [MoveCell(prison="LEI", cell=cell)], prov(at(1)), 2)
+            except (StaleVersion, ConcurrencyConflict) as refused:
+                return refused
+
+        with ThreadPoolExecutor(16) as pool:
+            outcomes = list(pool.map(move, range(2 * len(people))))
+        done = [o for o in outcomes if isinstance(o, CommandResult)]
+        # Check each person took exactly one of their two, each at a position of its own.
+        assert len(done) == len(outcomes) - len(done) == len(people)
+        assert len({d.person_id for d in done}) == len(people)
+        assert len({d.position for d in done}) == len(done)
+        for ref in people:
+            assert app.person(ref).version == 3

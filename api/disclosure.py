@@ -17,7 +17,7 @@ from uuid import UUID
 from psycopg import OperationalError as PgOperationalError
 
 from api.access_log import Access, Lookup
-from api.auth import Principal
+from api.auth import Principal, Role
 from api.problems import ProblemError
 from api.services import Services
 from domain.errors import ImpossibleJourney, NotFound
@@ -274,3 +274,28 @@ def log_unavailable() -> ProblemError:
         None,
         "the access log could not be written, so no data is returned",
     )
+
+
+# Who may read a restricted record (DPA 2018 s.47(2)), each time for a stated reason, logged.
+RESTRICTED_READERS = (Role.AUDITOR, Role.ADMIN)
+RESTRICTED_READ = "person.restricted-read"
+
+
+def restricted_read(
+    svc: Services, who: Principal, person_id: str, ref: str, *, reason: str | None, rid: str
+) -> None:
+    """Let a read of a restricted record through only for an auditor or administrator who
+    states a reason, logged first. Anyone else is answered exactly as for a person no one
+    holds: that a record is restricted says its accuracy is contested."""
+    if not queries.restricted(svc.db, person_id):
+        return
+    if not who.has(*RESTRICTED_READERS):
+        raise unknown(ref)
+    if reason is None or not reason.strip():
+        raise ProblemError(
+            403,
+            "restricted-record",
+            "reason",
+            "processing of this record is restricted: state your reason for reading it",
+        )
+    disclose(svc, who, RESTRICTED_READ, rid, [person_id], purpose=reason.strip())

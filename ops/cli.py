@@ -30,6 +30,7 @@ from ops.import_cli import import_file
 from ops.people_cli import cli as people_cli
 from ops.projections_cli import cli as projections_cli
 from ops.replay_cli import merge, time_diff, unmerge
+from ops.retention_cli import cli as retention_cli
 from ops.store_cli import backup, restore
 from ops.store_cli import cli as store_cli
 
@@ -113,6 +114,7 @@ app.add_typer(projections_cli, name="projections")
 app.add_typer(batches_cli, name="batches")
 app.add_typer(store_cli, name="store")
 app.add_typer(people_cli, name="people")
+app.add_typer(retention_cli, name="retention")
 people_cli.command("erase")(erase)
 app.command()(backup)
 app.command()(restore)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.pages import (
     allocation,
     audit,
+    erasure,
     forms,
     home,
     people,
@@ -19,6 +20,7 @@ from api.pages import (
     render,
     rolls,
     signin,
+    subject_access,
     timeline,
 )
 from api.pages.assets import asset_mounts
@@ -30,6 +32,8 @@ ROUTERS = [
     home.router,
     forms.router,
     allocation.router,
+    subject_access.router,
+    erasure.router,
     timeline.router,
     people.router,
     rolls.router,
@@ -46,6 +50,7 @@ render.NAVIGATION.extend(
         render.NavItem("Work queues", "/ui/queues", queues.WORKERS),
         render.NavItem("Recovery console", "/ui/batches", recovery.RECOVERERS),
         render.NavItem("Access log", "/ui/audit", audit.AUDITORS),
+        render.NavItem("Retention review", "/ui/retention", subject_access.REVIEWERS),
     ]
 )
 

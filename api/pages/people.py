@@ -118,7 +118,8 @@ def visible_holder(svc: Services, found: Visitor, identifier: str) -> str | None
     person = queries.find(svc.db, identifier)
     if person is None or person not in held_by_provider(svc, found.principal, [person]):
         return None
-    return person
+    # A restricted record is absent from search, for every reader.
+    return None if queries.restricted(svc.db, person) else person
 
 
 def find_page(request: Request, found: Visitor, name: str, born: date | None) -> Shown:
@@ -198,5 +199,8 @@ async def read_person(
     if times.as_known_at is not None and times.as_known_at > datetime.now(UTC):
         raise InvalidValue("as_known_at", "must not be in the future")
     rid = request.state.request_id
-    answer = await api.where_is(services(request), found.principal, why, rid, ref, times)
+    reason = request.query_params.get("reason")
+    answer = await api.where_is(
+        services(request), found.principal, why, rid, ref, times, reason=reason
+    )
     return Person.model_validate_json(bytes(answer.body))

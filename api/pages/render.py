@@ -198,6 +198,8 @@ def on_pages(app: FastAPI, kind: type[Exception]) -> None:
             return framework_error(request, exc)
         if isinstance(exc, NotFound):
             return problem_page(request, 404, "Not found", exc.reason, visitor)
+        if isinstance(exc, ProblemError) and exc.code == "restricted-record":
+            return restricted_form(request, visitor)
         if isinstance(exc, ProblemError):
             return problem_page(request, exc.status, "Sorry, there is a problem", exc.reason)
         if isinstance(exc, Forbidden):
@@ -213,6 +215,18 @@ def on_pages(app: FastAPI, kind: type[Exception]) -> None:
         return response
 
     app.add_exception_handler(kind, either)
+
+
+def restricted_form(request: Request, visitor: Visitor | None) -> Response:
+    """A restricted record asked for with no reason: the form asking for one (403 until then)."""
+    return render(
+        request,
+        "restricted.html",
+        visitor,
+        status=403,
+        title="This record is restricted",
+        action=request.url.path,
+    )
 
 
 def framework_error(request: Request, exc: HTTPException | RequestValidationError) -> Response:

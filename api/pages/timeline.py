@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.disclosure import disclose, partner_may_see
+from api.disclosure import disclose, partner_may_see, restricted_read
 from api.pages import wording
 from api.pages.dates import shown_moment
 from api.pages.paging import paging
@@ -92,10 +92,12 @@ def read_history(
     `person.timeline` entry, after the partner check."""
     svc = services(request)
     person = svc.journeys.person(ref)
+    rid = request.state.request_id
+    reason = request.query_params.get("reason")
+    restricted_read(svc, found.principal, str(person.id), ref, reason=reason, rid=rid)
     state = person.state()
     partner_may_see(svc, found.principal, [state.ownership.region if state else None], ref=ref)
     entries = [entry_view(e) for e in svc.journeys.timeline(person.id, as_known_at=known)]
-    rid = request.state.request_id
     disclose(svc, found.principal, "person.timeline", rid, [str(person.id)], purpose=why)
     return History(str(person.id), entries)
 

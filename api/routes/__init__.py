@@ -14,11 +14,13 @@ from api.routes import (
     merges,
     operations,
     people,
+    protection,
     queues,
 )
 
 # Routes are matched in this order: the reads, where-is above all, come first.
 ROUTERS: list[APIRouter] = [
+    protection.router,  # its GET /people/{ref}/subject-access before the where-is
     people.router,
     commands.router,
     establishments.router,

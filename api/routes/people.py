@@ -17,6 +17,7 @@ from api.disclosure import (
     held_by_provider,
     partner_may_see,
     partner_may_see_then,
+    restricted_read,
 )
 from api.problems import ProblemError, refuse_undeclared_method
 from api.reads import SOURCE, MinPosition, read_on
@@ -44,6 +45,10 @@ router = APIRouter(tags=["people"])
 # declared first so its suffix is matched before the bare person route.
 READERS = (Role.PRISON, Role.PROBATION, Role.PARTNER, Role.RECOVERY, Role.AUDITOR, Role.ADMIN)
 Reader = Annotated[Principal, Depends(require(*READERS))]
+# Why a restricted record is read (auditors and administrators only; logged).
+RestrictedReason = Annotated[
+    str | None, Query(max_length=500, description="why, when the record is restricted")
+]
 
 
 @router.get("/people/{ref:path}/timeline", response_model=Timeline, summary="Full history")
@@ -59,9 +64,11 @@ def get_timeline(
     voided: bool | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    reason: RestrictedReason = None,
 ) -> Timeline:
     """Every entry with occurred and recorded times, who, source, batch and void marks."""
     person = svc.journeys.person(ref)
+    restricted_read(svc, who, str(person.id), ref, reason=reason, rid=rid)
     state = person.state()
     partner_may_see(svc, who, [state.ownership.region if state else None], ref=ref)
     entries = [entry_view(e) for e in svc.journeys.timeline(person.id, as_known_at=as_known_at)]
@@ -92,6 +99,7 @@ async def get_person(
     as_of: Annotated[Moment | None, Query(description="effective time")] = None,
     as_known_at: Annotated[Moment | None, Query(description="knowledge time")] = None,
     min_position: MinPosition = None,
+    reason: RestrictedReason = None,
 ) -> Response:
     """By NOMS number, CRN, PNC, CRO or person id: location, ownership, key dates, identifiers.
     With `as_of` or `as_known_at` the answer is derived from the history at those times."""
@@ -104,7 +112,9 @@ async def get_person(
     purpose = stated_purpose(x_purpose)
     rid: str = request.state.request_id
     times = TimeAxes(as_of, as_known_at)
-    return await where_is(svc, who, purpose, rid, ref, times, min_position=min_position)
+    return await where_is(
+        svc, who, purpose, rid, ref, times, min_position=min_position, reason=reason
+    )
 
 
 async def where_is(
@@ -116,8 +126,10 @@ async def where_is(
     times: TimeAxes = NOW,
     *,
     min_position: int | None = None,
+    reason: str | None = None,
 ) -> Response:
-    """The where-is answer for `who`, its disclosure logged first."""
+    """The where-is answer for `who`, its disclosure logged first (a restricted record's only
+    to an auditor or administrator giving a `reason`)."""
     if times.now and not is_uuid(ref):
         # The hot path, on the event loop: the read models' record, read and logged in one
         # statement shared with concurrent lookups (or read on a replica, then logged).
@@ -127,7 +139,7 @@ async def where_is(
             response = answer(person_from_record(found.person["person_id"], found))
             response.headers[SOURCE] = source
             return response
-    view = await run_in_threadpool(person_view, svc, who, ref, times)
+    view = await run_in_threadpool(person_view, svc, who, ref, times, rid, reason)
     await run_in_threadpool(
         disclose, svc, who, "person.read", rid, [view.person_id], purpose=purpose
     )
@@ -157,10 +169,14 @@ async def current_record(
     return await disclose_record(svc, who, "person.read", rid, key, purpose=purpose), "primary"
 
 
-def person_view(svc: Services, who: Principal, ref: str, times: TimeAxes) -> Person:
-    """A person the hot path did not answer: by person id, at other times, not yet in the
-    read models, not visible to this caller, or unknown (the event store's claims say which)."""
+def person_view(
+    svc: Services, who: Principal, ref: str, times: TimeAxes, rid: str, reason: str | None
+) -> Person:
+    """A person the hot path did not answer: by person id, at other times, restricted, not
+    yet in the read models, not visible to this caller, or unknown (the event store's claims
+    say which)."""
     person_id = str(svc.journeys.resolve(ref))
+    restricted_read(svc, who, person_id, ref, reason=reason, rid=rid)
     if times.now:
         record = queries.person_record(svc.db, person_id)
         if record is None:

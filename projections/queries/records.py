@@ -83,8 +83,11 @@ def person_record_by_identifier(db: ReadDb, identifier: str) -> tuple[str, Perso
 
 BY_ID = "p.person_id = %s"
 # Parameters: `identifier_key(...)`.
+# A restricted record is never read by identifier: the caller goes the long way round, where
+# the restriction is checked (its reader named, the reason logged).
 BY_IDENTIFIER = (
-    "p.person_id = (SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s)"
+    "p.person_id = (SELECT person_id FROM rm_identifiers WHERE kind = %s AND value = %s) "
+    "AND NOT EXISTS (SELECT 1 FROM rm_restricted x WHERE x.person_id = p.person_id)"
 )
 
 
@@ -114,7 +117,8 @@ def person_records_sql(dialect: str, refs: str) -> str:
         "JOIN rm_people p ON p.person_id = i.person_id "
         "JOIN rm_location l ON l.person_id = p.person_id "
         "JOIN rm_ownership o ON o.person_id = p.person_id "
-        "WHERE r.region IS NULL OR o.region = r.region"
+        "WHERE (r.region IS NULL OR o.region = r.region) "
+        "AND NOT EXISTS (SELECT 1 FROM rm_restricted x WHERE x.person_id = p.person_id)"
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain import retention
 from domain.errors import InvalidValue, NotFound
 
 
@@ -67,8 +68,10 @@ class ErasureRule:
     keeps_base_record: bool
 
 
-# Erasure rules until the retention table names them; the same codes will live there.
-RULES = {
+# Erasures the retention rules do not cover (s.47(1): unlawful processing, an order); each
+# retention rule (`domain.retention.RULES`) is also an erasure rule, keeping a base record as
+# the NOMIS data-compliance service keeps one.
+OWN_RULES = {
     rule.code: rule
     for rule in (
         ErasureRule(
@@ -90,8 +93,14 @@ RULES = {
 }
 
 
+RULES = OWN_RULES | {
+    rule.id: ErasureRule(rule.id, rule.description, keeps_base_record=True)
+    for rule in retention.RULES
+}
+
+
 def check_rule(code: str) -> ErasureRule:
-    rule = RULES.get(code.strip().upper())
+    rule = RULES.get(code.strip()) or RULES.get(code.strip().upper())
     if rule is None:
         raise InvalidValue("rule", f"unknown erasure rule {code!r}; known: {', '.join(RULES)}")
     return rule

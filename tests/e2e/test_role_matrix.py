@@ -23,6 +23,7 @@ from domain.service.catalogue import (
     TransferOut,
     VoidEntries,
 )
+from domain.service.protection_commands import HoldRetention, Restrict
 from tests.conftest import at, prov
 from tests.e2e.conftest import LiveApi
 from tests.helpers import journey_app, register
@@ -121,6 +122,19 @@ COMMANDS: dict[str, tuple[Setup, dict[str, Any]]] = {
 }
 
 
+# Restricting, holding and releasing: a reason is the whole body.
+PROTECTIVE: dict[str, Setup] = {
+    "restrictions": base,
+    "restriction-lifts": then(
+        base, lambda a, n: a.handle(n, [Restrict()], prov(at(1), reason="m"))
+    ),
+    "retention-holds": base,
+    "retention-hold-releases": then(
+        base, lambda a, n: a.handle(n, [HoldRetention()], prov(at(1), reason="m"))
+    ),
+}
+
+
 def fresh(api: LiveApi, setup: Setup) -> str:
     noms = f"M{next(numbers):04d}MX"
     with journey_app(api.settings.store) as app:
@@ -184,6 +198,10 @@ def call(api: LiveApi, method: str, path: str, role: Role | None) -> Any:
         return api.client.post(
             path.replace("{ref:path}", fresh(api, base)), json=body, headers=headers
         )
+    if path.removeprefix("/people/{ref:path}/") in PROTECTIVE:
+        suffix = path.removeprefix("/people/{ref:path}/")
+        noms = fresh(api, PROTECTIVE[suffix])
+        return api.client.post(f"/people/{noms}/{suffix}", json=REASON, headers=headers)
     if method == "POST":
         suffix = path.removeprefix("/people/{ref:path}/")
         setup, body = COMMANDS[suffix]
@@ -198,6 +216,7 @@ def call(api: LiveApi, method: str, path: str, role: Role | None) -> Any:
     concrete = {
         "/people/{ref:path}": "/people/{noms}",
         "/people/{ref:path}/timeline": "/people/{noms}/timeline",
+        "/people/{ref:path}/subject-access": "/people/{noms}/subject-access",
         "/prisons/{code}/roll": "/prisons/LEI/roll",
         "/queues/{name}": "/queues/long-transits",
         "/search": "/search?identifier={noms}",

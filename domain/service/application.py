@@ -311,6 +311,10 @@ class JourneyApp(Application[UUID]):
             )
         except AggregateNotFoundError:
             return None
+        except NotFound:  # the claim of an erased record: shredded, never released
+            raise IdentifierTaken(
+                f"identifiers.{kind}", f"{kind} {value} belonged to an erased record", ""
+            ) from None
         assert isinstance(claim, IdentifierClaim)
         return claim.person_id
 

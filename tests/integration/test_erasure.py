@@ -15,7 +15,7 @@ from eventsourcing.cipher import AESCipher
 from api.access_log import Access, AccessLog
 from api.erasure_cover import covers
 from domain.erasure import PersonErased
-from domain.errors import InvalidValue, NotFound
+from domain.errors import IdentifierTaken, InvalidValue, NotFound
 from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
@@ -153,6 +153,9 @@ def test_an_erasure_without_a_base_record_leaves_no_trace_of_the_record(tmp_path
         # Check a second erasure of the same record is refused: there is nothing left.
         with pytest.raises(NotFound):
             erasure.plan(NOMS, "UNLAWFUL")
+        # Check its identifiers stay taken: a claim is shredded, never released.
+        with pytest.raises(IdentifierTaken, match="belonged to an erased record"):
+            register(app, NOMS, "Someone", "Else", date(1990, 1, 1))
 
 
 def test_an_unknown_rule_is_refused_by_name(tmp_path: Path) -> None:

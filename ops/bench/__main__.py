@@ -27,6 +27,7 @@ from ops.bench import (
     rebuild,
     recovery,
     replica,
+    retention,
     startup,
     store,
     travel,
@@ -49,6 +50,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "startup": ((), ()),
     "pages": ((1_500, 300), (1_500, 300)),
     "replica": ((10.0, 16, 500.0, 20.0), (20.0, 16, 500.0, 60.0)),
+    "retention": ((20_000,), (910_000,)),
 }
 SIZES = {
     size: {name: pair[column] for name, pair in ARGUMENTS.items()}
@@ -68,6 +70,7 @@ MODULES = {
     "startup": startup,
     "pages": pages,
     "replica": replica,
+    "retention": retention,
 }
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
@@ -85,6 +88,7 @@ ORDER = [
     "### Command-line start-up",
     "### Pages (PostgreSQL)",
     "### Reads from a replica (PostgreSQL, pg_auto_failover)",
+    "### Retention review (PostgreSQL)",
 ]
 
 

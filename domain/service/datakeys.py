@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +31,6 @@ KEYS = "journey_data_keys"
 DESTRUCTIONS = "journey_destruction_log"
 PREFIX = b"\x00pk1"
 ID_END = len(PREFIX) + 16
-POLL = 1.0  # seconds between looks for keys destroyed by another process
 
 
 def key_id_of(state: bytes) -> bytes | None:
@@ -50,7 +48,7 @@ def aes(raw: bytes) -> AESCipher:
 class DataKey:
     key_id: bytes
     person_id: UUID
-    material: bytes | None  # None once destroyed
+    material: bytes | None  # as stored (wrapped when a key is configured); None once destroyed
     tombstone: Tombstone | None = None
 
 
@@ -77,12 +75,17 @@ class KeyStore(ABC):
     def by_id(self, key_id: bytes) -> DataKey | None: ...
 
     @abstractmethod
+    def following(self, key_id: bytes, limit: int) -> list[DataKey]:
+        """The key and those of the people after its person, in person order: read ahead for
+        a reader going through the log person by person (a rebuild, a verify)."""
+
+    @abstractmethod
     def destroyed_since(self, after: int) -> tuple[int, list[bytes]]:
         """Key ids destroyed by erasures logged after an entry, and the newest entry's id."""
 
     def row(self, key_id: Any, person: Any, material: Any, at: Any, rule: Any) -> DataKey:
         tomb = Tombstone(date.fromisoformat(str(at)[:10]), str(rule)) if at else None
-        mat = self.unwrap(bytes(material)) if material is not None else None
+        mat = bytes(material) if material is not None else None
         return DataKey(bytes(key_id), UUID(str(person)), mat, tomb)
 
 
@@ -102,14 +105,14 @@ class MemoryKeys(KeyStore):
                 self.keys[key.key_id], self.people[person] = key, key.key_id
 
     def by_people(self, person_ids: Sequence[UUID]) -> list[DataKey]:
-        found = [self.keys[self.people[p]] for p in person_ids if p in self.people]
-        return [self.row(k.key_id, k.person_id, k.material, None, None) for k in found]
+        return [self.keys[self.people[p]] for p in person_ids if p in self.people]
 
     def by_id(self, key_id: bytes) -> DataKey | None:
-        key = self.keys.get(key_id)
-        if key is None or key.material is None:
-            return key
-        return self.row(key.key_id, key.person_id, key.material, None, None)
+        return self.keys.get(key_id)
+
+    def following(self, key_id: bytes, limit: int) -> list[DataKey]:
+        found = self.keys.get(key_id)
+        return [found] if found else []
 
     def destroy(self, person_id: UUID, tombstone: Tombstone) -> None:
         key_id = self.people[person_id]
@@ -216,6 +219,15 @@ class SqlKeys(KeyStore):
             ).fetchone()
         return self.row(*found) if found else None
 
+    def following(self, key_id: bytes, limit: int) -> list[DataKey]:
+        sql = (
+            f"SELECT {self.COLUMNS} FROM {{keys}} WHERE person_id >= (SELECT person_id FROM "
+            "{keys} WHERE key_id = %s) ORDER BY person_id LIMIT %s"
+        )
+        with self.cursor() as c:
+            rows = c.execute(self.sql(sql), [key_id, limit]).fetchall()
+        return [self.row(*r) for r in rows]
+
     def destroyed_since(self, after: int) -> tuple[int, list[bytes]]:
         with self.cursor() as c:
             rows = c.execute(
@@ -239,106 +251,3 @@ def ddl(dialect: str) -> list[str]:
         "base_record INTEGER NOT NULL, person_ids TEXT NOT NULL, key_ids TEXT NOT NULL, "
         "destroyed TEXT NOT NULL)",
     ]
-
-
-class DataKeyCipher(Cipher):
-    """Encrypts a person's event state under their data key, and decrypts any stored row:
-    under a data key (named by its prefix) or, without one, under the application cipher.
-    Whose key encrypts is set per thread by the mapper (`owner`); no owner, the app's."""
-
-    def __init__(self, store: KeyStore, app_cipher: Cipher | None) -> None:
-        # Built from a key store, not the library's environment.
-        self.store, self.app_cipher = store, app_cipher
-        self.owner = threading.local()
-        self.by_person: dict[UUID, tuple[bytes, AESCipher]] = {}
-        self.by_key: dict[bytes, AESCipher | Tombstone | None] = {}
-        self.seen, self.polled = 0, 0.0
-        self.lock = threading.Lock()
-
-    def prepare_keys(self, person_ids: Iterable[UUID]) -> None:
-        """Make sure each person has a key, creating the missing ones in one statement and
-        caching them all: call once before encoding a bulk load's events."""
-        self.forget_destroyed()
-        missing = [p for p in dict.fromkeys(person_ids) if p not in self.by_person]
-        if not missing:
-            return
-        found = self._cache(self.store.by_people(missing))
-        new = [p for p in missing if p not in found]
-        if new:
-            self.store.create(new)
-            self._cache(self.store.by_people(new))
-
-    def _cache(self, keys: list[DataKey]) -> set[UUID]:
-        with self.lock:
-            for key in keys:
-                if key.material is None:
-                    self.by_key[key.key_id] = key.tombstone
-                    continue
-                cipher = aes(key.material)
-                self.by_person[key.person_id] = (key.key_id, cipher)
-                self.by_key[key.key_id] = cipher
-        return {k.person_id for k in keys}
-
-    def encrypt(self, plaintext: bytes) -> bytes:
-        person = getattr(self.owner, "person", None)
-        if person is None:
-            return self.app_cipher.encrypt(plaintext) if self.app_cipher else plaintext
-        return self.encrypt_for(person, plaintext)
-
-    def encrypt_for(self, person_id: UUID, plaintext: bytes) -> bytes:
-        if person_id not in self.by_person:
-            self.prepare_keys([person_id])
-        found = self.by_person.get(person_id)
-        if found is None:
-            tomb = next((k.tombstone for k in self.store.by_people([person_id])), None)
-            raise (tomb or Tombstone(date.today(), "unknown")).error()
-        key_id, cipher = found
-        return PREFIX + key_id + cipher.encrypt(plaintext)
-
-    def decrypt(self, state: bytes) -> bytes:
-        key_id = key_id_of(state)
-        cipher = self.cipher(key_id) if key_id is not None else None
-        if cipher is None:  # old rows, batches: the application key (or none)
-            return self.app_cipher.decrypt(state) if self.app_cipher else state
-        if isinstance(cipher, Tombstone):
-            raise cipher.error()
-        return cipher.decrypt(state[ID_END:])
-
-    def tombstone(self, state: bytes) -> Tombstone | None:
-        """The base record of the erased person whose key a row names, if so."""
-        key_id = key_id_of(state)
-        try:
-            found = self.cipher(key_id) if key_id is not None else None
-        except ValueError:  # a key the keyring cannot unwrap: `decrypt` says so
-            return None
-        return found if isinstance(found, Tombstone) else None
-
-    def cipher(self, key_id: bytes) -> AESCipher | Tombstone | None:
-        """The key's cipher, its tombstone once destroyed, or None for an unknown id (a row
-        under the application key whose ciphertext happens to begin like a prefix)."""
-        self.forget_destroyed()
-        if key_id not in self.by_key:
-            key = self.store.by_id(key_id)
-            if key is None:
-                return None
-            self._cache([key])
-        return self.by_key.get(key_id)
-
-    def forget_destroyed(self) -> None:
-        """Drop keys another process destroyed: looked for at most once a second."""
-        now = time.monotonic()
-        if now - self.polled < POLL:
-            return
-        self.polled = now
-        self.seen, destroyed = self.store.destroyed_since(self.seen)
-        if destroyed:
-            self.forget(destroyed)
-
-    def forget(self, key_ids: Iterable[bytes]) -> None:
-        gone = set(key_ids)
-        with self.lock:
-            for key_id in gone:
-                self.by_key.pop(key_id, None)
-            for person, (key_id, _) in list(self.by_person.items()):
-                if key_id in gone:
-                    del self.by_person[person]

@@ -24,7 +24,8 @@ from eventsourcing.persistence import (
 from domain.claims import IdentifierClaim
 from domain.erasure import SHREDDED_TOPIC, Shredded
 from domain.person.events import PersonEvent
-from domain.service.datakeys import DataKeyCipher, KeyStore, MemoryKeys, SqlKeys, key_id_of
+from domain.service.datakey_cipher import DataKeyCipher
+from domain.service.datakeys import KeyStore, MemoryKeys, SqlKeys, key_id_of
 from domain.service.settings import Settings
 
 

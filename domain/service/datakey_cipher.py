@@ -1,0 +1,140 @@
+"""The cipher over per-person data keys: which key encrypts, which decrypts, and the cache of
+keys (with read-ahead for readers going through the log person by person)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.cipher import AESCipher
+from eventsourcing.persistence import Cipher
+
+from domain.erasure import Tombstone
+from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, aes, key_id_of
+
+POLL = 1.0  # seconds between looks for keys destroyed by another process
+READ_AHEAD = 2000  # keys read at once once misses come fast (a rebuild's stream)
+BUSY = 20  # misses in a second that make a reader a stream
+
+
+class DataKeyCipher(Cipher):
+    """Encrypts a person's event state under their data key, and decrypts any stored row:
+    under a data key (named by its prefix) or, without one, under the application cipher.
+    Whose key encrypts is set per thread by the mapper (`owner`); no owner, the app's."""
+
+    def __init__(self, store: KeyStore, app_cipher: Cipher | None) -> None:
+        # Built from a key store, not the library's environment.
+        self.store, self.app_cipher = store, app_cipher
+        self.owner = threading.local()
+        self.rows: dict[bytes, DataKey] = {}  # key id: its row, material still wrapped
+        self.people: dict[UUID, bytes] = {}  # person: their live key's id
+        self.ciphers: dict[bytes, AESCipher] = {}
+        self.seen, self.polled = 0, 0.0
+        self.window, self.misses = 0.0, 0
+        self.lock = threading.Lock()
+
+    def prepare_keys(self, person_ids: Iterable[UUID]) -> None:
+        """Make sure each person has a key, creating the missing ones in one statement and
+        caching them all: call once before encoding a bulk load's events."""
+        self.forget_destroyed()
+        missing = [p for p in dict.fromkeys(person_ids) if p not in self.people]
+        if not missing:
+            return
+        self.cache(self.store.by_people(missing))
+        new = [p for p in missing if p not in self.people]
+        if new:
+            self.store.create(new)
+            self.cache(self.store.by_people(new))
+
+    def cache(self, keys: Iterable[DataKey]) -> None:
+        with self.lock:
+            for key in keys:
+                self.rows[key.key_id] = key
+                if key.material is not None:
+                    self.people[key.person_id] = key.key_id
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        person = getattr(self.owner, "person", None)
+        if person is None:
+            return self.app_cipher.encrypt(plaintext) if self.app_cipher else plaintext
+        return self.encrypt_for(person, plaintext)
+
+    def encrypt_for(self, person_id: UUID, plaintext: bytes) -> bytes:
+        if person_id not in self.people:
+            self.prepare_keys([person_id])
+        key_id = self.people.get(person_id)
+        found = self.cipher(key_id) if key_id is not None else None
+        if not isinstance(found, AESCipher):
+            tomb = next((k.tombstone for k in self.store.by_people([person_id])), None)
+            raise (tomb or Tombstone(date.today(), "unknown")).error()
+        assert key_id is not None
+        return PREFIX + key_id + found.encrypt(plaintext)
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        key_id = key_id_of(ciphertext)
+        cipher = self.cipher(key_id) if key_id is not None else None
+        if cipher is None:  # old rows, batches: the application key (or none)
+            return self.app_cipher.decrypt(ciphertext) if self.app_cipher else ciphertext
+        if isinstance(cipher, Tombstone):
+            raise cipher.error()
+        return cipher.decrypt(ciphertext[ID_END:])
+
+    def tombstone(self, state: bytes) -> Tombstone | None:
+        """The base record of the erased person whose key a row names, if so."""
+        key_id = key_id_of(state)
+        try:
+            found = self.cipher(key_id) if key_id is not None else None
+        except ValueError:  # a key the keyring cannot unwrap: `decrypt` says so
+            return None
+        return found if isinstance(found, Tombstone) else None
+
+    def cipher(self, key_id: bytes) -> AESCipher | Tombstone | None:
+        """The key's cipher, its tombstone once destroyed, or None for an unknown id (a row
+        under the application key whose ciphertext happens to begin like a prefix)."""
+        self.forget_destroyed()
+        made = self.ciphers.get(key_id)
+        if made is not None:
+            return made
+        row = self.rows.get(key_id) or self.missed(key_id)
+        if row is None:
+            return None
+        if row.material is None:
+            return row.tombstone
+        made = self.ciphers[key_id] = aes(self.store.unwrap(row.material))
+        return made
+
+    def missed(self, key_id: bytes) -> DataKey | None:
+        """A key not cached: fetched alone, or with the keys of the people after it when
+        misses come fast (a reader going through the log in person order)."""
+        now = time.monotonic()
+        if now - self.window > 1.0:
+            self.window, self.misses = now, 0
+        self.misses += 1
+        if self.misses > BUSY:
+            self.cache(self.store.following(key_id, READ_AHEAD))
+            return self.rows.get(key_id)
+        found = self.store.by_id(key_id)
+        if found is not None:
+            self.cache([found])
+        return found
+
+    def forget_destroyed(self) -> None:
+        """Drop keys another process destroyed: looked for at most once a second."""
+        now = time.monotonic()
+        if now - self.polled < POLL:
+            return
+        self.polled = now
+        self.seen, destroyed = self.store.destroyed_since(self.seen)
+        if destroyed:
+            self.forget(destroyed)
+
+    def forget(self, key_ids: Iterable[bytes]) -> None:
+        with self.lock:
+            for key_id in set(key_ids):
+                row = self.rows.pop(key_id, None)
+                self.ciphers.pop(key_id, None)
+                if row is not None:
+                    self.people.pop(row.person_id, None)

@@ -1,0 +1,90 @@
+"""Per-person data keys as readers meet them: a reader going through the log person by person
+fetches keys in pages, not one query a person; a process holding a key it cached hears of
+its destruction by another process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import closing
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.erasure_cover import covers
+from domain.erasure import PersonErased, Tombstone
+from domain.service.application import JourneyApp
+from domain.service.datakey_cipher import BUSY, READ_AHEAD
+from domain.service.datakeys import DataKey, SqlKeys
+from domain.service.keyed_mapper import PersonKeyMapper
+from domain.service.settings import Settings
+from projections.db import open_read_db
+from projections.runner import Runner
+from projections.source import EventSource
+from replay.erasure import Erasure
+from tests.helpers import register
+from tests.support import noms, seed
+
+
+class CountingKeys(SqlKeys):
+    """The SQL key store, counting the reads that fetch keys by id."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.reads = 0
+
+    def by_id(self, key_id: bytes) -> DataKey | None:
+        self.reads += 1
+        return super().by_id(key_id)
+
+    def following(self, key_id: bytes, limit: int) -> list[DataKey]:
+        self.reads += 1
+        return super().following(key_id, limit)
+
+
+def counting(app: JourneyApp) -> CountingKeys:
+    mapper = app.mapper
+    assert isinstance(mapper, PersonKeyMapper)
+    store = CountingKeys(app.settings.database, mapper.cipher.store.wrapper)
+    mapper.cipher.store = store
+    return store
+
+
+def states(app: JourneyApp) -> Sequence[Any]:
+    source = EventSource(app)
+    return list(source.stream_states(source.head()))
+
+
+def test_a_stream_through_the_log_reads_keys_in_pages(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'many.sqlite'}")
+    with closing(JourneyApp(settings)) as app:
+        seed(app, 0, 600)
+    with closing(JourneyApp(settings)) as fresh:
+        store = counting(fresh)
+        assert len(states(fresh)) == 600
+        assert store.reads <= BUSY + 1 + 600 // READ_AHEAD + 1
+        store.close()
+
+
+def test_another_process_hears_of_an_erasure(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'two.sqlite'}")
+    with (
+        closing(JourneyApp(settings)) as one,
+        closing(JourneyApp(settings)) as two,
+        closing(open_read_db(settings.database)) as db,
+    ):
+        register(one, noms(1), "Held", "Incache", date(1980, 1, 1))
+        Runner(one, db).catch_up()
+        assert two.state(noms(1)) is not None  # `two` now holds the key
+        mapper = two.mapper
+        assert isinstance(mapper, PersonKeyMapper)
+        held = mapper.cipher.people[one.resolve(noms(1))]
+        erasure = Erasure(one, db, covers(db))
+        plan = erasure.plan(noms(1), "NO-LONGER-NEEDED")
+        erasure.erase(noms(1), "NO-LONGER-NEEDED", "retention period over", "admin", plan.token)
+        mapper.cipher.polled = 0.0  # as a second later: it looks for destroyed keys
+        with pytest.raises(PersonErased):
+            two.state(noms(1))
+        # Check the key itself is gone from its cache: a row under it reads as erased.
+        assert mapper.cipher.cipher(held) == Tombstone(datetime.now(UTC).date(), "NO-LONGER-NEEDED")

@@ -20,6 +20,7 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from replay import registry
 from replay.batch import Batch
+from replay.bulk import BulkWriter
 from replay.loading import PeopleLoader
 
 ProgressFn = Callable[[str, int, int], None]
@@ -101,6 +102,7 @@ class Corrector:
     ) -> None:
         self.app, self.chunk = app, chunk
         self.loader = PeopleLoader(app)
+        self.writer = BulkWriter(app)
         self.progress = progress or (lambda phase, done, total: None)
 
     def batch(self, batch_id: str) -> Batch:
@@ -171,7 +173,7 @@ class Corrector:
         changed = [p for p in people if self._correct(p, kind, batch_id, prov) is not None]
         try:
             if changed:
-                self.app.save(*changed)
+                self.writer.save(*changed)
         except IntegrityError:
             # Someone recorded for one of them meanwhile: each afresh, one at a time.
             for person in people:

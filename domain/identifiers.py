@@ -1,4 +1,5 @@
-"""Person identifiers (NOMS, CRN, PNC, CRO): validated and put in one canonical form.
+"""Person identifiers (NOMS, CRN, PNC, CRO, and NOMIS booking ids): validated and put in one
+canonical form.
 
 The formats and check letters are those of the public HMPPS code (see
 domain/reference/PROVENANCE.md): a PNC or CRO number's check letter is
@@ -23,6 +24,7 @@ _CRN_RE = re.compile(r"[A-Z]\d{6}", re.ASCII)
 _PNC_RE = re.compile(r"(?P<year>\d{2}|\d{4})/(?P<serial>\d{1,7})(?P<letter>[A-Z])", re.ASCII)
 _CRO_RE = re.compile(r"(?P<serial>\d{1,6})/(?P<year>\d{2})(?P<letter>[A-Z])", re.ASCII)
 _CRO_SF_RE = re.compile(r"SF(?P<year>\d{2})/(?P<serial>\d{1,6})(?P<letter>[A-Z])", re.ASCII)
+_BOOKING_RE = re.compile(r"[1-9]\d{0,11}", re.ASCII)
 
 NOMS_FORM = "NOMS number must be a letter, four digits and two letters, e.g. A1234BC"
 CRN_FORM = "CRN must be a letter and six digits, e.g. X123456"
@@ -40,6 +42,7 @@ UNRECOGNISED = (
     "identifier must be a NOMS number (e.g. A1234BC), a CRN (e.g. X123456), a PNC number "
     "(e.g. 2012/0394773H) or a CRO number (e.g. 029906/12J)"
 )
+BOOKING_FORM = "booking id must be a NOMIS booking number: up to twelve digits, e.g. 1102305"
 AMBIGUOUS = (
     "identifier could be a PNC or a CRO number: give it in full, as YYYY/NNNNNNNX for a PNC "
     "number or NNNNNN/YYX for a CRO number"
@@ -47,12 +50,19 @@ AMBIGUOUS = (
 
 
 class IdentifierKind(StrEnum):
-    """The identifiers a person can hold."""
+    """The identifiers a person can hold. A NOMIS booking id (one per custody period, so a
+    person may hold several) names the person in records that carry no NOMS number."""
 
     NOMS = "NOMS"
     CRN = "CRN"
     PNC = "PNC"
     CRO = "CRO"
+    BOOKING = "BOOKING"
+
+
+# The kinds an identifier typed on its own is told apart by: a booking id is bare digits, a
+# key systems exchange, not a number staff look people up by.
+DETECTED = (IdentifierKind.NOMS, IdentifierKind.CRN, IdentifierKind.PNC, IdentifierKind.CRO)
 
 
 def check_letter(yy: str, serial: str) -> str:
@@ -67,7 +77,7 @@ def identifier_kind(kind: IdentifierKind | str) -> IdentifierKind:
     name = kind.strip().upper() if isinstance(kind, str) else ""
     if name not in IdentifierKind.__members__:
         raise InvalidValue(
-            "kind", f"unknown identifier kind {kind!r}: expected NOMS, CRN, PNC or CRO"
+            "kind", f"unknown identifier kind {kind!r}: expected NOMS, CRN, PNC, CRO or BOOKING"
         )
     return IdentifierKind[name]
 
@@ -86,7 +96,7 @@ def detect(value: str) -> tuple[IdentifierKind, str]:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue("identifier", "an identifier is required")
     cleaned = _clean(value)
-    candidates = [kind for kind in IdentifierKind if _matches(kind, cleaned)]
+    candidates = [kind for kind in DETECTED if _matches(kind, cleaned)]
     if not candidates:
         raise InvalidValue("identifier", UNRECOGNISED)
     if len(candidates) == 1:
@@ -109,6 +119,8 @@ def _clean(value: str) -> str:
 
 
 def _label(kind: IdentifierKind) -> str:
+    if kind is IdentifierKind.BOOKING:
+        return "booking id"
     return "CRN" if kind is IdentifierKind.CRN else f"{kind.value} number"
 
 
@@ -143,6 +155,12 @@ def _noms(cleaned: str, field: str) -> str:
 def _crn(cleaned: str, field: str) -> str:
     if not _CRN_RE.fullmatch(cleaned):
         raise InvalidValue(field, CRN_FORM)
+    return cleaned
+
+
+def _booking(cleaned: str, field: str) -> str:
+    if not _BOOKING_RE.fullmatch(cleaned):
+        raise InvalidValue(field, BOOKING_FORM)
     return cleaned
 
 
@@ -181,10 +199,12 @@ _FORMS: dict[IdentifierKind, re.Pattern[str]] = {
     IdentifierKind.NOMS: _NOMS_RE,
     IdentifierKind.CRN: _CRN_RE,
     IdentifierKind.PNC: _PNC_RE,
+    IdentifierKind.BOOKING: _BOOKING_RE,
 }
 _NORMALISERS: dict[IdentifierKind, Callable[[str, str], str]] = {
     IdentifierKind.NOMS: _noms,
     IdentifierKind.CRN: _crn,
     IdentifierKind.PNC: _pnc,
     IdentifierKind.CRO: _cro,
+    IdentifierKind.BOOKING: _booking,
 }

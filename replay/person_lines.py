@@ -79,9 +79,7 @@ class PersonLines:
         """A new person from the first record that can say who they are."""
         first = next((r for r in records if r.registration is not None), None)
         if first is None:
-            result.rejects.extend(
-                r.refused("person", f"no person holds {key}; register them first") for r in records
-            )
+            result.rejects.extend(r.refused_unheld() for r in records)
             return []
         reg = first.registration or {}
         kind, value = key.split(":", 1)

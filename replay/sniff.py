@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,8 @@ from replay.formats import (
     column_key,
 )
 from replay.formats.allocations import DELIUS_FIELDS
-from replay.formats.upstream import EVENT_FIELDS
+from replay.formats.community import COMMUNITY_FIELDS
+from replay.formats.upstream import BOOKING_FIELDS, BOOKING_SHAPE, EVENT_FIELDS
 
 AUTO = "auto"
 CHOICES = (AUTO, *FORMATS)
@@ -37,9 +39,11 @@ RECORDS = 5  # JSON records looked at for one whose fields name its format
 SHOWN = 3  # field names quoted as evidence
 
 LABELS = {"jsonl": "jsonl commands", "nomis": "nomis movements", "allocations": "allocations"}
+BY_BOOKING = "JSON object by booking id"
+BY_CRN = "JSON object by CRN"
 SHAPES = {
     "jsonl": ("JSON Lines",),
-    "nomis": ("JSON array", "JSON Lines", "CSV"),
+    "nomis": ("JSON array", "JSON Lines", "CSV", BY_BOOKING),
     "allocations": ("CSV",),
 }
 MAGIC = (
@@ -68,8 +72,17 @@ VOCABULARIES = (
     # The prisoner-events movement message, bare or in its SNS notification (`upstream.py`).
     Vocabulary("nomis", ("offenderIdDisplay", *EVENT_FIELDS, "movementDateTime"), 2, exact=True),
     Vocabulary("nomis", ("Message", "Type", "MessageId", "Timestamp"), 3, exact=True),
+    # The prison API's `BookingMovement`, which names its booking only by where it is listed.
+    Vocabulary(
+        "nomis",
+        (*BOOKING_SHAPE, "bookingId", *BOOKING_FIELDS, "movementType", "directionCode"),
+        3,
+        exact=True,
+    ),
     Vocabulary("allocations", tuple(ALLOCATION_COLUMNS.values()), 2, exact=False),
     Vocabulary("allocations", DELIUS_FIELDS, 3, exact=True, shapes=("JSON array", "JSON Lines")),
+    # community-api's offender managers, answers kept by CRN (`replay/formats/community.py`).
+    Vocabulary("allocations", COMMUNITY_FIELDS, 4, exact=True, shapes=(BY_CRN,)),
 )
 
 
@@ -128,6 +141,9 @@ def sniff(stream: IO[bytes]) -> Sniffed:
         return Sniffed(None, "", "has only blank lines", loadable=False)
     if body.startswith("["):
         return _array(body)
+    for pattern, shape, key in KEYED:
+        if (keyed := pattern.match(body)) is not None:
+            return _by_key(body, keyed, shape, key)
     lines = list(_lines(text, whole))
     if not lines:
         return Sniffed(None, "", f"has a first line longer than {MAX_LINE} bytes", loadable=False)
@@ -242,6 +258,32 @@ def _array(body: str) -> Sniffed:
             break
         at = _skip_space(body, at + 1)
     return Sniffed(None, "JSON array", _none_of("its first records have", "JSON array"))
+
+
+# The start of answers kept as one object keyed by what was asked (`replay/formats/keyed.py`):
+# the shape, and the field the key stands for.
+KEYED = (
+    (re.compile(r'\{\s*"(\d+)"\s*:\s*\['), BY_BOOKING, "bookingId"),
+    (re.compile(r'\{\s*"([A-Za-z]\d{6})"\s*:\s*\['), BY_CRN, "crn"),
+)
+
+
+def _by_key(body: str, keyed: re.Match[str], shape: str, key: str) -> Sniffed:
+    """Answers keyed by booking id or CRN: told by the first answer's first record."""
+    where = f"it is a {shape}; {keyed[1][:20]}'s first record has"
+    try:
+        item, _ = json.JSONDecoder().raw_decode(body, _skip_space(body, keyed.end()))
+    except json.JSONDecodeError:
+        item = None
+    if not isinstance(item, dict):
+        reason = f"is a {shape} whose first, {keyed[1][:20]}, has no record first"
+        return Sniffed(None, shape, reason, loadable=False)
+    found = _recognise({key: keyed[1], **item}, shape, where)
+    if found is None:
+        takes = [v for v in VOCABULARIES if shape in (v.shapes or SHAPES[v.file_format])]
+        known = " or ".join(_described(v) for v in takes)
+        return Sniffed(None, shape, f"{where} none of the fields of {known}")
+    return found
 
 
 def _skip_space(text: str, at: int) -> int:

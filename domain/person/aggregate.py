@@ -21,6 +21,7 @@ from domain.person.restriction import ProtectionCommands
 from domain.person.state import Location, Ownership, PersonState
 from domain.person.vocabulary import AgencyKind, Status
 from domain.provenance import Provenance, check_text
+from domain.source_refs import canonical_ref
 
 # Recorded is re-exported: the service layer and the importer take it from here with Person.
 __all__ = ["Person", "Queued", "Recorded", "VoidMark", "check_birth", "presented"]
@@ -124,7 +125,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         else:
             self.corrections.append(event)
         if event.source_ref is not None:
-            self.refs.setdefault((event.source, event.source_ref), []).append(
+            self.refs.setdefault((event.source, canonical_ref(event.source_ref)), []).append(
                 event.originator_version
             )
 
@@ -249,7 +250,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         """The live entry already recorded from the same source record, if any."""
         if provenance.source_ref is None:
             return None
-        versions = self.refs.get((provenance.source, provenance.source_ref), [])
+        versions = self.refs.get((provenance.source, canonical_ref(provenance.source_ref)), [])
         if not versions:
             return None
         voided = self.voids()

@@ -1,8 +1,11 @@
 """Import file formats, read one line at a time into records of what to record for whom.
 
 - `jsonl`: the project's own JSON Lines, one command per line (`jsonl.py`).
-- `nomis`: NOMIS external movements, as a JSON array, JSON Lines or CSV (`nomis.py`).
-- `allocations`: probation allocation changes as CSV (`allocations.py`).
+- `nomis`: NOMIS external movements, as a JSON array, JSON Lines or CSV (`nomis.py`), in the
+  other shapes upstream services write them (`upstream.py`), and as `BookingMovement` answers
+  keyed by booking id (`keyed.py`).
+- `allocations`: probation allocation changes as CSV or as Delius's workforce allocations
+  (`allocations.py`), and community-api's offender managers keyed by CRN (`community.py`).
 
 Each line becomes a `Record` (steps for one person, each with its natural key) or a `Reject`
 naming the field and the reason (`records.py`); `streams.py` reads the bytes. Nothing here

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from domain import reference
 from domain.identifiers import normalise
-from domain.reference.teams import known_team
-from replay.formats import streams
+from replay.formats import community, keyed, streams
+from replay.formats.placing import team_pdu
 from replay.formats.records import Bad, CommunityAllocation, Parsed, Record, Step, guarded, reject
 from replay.formats.streams import column_key, csv_header, decoded, local_moment
 
@@ -39,6 +38,8 @@ def read(stream: IO[bytes]) -> Iterator[Parsed]:
     rest = head.lstrip()
     if rest.startswith(b"["):
         yield from streams.json_items(head + stream.read(), _delius)
+    elif keyed.BY_CRN.match(rest):
+        yield from keyed.read(head + stream.read(), "crn", community.offender_manager)
     elif rest.startswith(b"{"):
         for number, text in streams.lines(io.BufferedReader(streams.Rewound(head, stream))):
             yield streams.unreadable(number, text) or guarded(
@@ -75,29 +76,6 @@ def _delius(number: int, item: dict[str, Any]) -> Record:
     pdu, said = team_pdu(region, team)
     step = Step(CommunityAllocation(region, pdu, team, officer), effective, key, said)
     return Record(number, f"CRN:{crn}", (step,), {"occurred_at": effective})
-
-
-def team_pdu(region: str, code: str) -> tuple[str | None, str]:
-    """The PDU a team is in, from the team register, and how it was found; None when the
-    register cannot say (the case's own PDU in the provider is taken then). A team the
-    register puts in another provider is refused, naming it."""
-    team = known_team(code)
-    if team is None:
-        return None, f"PDU not given (team {code} is not in the team register); taken as the case's"
-    if team.region_code != region:
-        raise Bad(
-            "teamCode",
-            f"team {code} is in provider {team.region_code} in the team register, not {region}",
-        )
-    if not reference.is_pdu(team.pdu_code):
-        return None, (
-            f"PDU not given (team {code} is in {team.pdu_code}, a unit the probation register "
-            "does not list as a PDU); taken as the case's"
-        )
-    return team.pdu_code, (
-        f"PDU not given; taken as {team.pdu_code}, team {code} ({team.name}) being in it in the "
-        "team register"
-    )
 
 
 def _allocation_rows(text: Iterator[str]) -> Iterator[Parsed]:

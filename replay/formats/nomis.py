@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Any
 
 from domain.identifiers import normalise
 from domain.person.vocabulary import MovementType
-from domain.service.catalogue import Movement, NomisRecord, movement_for
-from replay.formats import upstream
+from domain.service.catalogue import AddIdentifier, Movement, NomisRecord, movement_for
+from domain.source_refs import movement_ref
+from replay.formats import keyed, upstream
 from replay.formats.records import Bad, Parsed, Record, Step, guarded, reject
 from replay.formats.streams import (
     Rewound,
@@ -48,6 +50,8 @@ def read(stream: IO[bytes]) -> Iterator[Parsed]:
     rest = head.lstrip()
     if rest.startswith(b"["):
         yield from json_items(head + stream.read(), _movement)
+    elif keyed.BY_BOOKING.match(rest):
+        yield from keyed.read(head + stream.read(), "bookingId", _movement)
     elif rest.startswith(b"{"):
         yield from _nomis_jsonl(io.BufferedReader(Rewound(head, stream)))
     else:
@@ -101,9 +105,7 @@ def _movement(number: int, given: dict[str, Any]) -> Record:
     if found.notice is not None:
         return _notice(number, found)
     item = found.item
-    noms = text_of(item, "offenderNo", required=True)
-    assert noms is not None
-    noms = normalise("NOMS", noms, "offenderNo")
+    noms = text_of(item, "offenderNo", required=found.booking is None)
     kind = (text_of(item, "movementType", required=True) or "").upper()
     direction = (text_of(item, "directionCode", required=True) or "").upper()
     day = text_of(item, "movementDate", required=True)
@@ -116,14 +118,31 @@ def _movement(number: int, given: dict[str, Any]) -> Record:
     to = text_of(item, "toAgency")
     reason_code = text_of(item, "movementReasonCode")
     command = movement_command(kind, direction, source, to, reason_code)
-    key = "|".join(
-        [noms, occurred.isoformat(), kind, direction, source or "", to or "", reason_code or ""]
-    )
+    key = movement_ref(occurred, kind, direction, source, to)
     # A value the record lacked and the journey took is said with the entry, never silently.
     noted = "; ".join(filter(None, [text_of(item, "commentText"), *found.defaults])) or None
     created = created_moment(text_of(item, "createDateTime"), "createDateTime")
     step = Step(command, occurred, key, noted, created_at=created)
-    return Record(number, f"NOMS:{noms}", (step,), {"occurred_at": occurred, **found.registration})
+    booking = normalise("BOOKING", found.booking, "bookingId") if found.booking else None
+    if noms is None:
+        assert booking is not None
+        return Record(number, f"BOOKING:{booking}", (step,), unheld=("bookingId", unheld(booking)))
+    noms = normalise("NOMS", noms, "offenderNo")
+    # The booking id is the person's from the first record naming it beside the NOMS number.
+    steps = (step,) if booking is None else (_holds(booking, occurred), step)
+    return Record(number, f"NOMS:{noms}", steps, {"occurred_at": occurred, **found.registration})
+
+
+def _holds(booking: str, occurred: datetime) -> Step:
+    return Step(AddIdentifier(kind="BOOKING", value=booking), occurred, f"booking|{booking}")
+
+
+def unheld(booking: str) -> str:
+    return (
+        f"no one holds booking {booking}: load first a record naming it with the person's NOMS "
+        "number (a prisoner-events movement message or an OffenderMovement), or register them "
+        "with it"
+    )
 
 
 def _notice(number: int, found: upstream.Upstream) -> Record:

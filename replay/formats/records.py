@@ -60,9 +60,19 @@ class Record:
     registration: dict[str, Any] | None = None  # register the person if no one holds it
     identifiers: dict[str, str] = field(default_factory=dict)  # a registration's own
     text: str = ""  # the line as read, kept with a reject
+    # What to say when no one holds `person` and the line cannot register them: the field at
+    # fault and what is needed (a booking id is known only once a record links it to a NOMS
+    # number).
+    unheld: tuple[str, str] | None = None
 
     def refused(self, field_name: str, reason: str, *, history: bool = False) -> Reject:
         return Reject(self.line, field_name, reason, self.text, history=history)
+
+    def refused_unheld(self) -> Reject:
+        """The line refused because no one holds the identifier it names."""
+        if self.unheld is not None:
+            return self.refused(*self.unheld)
+        return self.refused("person", f"no person holds {self.person}; register them first")
 
 
 Parsed = Record | Reject

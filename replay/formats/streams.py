@@ -82,13 +82,9 @@ def decoded(stream: IO[bytes]) -> Iterator[str]:
 def json_items(data: bytes, build: Callable[[int, dict[str, Any]], Record]) -> Iterator[Parsed]:
     """Each object of a JSON array, built into a record or a reject naming its field. A JSON
     array is one document: it is read whole; large loads should come as JSON Lines or CSV."""
-    try:
-        items = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        yield reject(1, "file", f"is not a valid JSON array ({error.msg})", "")
-        return
-    if not isinstance(items, list):
-        yield reject(1, "file", "must be a JSON array of records", "")
+    items = json_document(data, list, "JSON array", "a JSON array of records")
+    if isinstance(items, Reject):
+        yield items
         return
     for number, item in enumerate(items, start=1):
         raw = orjson.dumps(item).decode()
@@ -96,6 +92,17 @@ def json_items(data: bytes, build: Callable[[int, dict[str, Any]], Record]) -> I
             yield reject(number, "record", "must be a JSON object", raw)
             continue
         yield guarded(number, raw, build, number, item)
+
+
+def json_document(data: bytes, kind: type, what: str, wanted: str) -> Any:
+    """A whole file's JSON value, or a reject saying it is not valid `what` or not `wanted`."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        return reject(1, "file", f"is not a valid {what} ({error.msg})", "")
+    if not isinstance(value, kind):
+        return reject(1, "file", f"must be {wanted}", "")
+    return value
 
 
 def json_object(text: str, field: str = "line") -> dict[str, Any]:

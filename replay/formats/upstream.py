@@ -9,7 +9,12 @@ from):
 - the prisoner-events message `EXTERNAL_MOVEMENT_RECORD-INSERTED`, bare or in the SNS
   notification that carries it (`Message` holds it as JSON text);
 - the HMPPS domain events saying a prisoner was received or released, with their reason: a
-  notice whose movement the person's history tells (`replay.notices`).
+  notice whose movement the person's history tells (`replay.notices`);
+- `BookingMovement` (`GET /api/movements/booking/{bookingId}`): no NOMS number, so the person
+  is whoever holds the booking id (`keyed.py` reads the answers keyed by booking id).
+
+The prisoner-events message and `OffenderMovement` name the booking beside the NOMS number: the
+person is given the booking id, so later records naming only the booking find them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ EVENT_FIELDS = {
     "toAgencyLocationId": "toAgency",
     "eventDatetime": "createDateTime",
 }
+# `BookingMovement`'s names for the `Movement` record's fields (the rest are spelled alike).
+BOOKING_FIELDS = {"createdDateTime": "createDateTime"}
+BOOKING_SHAPE = ("sequence", "movementDateTime")  # the fields that tell a BookingMovement
 # The reason taken when a record gives none, by movement type (ADM from a prison: INT).
 DEFAULT_REASONS = {
     "ADM": ("N", "Unconvicted Remand, the commonest reception"),
@@ -62,6 +70,7 @@ class Upstream:
     registration: dict[str, Any] = field(default_factory=dict)
     notice: PrisonNotice | None = None
     occurred: datetime | None = None  # a notification's own time, with its offset
+    booking: str | None = None  # the NOMIS booking id the record names, if any
 
 
 def as_movement(item: dict[str, Any]) -> Upstream:
@@ -71,7 +80,16 @@ def as_movement(item: dict[str, Any]) -> Upstream:
     if item.get("eventType") in NOTICES:
         return _notice(item)
     if "offenderIdDisplay" in item or "eventType" in item:
-        return _event(item)
+        found = _event(item)
+    elif all(name in item for name in BOOKING_SHAPE) and "offenderNo" not in item:
+        found = _booking_movement(item)
+    else:
+        found = _movement(item)
+    found.booking = _booking_id(item.get("bookingId"))
+    return found
+
+
+def _movement(item: dict[str, Any]) -> Upstream:
     found = Upstream(dict(item))
     if "movementReasonCode" not in item and "movementReason" in item:
         found.item["movementReasonCode"] = item["movementReason"]  # OffenderMovement
@@ -93,7 +111,16 @@ def _event(item: dict[str, Any]) -> Upstream:
         what = f"{kind!r} is not a movement record" if kind else "is required"
         raise Bad("eventType", f"{what}: load {MOVEMENT_EVENT} messages")
     moved = {ours: item[theirs] for theirs, ours in EVENT_FIELDS.items() if theirs in item}
-    when = item.get("movementDateTime")
+    return _timed(moved, item.get("movementDateTime"))
+
+
+def _booking_movement(item: dict[str, Any]) -> Upstream:
+    """A `BookingMovement`: the `Movement` record's names, its time in one field."""
+    moved = {BOOKING_FIELDS.get(name, name): value for name, value in item.items()}
+    return _timed(moved, item.get("movementDateTime"))
+
+
+def _timed(moved: dict[str, Any], when: object) -> Upstream:
     if not isinstance(when, str) or "T" not in when:
         raise Bad("movementDateTime", "is required, as 2024-09-30T19:02:47")
     moved["movementDate"], moved["movementTime"] = when.split("T", 1)
@@ -101,6 +128,15 @@ def _event(item: dict[str, Any]) -> Upstream:
     if not _given(moved, "movementReasonCode"):
         _default_reason(found)
     return found
+
+
+def _booking_id(value: object) -> str | None:
+    """The booking id a record names (a number, or its digits as text), or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Bad("bookingId", "must be a NOMIS booking number, as 1102305")
+    return str(value).strip()
 
 
 def _notice(item: dict[str, Any]) -> Upstream:

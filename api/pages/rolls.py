@@ -159,6 +159,7 @@ def roll(request: Request, found: RollReader, code: str) -> Response:
         prison=prison,
         as_of=as_of.day,
         total=len(people),
+        withheld=api.withheld(services(request), prison.code, end_of(as_of.day)),
         counts=sorted(counts.items(), key=lambda sc: wording.status(sc[0])),
         statuses=[("", "All"), *((s, wording.status(s)) for s in sorted(counts))],
         wings=[("", "All"), *((w, w) for w in sorted({wing(p.cell) for p in people if p.cell}))],

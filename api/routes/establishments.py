@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import Principal, Role
 from api.deps import RequestId, Svc, require
@@ -33,6 +33,9 @@ class Roll(BaseModel):
     as_known_at: datetime | None
     counts: dict[str, int]
     people: list[PersonLine]
+    withheld: int = Field(
+        0, description="restricted records on the roll, left out of `people` and `counts`"
+    )
 
 
 @router.get("/prisons/{code}/roll", response_model=Roll, summary="Who is in a prison")
@@ -78,6 +81,7 @@ def roll(
         as_known_at=as_known_at,
         counts=counts,
         people=people,
+        withheld=withheld(svc, prison.code, as_of, as_known_at),
     )
     if format == "csv":
         download = csv_response(body.people, f"roll-{prison.code}.csv")
@@ -90,17 +94,41 @@ def roll(
 def roll_from_history(
     svc: Svc, prison: str, as_of: datetime, as_known_at: datetime | None
 ) -> list[PersonLine]:
-    candidates = (
-        queries.ever_named(svc.db, prison)
-        if as_known_at
-        else queries.on_roll_at(svc.db, prison, as_of)
-    )
+    candidates = candidates_at(svc, prison, as_of, as_known_at)
+    hidden = queries.restricted_among(svc.db, candidates)
     found = []
     for person_id in candidates:
+        if person_id in hidden:
+            continue
         state = svc.journeys.state(person_id, as_of=as_of, as_known_at=as_known_at)
-        if state and state.location.prison == prison and state.location.status in CUSTODY:
+        if state and on_roll(state, prison):
             found.append(line_from_state(state))
     return sorted(found, key=lambda p: (p.status, p.family_name or "", p.given_name or ""))
+
+
+def candidates_at(
+    svc: Svc, prison: str, as_of: datetime, as_known_at: datetime | None
+) -> list[str]:
+    if as_known_at:
+        return queries.ever_named(svc.db, prison)
+    return queries.on_roll_at(svc.db, prison, as_of)
+
+
+def on_roll(state: PersonState, prison: str) -> bool:
+    return state.location.prison == prison and state.location.status in CUSTODY
+
+
+def withheld(
+    svc: Svc, prison: str, as_of: datetime | None = None, as_known_at: datetime | None = None
+) -> int:
+    """Restricted records on the roll (now, or then): left out of its list, counted so the
+    roll says so rather than silently differing."""
+    if as_of is None and as_known_at is None:
+        return queries.withheld(svc.db, prison)
+    when = as_of or datetime.now(UTC)
+    hidden = queries.restricted_among(svc.db, candidates_at(svc, prison, when, as_known_at))
+    states = (svc.journeys.state(p, as_of=when, as_known_at=as_known_at) for p in hidden)
+    return sum(1 for state in states if state and on_roll(state, prison))
 
 
 def line_from_state(state: PersonState) -> PersonLine:

@@ -43,7 +43,8 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "rebuild": ((20_000, 2_000), (190_000, 3_000)),
     "lag": ((500.0, 20.0), (500.0, 60.0)),
     "http": ((10.0, 16), (20.0, 16)),
-    "recovery": ((2_000,), (20_000,)),
+    # Loads and voids of N people; peak memory of a load of N and of the larger size.
+    "recovery": ((2_000, 8_000), (20_000, 200_000)),
     "travel": ((2_000,), (2_000,)),
     "erasure": ((2_000,), (20_000,)),
     "firstrun": ((), ()),
@@ -72,6 +73,7 @@ MODULES = {
     "replica": replica,
     "retention": retention,
 }
+PROFILES = "### Where the time goes (py-spy profiles)"
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
 ON_STORE = ["rebuild", "http", "travel"]
@@ -89,6 +91,8 @@ ORDER = [
     "### Pages (PostgreSQL)",
     "### Reads from a replica (PostgreSQL, pg_auto_failover)",
     "### Retention review (PostgreSQL)",
+    # Written by hand from py-spy profiles, never by a run: kept as it stands.
+    PROFILES,
 ]
 
 

@@ -18,6 +18,7 @@ import psycopg
 
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
+from ops.bench import load_memory
 from ops.bench.append import raw_copy, raw_rows
 from ops.bench.common import Figure, Option, run_alone, scratch_database, table, timed
 from ops.generator import Generator, write
@@ -25,7 +26,10 @@ from replay.importer import Importer, ImportOptions
 from replay.voiding import Corrector
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
-OPTIONS = (Option("--people", int, 2000),)
+OPTIONS = (
+    Option("--people", int, 2000),
+    Option("--larger", int, 0, "also measure a load's peak memory at this size"),
+)
 
 
 def run(people: int) -> list[Figure]:
@@ -72,13 +76,14 @@ def run(people: int) -> list[Figure]:
     ]
 
 
-def section(people: int) -> str:
+def section(people: int, larger: int = 0) -> str:
+    memory = f"\n{load_memory.section(people, larger)}" if larger else ""
     return (
         "### Loads and voids (PostgreSQL)\n\n"
         f"{people:,} generated people (`journey generate`, about 20 entries each) loaded as one "
         "batch (all or nothing: a checking pass, then the write), then the whole batch voided. "
         "Baselines use the same stored rows with raw psycopg.\n\n"
-        f"{table(run(people))}\n"
+        f"{table(run(people))}\n{memory}"
     )
 
 

@@ -128,9 +128,14 @@ def _movement(number: int, given: dict[str, Any]) -> Record:
         assert booking is not None
         return Record(number, f"BOOKING:{booking}", (step,), unheld=("bookingId", unheld(booking)))
     noms = normalise("NOMS", noms, "offenderNo")
-    # The booking id is the person's from the first record naming it beside the NOMS number.
-    steps = (step,) if booking is None else (_holds(booking, occurred), step)
-    return Record(number, f"NOMS:{noms}", steps, {"occurred_at": occurred, **found.registration})
+    registration = {"occurred_at": occurred, **found.registration}
+    if booking is None:
+        return Record(number, f"NOMS:{noms}", (step,), registration)
+    # The booking id is the person's from the first record naming it beside the NOMS number;
+    # as the record's own identifiers, the load's lines naming only the booking join it.
+    steps = (_holds(booking, occurred), step)
+    held = {"NOMS": noms, "BOOKING": booking}
+    return Record(number, f"NOMS:{noms}", steps, registration, identifiers=held)
 
 
 def _holds(booking: str, occurred: datetime) -> Step:

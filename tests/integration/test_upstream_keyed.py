@@ -204,3 +204,20 @@ def test_an_unallocated_borough_keeps_the_case_s_pdu_or_is_refused(
     entry = memory_app.timeline("X356103")[-1]
     assert entry.reason is not None
     assert "team.borough N07UAT is no PDU" in entry.reason and "placeholder" in entry.reason
+
+
+def test_a_load_links_a_booking_to_its_person_whatever_the_line_order(
+    memory_app: JourneyApp, tmp_path: Path
+) -> None:
+    """One file: a booking's later movements named only by booking id, listed before the
+    prisoner-events message that names the booking beside the NOMS number: one person, every
+    line taken."""
+    booking = "2198632"
+    linked = next(w for w, m in zip(EVENTS, messages(), strict=True) if m["bookingId"] == 2198632)
+    rest = [{"bookingId": booking, **row} for row in BOOKINGS[booking][1:]]
+    report = load(memory_app, written(tmp_path, "mixed.json", [*rest, linked]))
+    assert (report.rejected, report.people) == (0, 1), [r.reason for r in report.rejects]
+    state = memory_app.state(owner(booking))
+    assert state is not None
+    assert as_booking(state) == EXPECTED[owner(booking)]
+    assert state.identifiers["BOOKING"] == (booking,)

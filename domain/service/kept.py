@@ -25,7 +25,7 @@ from domain.errors import DomainError
 from domain.identifiers import claim_key, detect
 from domain.person.aggregate import Person
 
-SIZE = 20_000  # people kept per process, the least recently used dropped first
+SIZE = 10_000  # people kept per process (about 8 KiB each for ten entries); least recent dropped
 Head = tuple[int, str]  # the newest stored row of an aggregate: version and topic
 
 

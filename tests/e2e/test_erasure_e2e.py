@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import httpx
 import orjson
 
 from api.auth import Role
@@ -19,17 +20,28 @@ from tests.helpers import journey_app, register
 NOMS, FAMILY = "A5050ER", "Vantablack"
 
 
+def admit_once(api: LiveApi, headers: dict[str, str]) -> httpx.Response:
+    """An admission sent with an idempotency key (its response is kept, naming the person)."""
+    body = {"occurred_at": "2025-01-02T09:00:00+00:00", "prison": "LEI", "movement_reason": "N"}
+    keyed = {**headers, "Idempotency-Key": "erase-1"}
+    return api.client.post(f"/people/{NOMS}/admissions", json=body, headers=keyed)
+
+
 def test_erasure_over_http(api: LiveApi) -> None:
     with journey_app(api.settings.store) as app:
-        done = register(app, NOMS, "Orla", FAMILY, date(1981, 5, 6))
-    api.wait_for(done.position)
+        register(app, NOMS, "Orla", FAMILY, date(1981, 5, 6))
     admin = api.headers(Role.ADMIN, user="admin.one")
+    # An admission sent with an idempotency key: its kept response names the person.
+    admitted = admit_once(api, admin)
+    assert admitted.status_code in {200, 201}, admitted.text
+    api.wait_for(admitted.json()["position"])
     path = f"/people/{NOMS}/erasure"
     plan = api.client.post(path, json={"rule": "NO-LONGER-NEEDED"}, headers=admin)
     assert plan.status_code == 200, plan.text
     body = plan.json()
-    assert body["dry_run"] and body["destroyed"]["events"] == 2
+    assert body["dry_run"] and body["destroyed"]["events"] == 3
     assert body["destroyed"]["read_model_rows"]["rm_people"] == 1
+    assert body["destroyed"]["kept_responses"] == 1
     # Check the record is untouched by the dry run, and a wrong token or no reason is refused.
     assert api.client.get(f"/people/{NOMS}", headers=admin).status_code == 200
     wrong = {"rule": "NO-LONGER-NEEDED", "reason": "retention over", "confirm": "0" * 12}
@@ -41,12 +53,16 @@ def test_erasure_over_http(api: LiveApi) -> None:
     erased = api.client.post(path, json=real, headers=admin)
     assert erased.status_code == 200, erased.text
     entry = erased.json()["destruction_log_entry"]
+    assert erased.json()["destroyed"]["kept_responses"] == 1
     # Check the record, its timeline and its identifier answer only with the erasure.
     today = datetime.now(UTC).date().isoformat()
     for read in (f"/people/{NOMS}", f"/people/{NOMS}/timeline"):
         gone = api.client.get(read, headers=admin)
         assert gone.status_code == 404
         assert gone.json()["reason"] == f"erased on {today} under rule NO-LONGER-NEEDED"
+    # Check the kept response is gone: a retry of the admission is answered afresh, refused.
+    retried = admit_once(api, admin)
+    assert retried.status_code == 404, retried.text
     # Check the access log holds the dry run, the read and the erasure, under the pseudonym.
     logged = api.access_log(f"erased:{entry}")
     actions = [e["action"] for e in logged]

@@ -14,7 +14,7 @@ from api.auth import Principal, Role
 from api.deps import Purpose, RequestId, Svc, require
 from api.disclosure import disclose, roles_text
 from api.protection import protect
-from api.schemas import CommandOutcome, outcome
+from api.schemas import CommandOutcome, Day, outcome
 from api.subject_access import Report, report
 from domain.service.protection_commands import (
     HoldRetention,
@@ -98,7 +98,7 @@ def retention_review(
     svc: Svc,
     who: Admin,
     rid: RequestId,
-    as_of: Annotated[date | None, Query(description="review date (default: today, UTC)")] = None,
+    as_of: Annotated[Day | None, Query(description="review date (default: today, UTC)")] = None,
 ) -> ReviewAnswer:
     """Everyone due for review for erasure under the retention rules on a date, with the rule,
     and how many past their sentence end are kept, by the check or condition that keeps them.

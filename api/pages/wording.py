@@ -160,6 +160,13 @@ ACTIONS = {
     "batch.void-plan": "Shown in a dry run of voiding a data load",
     "batch.reinstate-plan": "Shown in a dry run of reinstating a data load",
     "feed.page": "Sent in the partner feed",
+    "person.restricted-read": "Read the restricted record",
+    "person.restriction": "Restricted processing of the record",
+    "person.restriction-lifted": "Lifted the restriction of processing",
+    "person.retention-hold": "Held the record from retention review",
+    "person.retention-hold-released": "Released the record's retention holds",
+    "person.subject-access": "Produced a subject access report",
+    "retention.review": "Listed as due in a retention review",
 }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import InvalidValue
+from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, Release
 from domain.service.protection_commands import (
     HoldRetention,
@@ -16,6 +17,9 @@ from domain.service.protection_commands import (
     Restrict,
 )
 from domain.service.settings import Settings
+from projections import queries
+from projections.db import ReadDb
+from projections.runner import Runner
 from tests.conftest import at, prov
 from tests.helpers import journey_app, register
 
@@ -69,3 +73,32 @@ def test_holds_stand_until_released_and_escapes_are_remembered(settings: Setting
         # Check the events are in the timeline under their own labels.
         labels = [entry.kind for entry in app.timeline("A1234BC")]
         assert labels.count("RetentionHeld") == 2 and "HoldReleased" in labels
+
+
+def test_a_restricted_record_leaves_every_list(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = store
+    for noms, family in (("A1234BC", "Hidden"), ("B1234BC", "Shown")):
+        register(app, noms, "Lee", family)
+        app.handle(noms, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+        app.handle(noms, [Release(from_agency="LEI", movement_reason="CR")], prov(at(2)))
+    register(app, "C1234BC", "Lee", "Inside")
+    app.handle("C1234BC", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    app.handle("C1234BC", [Restrict()], prov(now(), reason="accuracy contested"))
+    app.handle("A1234BC", [Restrict()], prov(now(), reason="accuracy contested"))
+    Runner(app, db).catch_up()
+
+    def listed(rows: list[queries.PersonRow]) -> list[str]:
+        return sorted(r.noms or "" for r in rows)
+
+    # Check search, the queue and the roll leave them out, and the roll counts what it withholds.
+    assert listed(queries.search(db, name="shown")) == ["B1234BC"]
+    assert queries.search(db, name="hidden") == []
+    assert queries.search(db, identifier="A1234BC") == []
+    assert listed(queries.released_without_owner(db)) == ["B1234BC"]
+    assert queries.roll(db, "LEI") == [] and queries.withheld(db, "LEI") == 1
+    # Check the one-person read by identifier leaves them out too (the gate is checked apart).
+    assert queries.person_record_by_identifier(db, "A1234BC") is None
+    assert queries.restricted(db, str(app.resolve("A1234BC")))
+    app.handle("A1234BC", [LiftRestriction()], prov(now(), reason="corrected"))
+    Runner(app, db).catch_up()
+    assert listed(queries.released_without_owner(db)) == ["A1234BC", "B1234BC"]

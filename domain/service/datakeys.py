@@ -250,4 +250,26 @@ def ddl(dialect: str) -> list[str]:
         "user_name TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, "
         "base_record INTEGER NOT NULL, person_ids TEXT NOT NULL, key_ids TEXT NOT NULL, "
         "destroyed TEXT NOT NULL)",
+        *append_only(dialect),
+    ]
+
+
+def append_only(dialect: str) -> list[str]:
+    """The destruction log refuses updates and deletes, as the access log does."""
+    refusal = "'the destruction log is append-only'"
+    if dialect == "postgres":
+        return [
+            "CREATE OR REPLACE FUNCTION {log}_append_only() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN RAISE EXCEPTION {refusal}; END $$",
+            "DROP TRIGGER IF EXISTS append_only ON {log}",
+            "CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} "
+            "FOR EACH ROW EXECUTE FUNCTION {log}_append_only()",
+            "DROP TRIGGER IF EXISTS no_truncate ON {log}",
+            "CREATE TRIGGER no_truncate BEFORE TRUNCATE ON {log} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {log}_append_only()",
+        ]
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {DESTRUCTIONS}_no_{change} BEFORE {change.upper()} ON "
+        f"{{log}} BEGIN SELECT RAISE(ABORT, {refusal}); END"
+        for change in ("update", "delete")
     ]

@@ -4,11 +4,13 @@ person's record answers only "erased on D under rule R"."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
 
@@ -94,6 +96,13 @@ def check_erased(app: JourneyApp, db: ReadDb) -> None:
     assert not db.query("SELECT * FROM rm_people WHERE family_name = %s", [FAMILY])
     entries = AccessLog(db).query(user="auditor")
     assert [e.person_id for e in entries] == ["erased:1"]
+    # Check the destruction log is an immutable record too.
+    for change in (
+        "UPDATE journey_destruction_log SET rule = 'X'",
+        "DELETE FROM journey_destruction_log",
+    ):
+        with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
+            db.execute(change)
 
 
 def sqlite_bytes(path: Path) -> bytes:

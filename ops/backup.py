@@ -69,12 +69,13 @@ def carry_erasures(live: Settings, restored: Settings) -> list[Destruction]:
     from projections.db import open_read_db
     from projections.tables import ensure
     from replay.erasure import Erasure
+    from replay.erasure_restore import logged, reapply
 
     with closing(JourneyApp(live)) as app, closing(open_read_db(live.database)) as db:
-        entries = Erasure(app, db).entries()
+        entries = logged(Erasure(app, db))
     with closing(JourneyApp(restored)) as app, closing(open_read_db(restored.database)) as db:
         ensure(db)
-        return Erasure(app, db, covers(db)).reapply(entries)
+        return reapply(Erasure(app, db, covers(db)), entries)
 
 
 def postgres(url: str, field: str) -> DatabaseURL:

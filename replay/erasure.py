@@ -226,21 +226,24 @@ class Erasure:
         else:
             cur.execute("PRAGMA secure_delete = ON")  # deleted rows leave zeros, not data
 
-    def append(self, cur: Cursor, entry: Destruction) -> Destruction:
-        cur.execute(
-            f"INSERT INTO {self.log} (at, user_name, rule, reason, base_record, person_ids, "
-            "key_ids, destroyed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            [
-                entry.at,
-                entry.user,
-                entry.rule,
-                entry.reason,
-                int(entry.base_record),
-                ",".join(entry.person_ids),
-                ",".join(entry.key_ids),
-                orjson.dumps(entry.destroyed).decode(),
-            ],
-        )
+    def append(self, cur: Cursor, entry: Destruction, *, keep_id: bool = False) -> Destruction:
+        """The entry written to the destruction log, with the id the log gives it (or, for an
+        entry carried from another store, its own)."""
+        columns = "at, user_name, rule, reason, base_record, person_ids, key_ids, destroyed"
+        values = [
+            entry.at,
+            entry.user,
+            entry.rule,
+            entry.reason,
+            int(entry.base_record),
+            ",".join(entry.person_ids),
+            ",".join(entry.key_ids),
+            orjson.dumps(entry.destroyed).decode(),
+        ]
+        if keep_id:
+            columns, values = f"id, {columns}", [entry.id, *values]
+        marks = ", ".join(["%s"] * len(values))
+        cur.execute(f"INSERT INTO {self.log} ({columns}) VALUES ({marks}) RETURNING id", values)
         row = cur.fetchone()
         assert row is not None
         return Destruction(**{**entry.__dict__, "id": int(row[0])})
@@ -291,75 +294,6 @@ class Erasure:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
 
-    # ---- a restored backup ----
-
-    def entries(self) -> list[Destruction]:
-        """The destruction log, oldest first."""
-        rows = self.db.query(
-            f"SELECT id, at, user_name, rule, reason, base_record, person_ids, key_ids, "
-            f"destroyed FROM {self.log} ORDER BY id"
-        )
-        return [destruction(row) for row in rows]
-
-    def reapply(self, entries: Sequence[Destruction]) -> list[Destruction]:
-        """Erasures made in the live store since a backup was taken, made again in the store
-        restored from it: their keys destroyed, rows shredded and deleted, log entries copied.
-        Returns the entries re-applied (those this store's log did not hold)."""
-        held = {e.id for e in self.entries()}
-        todo = [e for e in entries if e.id not in held]
-        if not todo:
-            return []
-        with self.db.transaction() as cur:
-            self.lock(cur)
-            for entry in todo:
-                self.copy(cur, entry)
-                self.shred_keys(cur, entry)
-                self.destroy(cur, entry)
-            if self.postgres:
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{self.log}', 'id'), "
-                    f"(SELECT max(id) FROM {self.log}))"
-                )
-        for entry in todo:
-            self.after(entry)
-        return todo
-
-    def copy(self, cur: Cursor, entry: Destruction) -> None:
-        cur.execute(
-            f"INSERT INTO {self.log} (id, at, user_name, rule, reason, base_record, "
-            "person_ids, key_ids, destroyed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                entry.id,
-                entry.at,
-                entry.user,
-                entry.rule,
-                entry.reason,
-                int(entry.base_record),
-                ",".join(entry.person_ids),
-                ",".join(entry.key_ids),
-                orjson.dumps(entry.destroyed).decode(),
-            ],
-        )
-
-    def shred_keys(self, cur: Cursor, entry: Destruction) -> None:
-        """Rows under the entry's keys (found by their prefix: claims too), and any row of its
-        people written before per-person keys, shredded."""
-        end = len(PREFIX) + 16
-        for key in entry.key_ids:
-            prefix = PREFIX + bytes.fromhex(key)
-            cur.execute(
-                f"UPDATE {self.events} SET topic = %s, state = %s "
-                f"WHERE substr(state, 1, {end}) = %s",
-                [SHREDDED_TOPIC, prefix, prefix],
-            )
-        first = PREFIX + (bytes.fromhex(entry.key_ids[0]) if entry.key_ids else b"\0" * 16)
-        ids = [self.stored(UUID(p)) for p in entry.person_ids]
-        where, params = self.in_clause("originator_id", ids)
-        cur.execute(
-            f"UPDATE {self.events} SET topic = %s, state = %s WHERE {where} AND topic <> %s",
-            [SHREDDED_TOPIC, first, *params, SHREDDED_TOPIC],
-        )
-
 
 def confirmation(
     rule: ErasureRule,
@@ -373,19 +307,3 @@ def confirmation(
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(text).hexdigest()[:12]
-
-
-def destruction(row: Sequence[Any]) -> Destruction:
-    id_, at, user, rule, reason, base, people, keys, destroyed = row
-    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-    return Destruction(
-        int(id_),
-        moment,
-        str(user),
-        str(rule),
-        str(reason),
-        bool(base),
-        tuple(p for p in str(people).split(",") if p),
-        tuple(k for k in str(keys).split(",") if k),
-        orjson.loads(destroyed),
-    )

@@ -173,3 +173,10 @@ def test_an_unknown_rule_is_refused_by_name(tmp_path: Path) -> None:
         populate(app, db)
         with pytest.raises(InvalidValue, match="unknown erasure rule 'SOMETIME'"):
             Erasure(app, db, covers(db)).plan(NOMS, "SOMETIME")
+
+
+def test_every_read_model_table_is_reached_by_erasure() -> None:
+    # Erasure deletes a person's rows by `person_id` from every read-model table: a table
+    # without that column would keep them, so it must first say how erasure reaches it.
+    tables = [table for projection in BY_NAME.values() for table in projection.tables]
+    assert tables and all("person_id" in table.column_names for table in tables)

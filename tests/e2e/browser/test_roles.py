@@ -18,6 +18,7 @@ PAGES = {
     "Work queues": "/ui/queues/released-without-owner",
     "Recovery console": "/ui/batches",
     "Access log": "/ui/audit",
+    "Retention review": "/ui/retention",
 }
 # What each page shows only when it is allowed: a name from the seeded data, or its table.
 DATA = {
@@ -27,6 +28,7 @@ DATA = {
     "Work queues": "Free, Dan",
     "Recovery console": "NOMIS",
     "Access log": "Shown in search results",
+    "Retention review": "nomis-sentence-end-7y",
 }
 ALLOWED = {
     "prison": {"Find a person", "Establishment roll", "Population", "Work queues"},

@@ -63,7 +63,7 @@ class JourneyApp(Application[UUID]):
                 self.recorder.create_table()  # type: ignore[attr-defined]
                 ensure_keys(self.mapper)
         # People kept between commands, checked against the store before reuse.
-        self.kept = Kept(self.recorder)
+        self.kept = Kept(self.recorder, self.repository)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only the typed settings configure the store: nothing leaks in from os.environ.

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import TopicError, resolve_topic
 
-from domain.claims import claim_id
+from domain.claims import IdentifierClaim, claim_id
 from domain.errors import DomainError
 from domain.identifiers import claim_key, detect
 from domain.person.aggregate import Person
@@ -32,9 +33,9 @@ Head = tuple[int, str]  # the newest stored row of an aggregate: version and top
 class Kept:
     """People and the claims that named them, each with the store's head they were read at."""
 
-    def __init__(self, recorder: Any, size: int = SIZE) -> None:
+    def __init__(self, recorder: Any, repository: Any = None, size: int = SIZE) -> None:
         self.heads = heads_query(recorder)
-        self.size = size
+        self.repository, self.size = repository, size
         self.people: OrderedDict[UUID, Person] = OrderedDict()
         self.claims: dict[str, UUID] = {}  # identifier reference -> claim id
         self.claim_heads: dict[UUID, tuple[int, UUID]] = {}  # claim -> version, person
@@ -91,15 +92,26 @@ class Kept:
         return head is not None and head[0] == version and is_event(head[1])
 
     def _loaded(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Person:
-        """Loaded from the store; the claim a reference went by is read first, so a claim
-        changed meanwhile reads as changed next time."""
-        uid = as_uuid(ref)
-        cid = None if uid is not None else self.claims.get(str(ref))
-        head = None if cid is None or self.heads is None else self.heads([cid]).get(cid)
-        person = load(ref)
-        if cid is not None and head is not None and is_event(head[1]):
-            self.claim_heads[cid] = (head[0], person.id)
+        """Loaded from the store, by way of the claim a reference names (read here, so its
+        version is known for next time: no more queries than the plain load)."""
+        cid = None if as_uuid(ref) is not None else self.claims.get(str(ref))
+        if cid is None or self.repository is None:
+            return load(ref)
+        try:
+            claim = self.repository.get(cid, projector_func=_fold)
+        except AggregateNotFoundError:
+            return load(ref)  # the plain load says who is not found, and how
+        if not isinstance(claim, IdentifierClaim):
+            return load(ref)
+        person = load(claim.person_id)
+        self.claim_heads[cid] = (claim.version, claim.person_id)
         return person
+
+
+def _fold(aggregate: Any, events: Iterable[Any]) -> Any:
+    for event in events:  # as the application folds, without the library's protocol checks
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 @cache

@@ -34,7 +34,7 @@ class Standing(BaseModel):
 class Consultation(BaseModel):
     """One access-log entry about the person, as the naming policy shows it."""
 
-    at: datetime
+    at: datetime | None
     by: str
     role: str
     action: str
@@ -103,7 +103,7 @@ def consultation(access: Access) -> Consultation:
     roles = access.roles.split(",") if access.roles else []
     partner_only = roles == ["partner"]
     return Consultation(
-        at=access.at or datetime.min.replace(tzinfo=UTC),
+        at=access.at,
         by=(access.recipient or "a partner system") if partner_only else access.user,
         role=access.roles or "none",
         action=access.action,

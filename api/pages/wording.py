@@ -365,4 +365,8 @@ SENTENCES: dict[str, Callable[[Details, str | None], str]] = {
         f"Record {d.get('removed')} merged in, bringing " + entries(d.get("copies")).lower()
     ),
     "MergeReversed": lambda d, r: f"Merge of the record {d.get('removed')} reversed",
+    "Restricted": fixed("Processing restricted"),
+    "RestrictionLifted": fixed("Restriction of processing lifted"),
+    "RetentionHeld": fixed("Held from retention review"),
+    "HoldReleased": fixed("Retention holds released"),
 }

@@ -90,6 +90,10 @@ def test_the_non_entries_are_the_registration_voids_and_merges() -> None:
         "MergeUndone",
         "RecordsMerged",
         "MergeReversed",
+        "Restricted",
+        "RestrictionLifted",
+        "RetentionHeld",
+        "HoldReleased",
     }
     # Check the guards and appliers name only entries, and every entry type.
     entries = {c for c in event_types() if ev.is_entry(c)}

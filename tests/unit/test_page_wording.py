@@ -157,6 +157,10 @@ SAID: list[tuple[str, dict[str, Any], str | None, str]] = [
         "Record p-2 merged in, bringing entries 5, 6",
     ),
     ("MergeReversed", {"removed": "p-2"}, None, "Merge of the record p-2 reversed"),
+    ("Restricted", {}, "accuracy contested", "Processing restricted"),
+    ("RestrictionLifted", {}, "corrected", "Restriction of processing lifted"),
+    ("RetentionHeld", {}, "civil claim", "Held from retention review"),
+    ("HoldReleased", {}, "settled", "Retention holds released"),
 ]
 
 

@@ -29,6 +29,12 @@ from domain.service.catalogue import (
     RequestHandover,
     VoidEntries,
 )
+from domain.service.protection_commands import (
+    HoldRetention,
+    LiftRestriction,
+    ReleaseHolds,
+    Restrict,
+)
 from domain.service.settings import Settings
 from domain.service.transcoder import OrjsonTranscoder
 from tests.conftest import at, prov
@@ -188,6 +194,10 @@ def every_event_journey(app: JourneyApp) -> str:
     )
     app.merge(NOMS, OTHER, prov(at(272), reason="NOMIS merge"))
     app.unmerge(NOMS, OTHER, prov(at(273), reason="not the same person"))
+    # Restricted and lifted, held and released, each with its reason.
+    acts = (Restrict(), LiftRestriction(), HoldRetention(), ReleaseHolds())
+    for act, why in zip(acts, ("contested", "corrected", "civil claim", "settled"), strict=True):
+        app.handle(NOMS, [act], prov(at(274), reason=why))
     return result.person_id
 
 
@@ -236,7 +246,7 @@ def test_every_event_survives_a_store_round_trip(
 
     # Check the journey is the one intended, so the comparison below means something.
     assert written_state is not None and read_state is not None
-    assert read_state.version == 31
+    assert read_state.version == 35
     assert read_state.anomalies == ()
     assert read_state.ownership.pdu == "N55SHF"
     assert read_state.ownership.risk_level == "HIGH"
@@ -256,7 +266,7 @@ def test_every_event_survives_a_store_round_trip(
 
     # Check every stored event decodes to exactly what was made in memory, types included.
     originals = [e for e in made if str(e.originator_id) == pid]
-    assert [e.originator_version for e in originals] == list(range(1, 32))
+    assert [e.originator_version for e in originals] == list(range(1, 36))
     assert len(stored) == len(originals)
     for original, decoded in zip(originals, stored, strict=True):
         assert type(decoded) is type(original)
@@ -270,7 +280,7 @@ def test_every_event_survives_a_store_round_trip(
         reader.close()
     kinds = {e.kind for e in read_timeline} | {e.kind for e in other}
     assert kinds == person_event_classes()
-    assert len(person_event_classes()) == 20
+    assert len(person_event_classes()) == 24
 
 
 def test_identifier_claims_survive_a_store_round_trip(tmp_path: Path) -> None:

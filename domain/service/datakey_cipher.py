@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import Cipher
 
 from domain.erasure import Tombstone
+from domain.service.aesgcm import GcmCipher
 from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, aes, key_id_of
 
 POLL = 1.0  # seconds between looks for keys destroyed by another process
@@ -31,7 +31,7 @@ class DataKeyCipher(Cipher):
         self.owner = threading.local()
         self.rows: dict[bytes, DataKey] = {}  # key id: its row, material still wrapped
         self.people: dict[UUID, bytes] = {}  # person: their live key's id
-        self.ciphers: dict[bytes, AESCipher] = {}
+        self.ciphers: dict[bytes, GcmCipher] = {}
         self.seen, self.polled = 0, 0.0
         self.window, self.misses = 0.0, 0
         self.lock = threading.Lock()
@@ -67,7 +67,7 @@ class DataKeyCipher(Cipher):
             self.prepare_keys([person_id])
         key_id = self.people.get(person_id)
         found = self.cipher(key_id) if key_id is not None else None
-        if not isinstance(found, AESCipher):
+        if not isinstance(found, GcmCipher):
             tomb = next((k.tombstone for k in self.store.by_people([person_id])), None)
             raise (tomb or Tombstone(date.today(), "unknown")).error()
         assert key_id is not None
@@ -91,7 +91,7 @@ class DataKeyCipher(Cipher):
             return None
         return found if isinstance(found, Tombstone) else None
 
-    def cipher(self, key_id: bytes) -> AESCipher | Tombstone | None:
+    def cipher(self, key_id: bytes) -> GcmCipher | Tombstone | None:
         """The key's cipher, its tombstone once destroyed, or None for an unknown id (a row
         under the application key whose ciphertext happens to begin like a prefix)."""
         self.forget_destroyed()

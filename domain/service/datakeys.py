@@ -20,11 +20,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import Cipher
-from eventsourcing.utils import Environment
 
 from domain.erasure import Tombstone
+from domain.service.aesgcm import GcmCipher
 from domain.service.storage import DatabaseURL
 
 KEYS = "journey_data_keys"
@@ -38,10 +37,8 @@ def key_id_of(state: bytes) -> bytes | None:
     return state[len(PREFIX) : ID_END] if state[: len(PREFIX)] == PREFIX else None
 
 
-def aes(raw: bytes) -> AESCipher:
-    from base64 import b64encode
-
-    return AESCipher(Environment(env={AESCipher.CIPHER_KEY: b64encode(raw).decode()}))
+def aes(raw: bytes) -> GcmCipher:
+    return GcmCipher.of(raw)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 
 from domain.errors import InvalidValue
+from domain.service.aesgcm import GcmCipher
 
-AES_CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+AES_CIPHER_TOPIC = "domain.service.aesgcm:GcmCipher"
 KEYRING_CIPHER_TOPIC = "domain.service.keyring:KeyringCipher"
 OLD_KEYS = "CIPHER_OLD_KEYS"
 
@@ -43,8 +44,8 @@ def is_weak(value: str) -> bool:
     return value in PUBLISHED_KEYS or len(set(raw)) <= 1
 
 
-def aes(key: str) -> AESCipher:
-    return AESCipher(Environment(env={AESCipher.CIPHER_KEY: key}))
+def aes(key: str) -> GcmCipher:
+    return GcmCipher(Environment(env={GcmCipher.CIPHER_KEY: key}))
 
 
 class KeyringCipher(Cipher):

@@ -281,7 +281,7 @@ def test_app_with_cipher_key_adds_only_the_cipher_settings() -> None:
     with journey_app(settings) as app:
         assert dict(app.env) == {
             **MEMORY_ENV,
-            "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+            "CIPHER_TOPIC": "domain.service.aesgcm:GcmCipher",
             "CIPHER_KEY": key,
         }
         # Check the stored payloads are not readable, and still decode to the same person.

@@ -75,8 +75,8 @@ def test_restriction_hides_a_record_and_gates_its_reads(pg_api: LiveApi) -> None
     found, roll, fed = visible(api)
     assert found == [] and HIDDEN not in roll and SEEN in roll
     # Check the roll says how many it withholds, now and at an earlier moment.
-    for asked in ({}, {"as_of": at_now().isoformat()}):
-        shown = api.client.get("/prisons/LEI/roll", params=asked, headers=api.headers(Role.PRISON))
+    for when in ({}, {"as_of": at_now().isoformat()}):
+        shown = api.client.get("/prisons/LEI/roll", params=when, headers=api.headers(Role.PRISON))
         assert (shown.json()["withheld"], sum(shown.json()["counts"].values())) == (1, 1)
     assert hidden_id not in fed and person_id["person_id"] in fed
     # Check other roles are answered as for a person no one holds, in the same words.

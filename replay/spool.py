@@ -19,10 +19,12 @@ SCHEMA = [
     "CREATE TABLE records (seq INTEGER PRIMARY KEY, person TEXT NOT NULL, at TEXT NOT NULL, "
     "line INTEGER NOT NULL, record BLOB NOT NULL)",
     "CREATE TABLE aliases (identifier TEXT PRIMARY KEY, person TEXT NOT NULL)",
-    "CREATE TABLE rejects (line INTEGER NOT NULL, reject BLOB NOT NULL)",
+    "CREATE TABLE rejects (line INTEGER NOT NULL, field TEXT NOT NULL, reason TEXT NOT NULL, "
+    "text TEXT NOT NULL, history INTEGER NOT NULL)",
     "CREATE TABLE stash (chunk INTEGER PRIMARY KEY, people BLOB NOT NULL, summary BLOB NOT NULL, "
     "events BLOB NOT NULL)",
 ]
+FLUSH = 2000
 
 
 class Spool:
@@ -37,6 +39,9 @@ class Spool:
         for statement in SCHEMA:
             self.db.execute(statement)
         self.lines = 0
+        # Records and aliases wait here and go in a few thousand at a time.
+        self._records: list[tuple[str, str, int, bytes]] = []
+        self._aliases: list[tuple[str, str]] = []
 
     def __enter__(self) -> Spool:
         return self
@@ -54,33 +59,38 @@ class Spool:
         self.lines = max(self.lines, record.line)
         first = min((s.occurred_at for s in record.steps), default=None)
         moment = first or (record.registration or {}).get("occurred_at")
-        self.db.execute(
-            "INSERT INTO records (person, at, line, record) VALUES (?, ?, ?, ?)",
-            (
-                record.person,
-                moment.isoformat() if moment else "",
-                record.line,
-                pickle.dumps(record),
-            ),
+        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        self._records.append(
+            (record.person, moment.isoformat() if moment else "", record.line, blob)
         )
         for kind, value in record.identifiers.items():
             key = f"{kind}:{value}"
             if key != record.person:
-                self.db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)", (key, record.person))
+                self._aliases.append((key, record.person))
+        if len(self._records) >= FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany(
+            "INSERT INTO records (person, at, line, record) VALUES (?, ?, ?, ?)", self._records
+        )
+        self.db.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?)", self._aliases)
+        self._records, self._aliases = [], []
 
     def reject(self, reject: Reject) -> None:
         self.lines = max(self.lines, reject.line)
-        self.db.execute("INSERT INTO rejects VALUES (?, ?)", (reject.line, pickle.dumps(reject)))
+        self.reject_all([reject])
 
     def reject_all(self, rejects: list[Reject]) -> None:
-        """Lines the checks refused, kept here rather than in memory."""
+        """Lines the checks refused, kept here rather than in memory, a column a field."""
         if rejects:
-            rows = [(r.line, pickle.dumps(r)) for r in rejects]
-            self.db.executemany("INSERT INTO rejects VALUES (?, ?)", rows)
+            rows = [(r.line, r.field, r.reason, r.text, r.history) for r in rejects]
+            self.db.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", rows)
 
     def finish(self) -> None:
         """Lines naming a person by another identifier that a registration in this file
         gives join that registration's person."""
+        self._flush()
         self.db.execute(
             "UPDATE records SET person = (SELECT a.person FROM aliases a "
             "WHERE a.identifier = records.person) "
@@ -99,9 +109,11 @@ class Spool:
     def rejects(self) -> Iterator[Reject]:
         """Every reject so far in line order (those of one line in the order kept), read as
         walked."""
-        rows = self.db.execute("SELECT reject FROM rejects ORDER BY line, rowid")
-        for (blob,) in rows:
-            yield pickle.loads(blob)
+        rows = self.db.execute(
+            "SELECT line, field, reason, text, history FROM rejects ORDER BY line, rowid"
+        )
+        for line, field, reason, text, history in rows:
+            yield Reject(line, field, reason, text, bool(history))
 
     def stash(self, people: list[str], summary: Any, events: list[Any]) -> None:
         """A checked chunk: its people's keys, what it records, its new domain events."""

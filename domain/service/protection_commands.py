@@ -3,6 +3,8 @@ retention review and releasing it. Each needs a reason; only administrators reco
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.person.aggregate import Person
@@ -23,41 +25,28 @@ class Protective(
     """No body beyond the provenance, whose reason is required."""
 
 
-@dataclass(frozen=True)
-class Restrict(
-    Protective,
-    route="restrictions",
-    summary="Restrict processing of the record (accuracy contested)",
-    calls=Person.restrict,
-):
-    pass
+def protective(calls: Callable[..., object], route: str, summary: str) -> type[Protective]:
+    """A protective act calling one method of the person, named after it (`Person.restrict`
+    is `Restrict`), with its own route and summary."""
+    name = "".join(word.capitalize() for word in calls.__name__.split("_"))
+
+    def body(namespace: dict[str, object]) -> None:
+        namespace.update(__module__=__name__, __qualname__=name)
+
+    kwds = {"route": route, "summary": summary, "calls": calls}
+    made: type[Protective] = types.new_class(name, (Protective,), kwds, body)
+    return dataclass(frozen=True)(made)
 
 
-@dataclass(frozen=True)
-class LiftRestriction(
-    Protective,
-    route="restriction-lifts",
-    summary="Lift the restriction of processing",
-    calls=Person.lift_restriction,
-):
-    pass
-
-
-@dataclass(frozen=True)
-class HoldRetention(
-    Protective,
-    route="retention-holds",
-    summary="Hold the record from retention review",
-    calls=Person.hold_retention,
-):
-    pass
-
-
-@dataclass(frozen=True)
-class ReleaseHolds(
-    Protective,
-    route="retention-hold-releases",
-    summary="Release the record's retention holds",
-    calls=Person.release_holds,
-):
-    pass
+Restrict = protective(
+    Person.restrict, "restrictions", "Restrict processing of the record (accuracy contested)"
+)
+LiftRestriction = protective(
+    Person.lift_restriction, "restriction-lifts", "Lift the restriction of processing"
+)
+HoldRetention = protective(
+    Person.hold_retention, "retention-holds", "Hold the record from retention review"
+)
+ReleaseHolds = protective(
+    Person.release_holds, "retention-hold-releases", "Release the record's retention holds"
+)

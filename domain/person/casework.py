@@ -4,13 +4,13 @@ handovers, risk escalation, key dates and identifiers."""
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from datetime import date, datetime
 
 from domain import reference
 from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.movements import code
+from domain.person.part import PersonPart
 from domain.person.recorded import Recorded
 from domain.person.vocabulary import KEY_DATES, Responsibility
 from domain.provenance import Provenance, check_text
@@ -19,14 +19,8 @@ TEAM = re.compile(r"^[A-Z0-9_]{1,12}$")
 RISK_LEVELS = frozenset({"HIGH", "VERY_HIGH"})
 
 
-class CaseCommands(ABC):
+class CaseCommands(PersonPart):
     """Mixin for Person: each command validates, then records one entry."""
-
-    @abstractmethod
-    def record(
-        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: object
-    ) -> Recorded:
-        """Implemented by the class this mixin is part of."""
 
     def start_supervision(
         self, provenance: Provenance, *, region: str, pdu: str, team: str | None = None

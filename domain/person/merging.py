@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.errors import InvalidValue
 from domain.person import events as ev
+from domain.person.part import PersonPart
 from domain.person.recorded import Recorded
 from domain.person.state import PersonState
 from domain.provenance import PROVENANCE_NAMES, Provenance
@@ -18,37 +19,18 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 
-class MergeCommands(ABC):
+class MergeCommands(PersonPart):
     """Mixin for Person: merges into this record, and this record merged into another."""
 
     id: UUID
-    corrections: list[ev.PersonEvent]
-
-    @abstractmethod
-    def record(
-        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: object
-    ) -> Recorded:
-        """Implemented by the class this mixin is part of."""
 
     @abstractmethod
     def together(self) -> AbstractContextManager[None]:
         """Implemented by the class this mixin is part of."""
 
     @abstractmethod
-    def state(
-        self,
-        as_of: datetime | None = None,
-        as_known_at: datetime | None = None,
-        *,
-        checked: bool = True,
-    ) -> PersonState | None:
-        """Implemented by the class this mixin is part of."""
-
-    @abstractmethod
-    def active_entries(
-        self, as_of: datetime | None = None, as_known_at: datetime | None = None
-    ) -> list[ev.PersonEvent]:
-        """Implemented by the class this mixin is part of."""
+    def state(self, *, checked: bool = True) -> PersonState | None:
+        """Implemented by the class this mixin is part of (current state, here unchecked)."""
 
     @abstractmethod
     def voids(self, as_known_at: datetime | None = None) -> Any:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 
 from domain import reference
 from domain.errors import InvalidValue
 from domain.person import events as ev
+from domain.person.part import PersonPart
 from domain.person.recorded import Recorded
 from domain.person.vocabulary import (
     COURT_APPEARANCE,
@@ -24,14 +24,8 @@ CELL = re.compile(r"^[A-Z0-9]{1,4}(-[A-Z0-9]{1,5}){1,3}$")
 AGENCY = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
-class MovementCommands(ABC):
+class MovementCommands(PersonPart):
     """Mixin for Person: each command validates its codes, then records one movement."""
-
-    @abstractmethod
-    def record(
-        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: object
-    ) -> Recorded:
-        """Implemented by the class this mixin is part of."""
 
     def _movement(
         self,

@@ -3,34 +3,21 @@ as events with a reason and who recorded them, like every other change."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from datetime import datetime
 
 from domain.errors import InvalidValue
 from domain.person import events as ev
 from domain.person.casework import reason_given
+from domain.person.part import PersonPart
 from domain.person.recorded import Recorded
 from domain.person.state import Mark, Protection
 from domain.person.vocabulary import UAL_REASONS, MovementType
 from domain.provenance import Provenance
 
 
-class ProtectionCommands(ABC):
+class ProtectionCommands(PersonPart):
     """Mixin for Person: restricting and lifting, holding and releasing."""
-
-    corrections: list[ev.PersonEvent]
-
-    @abstractmethod
-    def record(
-        self, event_class: type[ev.PersonEvent], provenance: Provenance, **fields: object
-    ) -> Recorded:
-        """Implemented by the class this mixin is part of."""
-
-    @abstractmethod
-    def active_entries(
-        self, as_of: datetime | None = None, as_known_at: datetime | None = None
-    ) -> list[ev.PersonEvent]:
-        """Implemented by the class this mixin is part of."""
 
     @abstractmethod
     def merges(self) -> dict[str, list[int]]:

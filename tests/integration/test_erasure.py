@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -123,29 +124,28 @@ def assert_absent(raw: bytes) -> None:
     assert b"A7000KP" in raw
 
 
+def erased_from(settings: Settings, stored: Callable[[], bytes]) -> None:
+    """Erase the person from a populated store, checking its bytes name them before and not
+    after (unencrypted read models name them)."""
+    with closing(JourneyApp(settings)) as app, closing(open_read_db(settings.database)) as db:
+        populate(app, db)
+        assert FAMILY.encode() in stored()
+        erase(app, db)
+        check_erased(app, db)
+    assert_absent(stored())
+
+
 @pytest.mark.parametrize("keyed", [False, True], ids=["no-app-key", "app-key"])
 def test_erasure_leaves_nothing_in_the_sqlite_file(tmp_path: Path, keyed: bool) -> None:
     path = tmp_path / "erase.sqlite"
     key = AESCipher.create_key(32) if keyed else None
     settings = Settings(database_url=f"sqlite:///{path}", cipher_key=key)
-    with closing(JourneyApp(settings)) as app, closing(open_read_db(settings.database)) as db:
-        populate(app, db)
-        # Check the person is in the file before (unencrypted read models name them).
-        assert FAMILY.encode() in sqlite_bytes(path)
-        erase(app, db)
-        check_erased(app, db)
-    assert_absent(sqlite_bytes(path))
+    erased_from(settings, lambda: sqlite_bytes(path))
 
 
 @pytest.mark.postgres
 def test_erasure_leaves_nothing_in_a_dump_of_postgres(pg_url: str) -> None:
-    settings = Settings(database_url=pg_url)
-    with closing(JourneyApp(settings)) as app, closing(open_read_db(settings.database)) as db:
-        populate(app, db)
-        assert FAMILY.encode() in pg_dump(pg_url)
-        erase(app, db)
-        check_erased(app, db)
-    assert_absent(pg_dump(pg_url))
+    erased_from(Settings(database_url=pg_url), lambda: pg_dump(pg_url))
 
 
 def test_an_erasure_without_a_base_record_leaves_no_trace_of_the_record(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from domain.service.application import JourneyApp
 from domain.service.catalogue import (
     AcceptHandover,
+    Admit,
     AllocateCom,
     AllocatePom,
     Arrive,
@@ -73,6 +74,12 @@ def register(
         date_of_birth=born,
         identifiers=held,
     )
+
+
+def admitted(app: JourneyApp, ref: str) -> None:
+    """Register a person by a NOMS number, then admit them to Leeds on remand at `at(0)`."""
+    register(app, ref)
+    app.handle(ref, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
 
 
 # Two lines of a JSON Lines load in the HTTP commands' schema: Jo Bloggs registered with a NOMS

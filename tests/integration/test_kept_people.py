@@ -11,13 +11,13 @@ import pytest
 
 from domain.errors import DomainError
 from domain.service.application import JourneyApp
-from domain.service.catalogue import Admit, MoveCell, Release
+from domain.service.catalogue import MoveCell, Release
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb
 from tests.conftest import at, prov
-from tests.helpers import register
+from tests.helpers import admitted
 from tests.integration.test_erasure import NOMS, erase, populate
 from tests.support import noms
 
@@ -31,8 +31,7 @@ def test_another_process_entry_is_seen_by_the_next_command(
     store: tuple[JourneyApp, ReadDb],
 ) -> None:
     app, _ = store
-    register(app, "A1111AA")
-    app.handle("A1111AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A1111AA")
     app.handle("A1111AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
     with closing(other_process(app)) as other:
         other.handle("A1111AA", [MoveCell(prison="LEI", cell="B-1-001")], prov(at(2)))
@@ -50,8 +49,7 @@ def test_a_refused_command_leaves_the_kept_person_as_stored(
     store: tuple[JourneyApp, ReadDb],
 ) -> None:
     app, _ = store
-    register(app, "A2222AA")
-    app.handle("A2222AA", [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+    admitted(app, "A2222AA")
     with pytest.raises(DomainError):
         # Released from a prison they are not in: refused, nothing recorded.
         app.handle("A2222AA", [Release(from_agency="MDI", movement_reason="CR")], prov(at(1)))
@@ -78,8 +76,7 @@ def test_concurrent_commands_each_get_their_own_outcome(pg_url: str) -> None:
     with closing(JourneyApp(Settings(database_url=pg_url))) as app:
         people = [noms(n) for n in range(12)]
         for ref in people:
-            register(app, ref)
-            app.handle(ref, [Admit(prison="LEI", movement_reason="N")], prov(at(0)))
+            admitted(app, ref)
 
         def move(k: int) -> CommandResult | Exception:
             ref = people[k % len(people)]

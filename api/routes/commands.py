@@ -125,6 +125,22 @@ def execute(
         )
 
 
+def post_command(
+    to: APIRouter, kind: type[Command], endpoint: Callable[..., Any], **extra: Any
+) -> None:
+    """`POST /people/{ref}/<the command's route>`, answered by `endpoint` named after the
+    command's operation and summarised by its summary."""
+    endpoint.__name__ = kind.operation()
+    to.add_api_route(
+        f"/people/{{ref:path}}/{kind.route}",
+        endpoint,
+        methods=["POST"],
+        response_model=CommandOutcome,
+        summary=kind.summary,
+        **extra,
+    )
+
+
 def add_route(kind: type[Command]) -> None:
     def endpoint(
         ref: str,
@@ -149,16 +165,13 @@ def add_route(kind: type[Command]) -> None:
 
         return idempotent(svc, who, idempotency_key, digest, run, response, 200)
 
-    endpoint.__name__ = kind.operation()
     # Each route validates its own command body and admits its own roles.
     endpoint.__annotations__["body"] = body_of(kind)
     endpoint.__annotations__["who"] = Annotated[Principal, Depends(require(*roles_of(kind)))]
-    router.add_api_route(
-        f"/people/{{ref:path}}/{kind.route}",
+    post_command(
+        router,
+        kind,
         endpoint,
-        methods=["POST"],
-        response_model=CommandOutcome,
-        summary=kind.summary,
         responses={
             409: {
                 "description": "conflicts with the journey; the person's state and the "

@@ -14,6 +14,7 @@ from api.auth import Principal, Role
 from api.deps import Purpose, RequestId, Svc, require
 from api.disclosure import disclose, roles_text
 from api.protection import protect
+from api.routes.commands import post_command
 from api.schemas import CommandOutcome, Day, outcome
 from api.subject_access import Report, report
 from domain.service.protection_commands import (
@@ -50,15 +51,8 @@ def add_route(kind: type[Protective]) -> None:
         )
         return outcome(done)
 
-    endpoint.__name__ = kind.operation()
     endpoint.__doc__ = f"{kind.summary}. The reason is required; the act is logged."
-    router.add_api_route(
-        f"/people/{{ref:path}}/{kind.route}",
-        endpoint,
-        methods=["POST"],
-        response_model=CommandOutcome,
-        summary=kind.summary,
-    )
+    post_command(router, kind, endpoint)
 
 
 for _kind in (Restrict, LiftRestriction, HoldRetention, ReleaseHolds):

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from domain.person.aggregate import Person
 from domain.retention import RULES
 from domain.service.settings import Settings
-from ops.bench.common import Option, run_alone, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database, timed
 from ops.bench.people import Loaded
 from ops.sample import noms_number
 from projections import tables
@@ -85,12 +85,7 @@ def plain(db: ReadDb, on: date) -> int:
 
 
 def best(fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+    return min(timed(fn) for _ in range(RUNS))
 
 
 def section(people: int) -> str:

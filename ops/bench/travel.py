@@ -8,7 +8,6 @@ Run alone: .venv/bin/python -m ops.bench.travel [--people 20000]
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,7 +15,7 @@ from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.catalogue import Admit, MoveCell
 from domain.service.settings import Settings
-from ops.bench.common import Option, run_alone, scratch_database
+from ops.bench.common import Option, run_alone, scratch_database, timed
 from ops.bench.store import Store, seed
 from projections.db import open_read_db
 from projections.queries import person_record_by_identifier
@@ -49,12 +48,7 @@ def long_history(app: JourneyApp, entries: int) -> None:
 
 
 def latencies(fn: Callable[[], object], times: int) -> list[float]:
-    found = []
-    for _ in range(times):
-        started = time.perf_counter()
-        fn()
-        found.append(time.perf_counter() - started)
-    return sorted(found)
+    return sorted(timed(fn) for _ in range(times))
 
 
 def pct(values: list[float], q: float) -> float:

@@ -46,6 +46,8 @@ DONE = ("recorded", "partly recorded")
 # A report carries this many rejects, the first by line; `rejected` counts them all, and the
 # batch's record keeps them all (`registry.batch(app, id).rejects`).
 REPORTED = 1000
+# A chunk that only checks holds this many times the people of one that writes.
+CHECKING = 5
 
 
 @dataclass(frozen=True)
@@ -162,12 +164,19 @@ class Importer:
         pending: list[tuple[str, list[formats.Record]]] = []
         for group in spool.groups():
             pending.append(group)
-            if len(pending) >= self.chunk:
+            if len(pending) >= self._size(load, write=write):
                 self._chunk(pending, load, tally, write=write)
                 pending = []
         if pending:
             self._chunk(pending, load, tally, write=write)
         return tally
+
+    def _size(self, load: Load, *, write: bool) -> int:
+        """People a chunk holds: a chunk that only checks, keeping nothing to write later,
+        writes nothing, so it may be larger and its people's holders read in fewer queries."""
+        if write or load.stash is not None:
+            return self.chunk
+        return self.chunk * CHECKING
 
     def _chunk(
         self,

@@ -110,10 +110,13 @@ class RejectList(Sequence[Reject]):
 
 MAX_GROUPS = 50  # kinds of refusal a load keeps counts of; any more are counted as "other"
 # The particulars of a reason: quoted values, times, dates, codes with digits or in capitals,
-# entry numbers and other numbers. What is left says what kind of refusal it is.
+# entry numbers and other numbers. What is left says what kind of refusal it is. Each starts
+# with a quote, a digit or a capital: the lookahead passes over other characters at once,
+# several times faster than trying every alternative at each.
 PARTICULARS = re.compile(
-    r"'[^']*'|\"[^\"]*\"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?"
-    r"|\d{4}-\d\d-\d\d|\b[A-Z][A-Z0-9_]*\d[A-Z0-9_]*\b|\b[A-Z]{2,}\b|\b\d+\b"
+    r"(?=['\"\dA-Z])"
+    r"(?:'[^']*'|\"[^\"]*\"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?"
+    r"|\d{4}-\d\d-\d\d|\b[A-Z][A-Z0-9_]*\d[A-Z0-9_]*\b|\b[A-Z]{2,}\b|\b\d+\b)"
 )
 
 

@@ -20,7 +20,7 @@ from ops.common import (
     read_models,
     table,
 )
-from ops.import_cli import operator, progress_bar
+from ops.import_cli import ByOption, operator, progress_bar
 
 if TYPE_CHECKING:
     from api.access_log import AccessLog
@@ -279,7 +279,7 @@ def reinstate(
     batch_id: Annotated[str, typer.Argument(help="the batch id")],
     reason: Annotated[str | None, typer.Option(help="why")] = None,
     dry_run: Annotated[bool, typer.Option(help="show who would change, and how")] = False,
-    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    by: ByOption = None,
     chunk: Annotated[int, typer.Option(min=1, max=5000, help="people per transaction")] = 200,
 ) -> None:
     """Undo a void: the batch's entries count again."""

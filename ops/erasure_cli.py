@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ops.common import JsonOption, application, console, print_json, print_table, read_models, table
-from ops.import_cli import operator
+from ops.import_cli import ByOption, PersonRef, operator
 
 if TYPE_CHECKING:
     from replay.erasure import Destruction, ErasurePlan
 
 
 def erase(
-    ref: Annotated[str, typer.Argument(help="the person (NOMS, CRN, PNC, CRO or id)")],
+    ref: PersonRef,
     rule: Annotated[str, typer.Option(help="the erasure rule, e.g. NO-LONGER-NEEDED")],
     reason: Annotated[str, typer.Option(help="why (must not name the person)")] = "",
     confirm: Annotated[
         str | None, typer.Option(help="the token a dry run printed: erase for real")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only list what would go")] = False,
-    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Erase a person's record: a dry run lists what goes; --confirm TOKEN erases it."""

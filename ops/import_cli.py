@@ -28,6 +28,11 @@ SHOWN_REJECTS = 50
 IMPORT_FORMATS = "jsonl, nomis, allocations, or auto (the one the file looks like)"
 
 
+# The person a command is about, and who is acting (recorded and logged under that name).
+PersonRef = Annotated[str, typer.Argument(help="the person (NOMS, CRN, PNC, CRO or id)")]
+ByOption = Annotated[str | None, typer.Option(help="who (default: cli:<login>)")]
+
+
 def operator(by: str | None) -> str:
     return by or f"cli:{getpass.getuser()}"
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ops.common import JsonOption, application, console, print_json, read_models
-from ops.import_cli import operator
+from ops.import_cli import ByOption, PersonRef, operator
 
 if TYPE_CHECKING:
     from api.subject_access import Report
@@ -23,9 +23,7 @@ cli = typer.Typer(
     help="One person's record: subject access, restriction and erasure.", no_args_is_help=True
 )
 
-Ref = Annotated[str, typer.Argument(help="the person (NOMS, CRN, PNC, CRO or id)")]
 Reason = Annotated[str, typer.Option(help="why (required; kept in the record and the log)")]
-By = Annotated[str | None, typer.Option(help="who (default: cli:<login>)")]
 
 
 def act(kind: type[Protective], ref: str, reason: str, by: str | None, done: str) -> None:
@@ -46,48 +44,55 @@ def act(kind: type[Protective], ref: str, reason: str, by: str | None, done: str
     console.print(f"{done}: {result.person_id} (entry {result.entry}), logged as {who}")
 
 
-@cli.command("restrict")
-def restrict(ref: Ref, reason: Reason, by: By = None) -> None:
-    """Restrict processing (accuracy contested): hidden from lists, read only by auditors."""
-    from domain.service.protection_commands import Restrict
+def protective(command: str, kind: str, done: str, doc: str) -> None:
+    """`journey people COMMAND`: record the protective act `kind` (imported when run)."""
 
-    act(Restrict, ref, reason, by, "restricted")
+    def run(ref: PersonRef, reason: Reason, by: ByOption = None) -> None:
+        from domain.service import protection_commands
 
+        act(getattr(protection_commands, kind), ref, reason, by, done)
 
-@cli.command("lift-restriction")
-def lift_restriction(ref: Ref, reason: Reason, by: By = None) -> None:
-    """Lift the restriction of processing."""
-    from domain.service.protection_commands import LiftRestriction
-
-    act(LiftRestriction, ref, reason, by, "restriction lifted")
+    run.__name__ = command.replace("-", "_")
+    run.__doc__ = doc
+    cli.command(command)(run)
 
 
-@cli.command("hold")
-def hold(ref: Ref, reason: Reason, by: By = None) -> None:
-    """Hold the record from retention review (kept whatever the rules say)."""
-    from domain.service.protection_commands import HoldRetention
-
-    act(HoldRetention, ref, reason, by, "held")
-
-
-@cli.command("release-holds")
-def release_holds(ref: Ref, reason: Reason, by: By = None) -> None:
-    """Release the record's retention holds: the rules decide again."""
-    from domain.service.protection_commands import ReleaseHolds
-
-    act(ReleaseHolds, ref, reason, by, "holds released")
+protective(
+    "restrict",
+    "Restrict",
+    "restricted",
+    "Restrict processing (accuracy contested): hidden from lists, read only by auditors.",
+)
+protective(
+    "lift-restriction",
+    "LiftRestriction",
+    "restriction lifted",
+    "Lift the restriction of processing.",
+)
+protective(
+    "hold",
+    "HoldRetention",
+    "held",
+    "Hold the record from retention review (kept whatever the rules say).",
+)
+protective(
+    "release-holds",
+    "ReleaseHolds",
+    "holds released",
+    "Release the record's retention holds: the rules decide again.",
+)
 
 
 @cli.command("report")
 def report(
-    ref: Ref,
+    ref: PersonRef,
     purpose: Annotated[
         str, typer.Option(help="why (logged)", show_default=True)
     ] = "subject access request",
     html: Annotated[
         Path | None, typer.Option(help="also write the printable page to this file")
     ] = None,
-    by: By = None,
+    by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """A person's full record for a subject access request: identity, state, every entry with

@@ -12,7 +12,7 @@ import typer
 
 from ops.common import JsonOption, application, console, parse_time, print_json, print_table, table
 from ops.generate_cli import generate_problem
-from ops.import_cli import operator
+from ops.import_cli import ByOption, operator
 
 if TYPE_CHECKING:
     from domain.provenance import Provenance
@@ -75,7 +75,7 @@ def merge(
     kept: Annotated[str, typer.Argument(help="the record to keep (NOMS, CRN, ... or id)")],
     removed: Annotated[str, typer.Argument(help="the record merged into it")],
     reason: Annotated[str, typer.Option(help="why, e.g. the NOMIS merge reference")],
-    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    by: ByOption = None,
 ) -> None:
     """Merge two records of one person: one history; the removed identifiers lead to the kept."""
     with application() as journeys:
@@ -89,7 +89,7 @@ def unmerge(
     kept: Annotated[str, typer.Argument(help="the record that was kept")],
     removed: Annotated[str, typer.Argument(help="the removed record (an identifier or id)")],
     reason: Annotated[str, typer.Option(help="why the merge is reversed")],
-    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    by: ByOption = None,
 ) -> None:
     """Reverse a merge: both records stand apart again, as events."""
     with application() as journeys:

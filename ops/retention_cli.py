@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ops.common import JsonOption, application, console, print_json, print_table, read_models, table
-from ops.import_cli import operator
+from ops.import_cli import ByOption, operator
 
 cli = typer.Typer(help="Retention: who is due for erasure under the rules.", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def review(
         typer.Option(formats=["%Y-%m-%d"], help="the review date (default: today, UTC)"),
     ] = None,
     limit: Annotated[int, typer.Option(min=0, help="due people listed (0: all)")] = 0,
-    by: Annotated[str | None, typer.Option(help="who (default: cli:<login>)")] = None,
+    by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List who is due on a date, with the rule, and why the others are kept."""

@@ -332,11 +332,13 @@ class Importer:
     def _keep_rejects(self, batch: Batch, spool: Spool) -> list[RefusalGroup]:
         """Save the spooled rejects as pages, each in a transaction of its own and bounded in
         size, then note them on the batch (saved with its closing event by the caller): no
-        write carries a payload that grows with the file."""
+        write carries a payload that grows with the file. Pages go in as the bulk writer
+        writes (COPY on PostgreSQL): a page's payload passed as a query parameter was a fifth
+        of a refused load's time."""
         attempt, count, total = uuid4().hex, 0, 0
         kinds = Grouper()
         for number, page in enumerate(pages(spool.rejects())):
-            self.app.save(
+            self.writer.save(
                 RejectPage.write(page_id(batch.batch_id, attempt, number), batch.batch_id, page)
             )
             for reject in page:

@@ -13,7 +13,7 @@ from eventsourcing.persistence import Cipher
 
 from domain.erasure import Tombstone
 from domain.service.aesgcm import GcmCipher
-from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, aes, key_id_of
+from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, key_id_of
 
 POLL = 1.0  # seconds between looks for keys destroyed by another process
 READ_AHEAD = 2000  # keys read at once once misses come fast (a rebuild's stream)
@@ -103,7 +103,7 @@ class DataKeyCipher(Cipher):
             return None
         if row.material is None:
             return row.tombstone
-        made = self.ciphers[key_id] = aes(self.store.unwrap(row.material))
+        made = self.ciphers[key_id] = GcmCipher.of(self.store.unwrap(row.material))
         return made
 
     def missed(self, key_id: bytes) -> DataKey | None:

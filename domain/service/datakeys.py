@@ -23,7 +23,6 @@ from uuid import UUID
 from eventsourcing.persistence import Cipher
 
 from domain.erasure import Tombstone
-from domain.service.aesgcm import GcmCipher
 from domain.service.storage import DatabaseURL
 
 KEYS = "journey_data_keys"
@@ -35,10 +34,6 @@ ID_END = len(PREFIX) + 16
 def key_id_of(state: bytes) -> bytes | None:
     """The data key id a stored row names in clear, if it is under a data key."""
     return state[len(PREFIX) : ID_END] if state[: len(PREFIX)] == PREFIX else None
-
-
-def aes(raw: bytes) -> GcmCipher:
-    return GcmCipher.of(raw)
 
 
 @dataclass(frozen=True)

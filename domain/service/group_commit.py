@@ -114,9 +114,15 @@ def grouped(method: Any) -> Any:
     as a tracking record, are written alone)."""
 
     def insert_events(self: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        if kwargs or not stored_events:
+        if not plain(kwargs) or not stored_events:
             return method(self, stored_events, **kwargs)
         commit: GroupCommit = self.__dict__.setdefault("_group_commit", GroupCommit())
         return commit.save(stored_events, lambda events: method(self, events))
 
     return insert_events
+
+
+def plain(kwargs: dict[str, Any]) -> bool:
+    """A save with nothing beyond its events (the library passes `tracking=None` with every
+    plain save)."""
+    return all(value is None for value in kwargs.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import IO, Any
 
 import orjson
@@ -12,7 +13,9 @@ import orjson
 from domain.errors import DomainError
 from domain.identifiers import claim_key, detect
 from domain.service.catalogue import BY_ROUTE, Register
+from domain.service.command import Command
 from domain.service.registration import normalised_identifiers
+from replay.batch import MAX_REJECT_TEXT
 from replay.commands import REGISTER, body_of
 from replay.formats.records import Bad, Parsed, Record, Step, guarded
 from replay.formats.streams import json_object, lines, unreadable
@@ -29,7 +32,7 @@ def _command(number: int, text: str) -> Record:
     data = json_object(text)
     name = data.pop("command", None)
     if name == "register":
-        return _registration(number, data)
+        return _registration(number, data, text)
     kind = BY_ROUTE.get(name) if isinstance(name, str) else None
     if kind is None or not kind.importable:
         known = ", ".join(["register", *IMPORTABLE])
@@ -37,16 +40,28 @@ def _command(number: int, text: str) -> Record:
     person = person_key(data.pop("person", None), "person")
     body = body_of(kind).model_validate(data)
     step = Step(
-        body.command(kind),
+        kind(**{name: getattr(body, name) for name in _own_fields(kind)}),
         body.occurred_at,
         body.source_ref or content_key(str(name), person, data),
         body.reason,
         body.correlation_id,
     )
-    return Record(number, person, (step,))
+    return Record(number, person, (step,), text=text[:MAX_REJECT_TEXT])
 
 
-def _registration(number: int, data: dict[str, Any]) -> Record:
+_OWN: dict[type[Command], tuple[str, ...]] = {}
+
+
+def _own_fields(kind: type[Command]) -> tuple[str, ...]:
+    """The command's fields its body carries: what `body.command(kind)` passes, named once per
+    command rather than looked up on every line."""
+    if kind not in _OWN:
+        given = body_of(kind).model_fields
+        _OWN[kind] = tuple(name for name in kind.field_names() if name in given)
+    return _OWN[kind]
+
+
+def _registration(number: int, data: dict[str, Any], text: str) -> Record:
     data.pop("person", None)
     body = REGISTER.model_validate(data)
     values = body.own(Register)
@@ -62,7 +77,7 @@ def _registration(number: int, data: dict[str, Any]) -> Record:
         "reason": body.reason,
         "correlation_id": body.correlation_id,
     }
-    return Record(number, claim_key(*first), (), registration, identifiers)
+    return Record(number, claim_key(*first), (), registration, identifiers, text[:MAX_REJECT_TEXT])
 
 
 def _rank(kind: str) -> int:
@@ -83,7 +98,13 @@ def person_key(ref: object, field_name: str) -> str:
     if not isinstance(ref, str):
         raise Bad(field_name, "must be a NOMS number, CRN, PNC or CRO number")
     try:
-        kind, value = detect(ref)
+        return _detected(ref)
     except DomainError as error:
         raise Bad(field_name, error.reason) from None
+
+
+@lru_cache(maxsize=4096)
+def _detected(ref: str) -> str:
+    """The claim key of an identifier as written: a person's lines name them many times over."""
+    kind, value = detect(ref)
     return claim_key(kind, value)

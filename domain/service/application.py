@@ -28,7 +28,7 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
-from domain.service.kept import Kept
+from domain.service.kept import Guard, Kept, StaleKept
 from domain.service.keyed_mapper import (
     KeyedEventStore,
     PersonKeyMapper,
@@ -188,7 +188,28 @@ class JourneyApp(Application[UUID]):
         provenances = (
             [provenance] * len(commands) if isinstance(provenance, Provenance) else list(provenance)
         )
-        person = self.kept.take(ref, self.person)
+        person, guard = self.kept.take(ref, self.person)
+        if guard is None:
+            return self._handle(person, commands, provenances, expected_version, None)
+        try:
+            return self._handle(person, commands, provenances, expected_version, guard)
+        except StaleKept:
+            pass
+        except Exception:
+            # A kept person's refusal (or any failure) stands only if they were current.
+            if self.kept.current(guard):
+                raise
+        person, _ = self.kept.take(ref, self.person)  # not kept now: read from the store
+        return self._handle(person, commands, provenances, expected_version, None)
+
+    def _handle(
+        self,
+        person: Person,
+        commands: Sequence[Command],
+        provenances: Sequence[Provenance],
+        expected_version: int | None,
+        guard: Guard | None,
+    ) -> CommandResult:
         self._check_version(person, expected_version)
         claims = Claiming(self.holder)
         if len(commands) == 1:
@@ -201,7 +222,7 @@ class JourneyApp(Application[UUID]):
                 ]
             recorded = together(person, results)
         try:
-            result = self._save(person, recorded, *claims.made)
+            result = self._save(person, recorded, *claims.made, guard=guard)
             self.kept.keep(person)  # all saved: the next command starts from here
             return result
         except ConcurrencyConflict:
@@ -276,12 +297,20 @@ class JourneyApp(Application[UUID]):
 
     # ---- plumbing ----
 
-    def _save(self, person: Person, recorded: Recorded | None, *extra: Any) -> CommandResult:
+    def _save(
+        self, person: Person, recorded: Recorded | None, *extra: Any, guard: Guard | None = None
+    ) -> CommandResult:
+        """Save the person and anything else the command changed; a kept person's guard is
+        checked by the save itself (or here, when there is nothing to save)."""
         if recorded is None or recorded.duplicate:
+            if guard is not None and not self.kept.current(guard):
+                raise StaleKept("the kept person changed in the store")
             entry = recorded.version if recorded else person.version
             return self._unchanged(person, entry)
         try:
-            recordings = self.save(person, *extra)
+            recordings = self.save(person, *extra, **({"guard": guard} if guard else {}))
+        except StaleKept:
+            raise
         except IntegrityError:
             raise ConcurrencyConflict(self.person(person.id).state()) from None
         return CommandResult(

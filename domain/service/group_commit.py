@@ -4,8 +4,8 @@ Every insert takes the event table's lock, so concurrent writers queue for it on
 at a time. Here a save that arrives while another is being written waits, and the saves that
 gathered meanwhile go in together as the next transaction: one lock, one statement, one commit
 for all of them. Each caller still gets its own outcome: if the shared transaction is refused
-(one save's version or claim already taken), each save in it is written again on its own, so
-only the stale one fails.
+(one save's version or claim already taken, or a person it kept changed), each save in it is
+written again on its own, so only the stale one fails.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+from domain.service.kept import Guard
+
+Write = Callable[[Sequence[StoredEvent], Guard], Sequence[int] | None]
 MAX_EVENTS = 2000  # events in one shared transaction: every write stays bounded in size
 
 
@@ -26,6 +28,7 @@ class Save:
     """One caller's events, and what became of them."""
 
     events: Sequence[StoredEvent]
+    guard: Guard  # kept aggregates the save was built on, with the versions read
     ready: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # this caller writes the next group
     ids: Sequence[int] | None = None
@@ -40,8 +43,10 @@ class GroupCommit:
         self.waiting: list[Save] = []
         self.writing = False
 
-    def save(self, events: Sequence[StoredEvent], write: Write) -> Sequence[int] | None:
-        mine = Save(events)
+    def save(
+        self, events: Sequence[StoredEvent], guard: Guard, write: Write
+    ) -> Sequence[int] | None:
+        mine = Save(events, guard)
         with self.lock:
             self.waiting.append(mine)
             if not self.writing:
@@ -87,7 +92,8 @@ class GroupCommit:
 def _write_group(group: list[Save], write: Write) -> None:
     if len(group) > 1:
         try:
-            ids = write([event for save in group for event in save.events])
+            events = [event for save in group for event in save.events]
+            ids = write(events, {k: v for save in group for k, v in save.guard.items()})
         except IntegrityError:
             pass  # each save is written again on its own, to its own outcome
         else:
@@ -95,7 +101,7 @@ def _write_group(group: list[Save], write: Write) -> None:
             return
     for save in group:
         try:
-            save.ids = write(save.events)
+            save.ids = write(save.events, save.guard)
         except Exception as error:
             save.error = error  # raised in the caller's own thread
 
@@ -111,13 +117,15 @@ def _share(group: list[Save], ids: Sequence[int] | None) -> None:
 
 def grouped(method: Any) -> Any:
     """A recorder's `insert_events`, its plain saves grouped (those with other arguments, such
-    as a tracking record, are written alone)."""
+    as a tracking record, are written alone), each with its guard on kept aggregates."""
 
-    def insert_events(self: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+    def insert_events(
+        self: Any, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
+    ) -> Any:
         if not plain(kwargs) or not stored_events:
-            return method(self, stored_events, **kwargs)
+            return method(self, stored_events, guard, **kwargs)
         commit: GroupCommit = self.__dict__.setdefault("_group_commit", GroupCommit())
-        return commit.save(stored_events, lambda events: method(self, events))
+        return commit.save(stored_events, guard or {}, lambda rows, kept: method(self, rows, kept))
 
     return insert_events
 

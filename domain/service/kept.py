@@ -1,7 +1,10 @@
 """People kept in memory between commands, so a command need not re-read and re-fold a whole
-history: before reuse, one query reads the newest stored row of the person and of the claim
-that named them, and anything changed since (a new entry, a merge's redirect, an erasure's
-shredding) sends the command back to the store.
+history. A kept person is reused only while the newest stored row of the person and of the
+claim that named them are as they were read: anything changed since (a new entry, a merge's
+redirect, an erasure's shredding) sends the command back to the store. On PostgreSQL the save
+itself checks this, under the table's lock, and refuses with `StaleKept` (no query before the
+command); a command that ends without saving (refused, or a repeat) asks the store then. On
+SQLite one query asks before the command.
 
 A kept person is taken out while a command works on it and put back only once its save has
 succeeded (or it was left unchanged), so a refused or conflicting command never leaves a
@@ -19,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.claims import IdentifierClaim, claim_id
@@ -28,6 +32,12 @@ from domain.person.aggregate import Person
 
 SIZE = 10_000  # people kept per process (about 8 KiB each for ten entries); least recent dropped
 Head = tuple[int, str]  # the newest stored row of an aggregate: version and topic
+Guard = dict[UUID, int]  # kept aggregates and the versions they were read at
+
+
+class StaleKept(IntegrityError):
+    """A kept person (or the claim that named them) changed in the store since it was read:
+    the command is worked again on the person as stored."""
 
 
 class Kept:
@@ -35,28 +45,36 @@ class Kept:
 
     def __init__(self, recorder: Any, repository: Any = None, size: int = SIZE) -> None:
         self.heads = heads_query(recorder)
+        self.guarded = bool(getattr(recorder, "guards_saves", False))  # the save checks
         self.repository, self.size = repository, size
         self.people: OrderedDict[UUID, Person] = OrderedDict()
         self.claims: dict[str, UUID] = {}  # identifier reference -> claim id
         self.claim_heads: dict[UUID, tuple[int, UUID]] = {}  # claim -> version, person
         self.lock = threading.Lock()
 
-    def take(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Person:
-        """The person a reference names, as the store holds them now: kept and still current,
-        or loaded afresh."""
+    def take(
+        self, ref: str | UUID, load: Callable[[str | UUID], Person]
+    ) -> tuple[Person, Guard | None]:
+        """The person a reference names: loaded afresh, or kept and still current. A kept
+        person comes with a guard (what must be unchanged) for the save to check, where the
+        store's saves check guards; otherwise it is checked here first, and the guard is None."""
         if self.heads is None:
-            return load(ref)
+            return load(ref), None
         person_id, claim = self._named(ref)
         with self.lock:
             person = self.people.pop(person_id, None) if person_id else None
         if person is None or person_id is None:
-            return self._loaded(ref, load)
-        wanted = [person_id] if claim is None else [person_id, claim[0]]
-        found = self.heads(wanted)
-        current = self._current(found.get(person_id), person.version)
-        if claim is not None and not self._current(found.get(claim[0]), claim[1]):
-            current = False
-        return person if current else self._loaded(ref, load)
+            return self._loaded(ref, load), None
+        guard = {person_id: person.version} | ({claim[0]: claim[1]} if claim else {})
+        if self.guarded:
+            return person, guard
+        return (person, None) if self.current(guard) else (self._loaded(ref, load), None)
+
+    def current(self, guard: Guard) -> bool:
+        """Whether the guarded aggregates are still as they were read (one query)."""
+        assert self.heads is not None
+        found = self.heads(list(guard))
+        return all(self._current(found.get(aid), version) for aid, version in guard.items())
 
     def keep(self, person: Person) -> None:
         """Put back a person whose changes are all saved."""

@@ -22,16 +22,20 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
+from domain.erasure import SHREDDED_TOPIC
 from domain.service.group_commit import grouped, plain
+from domain.service.kept import Guard, StaleKept
 
 WAIT = 0.2  # seconds before the second attempt
 # How long one attempt waits for a pooled connection, in seconds (POSTGRES_CONNECT_TIMEOUT).
 POOL_WAIT = 2
+STALE = "JK001"  # the SQLSTATE of a save refused because a kept aggregate changed
 
 
 def _short(method: Any) -> Any:
@@ -54,6 +58,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
     """The application recorder, saving in one statement, its retried reads and writes given
     one retry each."""
 
+    guards_saves = True  # a save checks the kept aggregates it names (see `Kept`)
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema, table = datastore.schema, self.events_table_name
@@ -61,8 +67,17 @@ class FailFastRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {name}(ids uuid[], versions bigint[], "
-                "topics text[], states bytea[]) RETURNS SETOF bigint LANGUAGE plpgsql AS $f$ "
-                "BEGIN LOCK TABLE {table} IN EXCLUSIVE MODE; NOTIFY {channel}; "
+                "topics text[], states bytea[], kept uuid[], kept_versions bigint[]) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $f$ "
+                "BEGIN LOCK TABLE {table} IN EXCLUSIVE MODE; "
+                # Kept aggregates must still be as they were read: newest row, not shredded.
+                "IF EXISTS (SELECT FROM unnest(kept, kept_versions) AS k(id, version) "
+                "WHERE NOT EXISTS (SELECT FROM (SELECT originator_version, topic FROM {table} "
+                "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) AS h "
+                "WHERE h.originator_version = k.version AND h.topic <> {shredded})) "
+                "THEN RAISE EXCEPTION 'a kept aggregate changed in the store' "
+                "USING ERRCODE = {stale}; END IF; "
+                "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {table} "
                 "(originator_id, originator_version, topic, state) "
                 "SELECT * FROM unnest(ids, versions, topics, states) "
@@ -71,29 +86,43 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 name=name,
                 table=Identifier(schema, table),
                 channel=Identifier(self.channel_name),
+                shredded=Literal(SHREDDED_TOPIC),
+                stale=Literal(STALE),
             )
         )
-        self.append_statement = SQL("SELECT {0}(%s, %s, %s, %s)").format(name)
+        self.append_statement = SQL("SELECT {0}(%s, %s, %s, %s, %s, %s)").format(name)
 
-    def append(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Stored events saved in one round trip (those with other arguments, such as a
+    def append(
+        self, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Stored events saved in one round trip, refused with `StaleKept` if an aggregate the
+        guard names has changed since it was read (those with other arguments, such as a
         tracking record, by the library's pipeline)."""
         if not plain(kwargs) or not stored_events:
+            assert not guard, "a guarded save has no other arguments"
             return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[no-any-return]
                 self, stored_events, **kwargs
             )
-        columns = (
+        guard = guard or {}
+        params = (
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
+            list(guard),
+            list(guard.values()),
         )
         with (
             self.datastore.get_connection() as conn,
             conn.cursor(binary=True, row_factory=tuple_row) as curs,
         ):
             assert conn.autocommit  # the statement is its own transaction, lock and all
-            curs.execute(self.append_statement, columns, prepare=True)
+            try:
+                curs.execute(self.append_statement, params, prepare=True)
+            except psycopg.Error as error:
+                if error.sqlstate == STALE:
+                    raise StaleKept(str(error)) from None
+                raise
             return [row[0] for row in curs.fetchall()]
 
     # Concurrent saves in one process share a transaction (see group_commit).

@@ -17,7 +17,7 @@ from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb
 from tests.conftest import at, prov
-from tests.helpers import admitted
+from tests.helpers import admitted, register
 from tests.integration.test_erasure import NOMS, erase, populate
 from tests.support import noms
 
@@ -96,3 +96,20 @@ def test_concurrent_commands_each_get_their_own_outcome(pg_url: str) -> None:
         assert len({d.position for d in done}) == len(done)
         for ref in people:
             assert app.person(ref).version == 3
+
+
+def test_a_merge_elsewhere_sends_the_next_command_to_the_kept_record(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, _ = store
+    register(app, "A3333AA")
+    admitted(app, "A4444AA")
+    app.handle("A4444AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+    with closing(other_process(app)) as other:
+        other.merge("A3333AA", "A4444AA", prov(at(2)))
+    # Check the command naming the removed record's number lands on the record kept by the
+    # merge, not on the removed one this process still holds in memory.
+    done = app.handle("A4444AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
+    assert done.person_id == str(app.resolve("A3333AA"))
+    state = app.state("A3333AA")
+    assert state is not None and state.location.cell == "C-1-001"

@@ -96,7 +96,7 @@ def _start(db: ReadDb, projection: Projection, head: int, parallel: int) -> Buil
             return Build(projection, g.generation, g.snapshot)
         gen = max(g.generation for g in gens) + 1
         tables.drop(cur, projection, gen)
-        tables.create(cur, db.dialect, projection, gen)
+        tables.create(cur, db.dialect, projection, gen, indexes=False)
         cur.execute(
             f"INSERT INTO {META} (name, generation, state, position, snapshot) "
             "VALUES (%s, %s, %s, %s, %s)",
@@ -148,6 +148,7 @@ def _fill(
         )
     with db.transaction() as cur:
         for build in group:
+            tables.index(cur, db.dialect, build.projection, build.generation)
             tables.set_position(cur, build.projection.name, build.generation, snapshot, None)
     if progress:
         progress(snapshot, snapshot)

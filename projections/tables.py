@@ -63,10 +63,27 @@ def live(cur: Cursor) -> dict[str, Generation]:
     return {g.name: g for g in generations(cur) if g.state == LIVE}
 
 
-def create(cur: Cursor, dialect: str, projection: Projection, generation: int) -> None:
+def create(
+    cur: Cursor, dialect: str, projection: Projection, generation: int, *, indexes: bool = True
+) -> None:
+    """The generation's tables, with their secondary indexes unless a bulk fill comes first
+    (then `index` makes them once it is done: one sort per index, not one insert per row)."""
     for table in projection.tables:
         for statement in table.ddl(dialect, generation):
-            cur.execute(statement)
+            if indexes or not _is_index(statement):
+                cur.execute(statement)
+
+
+def index(cur: Cursor, dialect: str, projection: Projection, generation: int) -> None:
+    """The generation's secondary indexes, where they are not made yet."""
+    for table in projection.tables:
+        for statement in table.ddl(dialect, generation):
+            if _is_index(statement):
+                cur.execute(statement)
+
+
+def _is_index(statement: str) -> bool:
+    return statement.startswith("CREATE INDEX")
 
 
 def drop(cur: Cursor, projection: Projection, generation: int) -> None:

@@ -7,13 +7,12 @@ odd, has a state; an entry it has no rule for raises `FoldError`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
 from domain import reference
 from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, known_movement
-from domain.person.state import Location, Ownership, Pending, Stay
+from domain.person.state import Location, Ownership, Pending, Stay, evolve
 from domain.person.vocabulary import (
     COMMUNITY_RELEASES,
     CUSTODY,
@@ -77,7 +76,7 @@ def released(fold: JourneyState, entry: ev.MovementRecorded) -> None:
 
 
 def hold(fold: JourneyState, entry: ev.PersonEvent, by: Responsibility | None) -> None:
-    fold.ownership = replace(fold.ownership, responsibility=by, since=entry.occurred_at)
+    fold.ownership = evolve(fold.ownership, responsibility=by, since=entry.occurred_at)
     fold.last["responsibility"] = entry
 
 
@@ -172,7 +171,7 @@ def kind_of(agency: str) -> AgencyKind:
 
 def apply_cell(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.CellMoved)
-    fold.location = replace(fold.location, cell=entry.cell)
+    fold.location = evolve(fold.location, cell=entry.cell)
 
 
 def apply_identifier(fold: JourneyState, entry: ev.PersonEvent) -> None:
@@ -187,7 +186,7 @@ def apply_supervision(fold: JourneyState, entry: ev.PersonEvent) -> None:
     own = fold.ownership
     responsibility = own.responsibility or Responsibility.COMMUNITY
     since = own.since if own.responsibility else entry.occurred_at
-    fold.ownership = replace(
+    fold.ownership = evolve(
         own,
         region=entry.region,
         pdu=entry.pdu,
@@ -207,13 +206,13 @@ def apply_area_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
         requested_at=entry.occurred_at,
         entry=entry.originator_version,
     )
-    fold.ownership = replace(fold.ownership, pending_area_transfer=pending)
+    fold.ownership = evolve(fold.ownership, pending_area_transfer=pending)
     fold.last["area_transfer"] = entry
 
 
 def apply_area_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
     def moved(own: Ownership, to: Pending) -> Ownership:
-        return replace(own, region=to.to, pdu=to.pdu, team=to.team, com=None, com_unit=None)
+        return evolve(own, region=to.to, pdu=to.pdu, team=to.team, com=None, com_unit=None)
 
     answer(fold, entry, "area_transfer", ("community", moved))
 
@@ -225,21 +224,21 @@ def apply_area_reject(fold: JourneyState, entry: ev.PersonEvent) -> None:
 def apply_allocation(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.OffenderManagerAllocated)
     if entry.role == "POM":
-        fold.ownership = replace(fold.ownership, pom=entry.officer, pom_unit=entry.unit)
+        fold.ownership = evolve(fold.ownership, pom=entry.officer, pom_unit=entry.unit)
     else:
-        fold.ownership = replace(fold.ownership, com=entry.officer, com_unit=entry.unit)
+        fold.ownership = evolve(fold.ownership, com=entry.officer, com_unit=entry.unit)
 
 
 def apply_handover_request(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.HandoverRequested)
     pending = Pending(to=entry.to, requested_at=entry.occurred_at, entry=entry.originator_version)
-    fold.ownership = replace(fold.ownership, pending_handover=pending)
+    fold.ownership = evolve(fold.ownership, pending_handover=pending)
     fold.last["handover"] = entry
 
 
 def apply_handover_accept(fold: JourneyState, entry: ev.PersonEvent) -> None:
     def handed(own: Ownership, to: Pending) -> Ownership:
-        return replace(own, responsibility=Responsibility(to.to), since=entry.occurred_at)
+        return evolve(own, responsibility=Responsibility(to.to), since=entry.occurred_at)
 
     answer(fold, entry, "handover", ("responsibility", handed))
 
@@ -260,13 +259,13 @@ def answer(fold: JourneyState, entry: ev.PersonEvent, asked: str, taking: Taking
         part, take = taking
         own = take(own, pending)
         fold.last[part] = entry
-    fold.ownership = replace(own, **{f"pending_{asked}": None})
+    fold.ownership = evolve(own, **{f"pending_{asked}": None})
     fold.last[asked] = entry
 
 
 def apply_risk(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.RiskEscalated)
-    fold.ownership = replace(
+    fold.ownership = evolve(
         fold.ownership, risk_level=entry.level, risk_escalated_at=entry.occurred_at
     )
 

@@ -151,20 +151,31 @@ def fold(
     conflicts: dict[int, Conflict] = {}
     ordered: list[ev.PersonEvent] = entries if isinstance(entries, list) else list(entries)
     tied = dict(_ties(ordered))
-    i = 0
-    while i < len(ordered):
-        end = tied.get(i, i + 1)
-        moment = ordered[i:end] if end > i + 1 else None
-        if moment and sum(isinstance(e, ev.MovementRecorded) for e in moment) > 1:
+    i, count = 0, len(ordered)
+    while i < count:
+        end = tied.get(i)
+        if end is None:  # the only entry at its moment: most are
+            entry = ordered[i]
+            i += 1
+            if not checked:
+                presume_opening(journey, entry)
+                entry_rules(type(entry)).applier(journey, entry)
+                continue
+            conflict = journey.step(entry)
+            if conflict is not None:
+                conflicts[entry.originator_version] = conflict
+            continue
+        moment = ordered[i:end]
+        if sum(isinstance(e, ev.MovementRecorded) for e in moment) > 1:
             taken = _possible_order(journey, moment)
         elif not checked:
-            for entry in ordered[i:end]:
+            for entry in moment:
                 presume_opening(journey, entry)
                 entry_rules(type(entry)).applier(journey, entry)
             i = end
             continue
         else:
-            taken = ordered[i:end]
+            taken = moment
         for entry in taken:
             conflict = journey.step(entry)
             if conflict is not None and checked:

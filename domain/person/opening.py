@@ -11,12 +11,12 @@ presumed, and a record that contradicts the history is refused as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from domain.person import events as ev
 from domain.person.appliers import kind_of
 from domain.person.fold_state import JourneyState
-from domain.person.state import Location, Opening
+from domain.person.state import Location, Opening, evolve
 from domain.person.vocabulary import (
     ARRIVALS_FROM_ABSENCE,
     CUSTODY,
@@ -58,7 +58,7 @@ def presume_opening(fold: JourneyState, entry: ev.PersonEvent) -> None:
     fold.location = location
     fold.opening = Opening(location, entry.originator_version)
     if presumed.status in CUSTODY and fold.ownership.responsibility is None:
-        fold.ownership = replace(
+        fold.ownership = evolve(
             fold.ownership, responsibility=Responsibility.CUSTODY, since=entry.occurred_at
         )
         fold.last["responsibility"] = entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from domain.person.vocabulary import (
     CUSTODY,
@@ -28,7 +29,30 @@ __all__ = [
     "Responsibility",
     "Status",
     "Stay",
+    "evolve",
 ]
+
+
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Frozen = TypeVar("Frozen", bound=_Dataclass)
+
+
+def evolve(value: Frozen, **changes: Any) -> Frozen:
+    """A copy of a frozen value with some fields changed, as `dataclasses.replace` makes it,
+    without its walk over every field and its field-by-field frozen `__init__` (the fold makes
+    one or two per entry). These values have no `__post_init__` and no `init=False` fields."""
+    if not changes.keys() <= value.__dataclass_fields__.keys():
+        unknown = ", ".join(sorted(changes.keys() - value.__dataclass_fields__.keys()))
+        msg = f"{type(value).__name__} has no field {unknown}"
+        raise TypeError(msg)
+    made = object.__new__(type(value))
+    fields = value.__dict__.copy()
+    fields.update(changes)
+    object.__setattr__(made, "__dict__", fields)
+    return made
 
 
 @dataclass(frozen=True)

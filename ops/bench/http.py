@@ -47,6 +47,8 @@ OPTIONS = (
     Option("--connections", int, 16),
     Option("--seconds", float, 15),
 )
+RECORD_SCRIPT = Path(__file__).with_name("record.lua")
+MOVE_BODY = '{"occurred_at": "2024-03-01T00:00:00+00:00", "prison": "MDI", "cell": "D-1-{i}"}'
 OURS, BARE = "where-is (auth + access log)", "bare FastAPI + psycopg"
 
 
@@ -109,17 +111,26 @@ def load(
 
 
 def wrk(
-    url: str, seconds: float, connections: int, headers: list[str], threads: int
+    url: str,
+    seconds: float,
+    connections: int,
+    headers: list[str],
+    threads: int,
+    *,
+    script: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """wrk, when the machine has it (Debian package `wrk`): a C load generator that is not
-    itself the bottleneck, as a Python client on a 2-core machine can be."""
+    itself the bottleneck, as a Python client on a 2-core machine can be. `script` is a Lua
+    script and its arguments, which make the requests."""
     args = [
         "wrk",
         f"-t{min(threads, connections)}",
         f"-c{connections}",
         f"-d{seconds:.0f}s",
         "--latency",
+        *(["-s", script[0]] if script else []),
         url,
+        *(["--", *script[1:]] if script else []),
     ]
     for header in headers:
         args[1:1] = ["-H", header]
@@ -261,17 +272,21 @@ def run(seconds: float, connections: int, url: str, *, fresh: bool) -> dict[str,
                     str(n): o["rps"] / b["rps"]
                     for n, (o, b) in enumerate(zip(found[OURS], found[BARE], strict=True))
                 }
-            results["record a cell move"] = load(
-                f"{ours}/people/{{key}}/cell-moves",
-                seconds,
-                connections,
-                auth,
-                keys=keys,
-                post_json='{"occurred_at": "2024-03-01T00:00:00+00:00", "prison": "MDI", '
-                '"cell": "D-1-{i}"}',
-            )
+            results["record a cell move"] = record(ours, seconds, connections, auth, keys)
         results[RAW] = raw_inserts(url, max(1000, int(results["record a cell move"]["requests"])))
     return results
+
+
+def record(
+    base: str, seconds: float, connections: int, headers: list[str], keys: Path
+) -> dict[str, float]:
+    """Cell moves posted across people, each with its own cell: by wrk and its Lua script
+    when the machine has wrk (one thread), else by the project's generator."""
+    if shutil.which("wrk"):
+        script = (str(RECORD_SCRIPT), str(keys), MOVE_BODY)
+        return wrk(base, seconds, connections, headers, 1, script=script)
+    url = f"{base}/people/{{key}}/cell-moves"
+    return load(url, seconds, connections, headers, keys=keys, post_json=MOVE_BODY)
 
 
 def raw_inserts(url: str, count: int) -> dict[str, float]:
@@ -318,9 +333,7 @@ def section(seconds: float, connections: int, store: Store | None = None) -> str
     return (
         "### HTTP (PostgreSQL)\n\n"
         f"{connections} connections from a second process on loopback for {seconds:.0f} s a run "
-        f"({'wrk with 1 and then 2 threads' if shutil.which('wrk') else 'the project generator'} "
-        "for the lookups, on one person's row; the project's generator for recording, across "
-        "people), "
+        f"({generators()}), "
         f"{over}; {WORKERS} uvicorn workers each, both servers up together. Each lookup figure "
         f"is the median of {ROUNDS} runs taken turn about with the baseline's, after a "
         f"discarded {WARMUP:.0f} s warm-up of each: every run opens its connections afresh and "
@@ -338,6 +351,15 @@ def section(seconds: float, connections: int, store: Store | None = None) -> str
         f"0.5), p99 {moves['p99_ms']:.1f} ms (target under 50 ms); the raw inserts are the "
         "log's own stored rows, one per transaction from one connection, after the HTTP runs.\n"
     )
+
+
+def generators() -> str:
+    if shutil.which("wrk"):
+        return (
+            "wrk with 1 and then 2 threads for the lookups, on one person's row; wrk with 1 "
+            "thread and `ops/bench/record.lua` for recording, across people"
+        )
+    return "the project's generator for the lookups, on one person's row, and for recording"
 
 
 def verdict(r: dict[str, dict[str, float]], threads: int) -> str:

@@ -25,7 +25,7 @@ from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
 from projections.schema import BY_NAME, META, Projection
-from projections.source import EventSource
+from projections.source import EventSource, fewer_collections
 
 Progress = Callable[[int, int], None]  # (events done, events in all)
 RANGES = "rm_rebuild_ranges"
@@ -244,16 +244,17 @@ def fill_range(
         pending.clear()
 
     source = EventSource(app)
-    for state in source.stream_states(
-        snapshot,
-        after_person=span.cursor or span.low or None,
-        include_start=span.cursor is None,
-        before=span.high,
-    ):
-        pending.append(state)
-        if len(pending) >= chunk:
-            flush(False)
-    flush(True)
+    with fewer_collections():
+        for state in source.stream_states(
+            snapshot,
+            after_person=span.cursor or span.low or None,
+            include_start=span.cursor is None,
+            before=span.high,
+        ):
+            pending.append(state)
+            if len(pending) >= chunk:
+                flush(False)
+        flush(True)
 
 
 def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.person.state import PersonState
-from projections.db import Cursor, ReadDb
+from projections.db import Cursor, ReadDb, psycopg
 from projections.rows import Row
 from projections.schema import META, PROJECTIONS, Projection, Table, meta_ddl
 
@@ -136,13 +136,37 @@ def write_states(
 
 def insert(cur: Cursor, dialect: str, table: Table, generation: int, rows: list[Row]) -> None:
     """Many rows at once: COPY on PostgreSQL, a prepared multi-row insert on SQLite."""
-    if dialect == "postgres":
-        columns = ", ".join(table.column_names)
-        with cur.copy(f"COPY {table.physical(generation)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
+    if dialect != "postgres":
         cur.executemany(table.insert_sql(generation), rows)
+    elif len(rows) < BINARY_FROM:
+        _copy(cur, table, generation, rows, binary=False)
+    else:
+        cur.execute("SAVEPOINT rm_copy")
+        try:
+            _copy(cur, table, generation, rows, binary=True)
+        except (TypeError, ValueError, OverflowError, psycopg.DataError):
+            # A value the binary format does not take as text takes it (a naive datetime for
+            # a timestamptz, say): written as text, read (or refused) by PostgreSQL as before.
+            cur.execute("ROLLBACK TO SAVEPOINT rm_copy")
+            _copy(cur, table, generation, rows, binary=False)
+        else:
+            cur.execute("RELEASE SAVEPOINT rm_copy")
+
+
+# Bulk writes (a rebuild's chunks) COPY in binary: a sixth of the client's time per row of
+# text. Small ones keep text, sparing a live batch the savepoint's two round trips.
+BINARY_FROM = 200
+COPY_TYPES = {"text": "text", "int": "int8", "date": "date", "ts": "timestamptz"}
+
+
+def _copy(cur: Cursor, table: Table, generation: int, rows: list[Row], *, binary: bool) -> None:
+    columns = ", ".join(table.column_names)
+    sql = f"COPY {table.physical(generation)} ({columns}) FROM STDIN"
+    with cur.copy(f"{sql} (FORMAT BINARY)" if binary else sql) as copy:
+        if binary:
+            copy.set_types([COPY_TYPES[kind] for _, kind in table.columns])
+        for row in rows:
+            copy.write_row(row)
 
 
 def set_position(

@@ -18,6 +18,7 @@ from domain.person.aggregate import Person
 from domain.person.state import PersonState
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from projections.source import fewer_collections
 from replay import registry
 from replay.batch import Batch
 from replay.bulk import BulkWriter
@@ -153,10 +154,11 @@ class Corrector:
         prov = self._provenance(batch_id, reason, by)
         report = CorrectionReport(batch_id, kind, "done", note=note)
         done = 0
-        for people in self._chunks(batch):
-            self._apply_chunk(people, kind, batch_id, prov, report)
-            done += len(people)
-            self.progress(running, done, len(batch.people))
+        with fewer_collections():
+            for people in self._chunks(batch):
+                self._apply_chunk(people, kind, batch_id, prov, report)
+                done += len(people)
+                self.progress(running, done, len(batch.people))
         batch = self.batch(batch_id)
         batch.finish_correction(report.people, report.entries)
         self.app.save(batch)

@@ -249,7 +249,11 @@ class Importer:
         for result in results:
             counts.add(result)
         summary = (progress, counts.numbers(len(groups)))
-        spool.stash([key for key, _ in groups], summary, self.writer.pending(aggregates))
+        events = self.writer.pending(aggregates)
+        # Stamped again when written; one moment for the chunk until then is pickled once,
+        # not once an event.
+        restamp(events, datetime.now(UTC))
+        spool.stash([key for key, _ in groups], summary, events)
 
     def _write_stashed(self, spool: Spool, load: Load) -> Tally:
         """The writing pass of a checked load: each chunk's events encoded and copied in with

@@ -138,8 +138,16 @@ class EventSource:
     def people(self, person_ids: Iterable[str]) -> dict[str, Person]:
         """Each person's aggregate at the head of the log, in one query (ids not found are left
         out); a bulk path for loads and corrections that touch many people."""
+        return self.people_of(self.people_rows(person_ids))
+
+    def people_rows(self, person_ids: Iterable[str]) -> list[tuple[Any, ...]]:
+        """The stored rows `people` reads, for a caller that reads ahead while it works."""
+        return self._person_rows(person_ids, None)
+
+    def people_of(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
+        """The aggregates in the rows `people_rows` read."""
         with fewer_collections():
-            return self._people(self._person_rows(person_ids, None))
+            return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
         found: dict[str, Person] = {}

@@ -8,6 +8,7 @@ again. A dry run shows each person whose location, owner or key dates would chan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -206,14 +207,32 @@ class Corrector:
         return person.reinstate(prov, batch=batch_id)
 
     def _chunks(self, batch: Batch) -> Iterator[list[Person]]:
-        for start in range(0, len(batch.people), self.chunk):
-            ids = batch.people[start : start + self.chunk]
-            found = self.loader.by_ids(ids)
+        spans = [
+            batch.people[start : start + self.chunk]
+            for start in range(0, len(batch.people), self.chunk)
+        ]
+        for found in self._read_ahead(spans):
             # The batch's entries also live on, as copies, in records these were merged into.
             kept = {k for p in found.values() if (k := p.merged_into())} - set(found)
             if kept:
                 found.update(self.loader.by_ids(kept))
             yield list(found.values())
+
+    def _read_ahead(self, spans: list[list[str]]) -> Iterator[dict[str, Person]]:
+        """Each span's people, the next span's rows read from the store while this one is
+        worked on (its saves included). A person saved in one span and read ahead for the
+        next (a record others were merged into) fails its save as stale, and is done afresh."""
+        source = self.loader.source
+        if source is None:
+            yield from (self.loader.by_ids(ids) for ids in spans)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="void-read") as reader:
+            ahead = [reader.submit(source.people_rows, ids) for ids in spans[:1]]
+            for index in range(len(spans)):
+                rows = ahead.pop().result()
+                if index + 1 < len(spans):
+                    ahead.append(reader.submit(source.people_rows, spans[index + 1]))
+                yield source.people_of(rows)
 
     @staticmethod
     def _check_can(batch: Batch, kind: str) -> None:

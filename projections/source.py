@@ -150,6 +150,9 @@ class EventSource:
             return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
+        if self.decoder.keyed and rows:
+            cipher = cast(DataKeyCipher, self.app.mapper.cipher)
+            cipher.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
         found: dict[str, Person] = {}
         history: list[PersonEvent] = []
         for oid, version, topic, state in rows:

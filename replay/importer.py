@@ -9,6 +9,7 @@ record. Each line's natural key makes a second load of the same records add noth
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -474,19 +475,30 @@ def _already(batch: Batch) -> ImportReport:
     )
 
 
+# The collector's first two thresholds while a load runs: a chunk's people and events live
+# for the chunk, so the young objects are looked at less often (the third is left as it is).
+LOADING_THRESHOLDS = (2000, 20)
+_collector = threading.Lock()
+
+
 @contextmanager
 def _outliving() -> Iterator[None]:
     """What the process made before a load outlives it: kept out of the collector's full passes
     while the load runs, which otherwise rescan all of it every few thousand lines (a fifth of
     a load's time went to the collector). A process that keeps it out already is left so."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    with _collector:
+        ours = not gc.get_freeze_count()
+        if ours:
+            before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(*LOADING_THRESHOLDS, before[2])
     try:
         yield
     finally:
-        gc.unfreeze()
+        if ours:
+            with _collector:
+                gc.unfreeze()
+                gc.set_threshold(*before)
 
 
 def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:

@@ -27,10 +27,11 @@ from domain.person.state import PersonState
 from domain.service.aesgcm import GcmCipher
 from domain.service.application import JourneyApp, replay_events
 from domain.service.datakey_cipher import DataKeyCipher
-from domain.service.datakeys import ID_END, key_id_of
+from domain.service.datakeys import ID_END, PREFIX
 from domain.service.storage import DatabaseURL
 
 PERSON_TOPICS = "domain.person.%"
+KEY_AT = len(PREFIX)  # a row under a data key: the prefix, then the key's id, up to ID_END
 # Young objects between cyclic collections while reading in bulk: every event decoded is a
 # few new containers, so at the default (700) a collection runs every few dozen events.
 BULK_GC_THRESHOLD = 50_000
@@ -150,9 +151,9 @@ class EventSource:
             return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
-        if self.decoder.keyed and rows:
-            cipher = cast(DataKeyCipher, self.app.mapper.cipher)
-            cipher.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
+        keys = self.decoder.keys
+        if keys is not None and rows:
+            keys.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
         found: dict[str, Person] = {}
         history: list[PersonEvent] = []
         for oid, version, topic, state in rows:
@@ -233,12 +234,13 @@ class EventSource:
         """Group rows by person (they arrive in id, version order) and derive each state."""
         history: list[PersonEvent] = []
         current_id: Any = None
+        decode = self.decoder
         for oid, version, topic, state in rows:
             if oid != current_id:
                 if history:
                     yield _state(Person.from_history(history))
                 history, current_id = [], oid
-            history.append(self._decode(oid, version, topic, state))
+            history.append(decode(oid, version, topic, state))
         if history:
             yield _state(Person.from_history(history))
 
@@ -273,7 +275,8 @@ class Decoder:
         self.transcode = mapper.transcoder.decode
         cipher = mapper.cipher
         self.plain = cipher is None and mapper.compressor is None
-        self.keyed = isinstance(cipher, DataKeyCipher) and mapper.compressor is None
+        keyed = isinstance(cipher, DataKeyCipher) and mapper.compressor is None
+        self.keys = cipher if keyed and isinstance(cipher, DataKeyCipher) else None
         self.classes: dict[str, tuple[type[Any], int]] = {}
 
     def __call__(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
@@ -282,7 +285,8 @@ class Decoder:
             cls = resolve_topic(topic)
             found = self.classes[topic] = (cls, getattr(cls, "class_version", 1))
         cls, class_version = found
-        state = bytes(state)
+        if type(state) is not bytes:
+            state = bytes(state)
         data = self._direct(state) if topic != SHREDDED_TOPIC else None
         if data is not None and data.pop("class_version", 1) == class_version:
             data["originator_id"] = oid if isinstance(oid, UUID) else UUID(oid)
@@ -301,11 +305,10 @@ class Decoder:
         try:
             if self.plain:
                 plaintext = state
-            elif self.keyed:
-                key_id = key_id_of(state)
-                if key_id is None:
-                    return None
-                cipher = cast(DataKeyCipher, self.mapper.cipher).cipher(key_id)
+            elif self.keys is not None:
+                if state[:KEY_AT] != PREFIX:
+                    return None  # under the application key
+                cipher = self.keys.cipher(state[KEY_AT:ID_END])
                 if not isinstance(cipher, GcmCipher):
                     return None  # an erased person's key (a tombstone), or an unknown one
                 plaintext = cipher.decrypt(state[ID_END:])

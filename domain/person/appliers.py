@@ -12,7 +12,7 @@ from datetime import datetime
 from domain import reference
 from domain.person import events as ev
 from domain.person.fold_state import FoldError, JourneyState, known_movement
-from domain.person.state import Location, Ownership, Pending, Stay, evolve
+from domain.person.state import Location, Ownership, Pending, Stay, evolve, located
 from domain.person.vocabulary import (
     COMMUNITY_RELEASES,
     CUSTODY,
@@ -37,7 +37,7 @@ __all__ = ["APPLIERS", "DEATH_REASONS", "HOSPITAL_REASONS", "PLACES", "UAL_REASO
 def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     status, agency, kind, prison, destination, cell = _moved(fold.location, entry)
-    fold.location = Location(
+    fold.location = located(
         status,
         agency,
         kind,

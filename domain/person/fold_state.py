@@ -63,12 +63,17 @@ def describe(entry: ev.PersonEvent) -> str:
     return f"entry {entry.originator_version} ({what} at {when})"
 
 
+# Where every fold starts: frozen, so one of each serves every person.
+NOWHERE = Location()
+UNOWNED = Ownership()
+
+
 class JourneyState:
     """A person's journey as folded so far, and the entries that last set each part of it."""
 
     def __init__(self) -> None:
-        self.location = Location()
-        self.ownership = Ownership()
+        self.location = NOWHERE
+        self.ownership = UNOWNED
         self.key_dates: dict[str, date] = {}
         self.identifiers: dict[str, list[str]] = {}
         self.last: dict[str, ev.PersonEvent] = {}

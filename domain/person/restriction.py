@@ -76,6 +76,8 @@ class ProtectionCommands(PersonPart):
             and e.reason_code in UAL_REASONS
             for e in active
         )
+        if not self.corrections:  # nothing restricts, holds or merges: most records
+            return Protection(None, (), ual, 0)
         return Protection(
             self.restriction(as_known_at), self.holds(as_known_at), ual, len(self.merges())
         )

@@ -30,6 +30,7 @@ __all__ = [
     "Status",
     "Stay",
     "evolve",
+    "located",
 ]
 
 
@@ -38,6 +39,17 @@ class _Dataclass(Protocol):
 
 
 Frozen = TypeVar("Frozen", bound=_Dataclass)
+
+
+def located(*fields: Any) -> Location:
+    """A `Location` from all its fields in order, equal to `Location(*fields)`, without the
+    field-by-field frozen `__init__` (the fold makes one per movement)."""
+    if len(fields) != len(_LOCATION_FIELDS):
+        msg = f"a Location has {len(_LOCATION_FIELDS)} fields, not {len(fields)}"
+        raise TypeError(msg)
+    made = object.__new__(Location)
+    object.__setattr__(made, "__dict__", dict(zip(_LOCATION_FIELDS, fields, strict=True)))
+    return made
 
 
 def evolve(value: Frozen, **changes: Any) -> Frozen:
@@ -71,6 +83,9 @@ class Location:
     direction: str | None = None
     reason_code: str | None = None
     entry: int | None = None
+
+
+_LOCATION_FIELDS = tuple(Location.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from domain.errors import FutureDated, InvalidValue
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SOURCE = re.compile(r"^[A-Z][A-Z0-9_:.-]{0,99}$")
 MAX_TEXT = 2000
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # control characters but tab and newline
 
 
 @dataclass(frozen=True)
@@ -94,5 +95,5 @@ def check_text(field: str, value: object, *, required: bool, limit: int) -> None
         raise InvalidValue(field, "must not be blank")
     if len(value) > limit:
         raise InvalidValue(field, f"must be at most {limit} characters")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+    if CONTROL.search(value):
         raise InvalidValue(field, "must not contain control characters")

@@ -55,10 +55,11 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
     registration: ev.Registered
     entries: list[ev.PersonEvent]
     corrections: list[ev.PersonEvent]
-    refs: dict[tuple[str, str], list[int]]
 
     def __init__(self) -> None:
-        self.entries, self.corrections, self.refs = [], [], {}
+        self.entries, self.corrections = [], []
+        self._refs: dict[tuple[str, str], list[int]] = {}
+        self._unindexed: list[ev.PersonEvent] = []  # kept, with a source_ref not yet in _refs
         self._queue: list[Queued] | None = None
 
     @classmethod
@@ -125,9 +126,18 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         else:
             self.corrections.append(event)
         if event.source_ref is not None:
-            self.refs.setdefault((event.source, canonical_ref(event.source_ref)), []).append(
-                event.originator_version
-            )
+            self._unindexed.append(event)
+
+    @property
+    def refs(self) -> dict[tuple[str, str], list[int]]:
+        """The versions of the events kept from each source record (source, canonical key),
+        in the order kept: indexed when first asked (reading a history never asks)."""
+        for event in self._unindexed:
+            assert event.source_ref is not None
+            key = (event.source, canonical_ref(event.source_ref))
+            self._refs.setdefault(key, []).append(event.originator_version)
+        self._unindexed.clear()
+        return self._refs
 
     # ---- reading ----
 

@@ -259,7 +259,7 @@ class Corrector:
 
 def _entries(person: Person, batch_id: str, *, voided: bool) -> int:
     """How many of the batch's entries are voided (or live) for this person now."""
-    marks = person.voids()
+    marks = person.voided()
     return sum(
         1
         for e in person.entries

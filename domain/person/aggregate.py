@@ -163,11 +163,24 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
                     marks.pop(entry, None)
         return marks
 
+    def voided(self, as_known_at: datetime | None = None) -> set[int]:
+        """The entries voided as known at a moment (now if none): the keys of `voids`,
+        without a mark made for each."""
+        found: set[int] = set()
+        for correction in self.corrections:
+            if as_known_at is not None and correction.timestamp > as_known_at:
+                break
+            if isinstance(correction, ev.EntriesVoided):
+                found.update(correction.entries)
+            elif isinstance(correction, ev.EntriesReinstated):
+                found.difference_update(correction.entries)
+        return found
+
     def active_entries(
         self, as_of: datetime | None = None, as_known_at: datetime | None = None
     ) -> list[ev.PersonEvent]:
         """Non-voided entries in effective order, cut at an effective time and a knowledge point."""
-        voided = self.voids(as_known_at)
+        voided = self.voided(as_known_at)
         chosen = (
             e
             for e in self.entries
@@ -263,7 +276,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         versions = self.refs.get((provenance.source, canonical_ref(provenance.source_ref)), [])
         if not versions:
             return None
-        voided = self.voids()
+        voided = self.voided()
         live = [v for v in versions if v not in voided]
         return live[0] if live else None
 
@@ -383,7 +396,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
                 raise InvalidValue(
                     "entries", f"entry {version} is not a correctable entry of this person"
                 )
-        marks = self.voids()
+        marks = self.voided()
         chosen = list(entries) or [v for v, e in known.items() if e.batch_id == batch]
         return sorted(v for v in chosen if (v in marks) == voided)
 

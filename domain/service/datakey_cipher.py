@@ -1,5 +1,10 @@
 """The cipher over per-person data keys: which key encrypts, which decrypts, and the cache of
-keys (with read-ahead for readers going through the log person by person)."""
+keys (with read-ahead for readers going through the log person by person).
+
+The cache is bounded: a process that goes through a national store (a load, a rebuild worker,
+a server over weeks) meets hundreds of thousands of people, and an AES key schedule takes
+about 2.6 KiB, so the oldest keys and ciphers give way (a key met again is read again).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, key_id_of
 POLL = 1.0  # seconds between looks for keys destroyed by another process
 READ_AHEAD = 2000  # keys read at once once misses come fast (a rebuild's stream)
 BUSY = 20  # misses in a second that make a reader a stream
+ROWS = 100_000  # key rows cached (wrapped material, a few hundred bytes each)
+CIPHERS = 10_000  # key schedules cached (about 2.6 KiB each)
 
 
 class DataKeyCipher(Cipher):
@@ -25,9 +32,17 @@ class DataKeyCipher(Cipher):
     under a data key (named by its prefix) or, without one, under the application cipher.
     Whose key encrypts is set per thread by the mapper (`owner`); no owner, the app's."""
 
-    def __init__(self, store: KeyStore, app_cipher: Cipher | None) -> None:
+    def __init__(
+        self,
+        store: KeyStore,
+        app_cipher: Cipher | None,
+        *,
+        rows: int = ROWS,
+        ciphers: int = CIPHERS,
+    ) -> None:
         # Built from a key store, not the library's environment.
         self.store, self.app_cipher = store, app_cipher
+        self.bounds = (rows, ciphers)
         self.owner = threading.local()
         self.rows: dict[bytes, DataKey] = {}  # key id: its row, material still wrapped
         self.people: dict[UUID, bytes] = {}  # person: their live key's id
@@ -43,8 +58,10 @@ class DataKeyCipher(Cipher):
         missing = [p for p in dict.fromkeys(person_ids) if p not in self.people]
         if not missing:
             return
-        self.cache(self.store.by_people(missing))
-        new = [p for p in missing if p not in self.people]
+        found = self.store.by_people(missing)
+        self.cache(found)
+        live = {key.person_id for key in found if key.material is not None}
+        new = [p for p in missing if p not in live]
         if new:
             self.store.create(new)
             self.cache(self.store.by_people(new))
@@ -63,6 +80,8 @@ class DataKeyCipher(Cipher):
                 self.rows[key.key_id] = key
                 if key.material is not None:
                     self.people[key.person_id] = key.key_id
+            while len(self.rows) > self.bounds[0]:  # the oldest give way
+                self._drop(next(iter(self.rows)))
 
     def encrypt(self, plaintext: bytes) -> bytes:
         person = getattr(self.owner, "person", None)
@@ -71,9 +90,10 @@ class DataKeyCipher(Cipher):
         return self.encrypt_for(person, plaintext)
 
     def encrypt_for(self, person_id: UUID, plaintext: bytes) -> bytes:
-        if person_id not in self.people:
-            self.prepare_keys([person_id])
         key_id = self.people.get(person_id)
+        if key_id is None:
+            self.prepare_keys([person_id])
+            key_id = self.people.get(person_id)
         found = self.cipher(key_id) if key_id is not None else None
         if not isinstance(found, GcmCipher):
             tomb = next((k.tombstone for k in self.store.by_people([person_id])), None)
@@ -111,7 +131,11 @@ class DataKeyCipher(Cipher):
             return None
         if row.material is None:
             return row.tombstone
-        made = self.ciphers[key_id] = GcmCipher.of(self.store.unwrap(row.material))
+        made = GcmCipher.of(self.store.unwrap(row.material))
+        with self.lock:
+            self.ciphers[key_id] = made
+            while len(self.ciphers) > self.bounds[1]:
+                self.ciphers.pop(next(iter(self.ciphers)), None)
         return made
 
     def missed(self, key_id: bytes) -> DataKey | None:
@@ -122,8 +146,9 @@ class DataKeyCipher(Cipher):
             self.window, self.misses = now, 0
         self.misses += 1
         if self.misses > BUSY:
-            self.cache(self.store.following(key_id, READ_AHEAD))
-            return self.rows.get(key_id)
+            page = self.store.following(key_id, min(READ_AHEAD, self.bounds[0]))
+            self.cache(page)
+            return next((key for key in page if key.key_id == key_id), None)
         found = self.store.by_id(key_id)
         if found is not None:
             self.cache([found])
@@ -142,7 +167,11 @@ class DataKeyCipher(Cipher):
     def forget(self, key_ids: Iterable[bytes]) -> None:
         with self.lock:
             for key_id in set(key_ids):
-                row = self.rows.pop(key_id, None)
-                self.ciphers.pop(key_id, None)
-                if row is not None:
-                    self.people.pop(row.person_id, None)
+                self._drop(key_id)
+
+    def _drop(self, key_id: bytes) -> None:
+        """A key out of the cache (the lock held)."""
+        row = self.rows.pop(key_id, None)
+        self.ciphers.pop(key_id, None)
+        if row is not None and self.people.get(row.person_id) == key_id:
+            del self.people[row.person_id]

@@ -1,6 +1,7 @@
 """Per-person data keys as readers meet them: a reader going through the log person by person
 fetches keys in pages, not one query a person; a process holding a key it cached hears of
-its destruction by another process."""
+its destruction by another process; the cache stays within its bounds however many people a
+process meets."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from api.erasure_cover import covers
 from domain.erasure import PersonErased, Tombstone
 from domain.service.application import JourneyApp
-from domain.service.datakey_cipher import BUSY, READ_AHEAD
+from domain.service.datakey_cipher import BUSY, READ_AHEAD, DataKeyCipher
 from domain.service.datakeys import DataKey, SqlKeys
 from domain.service.keyed_mapper import PersonKeyMapper
 from domain.service.settings import Settings
@@ -88,3 +89,23 @@ def test_another_process_hears_of_an_erasure(tmp_path: Path) -> None:
             two.state(noms(1))
         # Check the key itself is gone from its cache: a row under it reads as erased.
         assert mapper.cipher.cipher(held) == Tombstone(datetime.now(UTC).date(), "NO-LONGER-NEEDED")
+
+
+def test_the_key_cache_keeps_within_its_bounds(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bounded.sqlite'}")
+    with closing(JourneyApp(settings)) as app:
+        seed(app, 0, 120)
+    with closing(JourneyApp(settings)) as fresh:
+        mapper = fresh.mapper
+        assert isinstance(mapper, PersonKeyMapper)
+        cipher = DataKeyCipher(mapper.cipher.store, mapper.cipher.app_cipher, rows=30, ciphers=10)
+        mapper.cipher = cipher
+        # Check every person still reads (and takes a new entry) with 30 keys cached at most,
+        # 10 of them as ciphers: those given way are read again when met again.
+        for _ in range(2):
+            assert len(states(fresh)) == 120
+            assert len(cipher.rows) <= 30 and len(cipher.ciphers) <= 10
+            assert len(cipher.people) <= 30
+        register(fresh, noms(500), "Late", "Comer", date(1990, 5, 5))
+        assert fresh.state(noms(500)) is not None and fresh.state(noms(3)) is not None
+        assert len(cipher.rows) <= 30 and len(cipher.ciphers) <= 10

@@ -98,7 +98,8 @@ class Kept:
                 cid = claim_id(claim_key(kind, value))
             except DomainError:
                 return None, None  # the store's load says what is wrong with it
-            self.claims[str(ref)] = cid
+            with self.lock:
+                bounded(self.claims, str(ref), cid, 2 * self.size)
         seen = self.claim_heads.get(cid)
         if seen is None:
             return None, None
@@ -122,8 +123,16 @@ class Kept:
         if not isinstance(claim, IdentifierClaim):
             return load(ref)
         person = load(claim.person_id)
-        self.claim_heads[cid] = (claim.version, claim.person_id)
+        with self.lock:
+            bounded(self.claim_heads, cid, (claim.version, claim.person_id), 2 * self.size)
         return person
+
+
+def bounded(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """Put a value in a cache of at most `size`, the oldest giving way."""
+    cache[key] = value
+    while len(cache) > size:
+        cache.pop(next(iter(cache)), None)
 
 
 def _fold(aggregate: Any, events: Iterable[Any]) -> Any:

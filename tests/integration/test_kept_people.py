@@ -13,6 +13,7 @@ from domain.errors import DomainError
 from domain.service.application import JourneyApp
 from domain.service.catalogue import MoveCell, Release
 from domain.service.errors import ConcurrencyConflict, StaleVersion
+from domain.service.kept import Kept
 from domain.service.results import CommandResult
 from domain.service.settings import Settings
 from projections.db import ReadDb
@@ -113,3 +114,23 @@ def test_a_merge_elsewhere_sends_the_next_command_to_the_kept_record(
     assert done.person_id == str(app.resolve("A3333AA"))
     state = app.state("A3333AA")
     assert state is not None and state.location.cell == "C-1-001"
+
+
+def test_what_a_process_keeps_stays_within_its_bounds(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, _ = store
+    app.kept = Kept(app.recorder, app.repository, size=3)
+    people = [noms(n) for n in range(10)]
+    for ref in people:
+        admitted(app, ref)
+    # Check every command lands, twice round, while at most 3 people and 6 of the identifiers
+    # that named them are kept.
+    for turn in range(2):
+        for k, ref in enumerate(people):
+            cell = f"A-{turn + 1}-{k:03d}"
+            assert app.handle(ref, [MoveCell(prison="LEI", cell=cell)], prov(at(1 + turn))).changed
+            assert len(app.kept.people) <= 3
+            assert len(app.kept.claims) <= 6 and len(app.kept.claim_heads) <= 6
+    state = app.state(people[0])
+    assert state is not None and state.location.cell == "A-2-000"

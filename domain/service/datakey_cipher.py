@@ -23,7 +23,7 @@ from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, key_id_of
 POLL = 1.0  # seconds between looks for keys destroyed by another process
 READ_AHEAD = 2000  # keys read at once once misses come fast (a rebuild's stream)
 BUSY = 20  # misses in a second that make a reader a stream
-ROWS = 100_000  # key rows cached (wrapped material, a few hundred bytes each)
+ROWS = 20_000  # key rows cached (wrapped material, about 500 bytes each with the dicts)
 CIPHERS = 10_000  # key schedules cached (about 2.6 KiB each)
 
 

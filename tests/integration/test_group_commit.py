@@ -85,12 +85,18 @@ def transactions(app: JourneyApp, refs: list[str]) -> int:
     return int(row[0])
 
 
+def in_cells(app: JourneyApp, count: int) -> list[str]:
+    """People admitted and put in a cell (so each has a version 3 to build on)."""
+    refs = [noms(n) for n in range(count)]
+    for ref in refs:
+        admitted(app, ref)
+        app.handle(ref, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+    return refs
+
+
 def test_saves_that_queue_behind_one_are_written_in_one_transaction(pg_url: str) -> None:
     with closing(JourneyApp(Settings(database_url=pg_url))) as app:
-        refs = [noms(n) for n in range(8)]
-        for ref in refs:
-            admitted(app, ref)
-            app.handle(ref, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+        refs = in_cells(app, 8)
         outcomes = piled_up(app, refs)
         # Check every save succeeded, each at its own position: the first alone, the seven
         # that queued behind it in one transaction.
@@ -102,10 +108,7 @@ def test_saves_that_queue_behind_one_are_written_in_one_transaction(pg_url: str)
 
 def test_a_conflicting_save_in_a_group_fails_alone(pg_url: str) -> None:
     with closing(JourneyApp(Settings(database_url=pg_url))) as app:
-        refs = [noms(n) for n in range(6)]
-        for ref in refs:
-            admitted(app, ref)
-            app.handle(ref, [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+        refs = in_cells(app, 6)
         # The last two name one person: both build version 4 from version 3, one must lose.
         outcomes = piled_up(app, [*refs, refs[-1]])
         lost = [o for o in outcomes if isinstance(o, ConcurrencyConflict)]

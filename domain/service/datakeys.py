@@ -194,7 +194,9 @@ class SqlKeys(KeyStore):
         with self.cursor() as c:
             if self.postgres:
                 sql = f"SELECT {self.COLUMNS} FROM {{keys}} WHERE person_id = ANY(%s)"
-                rows = c.execute(self.sql(sql), [ids]).fetchall()
+                # Planned afresh each time: sessions that kept a plan were seen scanning the
+                # whole table for each lookup, on a server that was not analysing it.
+                rows = c.execute(self.sql(sql), [ids], prepare=False).fetchall()
             else:
                 rows = []
                 for start in range(0, len(ids), 500):

@@ -183,7 +183,8 @@ def _postgres_heads(datastore: Any, table: str) -> Callable[[Sequence[UUID]], di
 
     def heads(ids: Sequence[UUID]) -> dict[UUID, Head]:
         with datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (list(ids),), prepare=True)
+            # Planned afresh: a kept generic plan for `= ANY` may scan the whole log.
+            curs.execute(statement, (list(ids),), prepare=False)
             rows = curs.fetchall()
         return {row["originator_id"]: (row["originator_version"], row["topic"]) for row in rows}
 

@@ -43,6 +43,8 @@ from domain.service.settings import Settings
 from domain.service.storage import DatabaseURL
 from domain.service.transcoder import OrjsonTranscoder
 
+ATTEMPTS = 3  # a command on a kept person found changed is worked again, this many times in all
+
 
 class JourneyApp(Application[UUID]):
     """Records people's journeys and answers from their histories."""
@@ -188,19 +190,18 @@ class JourneyApp(Application[UUID]):
         provenances = (
             [provenance] * len(commands) if isinstance(provenance, Provenance) else list(provenance)
         )
-        person, guard = self.kept.take(ref, self.person)
-        if guard is None:
-            return self._handle(person, commands, provenances, expected_version, None)
-        try:
-            return self._handle(person, commands, provenances, expected_version, guard)
-        except StaleKept:
-            pass
-        except Exception:
-            # A kept person's refusal (or any failure) stands only if they were current.
-            if self.kept.current(guard):
-                raise
-        person, _ = self.kept.take(ref, self.person)  # not kept now: read from the store
-        return self._handle(person, commands, provenances, expected_version, None)
+        for _ in range(ATTEMPTS):
+            # A person taken from memory comes with a guard; one read from the store, without.
+            person, guard = self.kept.take(ref, self.person)
+            try:
+                return self._handle(person, commands, provenances, expected_version, guard)
+            except StaleKept:
+                continue  # changed in the store meanwhile: worked again on the stored person
+            except Exception:
+                # A kept person's refusal (or any failure) stands only if they were current.
+                if guard is None or self.kept.current(guard):
+                    raise
+        raise ConcurrencyConflict(self.person(ref).state())
 
     def _handle(
         self,

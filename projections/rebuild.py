@@ -25,7 +25,7 @@ from domain.service.settings import Settings
 from projections import tables
 from projections.db import ReadDb, open_read_db
 from projections.schema import BY_NAME, META, Projection
-from projections.source import EventSource, fewer_collections
+from projections.source import EventSource, bulk_reading
 
 Progress = Callable[[int, int], None]  # (events done, events in all)
 RANGES = "rm_rebuild_ranges"
@@ -244,7 +244,7 @@ def fill_range(
         pending.clear()
 
     source = EventSource(app)
-    with fewer_collections():
+    with bulk_reading():
         for state in source.stream_states(
             snapshot,
             after_person=span.cursor or span.low or None,

@@ -6,11 +6,9 @@ query fetches many people's histories, and a rebuild can stream every history in
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -26,6 +24,7 @@ from domain.person.events import PersonEvent
 from domain.person.state import PersonState
 from domain.service.aesgcm import GcmCipher
 from domain.service.application import JourneyApp, replay_events
+from domain.service.collector import fewer_collections
 from domain.service.datakey_cipher import DataKeyCipher
 from domain.service.datakeys import ID_END, PREFIX
 from domain.service.storage import DatabaseURL
@@ -35,26 +34,11 @@ KEY_AT = len(PREFIX)  # a row under a data key: the prefix, then the key's id, u
 # Young objects between cyclic collections while reading in bulk: every event decoded is a
 # few new containers, so at the default (700) a collection runs every few dozen events.
 BULK_GC_THRESHOLD = 50_000
-_bulk = {"readers": 0, "threshold": 0}
-_bulk_lock = threading.Lock()
 
 
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while bulk reads or rebuilds allocate
-    (nothing they make is a cycle to free early); the threshold is restored after the last."""
-    with _bulk_lock:
-        if _bulk["readers"] == 0:
-            _bulk["threshold"] = gc.get_threshold()[0]
-            gc.set_threshold(max(_bulk["threshold"], BULK_GC_THRESHOLD), *gc.get_threshold()[1:])
-        _bulk["readers"] += 1
-    try:
-        yield
-    finally:
-        with _bulk_lock:
-            _bulk["readers"] -= 1
-            if _bulk["readers"] == 0:
-                gc.set_threshold(_bulk["threshold"], *gc.get_threshold()[1:])
+def bulk_reading() -> AbstractContextManager[None]:
+    """The collector run less often while bulk reads or rebuilds allocate."""
+    return fewer_collections(BULK_GC_THRESHOLD)
 
 
 class EventSource:
@@ -147,7 +131,7 @@ class EventSource:
 
     def people_of(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
         """The aggregates in the rows `people_rows` read."""
-        with fewer_collections():
+        with bulk_reading():
             return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:

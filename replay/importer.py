@@ -8,10 +8,8 @@ record. Each line's natural key makes a second load of the same records add noth
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -26,6 +24,7 @@ from domain.errors import DomainError, InvalidValue, NotFound
 from domain.identifiers import claim_key
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
+from domain.service.collector import fewer_collections
 from replay import formats, registry, sniff
 from replay.batch import INDEX_ID as BATCH_INDEX
 from replay.batch import (
@@ -478,27 +477,13 @@ def _already(batch: Batch) -> ImportReport:
 # The collector's first two thresholds while a load runs: a chunk's people and events live
 # for the chunk, so the young objects are looked at less often (the third is left as it is).
 LOADING_THRESHOLDS = (2000, 20)
-_collector = threading.Lock()
 
 
-@contextmanager
-def _outliving() -> Iterator[None]:
+def _outliving() -> AbstractContextManager[None]:
     """What the process made before a load outlives it: kept out of the collector's full passes
     while the load runs, which otherwise rescan all of it every few thousand lines (a fifth of
     a load's time went to the collector). A process that keeps it out already is left so."""
-    with _collector:
-        ours = not gc.get_freeze_count()
-        if ours:
-            before = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(*LOADING_THRESHOLDS, before[2])
-    try:
-        yield
-    finally:
-        if ours:
-            with _collector:
-                gc.unfreeze()
-                gc.set_threshold(*before)
+    return fewer_collections(*LOADING_THRESHOLDS, freeze=True)
 
 
 def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:

@@ -19,7 +19,7 @@ from domain.person.aggregate import Person
 from domain.person.state import PersonState
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
-from projections.source import fewer_collections
+from projections.source import bulk_reading
 from replay import registry
 from replay.batch import Batch
 from replay.bulk import BulkWriter
@@ -155,7 +155,7 @@ class Corrector:
         prov = self._provenance(batch_id, reason, by)
         report = CorrectionReport(batch_id, kind, "done", note=note)
         done = 0
-        with fewer_collections():
+        with bulk_reading():
             for people in self._chunks(batch):
                 self._apply_chunk(people, kind, batch_id, prov, report)
                 done += len(people)

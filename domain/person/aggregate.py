@@ -6,14 +6,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import ImpossibleJourney, InvalidValue
 from domain.person import events as ev
 from domain.person.casework import CaseCommands, reason_given
-from domain.person.journey import describe, effective_order, fold
+from domain.person.journey import Conflict, JourneyFold, describe, effective_order, fold
 from domain.person.merging import MergeCommands
 from domain.person.movements import MovementCommands
 from domain.person.recorded import Recorded
@@ -49,6 +49,17 @@ class VoidMark:
     batch: str | None
 
 
+@dataclass(frozen=True)
+class Settled:
+    """The active entries folded and checked, as of the numbers of entries and corrections
+    taken (both only grow, so the pair names the active entries), and the latest moment."""
+
+    taken: tuple[int, int]
+    journey: JourneyFold
+    conflicts: dict[int, Conflict]
+    last_at: datetime | None
+
+
 class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, Aggregate):
     """A person's whole recorded journey. State is derived, never stored."""
 
@@ -61,6 +72,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         self._refs: dict[tuple[str, str], list[int]] = {}
         self._unindexed: list[ev.PersonEvent] = []  # kept, with a source_ref not yet in _refs
         self._queue: list[Queued] | None = None
+        self._folded: Settled | None = None  # what the last check folded, for the next
 
     @classmethod
     def register(
@@ -302,9 +314,9 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         if self._queue is not None:
             self._queue.append(Queued(event_class, timestamp, kwargs, candidate))
             return Recorded(version)
-        if ev.is_entry(event_class):
-            self.check_possible(candidate)
+        settled = self.check_possible(candidate) if ev.is_entry(event_class) else None
         self.trigger_event(event_class, timestamp=timestamp, **kwargs)
+        self._keep(settled)
         return Recorded(self.version)
 
     @contextmanager
@@ -320,9 +332,10 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
             queued = self._queue
         finally:
             self._queue = None
-        self.check_possible(*(q.candidate for q in queued if ev.is_entry(q.event_class)))
+        settled = self.check_possible(*(q.candidate for q in queued if ev.is_entry(q.event_class)))
         for q in queued:
             self.trigger_event(q.event_class, timestamp=q.timestamp, **q.kwargs)
+        self._keep(settled)
 
     def duplicate_of_queued(self, provenance: Provenance) -> int | None:
         for q in self._queue or ():
@@ -333,30 +346,52 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
                 return q.candidate.originator_version
         return None
 
-    def check_possible(self, *candidates: ev.PersonEvent) -> None:
+    def check_possible(self, *candidates: ev.PersonEvent) -> Settled | None:
         """Refuse entries that conflict with the history around them at their effective time,
-        naming the entry each conflicts with."""
+        naming the entry each conflicts with; if none does, the journey folded with them."""
         if not candidates:
-            return
-        active = self.active_entries()
-        _, before = fold(active)
-        merged = effective_order([*active, *candidates])
-        _, after = fold(merged)
-        new = {v for v in after if v not in before}
-        if not new:
-            return
-        mine = {c.originator_version for c in candidates}
-        first = next(e for e in merged if e.originator_version in new)
+            return None
+        settled = self._settled()
+        taken = (len(self.entries) + len(candidates), len(self.corrections))
+        ordered = effective_order(candidates)
+        if settled.last_at is None or ordered[0].occurred_at > settled.last_at:
+            # All later than the history (a live record): only they are folded, after it.
+            start = cast(JourneyFold, settled.journey.snapshot())
+            journey, new = fold(ordered, start=start)
+            if new:
+                own = next(e for e in ordered if e.originator_version in new)
+                _refuse_own(own, new[own.originator_version])
+            return Settled(taken, journey, settled.conflicts, ordered[-1].occurred_at)
+        before = settled.conflicts
+        merged = effective_order([*self.active_entries(), *candidates])
+        journey, after = fold(merged)
+        first = next((e for e in merged if e.originator_version in after.keys() - before), None)
+        if first is None:
+            return Settled(taken, journey, after, merged[-1].occurred_at)
         conflict = after[first.originator_version]
-        if first.originator_version in mine:
-            raise ImpossibleJourney(
-                conflict.field, conflict.reason, conflict.blocking, first.originator_version
-            )
+        if first.originator_version in {c.originator_version for c in candidates}:
+            _refuse_own(first, conflict)
         raise ImpossibleJourney(
             "occurred_at",
             f"this would make a later record impossible, {describe(first)}: {conflict.reason}",
             first.originator_version,
         )
+
+    def _settled(self) -> Settled:
+        """The active entries folded and checked: folded again only once more are taken."""
+        taken = (len(self.entries), len(self.corrections))
+        if self._folded is None or self._folded.taken != taken:
+            active = self.active_entries()
+            journey, conflicts = fold(active)
+            last_at = active[-1].occurred_at if active else None
+            self._folded = Settled(taken, journey, conflicts, last_at)
+        return self._folded
+
+    def _keep(self, settled: Settled | None) -> None:
+        """Keep a check's fold for the next (used only if what was taken since is what it
+        counted: a void recorded with the entries makes the next check fold afresh)."""
+        if settled is not None:
+            self._folded = settled
 
     def void(
         self, provenance: Provenance, *, entries: Sequence[int] = (), batch: str | None = None
@@ -399,6 +434,12 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         marks = self.voided()
         chosen = list(entries) or [v for v, e in known.items() if e.batch_id == batch]
         return sorted(v for v in chosen if (v in marks) == voided)
+
+
+def _refuse_own(entry: ev.PersonEvent, conflict: Conflict) -> NoReturn:
+    raise ImpossibleJourney(
+        conflict.field, conflict.reason, conflict.blocking, entry.originator_version
+    )
 
 
 def check_birth(date_of_birth: date, provenance: Provenance) -> None:

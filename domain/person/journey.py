@@ -139,15 +139,16 @@ def _rank(entry: ev.PersonEvent) -> int:
 
 
 def fold(
-    entries: Iterable[ev.PersonEvent], *, checked: bool = True
+    entries: Iterable[ev.PersonEvent], *, checked: bool = True, start: JourneyFold | None = None
 ) -> tuple[JourneyFold, dict[int, Conflict]]:
-    """Fold entries already in effective order; return the state and, when `checked`, each
-    entry's conflict with the state before it.
+    """Fold entries already in effective order, from the start of a journey or from a state
+    folded earlier (then changed in place); return the state and, when `checked`, each entry's
+    conflict with the state before it.
 
     Entries of one moment (records that carry a date but no time, or that a source lists out
     of order) are taken in the first order, of those their moment allows, that makes the
     journey possible, so the order they came in never changes the outcome."""
-    journey = JourneyFold()
+    journey = JourneyFold() if start is None else start
     conflicts: dict[int, Conflict] = {}
     ordered: list[ev.PersonEvent] = entries if isinstance(entries, list) else list(entries)
     tied = dict(_ties(ordered))

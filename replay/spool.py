@@ -7,13 +7,15 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic_core import TzInfo
 
 from replay.batch import Reject
-from replay.formats import Record
+from replay.formats import Record, Step
 
 SCHEMA = [
     "CREATE TABLE records (seq INTEGER PRIMARY KEY, person TEXT NOT NULL, at TEXT NOT NULL, "
@@ -25,6 +27,7 @@ SCHEMA = [
     "events BLOB NOT NULL)",
 ]
 FLUSH = 2000
+T = TypeVar("T")
 
 
 class Spool:
@@ -42,6 +45,7 @@ class Spool:
         # Records and aliases wait here and go in a few thousand at a time.
         self._records: list[tuple[str, str, int, bytes]] = []
         self._aliases: list[tuple[str, str]] = []
+        self._codec = Codec()
 
     def __enter__(self) -> Spool:
         return self
@@ -57,18 +61,24 @@ class Spool:
 
     def add(self, record: Record) -> None:
         self.lines = max(self.lines, record.line)
-        first = min((s.occurred_at for s in record.steps), default=None)
-        moment = first or (record.registration or {}).get("occurred_at")
-        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-        self._records.append(
-            (record.person, moment.isoformat() if moment else "", record.line, blob)
-        )
+        steps = record.steps
+        moment: datetime | None
+        if steps:
+            moment = steps[0].occurred_at if len(steps) == 1 else min(s.occurred_at for s in steps)
+        else:
+            moment = (record.registration or {}).get("occurred_at")
+        blob = pickle.dumps(self._codec.packed(record), protocol=pickle.HIGHEST_PROTOCOL)
+        self._records.append((record.person, sort_key(moment), record.line, blob))
+        if record.identifiers:
+            self._alias(record)
+        if len(self._records) >= FLUSH:
+            self._flush()
+
+    def _alias(self, record: Record) -> None:
         for kind, value in record.identifiers.items():
             key = f"{kind}:{value}"
             if key != record.person:
                 self._aliases.append((key, record.person))
-        if len(self._records) >= FLUSH:
-            self._flush()
 
     def _flush(self) -> None:
         self.db.executemany(
@@ -150,13 +160,14 @@ class Spool:
             )
         current: str | None = None
         bucket: list[Record] = []
+        unpack = self._codec.unpacked
         for person, blob in rows:
             if person != current and bucket:
                 assert current is not None
                 yield current, order(bucket)
                 bucket = []
             current = person
-            bucket.append(pickle.loads(blob))
+            bucket.append(unpack(pickle.loads(blob)))
         if bucket and current is not None:
             yield current, order(bucket)
 
@@ -170,3 +181,91 @@ def order(records: list[Record]) -> list[Record]:
     """Full registrations first (they say who the person is), then by effective time; the sort
     is stable, so records at the same time keep their file order."""
     return sorted(records, key=lambda r: not (r.registration and r.identifiers))
+
+
+# Offsets that an ISO text keeps whole: a moment with one of these time zones is spooled as its
+# text (pickling the time zone object cost more than the rest of a line), any other (a named
+# zone such as Europe/London) as itself.
+FIXED_ZONES: tuple[type[tzinfo], ...] = (timezone, type(TzInfo(0)))
+NEW = object.__new__
+
+
+class Codec:
+    """Records as plain values for the spool, and back: a command by its kind's number in
+    this spool, moments as text. Rebuilt without running the frozen classes' `__init__`,
+    which sets each field through `object.__setattr__` and was most of reading a line back."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[type[Any], int] = {}
+        self.kinds: list[type[Any]] = []
+
+    def packed(self, record: Record) -> tuple[Any, ...]:
+        steps = [
+            (
+                self._number(type(s.command)),
+                vars(s.command),
+                _moment(s.occurred_at),
+                s.source_ref,
+                s.reason,
+                s.correlation_id,
+                _moment(s.created_at),
+            )
+            for s in record.steps
+        ]
+        return (
+            record.line,
+            record.person,
+            steps,
+            record.registration,
+            record.identifiers,
+            record.text,
+            record.unheld,
+        )
+
+    def unpacked(self, packed: tuple[Any, ...]) -> Record:
+        line, person, steps, registration, identifiers, text, unheld = packed
+        state = {
+            "line": line,
+            "person": person,
+            "steps": tuple(self._step(*step) for step in steps),
+            "registration": registration,
+            "identifiers": identifiers,
+            "text": text,
+            "unheld": unheld,
+        }
+        return _built(Record, state)
+
+    def _step(self, number: int, command: dict[str, Any], *rest: Any) -> Step:
+        at, ref, reason, correlation, created = rest
+        state = {
+            "command": _built(self.kinds[number], command),
+            "occurred_at": _instant(at),
+            "source_ref": ref,
+            "reason": reason,
+            "correlation_id": correlation,
+            "created_at": _instant(created),
+        }
+        return _built(Step, state)
+
+    def _number(self, kind: type[Any]) -> int:
+        number = self.numbers.get(kind)
+        if number is None:
+            number = self.numbers[kind] = len(self.kinds)
+            self.kinds.append(kind)
+        return number
+
+
+def _built(kind: type[T], state: dict[str, Any]) -> T:
+    made = NEW(kind)
+    made.__dict__.update(state)
+    return made
+
+
+def _moment(moment: datetime | None) -> datetime | str | None:
+    if moment is not None and type(moment.tzinfo) in FIXED_ZONES:
+        return moment.isoformat()
+    return moment
+
+
+def _instant(moment: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else moment

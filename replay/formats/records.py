@@ -49,16 +49,6 @@ class Step:
     correlation_id: str | None = None
     created_at: datetime | None = None  # when the source created the record, if it says
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return Step, (
-            self.command,
-            self.occurred_at,
-            self.source_ref,
-            self.reason,
-            self.correlation_id,
-            self.created_at,
-        )
-
 
 @dataclass(frozen=True)
 class Record:
@@ -74,18 +64,6 @@ class Record:
     # fault and what is needed (a booking id is known only once a record links it to a NOMS
     # number).
     unheld: tuple[str, str] | None = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Spooled by position rather than as a dict of field names: every line of a load is.
-        return Record, (
-            self.line,
-            self.person,
-            self.steps,
-            self.registration,
-            self.identifiers,
-            self.text,
-            self.unheld,
-        )
 
     def refused(self, field_name: str, reason: str, *, history: bool = False) -> Reject:
         return Reject(self.line, field_name, reason, self.text, history=history)

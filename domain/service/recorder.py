@@ -29,6 +29,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.erasure import SHREDDED_TOPIC
+from domain.service.arrays import Byteas, Int8s, Texts, Uuids, ready
 from domain.service.group_commit import grouped, plain
 from domain.service.kept import Guard, StaleKept
 
@@ -90,7 +91,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 stale=Literal(STALE),
             )
         )
-        self.append_statement = SQL("SELECT {0}(%s, %s, %s, %s, %s, %s)").format(name)
+        self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b)").format(name)
 
     def append(
         self, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
@@ -105,16 +106,16 @@ class FailFastRecorder(PostgresApplicationRecorder):
             )
         guard = guard or {}
         params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-            list(guard),
-            list(guard.values()),
+            Uuids(e.originator_id for e in stored_events),
+            Int8s(e.originator_version for e in stored_events),
+            Texts(e.topic for e in stored_events),
+            Byteas(e.state for e in stored_events),
+            Uuids(guard),
+            Int8s(guard.values()),
         )
         with (
             self.datastore.get_connection() as conn,
-            conn.cursor(binary=True, row_factory=tuple_row) as curs,
+            ready(conn).cursor(binary=True, row_factory=tuple_row) as curs,
         ):
             assert conn.autocommit  # the statement is its own transaction, lock and all
             try:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import PurposeHeader, Svc, optional_purpose, require
@@ -30,6 +31,7 @@ from domain.service.results import CommandResult
 from replay.commands import REGISTER, CommandBody, body_of
 
 router = APIRouter(tags=["commands"])
+JSON = "application/json"
 ETAG = re.compile(r'^(W/)?"?(\d{1,12})"?$')
 
 
@@ -85,25 +87,25 @@ def idempotent(
     key: str | None,
     digest: str,
     run: Callable[[], CommandResult],
-    response: Response,
     status: int,
-) -> Any:
-    """Run once per (caller, key); a retry with the same body gets the first response."""
+) -> Response:
+    """Run once per (caller, key); a retry with the same body gets the first response. The
+    answer is the JSON kept for retries, sent as it is (not serialised a second time)."""
     if key is not None and not 1 <= len(key) <= 200:
         raise ProblemError(
             400, "invalid-idempotency-key", "Idempotency-Key", "must be 1 to 200 characters"
         )
 
-    def answer() -> tuple[CommandOutcome, bytes]:
+    def answer() -> tuple[tuple[int, bytes], bytes]:
         view = outcome(run())
-        return view, orjson.dumps(view.model_dump())
+        body = orjson.dumps(view.model_dump())
+        return (view.version, body), body
 
     done = svc.idempotency.once(who.user, key, digest, status, answer)
     if isinstance(done, Stored):
-        return Response(done.response, status_code=done.status, media_type="application/json")
-    response.status_code = status
-    response.headers["ETag"] = f'"{done.version}"'
-    return done
+        return Response(done.response, status_code=done.status, media_type=JSON)
+    version, body = done
+    return Response(body, status_code=status, media_type=JSON, headers={"ETag": f'"{version}"'})
 
 
 def execute(
@@ -142,28 +144,31 @@ def post_command(
 
 
 def add_route(kind: type[Command]) -> None:
-    def endpoint(
+    async def endpoint(
         ref: str,
         body: CommandBody,
         request: Request,
-        response: Response,
         svc: Svc,
         who: Principal,
         if_match: Annotated[str | None, Header(description="the person's version")] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
         x_purpose: PurposeHeader = None,
-    ) -> Any:
+    ) -> Response:
         why = optional_purpose(x_purpose)
-        partner_owns(svc, who, ref)
-        digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+        rid: str = request.state.request_id
 
-        def run() -> CommandResult:
-            rid: str = request.state.request_id
-            version, key = expected(if_match), idempotency_key
-            command = body.command(kind)
-            return execute(svc, who, ref, command, body, rid, version, key, purpose=why)
+        def work() -> Response:  # the store's calls block: one trip to the thread pool
+            partner_owns(svc, who, ref)
+            digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
 
-        return idempotent(svc, who, idempotency_key, digest, run, response, 200)
+            def run() -> CommandResult:
+                version, key = expected(if_match), idempotency_key
+                command = body.command(kind)
+                return execute(svc, who, ref, command, body, rid, version, key, purpose=why)
+
+            return idempotent(svc, who, idempotency_key, digest, run, 200)
+
+        return await run_in_threadpool(work)
 
     # Each route validates its own command body and admits its own roles.
     endpoint.__annotations__["body"] = body_of(kind)
@@ -186,27 +191,30 @@ for _kind in CATALOGUE:
     add_route(_kind)
 
 
-def register(
+async def register(
     body: CommandBody,
     request: Request,
-    response: Response,
     svc: Svc,
     who: Annotated[Principal, Depends(require(*roles_of(Register)))],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     x_purpose: PurposeHeader = None,
-) -> Any:
+) -> Response:
     """Identifiers are validated, normalised and claimed atomically with the person."""
     journeys: JourneyApp = svc.journeys
     why = optional_purpose(x_purpose)
-    digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
-    values = body.own(Register)
+    rid: str = request.state.request_id
 
-    def run() -> CommandResult:
-        rid: str = request.state.request_id
-        with refusals_disclosed(svc, who, rid, why, list(values["identifiers"].values())):
-            return journeys.register(provenance(body, who, rid, idempotency_key), **values)
+    def work() -> Response:
+        digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+        values = body.own(Register)
 
-    return idempotent(svc, who, idempotency_key, digest, run, response, 201)
+        def run() -> CommandResult:
+            with refusals_disclosed(svc, who, rid, why, list(values["identifiers"].values())):
+                return journeys.register(provenance(body, who, rid, idempotency_key), **values)
+
+        return idempotent(svc, who, idempotency_key, digest, run, 201)
+
+    return await run_in_threadpool(work)
 
 
 register.__annotations__["body"] = REGISTER

@@ -196,11 +196,13 @@ class JourneyApp(Application[UUID]):
             try:
                 return self._handle(person, commands, provenances, expected_version, guard)
             except StaleKept:
-                continue  # changed in the store meanwhile: worked again on the stored person
+                # Changed in the store meanwhile: worked again on the stored person.
+                self.kept.forget(guard or {})
             except Exception:
                 # A kept person's refusal (or any failure) stands only if they were current.
                 if guard is None or self.kept.current(guard):
                     raise
+                self.kept.forget(guard)
         raise ConcurrencyConflict(self.person(ref).state())
 
     def _handle(

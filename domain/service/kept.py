@@ -57,13 +57,18 @@ class Kept:
     ) -> tuple[Person, Guard | None]:
         """The person a reference names: loaded afresh, or kept and still current. A kept
         person comes with a guard (what must be unchanged) for the save to check, where the
-        store's saves check guards; otherwise it is checked here first, and the guard is None."""
+        store's saves check guards; otherwise it is checked here first, and the guard is None.
+        Where saves check guards, a person not kept is read straight by the id their claim
+        named when last read, the claim guarded (a merge's redirect refuses the save)."""
         if self.heads is None:
             return load(ref), None
         person_id, claim = self._named(ref)
         with self.lock:
             person = self.people.pop(person_id, None) if person_id else None
         if person is None or person_id is None:
+            if claim is not None and person_id is not None and self.guarded:
+                # The claim as last read names the person: the save checks it still does.
+                return load(person_id), {claim[0]: claim[1]}
             return self._loaded(ref, load), None
         guard = {person_id: person.version} | ({claim[0]: claim[1]} if claim else {})
         if self.guarded:
@@ -75,6 +80,13 @@ class Kept:
         assert self.heads is not None
         found = self.heads(list(guard))
         return all(self._current(found.get(aid), version) for aid, version in guard.items())
+
+    def forget(self, guard: Guard) -> None:
+        """Drop what a guard named, found changed: the next taking reads it afresh."""
+        with self.lock:
+            for aid in guard:
+                self.claim_heads.pop(aid, None)
+                self.people.pop(aid, None)
 
     def keep(self, person: Person) -> None:
         """Put back a person whose changes are all saved."""

@@ -134,3 +134,29 @@ def test_what_a_process_keeps_stays_within_its_bounds(
             assert len(app.kept.claims) <= 6 and len(app.kept.claim_heads) <= 6
     state = app.state(people[0])
     assert state is not None and state.location.cell == "A-2-000"
+
+
+def test_a_merge_elsewhere_redirects_a_person_known_only_by_their_claim(
+    store: tuple[JourneyApp, ReadDb],
+) -> None:
+    app, _ = store
+    app.kept = Kept(app.recorder, app.repository, size=1)
+    register(app, "A5555AA")
+    admitted(app, "A6666AA")
+    admitted(app, "A7777AA")
+    app.handle("A6666AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+    # A7777AA's command leaves A6666AA out of memory, its claim still known.
+    app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-002")], prov(at(1)))
+    assert len(app.kept.people) == 1 and app.kept.claim_heads
+    with closing(other_process(app)) as other:
+        other.merge("A5555AA", "A6666AA", prov(at(2)))
+    # Check the command naming the removed record's number lands on the merge's kept record.
+    done = app.handle("A6666AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
+    assert done.person_id == str(app.resolve("A5555AA"))
+    state = app.state("A5555AA")
+    assert state is not None and state.location.cell == "C-1-001"
+    # Check a person known only by their claim is still worked on when nothing changed.
+    app.handle("A6666AA", [MoveCell(prison="LEI", cell="C-1-002")], prov(at(4)))
+    app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-003")], prov(at(4)))
+    done = app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-004")], prov(at(5)))
+    assert done.person_version == 5

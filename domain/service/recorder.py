@@ -92,6 +92,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             )
         )
         self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b)").format(name)
+        self._append_sql: bytes | None = None  # the statement's text, made once
 
     def append(
         self, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
@@ -118,8 +119,10 @@ class FailFastRecorder(PostgresApplicationRecorder):
             ready(conn).cursor(binary=True, row_factory=tuple_row) as curs,
         ):
             assert conn.autocommit  # the statement is its own transaction, lock and all
+            if self._append_sql is None:
+                self._append_sql = self.append_statement.as_bytes(conn)
             try:
-                curs.execute(self.append_statement, params, prepare=True)
+                curs.execute(self._append_sql, params, prepare=True)
             except psycopg.Error as error:
                 if error.sqlstate == STALE:
                     raise StaleKept(str(error)) from None

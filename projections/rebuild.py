@@ -11,9 +11,11 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Any
@@ -30,6 +32,9 @@ from projections.source import EventSource, bulk_reading
 Progress = Callable[[int, int], None]  # (events done, events in all)
 RANGES = "rm_rebuild_ranges"
 PR_SET_PDEATHSIG = 1
+TAIL = 2  # connections indexing and analysing the filled tables at once
+CHECK = 200  # people streamed between looks at where the range now ends
+WORTH = 1 << 122  # the least id space (1/64 of all) worth taking from another's range
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def ranges(db: ReadDb, build: Build) -> list[Range]:
 def _fill(
     app: JourneyApp, db: ReadDb, group: list[Build], progress: Progress | None, chunk: int
 ) -> None:
-    """Fill every unfinished range, in worker processes when there are several."""
+    """Fill every unfinished range: this process takes the first, a worker process each other."""
     todo = [r for r in ranges(db, group[0]) if not r.done]
     snapshot = group[0].snapshot
     names = [b.projection.name for b in group]
@@ -138,53 +143,125 @@ def _fill(
         for span in todo:
             fill_range(app, db, names, span, chunk=chunk, progress=progress)
     else:
-        _fill_in_processes(
-            app.settings.database_url,
-            names,
-            todo,
-            chunk=chunk,
-            snapshot=snapshot,
-            progress=progress,
-        )
-    with db.transaction() as cur:
-        for build in group:
-            tables.index(cur, db.dialect, build.projection, build.generation)
-            tables.set_position(cur, build.projection.name, build.generation, snapshot, None)
+        url = app.settings.database_url
+        with Workers(
+            url, names, todo[1:], chunk=chunk, snapshot=snapshot, progress=progress
+        ) as workers:
+            mine: Range | None = todo[0]
+            while mine is not None:  # then the upper half of whichever range has most left
+                fill_range(app, db, names, mine, chunk=chunk, progress=workers.own)
+                mine = steal(db, group, workers.at) if db.dialect == "postgres" else None
+            workers.wait()
+    _finish(db, group)
     if progress:
         progress(snapshot, snapshot)
 
 
-def _fill_in_processes(
-    url: str,
-    names: list[str],
-    todo: list[Range],
-    *,
-    chunk: int,
-    snapshot: int,
-    progress: Progress | None,
-) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    queue: Any = ctx.Queue()
-    children = [ctx.Process(target=_child, args=(url, names, span, chunk, queue)) for span in todo]
-    for child in children:
-        child.start()
-    done, finished = 0, 0
-    while finished < len(children):
-        message = queue.get()
-        if message is None:
-            finished += 1
-        elif isinstance(message, str):
-            for child in children:
+def _finish(db: ReadDb, group: list[Build]) -> None:
+    """Index and analyse the filled generations, one projection per connection at once (the
+    server's work, on every core), then record that they stand at their snapshot."""
+    if db.dialect == "postgres":
+        with ThreadPoolExecutor(max_workers=TAIL, thread_name_prefix="rebuild-index") as pool:
+            for done in [pool.submit(_index, db, build) for build in _largest_first(db, group)]:
+                done.result()
+    else:
+        for build in group:
+            _index(db, build)
+    with db.transaction() as cur:
+        for build in group:
+            tables.set_position(cur, build.projection.name, build.generation, build.snapshot, None)
+
+
+def _largest_first(db: ReadDb, group: list[Build]) -> list[Build]:
+    """The builds by the size of their tables, largest first: started first, the longest
+    indexing does not run on alone at the end."""
+    names = [t.physical(b.generation) for b in group for t in b.projection.tables]
+    sizes = dict(db.query("SELECT t, pg_relation_size(t) FROM unnest(%s::text[]) AS t", (names,)))
+    return sorted(
+        group,
+        key=lambda b: -sum(sizes[t.physical(b.generation)] for t in b.projection.tables),
+    )
+
+
+def _index(db: ReadDb, build: Build) -> None:
+    # Planner statistics now, not at the swap: its first queries after the swap use the
+    # indexes, and the swap's lock is held for less.
+    with db.transaction() as cur:
+        tables.index(cur, db.dialect, build.projection, build.generation)
+        tables.analyze(cur, build.projection, build.generation)
+
+
+class Workers:
+    """Worker processes filling ranges beside this one's own, and their reports."""
+
+    def __init__(
+        self,
+        url: str,
+        names: list[str],
+        todo: list[Range],
+        *,
+        chunk: int,
+        snapshot: int,
+        progress: Progress | None,
+    ) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.queue: Any = ctx.Queue()
+        self.children = [
+            ctx.Process(target=_child, args=(url, names, span, chunk, self.queue)) for span in todo
+        ]
+        self.snapshot, self.progress = snapshot, progress
+        self.done, self.finished = 0, 0
+        self.at: dict[int, str] = {}  # range: the last person its worker said it streamed
+
+    def __enter__(self) -> Workers:
+        for child in self.children:
+            child.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # A worker must not outlive a failed rebuild: it would race the resumed one.
+        for child in self.children:
+            if child.is_alive():
                 child.kill()
+            child.join()
+
+    def own(self, events: int, _: int) -> None:
+        """Progress of this process's own range, with whatever the workers reported since."""
+        self.done += events
+        while not self.queue.empty():
+            self._take(self.queue.get())
+        self._report()
+
+    def wait(self) -> None:
+        """Wait for every worker to finish its range; raise if one failed or died."""
+        while self.finished < len(self.children):
+            try:
+                self._take(self.queue.get(timeout=1.0))
+            except queue.Empty:
+                dead = [c.exitcode for c in self.children if c.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"a rebuild worker exited with {dead[0]}") from None
+                continue
+            self._report()
+        for child in self.children:
+            child.join()
+            if child.exitcode != 0:
+                raise RuntimeError(f"a rebuild worker exited with {child.exitcode}")
+
+    def _take(self, message: int | str | tuple[int, str] | None) -> None:
+        if message is None:
+            self.finished += 1
+        elif isinstance(message, str):
             raise RuntimeError(f"a rebuild worker failed: {message}")
+        elif isinstance(message, tuple):
+            index, person = message
+            self.at[index] = person
         else:
-            done += message
-            if progress:
-                progress(min(done, snapshot), snapshot)
-    for child in children:
-        child.join()
-        if child.exitcode != 0:
-            raise RuntimeError(f"a rebuild worker exited with {child.exitcode}")
+            self.done += message
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(min(self.done, self.snapshot), self.snapshot)
 
 
 def _die_with_parent() -> None:
@@ -196,16 +273,24 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
-def _child(url: str, names: list[str], span: Range, chunk: int, queue: Any) -> None:
+def _child(url: str, names: list[str], span: Range, chunk: int, reports: Any) -> None:
     _die_with_parent()
     settings = Settings(database_url=url)
     app = JourneyApp(settings)
     db = open_read_db(settings.database, pool_size=1)
     try:
-        fill_range(app, db, names, span, chunk=chunk, progress=lambda events, _: queue.put(events))
-        queue.put(None)
+        fill_range(
+            app,
+            db,
+            names,
+            span,
+            chunk=chunk,
+            progress=lambda events, _: reports.put(events),
+            at=lambda person: reports.put((span.index, person)),
+        )
+        reports.put(None)
     except BaseException as exc:
-        queue.put(f"{type(exc).__name__}: {exc}")
+        reports.put(f"{type(exc).__name__}: {exc}")
         raise
     finally:
         db.close()
@@ -220,29 +305,17 @@ def fill_range(
     *,
     chunk: int,
     progress: Progress | None,
+    at: Callable[[str], None] | None = None,
 ) -> None:
-    """Stream one range of people at the snapshot into the new tables, committing progress."""
+    """Stream one range of people at the snapshot into the new tables, committing progress,
+    until the range's end (which another process may bring nearer by taking its upper part).
+    `at` hears, now and then, the last person streamed."""
     with db.transaction(write=False) as cur:
         gens = {g.name: g for g in tables.generations(cur) if g.state == tables.BUILDING}
     builds = [(BY_NAME[n], gens[n].generation) for n in names]
     snapshot = gens[names[0]].snapshot
     assert snapshot is not None
-    pending: list[PersonState] = []
-
-    def flush(done: bool) -> None:
-        with db.transaction() as cur:
-            for projection, gen in builds:
-                tables.write_states(cur, db.dialect, projection, gen, pending, replace=False)
-                cursor = pending[-1].person_id if pending else span.cursor
-                cur.execute(
-                    f"UPDATE {RANGES} SET cursor = %s, done = %s WHERE name = %s AND "
-                    "generation = %s AND idx = %s",
-                    (cursor, int(done), projection.name, gen, span.index),
-                )
-        if progress:
-            progress(sum(s.version for s in pending), snapshot)
-        pending.clear()
-
+    fill = RangeFill(db, builds, span, snapshot, progress)
     source = EventSource(app)
     with bulk_reading():
         for state in source.stream_states(
@@ -251,10 +324,122 @@ def fill_range(
             include_start=span.cursor is None,
             before=span.high,
         ):
-            pending.append(state)
-            if len(pending) >= chunk:
-                flush(False)
-        flush(True)
+            if not fill.add(state):
+                break
+            if len(fill.pending) % CHECK == 0:
+                fill.look()
+                if at:
+                    at(state.person_id)
+            if len(fill.pending) >= chunk and fill.flush(done=False):
+                return
+        fill.flush(done=True)
+
+
+class RangeFill:
+    """A range's states waiting to be committed. Its end is read again before each commit,
+    and now and then between: another process may have taken the upper part, and states past
+    the new end are its to write."""
+
+    def __init__(
+        self,
+        db: ReadDb,
+        builds: list[tuple[Projection, int]],
+        span: Range,
+        snapshot: int,
+        progress: Progress | None,
+    ) -> None:
+        self.db, self.builds, self.span = db, builds, span
+        self.snapshot, self.progress = snapshot, progress
+        self.high, self.cursor = span.high, span.cursor
+        self.pending: list[PersonState] = []
+
+    def add(self, state: PersonState) -> bool:
+        """Keep a state to commit; False once past the range's end."""
+        if self.high and state.person_id >= self.high:
+            return False
+        self.pending.append(state)
+        return True
+
+    def look(self) -> None:
+        """Read the range's end again, without waiting on anyone."""
+        self.high = _high(self.db.query(self._high_sql(), self._key()))
+
+    def flush(self, *, done: bool) -> bool:
+        """Commit the states before the range's end, with the cursor; True if the range is
+        done (as asked, or because it ends before some of the states)."""
+        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        with self.db.transaction() as cur:
+            cur.execute(self._high_sql() + lock, self._key())
+            self.high = _high(cur.fetchall())
+            keep = [s for s in self.pending if not self.high or s.person_id < self.high]
+            done = done or len(keep) < len(self.pending)
+            cursor = keep[-1].person_id if keep else self.cursor
+            for projection, gen in self.builds:
+                tables.write_states(cur, self.db.dialect, projection, gen, keep, replace=False)
+                cur.execute(
+                    f"UPDATE {RANGES} SET cursor = %s, done = %s WHERE name = %s AND "
+                    "generation = %s AND idx = %s",
+                    (cursor, int(done), projection.name, gen, self.span.index),
+                )
+        self.cursor = cursor
+        if self.progress:
+            self.progress(sum(s.version for s in keep), self.snapshot)
+        self.pending.clear()
+        return done
+
+    def _high_sql(self) -> str:
+        return f"SELECT high FROM {RANGES} WHERE name = %s AND generation = %s AND idx = %s"
+
+    def _key(self) -> tuple[str, int, int]:
+        projection, gen = self.builds[0]
+        return projection.name, gen, self.span.index
+
+
+def _high(rows: list[tuple[Any, ...]]) -> str:
+    return str(rows[0][0])
+
+
+def steal(db: ReadDb, group: list[Build], at: dict[int, str]) -> Range | None:
+    """Take the upper half of what is left of the unfinished range with most left, as a new
+    range for this process to fill; None if none has enough left to be worth it. `at` holds
+    the last person each range's filler said it streamed, ahead of its committed cursor."""
+    first = group[0]
+    key = (first.projection.name, first.generation)
+    with db.transaction() as cur:
+        cur.execute(
+            f"SELECT idx, low, high, cursor FROM {RANGES} WHERE name = %s AND generation = %s "
+            "AND done = 0 ORDER BY idx FOR UPDATE",
+            key,
+        )
+        left = [
+            (_left(str(lo), str(hi), c, at.get(int(i))), int(i), str(hi))
+            for i, lo, hi, c in cur.fetchall()
+        ]
+        if not left or max(left)[0][0] < WORTH:
+            return None
+        (width, start), index, high = max(left)
+        mid = str(UUID(int=start + width // 2))
+        cur.execute(f"SELECT max(idx) FROM {RANGES} WHERE name = %s AND generation = %s", key)
+        taken = int(cur.fetchall()[0][0]) + 1
+        for build in group:
+            name, gen = build.projection.name, build.generation
+            cur.execute(
+                f"UPDATE {RANGES} SET high = %s WHERE name = %s AND generation = %s AND idx = %s",
+                (mid, name, gen, index),
+            )
+            cur.execute(
+                f"INSERT INTO {RANGES} VALUES (%s, %s, %s, %s, %s, NULL, 0)",
+                (name, gen, taken, mid, high),
+            )
+    return Range(taken, mid, high, None, False)
+
+
+def _left(low: str, high: str, cursor: str | None, streamed: str | None) -> tuple[int, int]:
+    """How much of the id space a range has left, and where that starts."""
+    start = max(p for p in (low, cursor or "", streamed or ""))
+    first = UUID(start).int + 1 if start else 0
+    end = UUID(high).int if high else 1 << 128
+    return max(end - first, 0), first
 
 
 def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) -> None:
@@ -283,7 +468,6 @@ def _swap(db: ReadDb, build: Build) -> None:
     name = build.projection.name
     with db.transaction() as cur:
         tables.lock(cur, db.dialect)
-        tables.analyze(cur, build.projection, build.generation)
         old = [g for g in tables.generations(cur) if g.name == name and g.state == tables.LIVE]
         cur.execute(
             f"UPDATE {META} SET state = %s WHERE name = %s AND state = %s",

@@ -7,7 +7,7 @@ query fetches many people's histories, and a rebuild can stream every history in
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
@@ -22,7 +22,7 @@ from domain.erasure import SHREDDED_TOPIC
 from domain.person.aggregate import Person
 from domain.person.events import PersonEvent
 from domain.person.state import PersonState
-from domain.service.aesgcm import GcmCipher
+from domain.service.aesgcm import NONCE, TAG, GcmCipher
 from domain.service.application import JourneyApp, replay_events
 from domain.service.collector import fewer_collections
 from domain.service.datakey_cipher import DataKeyCipher
@@ -31,6 +31,8 @@ from domain.service.storage import DatabaseURL
 
 PERSON_TOPICS = "domain.person.%"
 KEY_AT = len(PREFIX)  # a row under a data key: the prefix, then the key's id, up to ID_END
+SEALED_AT = ID_END + NONCE  # then the nonce, the tag, and the ciphertext
+BODY_AT = SEALED_AT + TAG
 # Young objects between cyclic collections while reading in bulk: every event decoded is a
 # few new containers, so at the default (700) a collection runs every few dozen events.
 BULK_GC_THRESHOLD = 50_000
@@ -98,6 +100,7 @@ class EventSource:
             "WHERE {pos} > %s AND topic LIKE %s ORDER BY {pos} LIMIT %s",
             (after, PERSON_TOPICS, limit),
         )
+        self.decoder.forget()
         return [
             (int(pos), self._decode(oid, v, topic, state)) for pos, oid, v, topic, state in rows
         ]
@@ -126,8 +129,11 @@ class EventSource:
         return self.people_of(self.people_rows(person_ids))
 
     def people_rows(self, person_ids: Iterable[str]) -> list[tuple[Any, ...]]:
-        """The stored rows `people` reads, for a caller that reads ahead while it works."""
-        return self._person_rows(person_ids, None)
+        """The stored rows `people` reads, their data keys cached as well: for a caller that
+        reads ahead (in a thread of its own) while it works."""
+        rows = self._person_rows(person_ids, None)
+        self._load_keys(rows)
+        return rows
 
     def people_of(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
         """The aggregates in the rows `people_rows` read."""
@@ -135,9 +141,8 @@ class EventSource:
             return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
-        keys = self.decoder.keys
-        if keys is not None and rows:
-            keys.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
+        self.decoder.forget()
+        self._load_keys(rows)
         found: dict[str, Person] = {}
         history: list[PersonEvent] = []
         for oid, version, topic, state in rows:
@@ -153,6 +158,12 @@ class EventSource:
             found[str(person.id)] = person
         return found
 
+    def _load_keys(self, rows: list[tuple[Any, ...]]) -> None:
+        """Cache the data keys of the rows' people in one query (none when all are cached)."""
+        keys = self.decoder.keys
+        if keys is not None and rows:
+            keys.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
+
     def holders(self, keys: Iterable[str]) -> dict[str, UUID]:
         """The person holding each identifier key ("NOMS:A1234BC"), from every claim's events
         in one query; keys no one holds are left out."""
@@ -166,6 +177,7 @@ class EventSource:
             params,
         )
         histories: dict[str, list[Any]] = {}
+        self.decoder.forget()
         for oid, version, topic, state in rows:
             claim = str(oid if isinstance(oid, UUID) else UUID(oid))
             histories.setdefault(claim, []).append(self.decoder(oid, version, topic, state))
@@ -219,6 +231,7 @@ class EventSource:
         history: list[PersonEvent] = []
         current_id: Any = None
         decode = self.decoder
+        decode.forget()
         for oid, version, topic, state in rows:
             if oid != current_id:
                 if history:
@@ -242,6 +255,7 @@ class EventSource:
         )
         if not rows:
             return None
+        self.decoder.forget()
         return self._decode(*rows[0]).timestamp
 
     def _decode(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
@@ -262,6 +276,13 @@ class Decoder:
         keyed = isinstance(cipher, DataKeyCipher) and mapper.compressor is None
         self.keys = cipher if keyed and isinstance(cipher, DataKeyCipher) else None
         self.classes: dict[str, tuple[type[Any], int]] = {}
+        self.last: tuple[bytes, Callable[..., bytes]] | None = None  # see `opener`
+
+    def forget(self) -> None:
+        """Look each key up afresh (in the key cache, which drops destroyed keys): called as
+        each read of rows begins, so a key remembered from one person's run of rows is not
+        used on rows read later."""
+        self.last = None
 
     def __call__(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
         found = self.classes.get(topic)
@@ -283,6 +304,17 @@ class Decoder:
         )
         return cast(PersonEvent, self.mapper.to_domain_event(stored))
 
+    def opener(self, key_id: bytes) -> Callable[..., bytes] | None:
+        """The decrypting function of a data key; rows come person by person, so the last
+        key's is kept for the rows after it, until `forget`."""
+        last = self.last
+        if last is not None and last[0] == key_id:
+            return last[1]
+        assert self.keys is not None
+        opened = _opener(self.keys.cipher(key_id))
+        self.last = (key_id, opened) if opened is not None else None
+        return opened
+
     def _direct(self, state: bytes) -> dict[str, Any] | None:
         """The row's decoded state when it reads without the mapper; None to leave it to the
         mapper (anything unusual, or anything that fails: the mapper raises the error)."""
@@ -292,16 +324,23 @@ class Decoder:
             elif self.keys is not None:
                 if state[:KEY_AT] != PREFIX:
                     return None  # under the application key
-                cipher = self.keys.cipher(state[KEY_AT:ID_END])
-                if not isinstance(cipher, GcmCipher):
+                opened = self.opener(state[KEY_AT:ID_END])
+                if opened is None:
                     return None  # an erased person's key (a tombstone), or an unknown one
-                plaintext = cipher.decrypt(state[ID_END:])
+                # The library's layout: nonce, tag, ciphertext; AES-GCM takes ciphertext + tag.
+                plaintext = opened(
+                    state[ID_END:SEALED_AT], state[BODY_AT:] + state[SEALED_AT:BODY_AT], None
+                )
             else:
                 return None
             data = self.transcode(plaintext)
         except Exception:
             return None  # the mapper reads the row again and raises the error
         return data if type(data) is dict else None
+
+
+def _opener(cipher: object) -> Callable[..., bytes] | None:
+    return cipher.aead.decrypt if isinstance(cipher, GcmCipher) else None
 
 
 def _state(person: Person) -> PersonState:

@@ -21,12 +21,13 @@ import functools
 import time
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.erasure import SHREDDED_TOPIC
 from domain.service.arrays import Byteas, Int8s, Texts, Uuids, ready
@@ -93,6 +94,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         )
         self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b)").format(name)
         self._append_sql: bytes | None = None  # the statement's text, made once
+        self._reads: dict[tuple[bool, bool, bool, bool], bytes] = {}
 
     def append(
         self, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
@@ -129,9 +131,44 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 raise
             return [row[0] for row in curs.fetchall()]
 
+    def read(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """An aggregate's stored events, as the library selects them, by a statement made
+        once for each shape of request (the library composes it anew for every read)."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(binary=True, row_factory=tuple_row) as curs,
+        ):
+            sql = self._reads.get(shape)
+            if sql is None:
+                sql = self._reads[shape] = self._read_statement(*shape).as_bytes(conn)
+            curs.execute(sql, params, prepare=True)
+            return [StoredEvent(*row) for row in curs.fetchall()]
+
+    def _read_statement(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Composed:
+        return SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            "WHERE originator_id = %s{gt}{lte} ORDER BY originator_version {order}{limit}"
+        ).format(
+            table=Identifier(self.datastore.schema, self.events_table_name),
+            gt=SQL(" AND originator_version > %s" if gt else ""),
+            lte=SQL(" AND originator_version <= %s" if lte else ""),
+            order=SQL("DESC" if desc else "ASC"),
+            limit=SQL(" LIMIT %s" if limit else ""),
+        )
+
     # Concurrent saves in one process share a transaction (see group_commit).
     insert_events = grouped(_short(append))
-    select_events = _short(PostgresApplicationRecorder.select_events)
+    select_events = _short(read)
     select_notifications = _short(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _short(PostgresApplicationRecorder.max_notification_id)
 

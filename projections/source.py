@@ -141,8 +141,7 @@ class EventSource:
             return self._people(rows)
 
     def _people(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
-        self.decoder.forget()
-        self._load_keys(rows)
+        self.decoder.forget()  # their keys cached as `people_rows` read them
         found: dict[str, Person] = {}
         history: list[PersonEvent] = []
         for oid, version, topic, state in rows:

@@ -8,7 +8,7 @@ again. A dry run shows each person whose location, owner or key dates would chan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -154,31 +154,46 @@ class Corrector:
             self.app.save(batch)
         prov = self._provenance(batch_id, reason, by)
         report = CorrectionReport(batch_id, kind, "done", note=note)
-        done = 0
         with bulk_reading():
-            for people in self._chunks(batch):
-                self._apply_chunk(people, kind, batch_id, prov, report)
-                done += len(people)
-                self.progress(running, done, len(batch.people))
+            self._correct_spans(batch, kind, prov, report)
         batch = self.batch(batch_id)
         batch.finish_correction(report.people, report.entries)
         self.app.save(batch)
         return report
 
-    def _apply_chunk(
+    def _correct_spans(
+        self, batch: Batch, kind: str, prov: Provenance, report: CorrectionReport
+    ) -> None:
+        """Correct the batch's people span by span, each span written while the next is read
+        and corrected."""
+        batch_id, done = batch.batch_id, 0
+        running = "voiding" if kind == "void" else "reinstating"
+
+        def settled(people: list[Person], saved: bool) -> None:
+            self._count(people, kind, batch_id, prov, report, saved=saved)
+
+        with Saver(self.writer, settled) as saver:
+            for found in self._read_ahead(self._spans(batch)):
+                saver.settle()  # the span before is written: its merged records read afresh
+                people = self._with_kept(found)
+                changed = [p for p in people if self._correct(p, kind, batch_id, prov) is not None]
+                saver.start(people, changed)
+                done += len(people)
+                self.progress(running, done, len(batch.people))
+
+    def _count(
         self,
         people: list[Person],
         kind: str,
         batch_id: str,
         prov: Provenance,
         report: CorrectionReport,
+        *,
+        saved: bool,
     ) -> None:
-        changed = [p for p in people if self._correct(p, kind, batch_id, prov) is not None]
-        try:
-            if changed:
-                self.writer.save(*changed)
-        except IntegrityError:
-            # Someone recorded for one of them meanwhile: each afresh, one at a time.
+        """Count the span's people and entries once its write is done; when it failed (someone
+        recorded for one of them meanwhile), each is done afresh, one at a time."""
+        if not saved:
             for person in people:
                 self._one_by_one(str(person.id), kind, batch_id, prov)
             people = list(self.loader.by_ids([str(p.id) for p in people]).values())
@@ -207,16 +222,21 @@ class Corrector:
         return person.reinstate(prov, batch=batch_id)
 
     def _chunks(self, batch: Batch) -> Iterator[list[Person]]:
-        spans = [
+        for found in self._read_ahead(self._spans(batch)):
+            yield self._with_kept(found)
+
+    def _spans(self, batch: Batch) -> list[list[str]]:
+        return [
             batch.people[start : start + self.chunk]
             for start in range(0, len(batch.people), self.chunk)
         ]
-        for found in self._read_ahead(spans):
-            # The batch's entries also live on, as copies, in records these were merged into.
-            kept = {k for p in found.values() if (k := p.merged_into())} - set(found)
-            if kept:
-                found.update(self.loader.by_ids(kept))
-            yield list(found.values())
+
+    def _with_kept(self, found: dict[str, Person]) -> list[Person]:
+        # The batch's entries also live on, as copies, in records these were merged into.
+        kept = {k for p in found.values() if (k := p.merged_into())} - set(found)
+        if kept:
+            found.update(self.loader.by_ids(kept))
+        return list(found.values())
 
     def _read_ahead(self, spans: list[list[str]]) -> Iterator[dict[str, Person]]:
         """Each span's people, the next span's rows read from the store while this one is
@@ -270,3 +290,41 @@ def _entries(person: Person, batch_id: str, *, voided: bool) -> int:
 def _anomalies(person: Person) -> tuple[str, ...]:
     state = person.state()
     return state.anomalies if state else ()
+
+
+class Saver:
+    """Writes each span's corrections in a thread of its own while the next span is read and
+    corrected; one write at a time, each settled (counted, or done afresh) before the next."""
+
+    def __init__(self, writer: BulkWriter, settled: Callable[[list[Person], bool], None]) -> None:
+        self.writer, self.settled = writer, settled
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="void-save")
+        self.writing: tuple[list[Person], Future[None]] | None = None
+
+    def __enter__(self) -> Saver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.settle()
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def start(self, people: list[Person], changed: list[Person]) -> None:
+        """Write the changed people's new events: encoded here, written in the thread."""
+        rows = self.writer.encode(self.writer.pending(changed))
+        self.writing = people, self.pool.submit(self.writer.write, rows)
+
+    def settle(self) -> None:
+        """Wait for the write under way, then have its span counted (or done afresh)."""
+        if self.writing is None:
+            return
+        people, write = self.writing
+        self.writing = None
+        try:
+            write.result()
+        except IntegrityError:
+            self.settled(people, False)
+        else:
+            self.settled(people, True)

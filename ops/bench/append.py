@@ -51,8 +51,8 @@ def batched(app: JourneyApp, people: int) -> tuple[int, float]:
 
 def live(app: JourneyApp, commands: int, people: int) -> tuple[float, float]:
     """Cell moves one at a time: first each person's first command in this process (their
-    history read from the store), then as many again on the same people (kept in memory,
-    checked against the store with one query)."""
+    history read from the store), then as many again on the same people (kept in memory, the
+    save checking they are unchanged in the store)."""
 
     def run(first: int) -> None:
         for i in range(first, first + commands):
@@ -182,8 +182,9 @@ def section(people: int, commands: int) -> str:
         f"claim) saved {PEOPLE_PER_SAVE} people per transaction; then {commands:,} live cell "
         "moves on as many people, each loading the person, checking the journey and saving one "
         f"event; then {commands:,} more on the same people, whom the application now keeps in "
-        "memory (one query checks each is unchanged in the store). Baselines insert the same "
-        "stored rows with raw psycopg into a table of the same shape.\n\n"
+        "memory (the save itself checks, under the table's lock, that each is unchanged in the "
+        "store). Baselines insert the same stored rows with raw psycopg into a table of the "
+        "same shape.\n\n"
         f"{table(run(people, commands))}\n"
     )
 

@@ -158,37 +158,39 @@ def _fill(
 
 
 def _finish(db: ReadDb, group: list[Build]) -> None:
-    """Index and analyse the filled generations, one projection per connection at once (the
-    server's work, on every core), then record that they stand at their snapshot."""
+    """Index and analyse the filled tables, one table per connection at once (the server's
+    work, on every core), then record that the generations stand at their snapshot."""
+    parts = [
+        (Projection(b.projection.name, (t,)), b.generation)
+        for b in group
+        for t in b.projection.tables
+    ]
     if db.dialect == "postgres":
         with ThreadPoolExecutor(max_workers=TAIL, thread_name_prefix="rebuild-index") as pool:
-            for done in [pool.submit(_index, db, build) for build in _largest_first(db, group)]:
+            for done in [pool.submit(_index, db, *part) for part in _largest_first(db, parts)]:
                 done.result()
     else:
-        for build in group:
-            _index(db, build)
+        for part in parts:
+            _index(db, *part)
     with db.transaction() as cur:
         for build in group:
             tables.set_position(cur, build.projection.name, build.generation, build.snapshot, None)
 
 
-def _largest_first(db: ReadDb, group: list[Build]) -> list[Build]:
-    """The builds by the size of their tables, largest first: started first, the longest
-    indexing does not run on alone at the end."""
-    names = [t.physical(b.generation) for b in group for t in b.projection.tables]
+def _largest_first(db: ReadDb, parts: list[tuple[Projection, int]]) -> list[tuple[Projection, int]]:
+    """The tables by size, largest first: started first, the longest indexing does not run on
+    alone at the end."""
+    names = [p.tables[0].physical(gen) for p, gen in parts]
     sizes = dict(db.query("SELECT t, pg_relation_size(t) FROM unnest(%s::text[]) AS t", (names,)))
-    return sorted(
-        group,
-        key=lambda b: -sum(sizes[t.physical(b.generation)] for t in b.projection.tables),
-    )
+    return sorted(parts, key=lambda part: -sizes[part[0].tables[0].physical(part[1])])
 
 
-def _index(db: ReadDb, build: Build) -> None:
+def _index(db: ReadDb, projection: Projection, generation: int) -> None:
     # Planner statistics now, not at the swap: its first queries after the swap use the
     # indexes, and the swap's lock is held for less.
     with db.transaction() as cur:
-        tables.index(cur, db.dialect, build.projection, build.generation)
-        tables.analyze(cur, build.projection, build.generation)
+        tables.index(cur, db.dialect, projection, generation)
+        tables.analyze(cur, projection, generation)
 
 
 class Workers:
@@ -367,9 +369,13 @@ class RangeFill:
     def flush(self, *, done: bool) -> bool:
         """Commit the states before the range's end, with the cursor; True if the range is
         done (as asked, or because it ends before some of the states)."""
-        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        postgres = self.db.dialect == "postgres"
         with self.db.transaction() as cur:
-            cur.execute(self._high_sql() + lock, self._key())
+            if postgres:
+                # Not waiting for the disk: a commit lost to a crash loses its cursor with its
+                # rows, and the resumed rebuild writes them again. The swap's commit waits.
+                cur.execute("SET LOCAL synchronous_commit = off")
+            cur.execute(self._high_sql() + (" FOR UPDATE" if postgres else ""), self._key())
             self.high = _high(cur.fetchall())
             keep = [s for s in self.pending if not self.high or s.person_id < self.high]
             done = done or len(keep) < len(self.pending)

@@ -6,7 +6,10 @@ query fetches many people's histories, and a rebuild can stream every history in
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -216,10 +219,8 @@ class EventSource:
         conn = self._connect()
         try:
             if postgres:
-                with conn.transaction(), conn.cursor(name="journey_stream", binary=True) as cur:
-                    cur.itersize = fetch
-                    cur.execute(sql, params)
-                    yield from self._fold_rows(cur)
+                with Prefetch(conn, sql, params, fetch) as rows:
+                    yield from self._fold_rows(rows)
             else:
                 yield from self._fold_rows(conn.execute(sql, params))
         finally:
@@ -259,6 +260,58 @@ class EventSource:
 
     def _decode(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
         return self.decoder(oid, version, topic, state)
+
+
+class Prefetch:
+    """The rows of one query through a server-side cursor, the next batch fetched in a thread
+    while the caller works on these: the server finds rows while the caller decodes."""
+
+    def __init__(self, conn: Any, sql: str, params: list[Any], fetch: int) -> None:
+        self.conn, self.sql, self.params, self.fetch = conn, sql, params, fetch
+        self.batches: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._produce, name="stream-fetch", daemon=True)
+
+    def __enter__(self) -> Iterator[tuple[Any, ...]]:
+        self.thread.start()
+        return self._rows()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        while self.thread.is_alive():  # a full queue holds the thread: make room
+            with contextlib.suppress(queue.Empty):
+                self.batches.get(timeout=0.05)
+        self.thread.join()
+
+    def _rows(self) -> Iterator[tuple[Any, ...]]:
+        while True:
+            batch = self.batches.get()
+            if batch is None:
+                return
+            if isinstance(batch, BaseException):
+                raise batch
+            yield from batch
+
+    def _produce(self) -> None:
+        try:
+            with (
+                self.conn.transaction(),
+                self.conn.cursor(name="journey_stream", binary=True) as cur,
+            ):
+                cur.execute(self.sql, self.params)
+                while not self.stop.is_set():
+                    batch = cur.fetchmany(self.fetch)
+                    self._put(batch or None)
+                    if not batch:
+                        return
+        except BaseException as exc:  # the caller raises it, in its own thread
+            self._put(exc)
+
+    def _put(self, item: list[Any] | BaseException | None) -> None:
+        while not self.stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self.batches.put(item, timeout=0.05)
+                return
 
 
 class Decoder:

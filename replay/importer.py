@@ -8,20 +8,20 @@ record. Each line's natural key makes a second load of the same records add noth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
-from uuid import UUID, uuid4
+from typing import TypeVar
+from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import DomainError, InvalidValue, NotFound
-from domain.identifiers import claim_key
+from domain.errors import InvalidValue, NotFound
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.collector import fewer_collections
@@ -30,7 +30,6 @@ from replay.batch import INDEX_ID as BATCH_INDEX
 from replay.batch import (
     Batch,
     BatchIndex,
-    Progress,
     Reject,
     RejectPage,
     batch_name,
@@ -38,8 +37,17 @@ from replay.batch import (
     pages,
 )
 from replay.bulk import BulkWriter, restamp
-from replay.loading import PeopleLoader
-from replay.person_lines import GroupResult, PersonLines
+from replay.checking import (
+    LOADING_THRESHOLDS,
+    Checked,
+    Checker,
+    Groups,
+    Helper,
+    Origin,
+    Tally,
+    changes,
+)
+from replay.person_lines import GroupResult
 from replay.rejects import Grouper, RefusalGroup, grouped
 from replay.spool import Spool
 
@@ -50,6 +58,14 @@ DONE = ("recorded", "partly recorded")
 REPORTED = 1000
 # A chunk that only checks holds this many times the people of one that writes.
 CHECKING = 5
+# A file at least this large, loaded all or nothing on PostgreSQL while a core is idle, is
+# checked by two processes (about 13,000 lines of the project's own format): a second process
+# takes most of a second to start, which a smaller load would not win back, and on a machine
+# with no idle core it only takes turns with this one.
+HELPED_FROM = 2_000_000
+# Chunks a second process may have waiting; this process checks the next one itself.
+AHEAD = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,17 +104,18 @@ class Importer:
     """Loads files into the journey application as batches."""
 
     def __init__(
-        self, app: JourneyApp, *, chunk: int = 200, progress: ProgressFn | None = None
+        self,
+        app: JourneyApp,
+        *,
+        chunk: int = 200,
+        progress: ProgressFn | None = None,
+        helped: bool | None = None,
     ) -> None:
-        self.app, self.chunk = app, chunk
-        self.loader = PeopleLoader(app)
-        # Who held each identifier a chunk names, read in one query when the chunk starts: a
-        # lookup per identifier was most of a load's time. Claims made meanwhile by others
-        # still fail the save (a new claim conflicts), and the chunk is then redone afresh.
-        self.looked: set[str] = set()
-        self.known: dict[str, UUID] = {}
+        """`helped`: whether a second process checks some chunks of an all-or-nothing load
+        on PostgreSQL; by default, when the file is large and a core is idle."""
+        self.app, self.chunk, self.helped = app, chunk, helped
+        self.checker = Checker(app)
         self.progress = progress or (lambda phase, done, total: None)
-        self.lines = PersonLines(self._holder)
         self.writer = BulkWriter(app)
 
     def run(self, path: str | Path, options: ImportOptions) -> ImportReport:
@@ -121,7 +138,12 @@ class Importer:
         earlier = self._batch(batch_id)
         if earlier is not None and earlier.status not in {"open", "refused"}:
             return _already(earlier)
-        with Spool() as spool, open(path, "rb") as stream:
+        origin = Origin(options.recorded_by, options.source, batch_id)
+        with (
+            self._helper(path, options, origin) as helper,
+            Spool() as spool,
+            open(path, "rb") as stream,
+        ):
             for parsed in formats.read(stream, options.file_format):
                 if isinstance(parsed, Reject):
                     spool.reject(parsed)
@@ -130,7 +152,7 @@ class Importer:
                 if spool.lines % 5000 == 0:
                     self.progress("reading", spool.lines, 0)
             spool.finish()
-            context = Load(batch_id, options, spool.people())
+            context = Load(batch_id, options, spool.people(), helper=helper)
             # All or nothing: the checking pass also encodes each chunk's events into the
             # spool, so the writing pass only copies them in, unless a line was refused.
             if not (options.dry_run or options.accept_valid or spool.rejected):
@@ -138,7 +160,8 @@ class Importer:
             if options.dry_run or not options.accept_valid:
                 checked = self._pass(spool, context, write=False)
                 if options.dry_run:
-                    return checked.report(batch_id, "dry run", spool, grouped(spool.rejects()))
+                    refusals = grouped(spool.rejects())
+                    return report_of(checked, batch_id, "dry run", spool, refusals)
                 if spool.rejected:
                     return self._refuse(earlier, context, digest, spool)
             batch = earlier or self._open(context, digest)
@@ -154,7 +177,7 @@ class Importer:
             kinds = self._keep_rejects(batch, spool)
             batch.close(outcome, spool.lines)
             self.app.save(batch)
-            report = written.report(batch_id, outcome, spool, kinds)
+            report = report_of(written, batch_id, outcome, spool, kinds)
             report.people = batch.counts.people
             return report
 
@@ -164,7 +187,10 @@ class Importer:
         """Every person's lines checked (and with `write`, saved); lines refused go to the
         spool."""
         tally = Tally(spool.reject_all)
-        pending: list[tuple[str, list[formats.Record]]] = []
+        if not write and load.helper is not None and load.stash is not None:
+            self._helped(spool, load, tally)
+            return tally
+        pending: Groups = []
         for group in spool.groups():
             pending.append(group)
             if len(pending) >= self._size(load, write=write):
@@ -174,6 +200,22 @@ class Importer:
             self._chunk(pending, load, tally, write=write)
         return tally
 
+    def _helped(self, spool: Spool, load: Load, tally: Tally) -> None:
+        """The checking pass shared with a second process: it is given the next chunk while
+        it holds fewer than AHEAD, and this process checks the rest."""
+        helper = load.helper
+        assert helper is not None
+        for chunk in _batched(spool.spooled(), self.chunk):
+            while helper.ready():
+                self._take(helper.checked(), load, tally)
+            if helper.waiting < AHEAD:
+                helper.check(chunk, spool.kinds)
+            else:
+                groups = [(key, spool.records(blobs)) for key, blobs in chunk]
+                self._take(self.checker.checked(groups, load.origin), load, tally)
+        while helper.waiting:
+            self._take(helper.checked(), load, tally)
+
     def _size(self, load: Load, *, write: bool) -> int:
         """People a chunk holds: a chunk that only checks, keeping nothing to write later,
         writes nothing, so it may be larger and its people's holders read in fewer queries."""
@@ -181,41 +223,44 @@ class Importer:
             return self.chunk
         return self.chunk * CHECKING
 
-    def _chunk(
-        self,
-        groups: list[tuple[str, list[formats.Record]]],
-        load: Load,
-        tally: Tally,
-        *,
-        write: bool,
-    ) -> None:
-        keys = [key for key, _ in groups]
-        named = [(k, v) for _, records in groups for r in records for k, v in r.identifiers.items()]
-        self.looked = {*keys, *_keys(named)}
-        self.known = self.loader.holders(self.looked)
-        people = self.loader.by_keys(keys, self.known)
-        results = [
-            self.lines.apply(key, records, people.get(key), load.provenance)
-            for key, records in groups
-        ]
-        if load.stash is not None and not write:
-            self._stash(load.stash, groups, results, load)
-        if write:
-            try:
-                self._save(results, load)
-            except IntegrityError:
-                # Someone changed one of these people meanwhile: one person at a time, afresh.
-                load.batch = registry.batch(self.app, load.batch_id)
-                self.looked, self.known = set(), {}
-                results = [self._retry(key, records, load) for key, records in groups]
+    def _chunk(self, groups: Groups, load: Load, tally: Tally, *, write: bool) -> None:
+        if not write:
+            if load.stash is not None:
+                self._take(self.checker.checked(groups, load.origin), load, tally)
+                return
+            results = self.checker.results(groups, load.origin)
+        else:
+            results = self._written(groups, load)
         for result in results:
             tally.add(result)
         tally.people_seen += len(groups)
         self.progress("recording" if write else "checking", tally.people_seen, load.people)
 
+    def _take(self, checked: Checked, load: Load, tally: Tally) -> None:
+        """A checked chunk counted, its refused lines kept, and its events stashed for the
+        writing pass; once a line is refused the load will write nothing, and nothing more
+        is stashed."""
+        tally.merge(checked.numbers)
+        tally.keep(checked.rejects)
+        if checked.rejects:
+            load.stash = None
+        elif load.stash is not None and checked.summary is not None:
+            load.stash.stash(checked.keys, checked.summary, checked.events)
+        self.progress("checking", tally.people_seen, load.people)
+
+    def _written(self, groups: Groups, load: Load) -> list[GroupResult]:
+        """The chunk checked and saved in one transaction; if someone changed one of these
+        people meanwhile, one person at a time, afresh."""
+        results = self.checker.results(groups, load.origin)
+        try:
+            self._save(results, load)
+        except IntegrityError:
+            load.batch = registry.batch(self.app, load.batch_id)
+            results = [self._retry(key, records, load) for key, records in groups]
+        return results
+
     def _retry(self, key: str, records: list[formats.Record], load: Load) -> GroupResult:
-        person = self.loader.by_keys([key]).get(key)
-        result = self.lines.apply(key, records, person, load.provenance)
+        result = self.checker.one(key, records, load.origin)
         try:
             self._save([result], load)
         except IntegrityError:
@@ -225,35 +270,12 @@ class Importer:
         return result
 
     def _save(self, results: list[GroupResult], load: Load) -> None:
-        aggregates, progress = _changes(results)
+        aggregates, progress = changes(results)
         if not aggregates:
             return
         assert load.batch is not None
         load.batch.recorded(progress)
         self.writer.save(*aggregates, load.batch)
-
-    def _stash(
-        self,
-        spool: Spool,
-        groups: list[tuple[str, list[formats.Record]]],
-        results: list[GroupResult],
-        load: Load,
-    ) -> None:
-        """A checked chunk's events, encoded, kept in the spool for the writing pass; once a
-        line is refused the load will write nothing, and nothing more is kept."""
-        if any(result.rejects for result in results):
-            load.stash = None
-            return
-        aggregates, progress = _changes(results)
-        counts = Tally(spool.reject_all)
-        for result in results:
-            counts.add(result)
-        summary = (progress, counts.numbers(len(groups)))
-        events = self.writer.pending(aggregates)
-        # Stamped again when written; one moment for the chunk until then is pickled once,
-        # not once an event.
-        restamp(events, datetime.now(UTC))
-        spool.stash([key for key, _ in groups], summary, events)
 
     def _write_stashed(self, spool: Spool, load: Load) -> Tally:
         """The writing pass of a checked load: each chunk's events encoded and copied in with
@@ -274,11 +296,22 @@ class Importer:
             self.progress("recording", tally.people_seen, load.people)
         return tally
 
-    def _holder(self, kind: str, value: str) -> UUID | None:
-        key = claim_key(kind, value)
-        if key in self.looked:
-            return self.known.get(key)
-        return self.app.holder(kind, value)
+    @contextmanager
+    def _helper(
+        self, path: str | Path, options: ImportOptions, origin: Origin
+    ) -> Iterator[Helper | None]:
+        """A second process to check with, for a large all-or-nothing load on PostgreSQL."""
+        helped = (
+            self.app.settings.database.kind == "postgres"
+            and not (options.dry_run or options.accept_valid)
+            and (self.helped if self.helped is not None else worth_helping(path))
+        )
+        helper = Helper(self.app.settings, origin) if helped else None
+        try:
+            yield helper
+        finally:
+            if helper is not None:
+                helper.close()
 
     # ---- the batch's own record ----
 
@@ -367,88 +400,47 @@ class Load:
     batch: Batch | None = None
     # Where the checking pass keeps each chunk's encoded events, while it does.
     stash: Spool | None = None
+    # A second process checking some of the chunks, for a large load.
+    helper: Helper | None = None
+    origin: Origin = field(init=False)
 
-    def provenance(
-        self,
-        occurred_at: Any,
-        source_ref: str,
-        reason: str | None,
-        correlation_id: str | None,
-        source_created_at: datetime | None,
-    ) -> Provenance:
-        return Provenance(
-            recorded_by=self.options.recorded_by,
-            source=self.options.source,
-            occurred_at=occurred_at,
-            batch_id=self.batch_id,
-            source_ref=source_ref,
-            reason=reason,
-            correlation_id=correlation_id,
-            source_created_at=source_created_at,
-        )
+    def __post_init__(self) -> None:
+        self.origin = Origin(self.options.recorded_by, self.options.source, self.batch_id)
 
 
-@dataclass
-class Tally:
-    keep: Callable[[list[Reject]], None]  # where the lines refused go
-    entries: int = 0
-    duplicates: int = 0
-    registered: int = 0
-    people: int = 0
-    people_seen: int = 0
-
-    def numbers(self, seen: int) -> tuple[int, ...]:
-        return (self.entries, self.duplicates, self.registered, self.people, seen)
-
-    def merge(self, numbers: tuple[int, ...]) -> None:
-        entries, duplicates, registered, people, seen = numbers
-        self.entries += entries
-        self.duplicates += duplicates
-        self.registered += registered
-        self.people += people
-        self.people_seen += seen
-
-    def add(self, result: GroupResult) -> None:
-        self.entries += result.entries
-        self.duplicates += result.duplicates
-        self.registered += int(result.registered)
-        self.people += int(result.person is not None and result.entries > 0)
-        self.keep(result.rejects)
-
-    def report(
-        self, batch_id: str, outcome: str, spool: Spool, refusals: list[RefusalGroup]
-    ) -> ImportReport:
-        return ImportReport(
-            batch_id,
-            outcome,
-            spool.lines,
-            self.entries,
-            self.duplicates,
-            self.registered,
-            self.people,
-            first_rejects(spool),
-            rejected=spool.rejected,
-            refusals=refusals,
-        )
+def report_of(
+    tally: Tally, batch_id: str, outcome: str, spool: Spool, refusals: list[RefusalGroup]
+) -> ImportReport:
+    return ImportReport(
+        batch_id,
+        outcome,
+        spool.lines,
+        tally.entries,
+        tally.duplicates,
+        tally.registered,
+        tally.people,
+        first_rejects(spool),
+        rejected=spool.rejected,
+        refusals=refusals,
+    )
 
 
-def _changes(results: list[GroupResult]) -> tuple[list[Any], Progress]:
-    """The aggregates a chunk changed, and what it recorded for the batch's record."""
-    progress = Progress()
-    aggregates: list[Any] = []
-    for result in results:
-        if result.person is None or not result.entries:
-            continue
-        aggregates.append(result.person)
-        aggregates.extend(result.claims)
-        progress.people.add(str(result.person.id))
-        progress.entries += result.entries
-        progress.registered += int(result.registered)
-        for moment in (result.progress.first, result.progress.last):
-            if moment is not None:
-                progress.saw(moment)
-    progress.duplicates = sum(r.duplicates for r in results)
-    return aggregates, progress
+def worth_helping(path: str | Path) -> bool:
+    """Whether a second process would shorten loading this file: it is large, and a core
+    has been idle (the last minute's load average leaves one)."""
+    cores = os.cpu_count() or 1
+    return os.path.getsize(path) >= HELPED_FROM and os.getloadavg()[0] <= cores - 1
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def first_rejects(spool: Spool) -> list[Reject]:
@@ -474,25 +466,8 @@ def _already(batch: Batch) -> ImportReport:
     )
 
 
-# The collector's first two thresholds while a load runs: a chunk's people and events live
-# for the chunk, so the young objects are looked at less often (the third is left as it is).
-LOADING_THRESHOLDS = (2000, 20)
-
-
 def _outliving() -> AbstractContextManager[None]:
     """What the process made before a load outlives it: kept out of the collector's full passes
     while the load runs, which otherwise rescan all of it every few thousand lines (a fifth of
     a load's time went to the collector). A process that keeps it out already is left so."""
     return fewer_collections(*LOADING_THRESHOLDS, freeze=True)
-
-
-def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
-    """Claim keys of the identifiers; one of an unknown kind is left to the person's own
-    checks, which refuse its line."""
-    found = set()
-    for kind, value in identifiers:
-        try:
-            found.add(claim_key(kind, value))
-        except DomainError:
-            continue
-    return found

@@ -125,11 +125,12 @@ class Spool:
         for line, field, reason, text, history in rows:
             yield Reject(line, field, reason, text, bool(history))
 
-    def stash(self, people: list[str], summary: Any, events: list[Any]) -> None:
-        """A checked chunk: its people's keys, what it records, its new domain events."""
+    def stash(self, people: list[str], summary: Any, events: bytes) -> None:
+        """A checked chunk: its people's keys, what it records, its new domain events (a
+        pickled list)."""
         self.db.execute(
             "INSERT INTO stash (people, summary, events) VALUES (?, ?, ?)",
-            (pickle.dumps(people), pickle.dumps(summary), pickle.dumps(events, protocol=5)),
+            (pickle.dumps(people, protocol=5), pickle.dumps(summary, protocol=5), events),
         )
 
     def stashed(self) -> Iterator[tuple[list[str], Any, list[Any]]]:
@@ -149,6 +150,12 @@ class Spool:
     def groups(self, people: list[str] | None = None) -> Iterator[tuple[str, list[Record]]]:
         """Each person's records in effective order (registrations first), person by person;
         every person, or those named."""
+        for person, blobs in self.spooled(people):
+            yield person, self._codec.records(blobs)
+
+    def spooled(self, people: list[str] | None = None) -> Iterator[tuple[str, list[bytes]]]:
+        """Each person's records as kept here, in the order of `groups`, for `Codec.records`
+        with this spool's `kinds` to read."""
         if people is None:
             rows = self.db.execute("SELECT person, record FROM records ORDER BY person, at, line")
         else:
@@ -159,17 +166,25 @@ class Spool:
                 people,
             )
         current: str | None = None
-        bucket: list[Record] = []
-        unpack = self._codec.unpacked
+        bucket: list[bytes] = []
         for person, blob in rows:
             if person != current and bucket:
                 assert current is not None
-                yield current, order(bucket)
+                yield current, bucket
                 bucket = []
             current = person
-            bucket.append(unpack(pickle.loads(blob)))
+            bucket.append(blob)
         if bucket and current is not None:
-            yield current, order(bucket)
+            yield current, bucket
+
+    def records(self, blobs: list[bytes]) -> list[Record]:
+        """One person's records as `spooled` gives them, in effective order."""
+        return self._codec.records(blobs)
+
+    @property
+    def kinds(self) -> list[type[Any]]:
+        """The kinds of command the spooled records hold, by their numbers here."""
+        return self._codec.kinds
 
 
 def sort_key(moment: datetime | None) -> str:
@@ -195,9 +210,13 @@ class Codec:
     this spool, moments as text. Rebuilt without running the frozen classes' `__init__`,
     which sets each field through `object.__setattr__` and was most of reading a line back."""
 
-    def __init__(self) -> None:
-        self.numbers: dict[type[Any], int] = {}
-        self.kinds: list[type[Any]] = []
+    def __init__(self, kinds: list[type[Any]] | None = None) -> None:
+        self.kinds: list[type[Any]] = list(kinds or [])
+        self.numbers = {kind: number for number, kind in enumerate(self.kinds)}
+
+    def records(self, blobs: list[bytes]) -> list[Record]:
+        """One person's records as spooled, in effective order."""
+        return order([self.unpacked(pickle.loads(blob)) for blob in blobs])
 
     def packed(self, record: Record) -> tuple[Any, ...]:
         steps = [

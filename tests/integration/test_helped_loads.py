@@ -1,0 +1,119 @@
+"""A load checked by two processes on PostgreSQL (a second one takes chunks while this one checks
+the others) records exactly what one process would: every position in order, entries stamped
+when written, people changed between the passes checked again, a refused line anywhere refusing
+the whole file with its line and field named, and no process left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from domain.service.application import JourneyApp
+from domain.service.movement_commands import MoveCell
+from domain.service.settings import Settings
+from replay import registry
+from replay.importer import Importer, ImportOptions
+from tests.conftest import prov
+from tests.helpers import nomis_movement
+from tests.integration.test_bulk_loads import ADMITTED, PEOPLE, TRANSFERRED, moves
+from tests.support import noms
+
+pytestmark = pytest.mark.postgres
+
+
+def helped_load(app: JourneyApp, path: Path, lines: list[bytes], **kwargs: object) -> None:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    importer = Importer(app, chunk=7, helped=True, **kwargs)  # type: ignore[arg-type]
+    report = importer.run(path, ImportOptions("NOMIS", "nomis", "loader"))
+    assert report.outcome == "recorded", report.rejects
+    assert report.people == PEOPLE
+    assert not children()
+
+
+def children() -> list[str]:
+    """This process's child processes still running."""
+    return [
+        pid
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+
+
+@pytest.fixture
+def pg_app(pg_url: str) -> Iterator[JourneyApp]:
+    with closing(JourneyApp(Settings(database_url=pg_url))) as app:
+        yield app
+
+
+def test_a_helped_load_writes_every_position_in_order_stamped_when_written(
+    pg_app: JourneyApp, tmp_path: Path
+) -> None:
+    helped_load(pg_app, tmp_path / "in.jsonl", moves(range(PEOPLE), ADMITTED, *TRANSFERRED))
+    batch = next(iter(registry.batches(pg_app)))
+    log = list(pg_app.notification_log.select(start=1, limit=1000))
+    # Check the positions run 1, 2, 3 ... with no gap, and each person's versions in order.
+    assert [row.id for row in log] == list(range(1, len(log) + 1))
+    versions: dict[object, list[int]] = {}
+    for row in log:
+        versions.setdefault(row.originator_id, []).append(row.originator_version)
+    assert all(v == list(range(1, len(v) + 1)) for v in versions.values())
+    # Check every person reads back, where the file leaves them, recorded when written.
+    for n in range(PEOPLE):
+        state = pg_app.state(noms(n))
+        assert state is not None and state.location.agency == "MDI"
+        assert pg_app.person(noms(n)).state(as_known_at=batch.loaded_at) is None
+        assert all(e.recorded_at >= batch.loaded_at for e in pg_app.timeline(noms(n)))
+    # Check loading the same records again adds nothing.
+    path = tmp_path / "again.jsonl"
+    path.write_bytes(b"\n".join(moves(range(PEOPLE), ADMITTED, *TRANSFERRED)) + b"\n\n")
+    again = Importer(pg_app, chunk=7, helped=True).run(
+        path, ImportOptions("NOMIS", "nomis", "loader")
+    )
+    assert (again.outcome, again.entries) == ("recorded", 0)
+
+
+def test_a_person_changed_between_helped_passes_is_checked_again(
+    pg_app: JourneyApp, tmp_path: Path
+) -> None:
+    helped_load(pg_app, tmp_path / "first.jsonl", moves(range(PEOPLE), ADMITTED))
+    changed = noms(3)
+
+    def meanwhile(phase: str, done: int, total: int) -> None:
+        # The checking pass is over: another user moves one person before the write.
+        if phase == "checking" and done == total:
+            moved = prov(datetime(2025, 2, 1, tzinfo=UTC))
+            pg_app.handle(changed, [MoveCell(prison="LEI", cell="B-2-002")], moved)
+
+    second = moves(range(PEOPLE), *TRANSFERRED)
+    helped_load(pg_app, tmp_path / "second.jsonl", second, progress=meanwhile)
+    # Check both the other user's entry and the load's stand, each once, on every person.
+    for n in range(PEOPLE):
+        entries = pg_app.person(noms(n)).active_entries()
+        assert len(entries) == (4 if noms(n) == changed else 3), entries
+
+
+def test_a_line_refused_in_any_chunk_refuses_the_whole_helped_load(
+    pg_app: JourneyApp, tmp_path: Path
+) -> None:
+    lines = moves(range(PEOPLE), ADMITTED, *TRANSFERRED)
+    # A release from a prison the person never entered, in a late chunk, and one early.
+    late = nomis_movement(noms(PEOPLE - 2), "2025-02-01", "REL", "OUT", "WYI", "OUT", "CR")
+    early = nomis_movement(noms(1), "2025-02-01", "REL", "OUT", "WYI", "OUT", "CR")
+    lines += [orjson.dumps(late), orjson.dumps(early)]
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = Importer(pg_app, chunk=7, helped=True).run(
+        path, ImportOptions("NOMIS", "nomis", "loader")
+    )
+    # Check nothing was recorded, and each refused line is named with its field.
+    assert report.outcome == "refused"
+    assert [r.line for r in report.rejects] == [len(lines) - 1, len(lines)]
+    assert all(r.field for r in report.rejects)
+    log = pg_app.notification_log.select(start=1, limit=1000)
+    assert not [row for row in log if row.topic.startswith("domain.person")]
+    assert not children()

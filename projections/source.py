@@ -134,9 +134,11 @@ class EventSource:
     def people_rows(self, person_ids: Iterable[str]) -> list[tuple[Any, ...]]:
         """The stored rows `people` reads, their data keys cached as well: for a caller that
         reads ahead (in a thread of its own) while it works."""
-        rows = self._person_rows(person_ids, None)
-        self._load_keys(rows)
-        return rows
+        ids = list(person_ids)
+        keys = self.decoder.keys
+        if keys is not None:  # ids not found have no key: none is made for them
+            keys.load_keys(UUID(i) for i in ids)
+        return self._person_rows(ids, None)
 
     def people_of(self, rows: list[tuple[Any, ...]]) -> dict[str, Person]:
         """The aggregates in the rows `people_rows` read."""
@@ -159,12 +161,6 @@ class EventSource:
             person = Person.from_history(history)
             found[str(person.id)] = person
         return found
-
-    def _load_keys(self, rows: list[tuple[Any, ...]]) -> None:
-        """Cache the data keys of the rows' people in one query (none when all are cached)."""
-        keys = self.decoder.keys
-        if keys is not None and rows:
-            keys.load_keys({oid if isinstance(oid, UUID) else UUID(oid) for oid, *_ in rows})
 
     def holders(self, keys: Iterable[str]) -> dict[str, UUID]:
         """The person holding each identifier key ("NOMS:A1234BC"), from every claim's events

@@ -202,13 +202,16 @@ class Importer:
 
     def _helped(self, spool: Spool, load: Load, tally: Tally) -> None:
         """The checking pass shared with a second process: it is given the next chunk while
-        it holds fewer than AHEAD, and this process checks the rest."""
+        it holds fewer than AHEAD, and this process checks the rest, the last AHEAD chunks
+        among them (so neither waits long on the other at the end)."""
         helper = load.helper
         assert helper is not None
+        left = -(-load.people // self.chunk)
         for chunk in _batched(spool.spooled(), self.chunk):
+            left -= 1
             while helper.ready():
                 self._take(helper.checked(), load, tally)
-            if helper.waiting < AHEAD:
+            if helper.waiting < AHEAD and left >= AHEAD:
                 helper.check(chunk, spool.kinds)
             else:
                 groups = [(key, spool.records(blobs)) for key, blobs in chunk]

@@ -1,7 +1,8 @@
 """Peak memory of a load against the file's size: the same generated journeys at two sizes,
 each loaded by a fresh process (parse, spool, check, write) whose peak resident memory is read
-from the kernel when it is done. A load spools to disk and holds one chunk of people at a time,
-so the peak should not grow with the file.
+from the kernel when it is done, with that of the second process checking chunks beside it, if
+the load had one. A load spools to disk and holds one chunk of people at a time, so neither peak
+should grow with the file.
 
 Run alone: .venv/bin/python -m ops.bench.load_memory [--people N] [--larger M]
 """
@@ -30,10 +31,16 @@ class Peak:
     seconds: float
     before_mib: float  # resident after start-up, before the load
     peak_mib: float
+    helper_mib: float  # the second process's peak; 0 if the load had none
 
 
 def _mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _children_mib() -> float:
+    """The largest peak of this process's children that have ended."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def load_in_child(url: str, path: str, people: int) -> Peak:
@@ -51,7 +58,7 @@ def load_in_child(url: str, path: str, people: int) -> Peak:
     finally:
         app.close()
     assert report.outcome == "recorded", report.rejects[:3]
-    return Peak(people, report.entries, seconds, before, _mib())
+    return Peak(people, report.entries, seconds, before, _mib(), _children_mib())
 
 
 def measure(people: int) -> Peak:
@@ -69,18 +76,29 @@ def section(people: int, larger: int) -> str:
     peaks = [measure(people), measure(larger)]
     rows = "\n".join(
         f"| {p.people:,} | {p.entries:,} | {p.entries / p.seconds:,.0f} events/s | "
-        f"{p.before_mib:,.0f} MiB | {p.peak_mib:,.0f} MiB |"
+        f"{p.before_mib:,.0f} MiB | {p.peak_mib:,.0f} MiB | {_helper(p)} |"
         for p in peaks
     )
     growth = (peaks[1].peak_mib - peaks[1].before_mib) - (peaks[0].peak_mib - peaks[0].before_mib)
     return (
         "Peak memory of a load, each size loaded by a fresh process (peak resident set from "
         "the kernel):\n\n"
-        "| people | entries | rate | resident before the load | peak |\n"
-        "|---:|---:|---:|---:|---:|\n"
+        "| people | entries | rate | resident before the load | peak | second process's peak |\n"
+        "|---:|---:|---:|---:|---:|---:|\n"
         f"{rows}\n\n"
-        f"From {people:,} to {larger:,} people the load's own peak grew by {growth:,.0f} MiB.\n"
+        f"From {people:,} to {larger:,} people the load's own peak grew by {growth:,.0f} MiB"
+        f"{_helper_growth(peaks)}.\n"
     )
+
+
+def _helper_growth(peaks: list[Peak]) -> str:
+    if not all(p.helper_mib for p in peaks):
+        return ""
+    return f", the second process's by {peaks[1].helper_mib - peaks[0].helper_mib:,.0f} MiB"
+
+
+def _helper(peak: Peak) -> str:
+    return f"{peak.helper_mib:,.0f} MiB" if peak.helper_mib else "none"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from api.pages import mount as mount_pages
 from api.pages.session import SESSION, Revocations, visitor
 from api.routes import ROUTERS
 from api.services import build
+from domain.service.collector import LongLived
 
 DESCRIPTION = """Where a person in prison or on probation is, who holds the case, key dates,
 and the full history behind every answer. Every consultation of a person's data is recorded
@@ -49,12 +49,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         try:
             app.state.revocations.ensure()
             await services.start()
-            # What start-up made lives as long as the process: kept out of the collector's
-            # full passes, which otherwise stall every request in flight for tens of ms.
-            gc.freeze()
-            yield
+            # What start-up made, and what outlives each full pass of the collector (people
+            # kept in memory above all), is kept out of the next: each pass would otherwise
+            # stall every request in flight for tens to hundreds of ms.
+            with LongLived():
+                yield
         finally:
-            gc.unfreeze()
             await services.stop()
 
     # The document describes every route a caller may use: it is served, with the

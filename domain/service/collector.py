@@ -2,13 +2,15 @@
 process at once: loads, bulk reads, rebuilds and voids make many short-lived objects and no
 cycles worth freeing early. Holders may overlap (across threads too); while any holds, each
 threshold is the largest asked for, and the process's own is restored when the last leaves.
+A long-running server instead keeps what survives each full pass out of the next (`LongLived`).
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
@@ -44,3 +46,36 @@ def _apply() -> None:
     young = max([_saved[0], *(h[0] for h in _holders)])
     middle = max([_saved[1], *(h[1] for h in _holders)])
     gc.set_threshold(young, middle, _saved[2])
+
+
+class LongLived:
+    """For a long-running server: what survives each full collection is set aside (frozen),
+    so the next full pass scans only what was made since. A server keeping thousands of people
+    in memory otherwise stalls every request in flight for each pass over all of them (tens
+    to hundreds of ms). Objects set aside that die are still freed at once unless they are in
+    a cycle; every `rescan` seconds, the next full pass scans everything, so such cycles are
+    found then."""
+
+    def __init__(self, rescan: float = 600.0, clock: Callable[[], float] = time.monotonic):
+        self.rescan, self.clock = rescan, clock
+        self.since = clock()  # when everything was last released to be scanned
+        self.passes = 0  # full passes seen
+
+    def __enter__(self) -> LongLived:
+        gc.freeze()
+        gc.callbacks.append(self._after)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._after)
+        gc.unfreeze()
+
+    def _after(self, phase: str, info: dict[str, int]) -> None:
+        if phase != "stop" or info["generation"] != 2:
+            return
+        self.passes += 1
+        if self.clock() - self.since >= self.rescan:
+            gc.unfreeze()  # the next full pass sees everything once
+            self.since = self.clock()
+        else:
+            gc.freeze()

@@ -13,6 +13,7 @@ import os
 import pickle
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -201,6 +202,7 @@ def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
 # ---- the second process ----
 
 Spooled = list[tuple[str, list[bytes]]]  # each person's lines as the spool keeps them
+Fallback = Callable[[Spooled, list[type[Any]]], Checked]
 
 
 class Helper:
@@ -208,39 +210,66 @@ class Helper:
     order given: started with the load, so that its start-up overlaps reading the file, and
     stopped with it. Its own interpreter, not a fork of this one (whose threads hold the
     store's connections) nor a spawn (which runs the caller's main module again). Each side
-    reads the other's pipe in a thread of its own, so neither waits on a full pipe."""
+    reads the other's pipe in a thread of its own, so neither waits on a full pipe. Should it
+    fail to start or end early, the chunks it held are checked here by `fallback`."""
 
-    def __init__(self, settings: Settings, origin: Origin) -> None:
+    def __init__(self, settings: Settings, origin: Origin, fallback: Fallback) -> None:
+        self.fallback = fallback
+        self.held: deque[tuple[Spooled, list[type[Any]]]] = deque()
+        self.answers: Queue[Any] = Queue()
+        self.ended = False
+        try:
+            self.process, self.sending = self._start()
+        except OSError:
+            self.ended = True
+            return
+        self._send((settings, origin))
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], Connection]:
         to_child, out = os.pipe()
         into, from_child = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "replay.checking", str(to_child), str(from_child)],
-            pass_fds=(to_child, from_child),
-            env=env,
-        )
-        os.close(to_child)
-        os.close(from_child)
-        self.sending = Connection(out, readable=False)
-        self.answers: Queue[Any] = Queue()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "replay.checking", str(to_child), str(from_child)],
+                pass_fds=(to_child, from_child),
+                env=env,
+            )
+        finally:
+            os.close(to_child)
+            os.close(from_child)
         self.reader = Thread(target=_drain, args=(Connection(into, writable=False), self.answers))
         self.reader.start()
-        self.sending.send((settings, origin))
-        self.waiting = 0
+        return process, Connection(out, readable=False)
+
+    @property
+    def waiting(self) -> int:
+        """Chunks given and not yet answered."""
+        return len(self.held)
 
     def check(self, chunk: Spooled, kinds: list[type[Any]]) -> None:
         """Give it a chunk; its answer comes in turn from `checked`."""
-        self.sending.send((chunk, kinds))
-        self.waiting += 1
+        self.held.append((chunk, kinds))
+        self._send((chunk, kinds))
+
+    def _send(self, message: Any) -> None:
+        if not self.ended:
+            try:
+                self.sending.send(message)
+            except OSError:
+                self.ended = True
 
     def ready(self) -> bool:
-        """Whether its answer to the oldest chunk it holds has come."""
-        return self.waiting > 0 and not self.answers.empty()
+        """Whether its answer to the oldest chunk it holds has come (or is to be made here)."""
+        return bool(self.held) and (self.ended or not self.answers.empty())
 
     def checked(self) -> Checked:
         """Its answer to the oldest chunk it holds; what it failed with is raised here."""
-        answer = self.answers.get()
-        self.waiting -= 1
+        chunk, kinds = self.held.popleft()
+        answer = EOFError() if self.ended else self.answers.get()
+        if isinstance(answer, EOFError):
+            self.ended = True
+            return self.fallback(chunk, kinds)
         if isinstance(answer, BaseException):
             raise answer
         assert isinstance(answer, Checked)
@@ -248,6 +277,8 @@ class Helper:
 
     def close(self) -> None:
         """Stop it (its store connections closed) and wait for it to end."""
+        if not hasattr(self, "process"):
+            return
         self.sending.close()
         try:
             self.process.wait(timeout=30)
@@ -288,10 +319,17 @@ def serve(receiving: Connection, sending: Connection) -> None:
 
 def _answer(checker: Checker, origin: Origin, chunk: Spooled, kinds: list[type[Any]]) -> Any:
     try:
-        codec = Codec(kinds)
-        return checker.checked([(key, codec.records(blobs)) for key, blobs in chunk], origin)
+        return check_spooled(checker, origin, chunk, kinds)
     except Exception as error:
         return error
+
+
+def check_spooled(
+    checker: Checker, origin: Origin, chunk: Spooled, kinds: list[type[Any]]
+) -> Checked:
+    """A chunk checked from its lines as the spool keeps them."""
+    codec = Codec(kinds)
+    return checker.checked([(key, codec.records(blobs)) for key, blobs in chunk], origin)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -41,11 +41,14 @@ from replay.checking import (
     LOADING_THRESHOLDS,
     Checked,
     Checker,
+    Fallback,
     Groups,
     Helper,
     Origin,
+    Spooled,
     Tally,
     changes,
+    check_spooled,
 )
 from replay.person_lines import GroupResult
 from replay.rejects import Grouper, RefusalGroup, grouped
@@ -309,12 +312,18 @@ class Importer:
             and not (options.dry_run or options.accept_valid)
             and (self.helped if self.helped is not None else worth_helping(path))
         )
-        helper = Helper(self.app.settings, origin) if helped else None
+        helper = Helper(self.app.settings, origin, self._fallback(origin)) if helped else None
         try:
             yield helper
         finally:
             if helper is not None:
                 helper.close()
+
+    def _fallback(self, origin: Origin) -> Fallback:
+        def check_here(chunk: Spooled, kinds: list[type[Any]]) -> Checked:
+            return check_spooled(self.checker, origin, chunk, kinds)
+
+        return check_here
 
     # ---- the batch's own record ----
 

@@ -5,6 +5,7 @@ the whole file with its line and field named, and no process left behind."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
@@ -117,3 +118,15 @@ def test_a_line_refused_in_any_chunk_refuses_the_whole_helped_load(
     log = pg_app.notification_log.select(start=1, limit=1000)
     assert not [row for row in log if row.topic.startswith("domain.person")]
     assert not children()
+
+
+@pytest.mark.parametrize("interpreter", ["/nonexistent/python", "/bin/false"])
+def test_a_second_process_that_cannot_start_or_ends_early_leaves_the_checks_here(
+    pg_app: JourneyApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interpreter: str
+) -> None:
+    # One that cannot be started at all, and one that ends before answering.
+    monkeypatch.setattr(sys, "executable", interpreter)
+    helped_load(pg_app, tmp_path / "in.jsonl", moves(range(PEOPLE), ADMITTED, *TRANSFERRED))
+    for n in range(PEOPLE):
+        state = pg_app.state(noms(n))
+        assert state is not None and state.location.agency == "MDI"

@@ -439,9 +439,11 @@ def report_of(
 
 def worth_helping(path: str | Path) -> bool:
     """Whether a second process would shorten loading this file: it is large, and a core
-    has been idle (the last minute's load average leaves one)."""
+    has been idle. The last minute's load average counts this process too, which has most
+    likely been busy (reading the file, or whatever it did before), so it leaves an idle
+    core while it stays half a core short of them all."""
     cores = os.cpu_count() or 1
-    return os.path.getsize(path) >= HELPED_FROM and os.getloadavg()[0] <= cores - 1
+    return os.path.getsize(path) >= HELPED_FROM and os.getloadavg()[0] < cores - 0.5
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

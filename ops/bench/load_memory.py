@@ -5,6 +5,8 @@ the load had one. A load spools to disk and holds one chunk of people at a time,
 should grow with the file.
 
 Run alone: .venv/bin/python -m ops.bench.load_memory [--people N] [--larger M]
+           [--helped auto|yes|no]  (whether a second process checks chunks; auto: as a load
+           decides, by the file's size and an idle core)
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from pathlib import Path
 from ops.bench.common import Option, run_alone, scratch_database
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
-OPTIONS = (Option("--people", int, 1000), Option("--larger", int, 4000))
+OPTIONS = (
+    Option("--people", int, 1000),
+    Option("--larger", int, 4000),
+    Option("--helped", str, "auto", "auto, yes or no"),
+)
+HELPED = {"auto": None, "yes": True, "no": False}
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ def _children_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def load_in_child(url: str, path: str, people: int) -> Peak:
+def load_in_child(url: str, path: str, people: int, helped: bool | None = None) -> Peak:
     """Runs in a fresh process: one load, and that process's peak resident memory."""
     from domain.service.application import JourneyApp
     from domain.service.settings import Settings
@@ -53,7 +60,8 @@ def load_in_child(url: str, path: str, people: int) -> Peak:
     before = _mib()
     try:
         started = time.perf_counter()
-        report = Importer(app).run(path, ImportOptions("GENERATOR", "jsonl", "bench"))
+        options = ImportOptions("GENERATOR", "jsonl", "bench")
+        report = Importer(app, helped=helped).run(path, options)
         seconds = time.perf_counter() - started
     finally:
         app.close()
@@ -61,7 +69,7 @@ def load_in_child(url: str, path: str, people: int) -> Peak:
     return Peak(people, report.entries, seconds, before, _mib(), _children_mib())
 
 
-def measure(people: int) -> Peak:
+def measure(people: int, helped: bool | None = None) -> Peak:
     from ops.generator import Generator, write
 
     with scratch_database() as url, tempfile.TemporaryDirectory() as folder:
@@ -69,11 +77,11 @@ def measure(people: int) -> Peak:
         with path.open("wb") as out:
             write(out, Generator(seed=7, years=10, end=END).people(people), "jsonl")
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            return pool.submit(load_in_child, url, str(path), people).result()
+            return pool.submit(load_in_child, url, str(path), people, helped).result()
 
 
-def section(people: int, larger: int) -> str:
-    peaks = [measure(people), measure(larger)]
+def section(people: int, larger: int, helped: str = "auto") -> str:
+    peaks = [measure(people, HELPED[helped]), measure(larger, HELPED[helped])]
     rows = "\n".join(
         f"| {p.people:,} | {p.entries:,} | {p.entries / p.seconds:,.0f} events/s | "
         f"{p.before_mib:,.0f} MiB | {p.peak_mib:,.0f} MiB | {_helper(p)} |"

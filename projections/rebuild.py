@@ -2,8 +2,10 @@
 the live one keeps serving, catch it up, then swap the views in one transaction.
 
 Projections rebuilt together share one pass over the log. On PostgreSQL the pass is split into
-ranges of person ids filled by parallel worker processes. Each range commits its progress with
-its rows, so an interrupted rebuild resumes where every range stopped.
+ranges of person ids, one per core: the rebuilding process fills the first and a worker process
+each other; its own done, it takes the upper half of what a worker has left, so no core idles
+while a worker that started late catches up. Each range commits its progress with its
+rows, so an interrupted rebuild resumes where every range stopped.
 """
 
 from __future__ import annotations

@@ -44,6 +44,12 @@ class BulkWriter:
         to_stored = self.app.mapper.to_stored_event
         return [to_stored(event) for event in events]
 
+    def stored(self, events: Sequence[Any]) -> list[StoredEvent]:
+        """Events of no person (a batch's record) as the mapper stores them: no data key to
+        prepare."""
+        to_stored = self.app.mapper.to_stored_event
+        return [to_stored(event) for event in events]
+
     def save(self, *aggregates: Any) -> None:
         """`app.save(*aggregates)`, written in bulk."""
         self.write(self.encode(self.pending(aggregates)))

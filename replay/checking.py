@@ -23,6 +23,8 @@ from threading import Thread
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from domain.errors import DomainError
 from domain.identifiers import claim_key
 from domain.provenance import Provenance
@@ -202,20 +204,19 @@ def _keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
 # ---- the second process ----
 
 Spooled = list[tuple[str, list[bytes]]]  # each person's lines as the spool keeps them
-Fallback = Callable[[Spooled, list[type[Any]]], Checked]
 
 
 class Helper:
-    """A second process (`python -m replay.checking`) that checks chunks of one load, in the
-    order given: started with the load, so that its start-up overlaps reading the file, and
-    stopped with it. Its own interpreter, not a fork of this one (whose threads hold the
-    store's connections) nor a spawn (which runs the caller's main module again). Each side
-    reads the other's pipe in a thread of its own, so neither waits on a full pipe. Should it
-    fail to start or end early, the chunks it held are checked here by `fallback`."""
+    """A second process (`python -m replay.checking`) that checks chunks of one load and
+    encodes their events, answering in the order asked: started with the load, so that its
+    start-up overlaps reading the file, and stopped with it. Its own interpreter, not a fork
+    of this one (whose threads hold the store's connections) nor a spawn (which runs the
+    caller's main module again). Each side reads the other's pipe in a thread of its own, so
+    neither waits on a full pipe. Should it fail to start or end early, what it was asked is
+    done here instead."""
 
-    def __init__(self, settings: Settings, origin: Origin, fallback: Fallback) -> None:
-        self.fallback = fallback
-        self.held: deque[tuple[Spooled, list[type[Any]]]] = deque()
+    def __init__(self, settings: Settings, origin: Origin) -> None:
+        self.held: deque[Callable[[], Any]] = deque()  # what it was asked, to do here instead
         self.answers: Queue[Any] = Queue()
         self.ended = False
         try:
@@ -244,13 +245,38 @@ class Helper:
 
     @property
     def waiting(self) -> int:
-        """Chunks given and not yet answered."""
+        """Questions asked and not yet answered."""
         return len(self.held)
 
-    def check(self, chunk: Spooled, kinds: list[type[Any]]) -> None:
-        """Give it a chunk; its answer comes in turn from `checked`."""
-        self.held.append((chunk, kinds))
-        self._send((chunk, kinds))
+    def check(self, chunk: Spooled, kinds: list[type[Any]], here: Callable[[], Checked]) -> None:
+        """Ask it to check a chunk (`here` checks it in this process); the answer comes in
+        turn from `checked`."""
+        self._ask(("check", chunk, kinds), here)
+
+    def encode(
+        self, events: bytes, moment: datetime, here: Callable[[], list[StoredEvent]]
+    ) -> None:
+        """Ask it to encode a chunk's stashed events stamped with `moment`; the rows come in
+        turn from `encoded`."""
+        self._ask(("encode", events, moment), here)
+
+    def ready(self) -> bool:
+        """Whether its answer to the oldest question has come (or is to be made here)."""
+        return bool(self.held) and (self.ended or not self.answers.empty())
+
+    def checked(self) -> Checked:
+        answer = self._answer()
+        assert isinstance(answer, Checked)
+        return answer
+
+    def encoded(self) -> list[StoredEvent]:
+        answer = self._answer()
+        assert isinstance(answer, list)
+        return answer
+
+    def _ask(self, question: tuple[Any, ...], here: Callable[[], Any]) -> None:
+        self.held.append(here)
+        self._send(question)
 
     def _send(self, message: Any) -> None:
         if not self.ended:
@@ -259,20 +285,15 @@ class Helper:
             except OSError:
                 self.ended = True
 
-    def ready(self) -> bool:
-        """Whether its answer to the oldest chunk it holds has come (or is to be made here)."""
-        return bool(self.held) and (self.ended or not self.answers.empty())
-
-    def checked(self) -> Checked:
-        """Its answer to the oldest chunk it holds; what it failed with is raised here."""
-        chunk, kinds = self.held.popleft()
+    def _answer(self) -> Any:
+        """The answer to the oldest question; what it failed with is raised here."""
+        here = self.held.popleft()
         answer = EOFError() if self.ended else self.answers.get()
         if isinstance(answer, EOFError):
             self.ended = True
-            return self.fallback(chunk, kinds)
+            return here()
         if isinstance(answer, BaseException):
             raise answer
-        assert isinstance(answer, Checked)
         return answer
 
     def close(self) -> None:
@@ -300,10 +321,10 @@ def _drain(receiving: Connection, into: Queue[Any]) -> None:
 
 
 def serve(receiving: Connection, sending: Connection) -> None:
-    """The second process: check each chunk sent until the load closes its pipe."""
-    chunks: Queue[Any] = Queue()
-    Thread(target=_drain, args=(receiving, chunks), daemon=True).start()
-    started = chunks.get()
+    """The second process: answer each question sent until the load closes its pipe."""
+    questions: Queue[Any] = Queue()
+    Thread(target=_drain, args=(receiving, questions), daemon=True).start()
+    started = questions.get()
     if isinstance(started, EOFError):
         return
     settings, origin = started
@@ -311,15 +332,18 @@ def serve(receiving: Connection, sending: Connection) -> None:
     try:
         with fewer_collections(*LOADING_THRESHOLDS, freeze=True), sending:
             checker = Checker(app)
-            while not isinstance(given := chunks.get(), EOFError):
-                sending.send(_answer(checker, origin, *given))
+            while not isinstance(question := questions.get(), EOFError):
+                sending.send(_answer(checker, origin, question))
     finally:
         app.close()
 
 
-def _answer(checker: Checker, origin: Origin, chunk: Spooled, kinds: list[type[Any]]) -> Any:
+def _answer(checker: Checker, origin: Origin, question: tuple[Any, ...]) -> Any:
+    verb, *given = question
     try:
-        return check_spooled(checker, origin, chunk, kinds)
+        if verb == "check":
+            return check_spooled(checker, origin, *given)
+        return encoded_here(checker.writer, *given)
     except Exception as error:
         return error
 
@@ -330,6 +354,14 @@ def check_spooled(
     """A chunk checked from its lines as the spool keeps them."""
     codec = Codec(kinds)
     return checker.checked([(key, codec.records(blobs)) for key, blobs in chunk], origin)
+
+
+def encoded_here(writer: BulkWriter, events: bytes, moment: datetime) -> list[StoredEvent]:
+    """A chunk's stashed events as the store keeps them, stamped with `moment`: when they
+    are written, so what the system showed earlier (`as_known_at`) never includes them."""
+    found = pickle.loads(events)
+    restamp(found, moment)
+    return writer.encode(found)
 
 
 if __name__ == "__main__":

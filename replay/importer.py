@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.errors import InvalidValue, NotFound
 from domain.provenance import Provenance
@@ -36,12 +37,11 @@ from replay.batch import (
     page_id,
     pages,
 )
-from replay.bulk import BulkWriter, restamp
+from replay.bulk import BulkWriter
 from replay.checking import (
     LOADING_THRESHOLDS,
     Checked,
     Checker,
-    Fallback,
     Groups,
     Helper,
     Origin,
@@ -49,10 +49,11 @@ from replay.checking import (
     Tally,
     changes,
     check_spooled,
+    encoded_here,
 )
 from replay.person_lines import GroupResult
 from replay.rejects import Grouper, RefusalGroup, grouped
-from replay.spool import Spool
+from replay.spool import Spool, Stashed
 
 ProgressFn = Callable[[str, int, int], None]
 DONE = ("recorded", "partly recorded")
@@ -215,7 +216,7 @@ class Importer:
             while helper.ready():
                 self._take(helper.checked(), load, tally)
             if helper.waiting < AHEAD and left >= AHEAD:
-                helper.check(chunk, spool.kinds)
+                helper.check(chunk, spool.kinds, partial(self._check_here, chunk, spool, load))
             else:
                 groups = [(key, spool.records(blobs)) for key, blobs in chunk]
                 self._take(self.checker.checked(groups, load.origin), load, tally)
@@ -285,22 +286,43 @@ class Importer:
 
     def _write_stashed(self, spool: Spool, load: Load) -> Tally:
         """The writing pass of a checked load: each chunk's events encoded and copied in with
-        the batch's progress, in one transaction per chunk. A chunk someone changed meanwhile
-        (the store refuses a version or claim already taken) is checked and saved afresh."""
+        the batch's progress, in one transaction per chunk, in the order checked. With a
+        second process, it encodes every other chunk while this one encodes the one before.
+        A chunk someone changed meanwhile (the store refuses a version or claim already
+        taken) is checked and saved afresh."""
         tally = Tally(spool.reject_all)
-        for keys, (progress, numbers), events in spool.stashed():
-            assert load.batch is not None
-            load.batch.recorded(progress)
-            restamp(events, datetime.now(UTC))
-            try:
-                self.writer.write(self.writer.encode([*events, *self.writer.pending([load.batch])]))
-                tally.merge(numbers)
-            except IntegrityError:
-                load.batch = registry.batch(self.app, load.batch_id)
-                self._chunk(list(spool.groups(keys)), load, tally, write=True)
-                continue
-            self.progress("recording", tally.people_seen, load.people)
+        for pair in _batched(spool.stashed(), 1 if load.helper is None else 2):
+            rows = self._encoded([events for _, _, events in pair], load)
+            for stashed, chunk in zip(pair, rows, strict=True):
+                self._write_chunk(stashed, chunk, spool=spool, load=load, tally=tally)
         return tally
+
+    def _encoded(self, stashed: list[bytes], load: Load) -> list[list[StoredEvent]]:
+        """Chunks' stashed events as stored, all stamped now: the first encoded here, the
+        second (if any) by the second process meanwhile."""
+        moment = datetime.now(UTC)
+        later = stashed[1:]
+        for events in later:
+            assert load.helper is not None
+            load.helper.encode(events, moment, partial(encoded_here, self.writer, events, moment))
+        rows = [encoded_here(self.writer, stashed[0], moment)]
+        return rows + [load.helper.encoded() for _ in later if load.helper is not None]
+
+    def _write_chunk(
+        self, stashed: Stashed, rows: list[StoredEvent], *, spool: Spool, load: Load, tally: Tally
+    ) -> None:
+        """One checked chunk's rows and the batch's progress copied in, in one transaction."""
+        keys, (progress, numbers), _ = stashed
+        assert load.batch is not None
+        load.batch.recorded(progress)
+        try:
+            self.writer.write([*rows, *self.writer.stored(self.writer.pending([load.batch]))])
+        except IntegrityError:
+            load.batch = registry.batch(self.app, load.batch_id)
+            self._chunk(list(spool.groups(keys)), load, tally, write=True)
+            return
+        tally.merge(numbers)
+        self.progress("recording", tally.people_seen, load.people)
 
     @contextmanager
     def _helper(
@@ -312,18 +334,15 @@ class Importer:
             and not (options.dry_run or options.accept_valid)
             and (self.helped if self.helped is not None else worth_helping(path))
         )
-        helper = Helper(self.app.settings, origin, self._fallback(origin)) if helped else None
+        helper = Helper(self.app.settings, origin) if helped else None
         try:
             yield helper
         finally:
             if helper is not None:
                 helper.close()
 
-    def _fallback(self, origin: Origin) -> Fallback:
-        def check_here(chunk: Spooled, kinds: list[type[Any]]) -> Checked:
-            return check_spooled(self.checker, origin, chunk, kinds)
-
-        return check_here
+    def _check_here(self, chunk: Spooled, spool: Spool, load: Load) -> Checked:
+        return check_spooled(self.checker, load.origin, chunk, spool.kinds)
 
     # ---- the batch's own record ----
 

@@ -27,6 +27,9 @@ SCHEMA = [
     "events BLOB NOT NULL)",
 ]
 FLUSH = 2000
+# A checked chunk as stashed: its people's keys, what it records for the batch (its progress
+# and counts), and its new events (a pickled list).
+Stashed = tuple[list[str], Any, bytes]
 T = TypeVar("T")
 
 
@@ -133,8 +136,9 @@ class Spool:
             (pickle.dumps(people, protocol=5), pickle.dumps(summary, protocol=5), events),
         )
 
-    def stashed(self) -> Iterator[tuple[list[str], Any, list[Any]]]:
-        """The checked chunks in the order kept, read one at a time."""
+    def stashed(self) -> Iterator[Stashed]:
+        """The checked chunks in the order kept, read one at a time; their events as kept
+        (a pickled list)."""
         last = 0
         while True:
             row = self.db.execute(
@@ -145,7 +149,7 @@ class Spool:
             if row is None:
                 return
             last = row[0]
-            yield pickle.loads(row[1]), pickle.loads(row[2]), pickle.loads(row[3])
+            yield pickle.loads(row[1]), pickle.loads(row[2]), row[3]
 
     def groups(self, people: list[str] | None = None) -> Iterator[tuple[str, list[Record]]]:
         """Each person's records in effective order (registrations first), person by person;

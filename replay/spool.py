@@ -64,14 +64,9 @@ class Spool:
 
     def add(self, record: Record) -> None:
         self.lines = max(self.lines, record.line)
-        steps = record.steps
-        moment: datetime | None
-        if steps:
-            moment = steps[0].occurred_at if len(steps) == 1 else min(s.occurred_at for s in steps)
-        else:
-            moment = (record.registration or {}).get("occurred_at")
-        blob = pickle.dumps(self._codec.packed(record), protocol=pickle.HIGHEST_PROTOCOL)
-        self._records.append((record.person, sort_key(moment), record.line, blob))
+        packed = self._codec.packed(record)
+        blob = pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
+        self._records.append((record.person, _at(record, packed), record.line, blob))
         if record.identifiers:
             self._alias(record)
         if len(self._records) >= FLUSH:
@@ -189,6 +184,19 @@ class Spool:
     def kinds(self) -> list[type[Any]]:
         """The kinds of command the spooled records hold, by their numbers here."""
         return self._codec.kinds
+
+
+def _at(record: Record, packed: tuple[Any, ...]) -> str:
+    """The record's sort key: its first step's moment, else its registration's. A single
+    step's moment packed as text in UTC already is that key (no second text made)."""
+    steps = record.steps
+    if len(steps) == 1:
+        text = packed[2][0][2]
+        if isinstance(text, str) and text.endswith("+00:00"):
+            return text
+    if steps:
+        return sort_key(min(s.occurred_at for s in steps))
+    return sort_key((record.registration or {}).get("occurred_at"))
 
 
 def sort_key(moment: datetime | None) -> str:

@@ -4,7 +4,8 @@ A chunk's check reads who holds the identifiers its lines name and its people as
 applies every person's lines in memory; nothing is saved. It needs nothing from other chunks,
 so a large load on PostgreSQL has a second process check some chunks while this one checks the
 others: the check is most of a load's time. Each checked chunk comes back as its counts, its
-refused lines, and (when none was refused) its new events pickled for the spool.
+refused lines, and (when none was refused) its new events pickled for the spool. In the writing
+pass the second process also encodes every other chunk's events for the store.
 """
 
 from __future__ import annotations
@@ -236,6 +237,10 @@ class Helper:
                 pass_fds=(to_child, from_child),
                 env=env,
             )
+        except OSError:
+            os.close(out)
+            os.close(into)
+            raise
         finally:
             os.close(to_child)
             os.close(from_child)

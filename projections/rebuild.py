@@ -313,7 +313,7 @@ def fill_range(
 ) -> None:
     """Stream one range of people at the snapshot into the new tables, committing progress,
     until the range's end (which another process may bring nearer by taking its upper part).
-    `at` hears, now and then, the last person streamed."""
+    `at`, given to a worker, hears now and then the last person streamed."""
     with db.transaction(write=False) as cur:
         gens = {g.name: g for g in tables.generations(cur) if g.state == tables.BUILDING}
     builds = [(BY_NAME[n], gens[n].generation) for n in names]
@@ -330,10 +330,9 @@ def fill_range(
         ):
             if not fill.add(state):
                 break
-            if len(fill.pending) % CHECK == 0:
+            if at and len(fill.pending) % CHECK == 0:  # a worker's range may be taken from
                 fill.look()
-                if at:
-                    at(state.person_id)
+                at(state.person_id)
             if len(fill.pending) >= chunk and fill.flush(done=False):
                 return
         fill.flush(done=True)

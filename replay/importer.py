@@ -115,8 +115,9 @@ class Importer:
         progress: ProgressFn | None = None,
         helped: bool | None = None,
     ) -> None:
-        """`helped`: whether a second process checks some chunks of an all-or-nothing load
-        on PostgreSQL; by default, when the file is large and a core is idle."""
+        """`helped`: whether a second process checks and encodes some chunks of an
+        all-or-nothing load on PostgreSQL; by default, when the file is large and a core is
+        idle."""
         self.app, self.chunk, self.helped = app, chunk, helped
         self.checker = Checker(app)
         self.progress = progress or (lambda phase, done, total: None)
@@ -328,7 +329,8 @@ class Importer:
     def _helper(
         self, path: str | Path, options: ImportOptions, origin: Origin
     ) -> Iterator[Helper | None]:
-        """A second process to check with, for a large all-or-nothing load on PostgreSQL."""
+        """A second process to check and encode with, for an all-or-nothing load on
+        PostgreSQL."""
         helped = (
             self.app.settings.database.kind == "postgres"
             and not (options.dry_run or options.accept_valid)

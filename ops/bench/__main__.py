@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -74,6 +75,7 @@ MODULES = {
     "retention": retention,
 }
 PROFILES = "### Where the time goes (py-spy profiles)"
+FAILED: list[str] = []  # sections that failed in this run
 # These run on the shared store, in this order: the rebuild fills the read models the where-is
 # lookups then read.
 ON_STORE = ["rebuild", "http", "travel"]
@@ -96,6 +98,10 @@ ORDER = [
 ]
 
 
+# Each module's heading, in the report's order (a test checks each module writes its own).
+HEADINGS = dict(zip(MODULES, ORDER[1:], strict=False))
+
+
 def existing_sections(text: str) -> dict[str, str]:
     """The `### ` sections of an earlier report that the suite still writes, by heading."""
     found: dict[str, str] = {}
@@ -107,13 +113,19 @@ def existing_sections(text: str) -> dict[str, str]:
 
 
 def timed_section(name: str, size: dict[str, tuple[Any, ...]], shared: Store | None) -> str:
-    """One section, with the machine's load average at its start and end."""
+    """One section, with the machine's load average at its start and end; a section that
+    fails says so and why, and the run goes on (a national run takes hours)."""
     print(f"running {name} ...", flush=True)
     before = load_average()
     args = size[name]
-    text: str = (
-        MODULES[name].section(*args, store=shared) if shared else MODULES[name].section(*args)
-    )
+    try:
+        text: str = (
+            MODULES[name].section(*args, store=shared) if shared else MODULES[name].section(*args)
+        )
+    except Exception as error:
+        traceback.print_exc()
+        FAILED.append(name)
+        text = f"{HEADINGS[name]}\n\nFailed in this run: {type(error).__name__}: {error}\n"
     text += f"\n{loads((before, load_average()))}\n"
     print(text, flush=True)
     return text
@@ -169,6 +181,8 @@ def main() -> None:
     )
     args.out.write_text(report)
     print(f"written to {args.out}")
+    if FAILED:
+        raise SystemExit(f"sections that failed: {', '.join(FAILED)}")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ RAW = "raw INSERT 1 row/tx (recording's baseline)"
 BULK = 100_000  # events behind, beyond which the read models are rebuilt rather than followed
 WORKERS = 2  # one per core, for the project and the baseline alike
 WARMUP = 5.0  # seconds of load before the timed lookup runs, not counted
+START_WAIT = 180  # seconds a server may take to answer /health (a national store, a busy machine)
 ROUNDS = 3  # timed runs of each lookup, taken turn about; the median is reported
 OPTIONS = (
     Option("--connections", int, 16),
@@ -61,23 +62,33 @@ def free_port() -> int:
 
 @contextmanager
 def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    # What the server says goes to a file, to be shown if it fails to start.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            deadline = time.monotonic() + START_WAIT
+            while not answers(base):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace")[-2000:]
+                    code = process.poll()
+                    how = (
+                        f"exit code {code}" if code is not None else f"no answer in {START_WAIT} s"
+                    )
+                    raise RuntimeError(f"server did not start ({how}): {args}\n{said}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def answers(base: str) -> bool:
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"server did not start: {args}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        return httpx.get(f"{base}/health", timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
 
 
 def load(

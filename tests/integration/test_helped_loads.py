@@ -29,20 +29,22 @@ pytestmark = pytest.mark.postgres
 
 def helped_load(app: JourneyApp, path: Path, lines: list[bytes], **kwargs: object) -> None:
     path.write_bytes(b"\n".join(lines) + b"\n")
+    before = children()
     importer = Importer(app, chunk=7, helped=True, **kwargs)  # type: ignore[arg-type]
     report = importer.run(path, ImportOptions("NOMIS", "nomis", "loader"))
     assert report.outcome == "recorded", report.rejects
     assert report.people == PEOPLE
-    assert not children()
+    assert children() <= before  # the load's second process is gone (others may run on)
 
 
-def children() -> list[str]:
-    """This process's child processes still running."""
-    return [
+def children() -> set[str]:
+    """This process's child processes still running (earlier tests may have left some that
+    live as long as the test process, such as multiprocessing's resource tracker)."""
+    return {
         pid
         for task in Path("/proc/self/task").iterdir()
         for pid in (task / "children").read_text().split()
-    ]
+    }
 
 
 @pytest.fixture
@@ -111,6 +113,7 @@ def test_a_line_refused_in_any_chunk_refuses_the_whole_helped_load(
     lines += [orjson.dumps(late), orjson.dumps(early)]
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
+    before = children()
     report = Importer(pg_app, chunk=7, helped=True).run(
         path, ImportOptions("NOMIS", "nomis", "loader")
     )
@@ -120,7 +123,7 @@ def test_a_line_refused_in_any_chunk_refuses_the_whole_helped_load(
     assert all(r.field for r in report.rejects)
     log = pg_app.notification_log.select(start=1, limit=1000)
     assert not [row for row in log if row.topic.startswith("domain.person")]
-    assert not children()
+    assert children() <= before
 
 
 @pytest.mark.parametrize("interpreter", ["/nonexistent/python", "/bin/false"])

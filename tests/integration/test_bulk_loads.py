@@ -48,15 +48,19 @@ def test_a_load_writes_every_position_in_order_stamped_when_written(
     app: JourneyApp, tmp_path: Path
 ) -> None:
     load(app, tmp_path / "in.jsonl", moves(range(PEOPLE), ADMITTED, *TRANSFERRED))
+    check_written_in_order(app)
+
+
+def check_written_in_order(app: JourneyApp) -> None:
+    """The load's positions run 1, 2, 3 ... with no gap, each person's versions in order, and
+    every person reads back transferred, no entry recorded before the load began."""
     batch = next(iter(registry.batches(app)))
     log = list(app.notification_log.select(start=1, limit=1000))
-    # Check the positions run 1, 2, 3 ... with no gap, and each person's versions in order.
     assert [row.id for row in log] == list(range(1, len(log) + 1))
     versions: dict[object, list[int]] = {}
     for row in log:
         versions.setdefault(row.originator_id, []).append(row.originator_version)
     assert all(v == list(range(1, len(v) + 1)) for v in versions.values())
-    # Check every person reads back, and no entry says it was recorded before the load began.
     for n in range(PEOPLE):
         state = app.state(noms(n))
         assert state is not None and state.location.agency == "MDI"

@@ -17,11 +17,16 @@ import pytest
 from domain.service.application import JourneyApp
 from domain.service.movement_commands import MoveCell
 from domain.service.settings import Settings
-from replay import registry
 from replay.importer import Importer, ImportOptions
 from tests.conftest import prov
 from tests.helpers import nomis_movement
-from tests.integration.test_bulk_loads import ADMITTED, PEOPLE, TRANSFERRED, moves
+from tests.integration.test_bulk_loads import (
+    ADMITTED,
+    PEOPLE,
+    TRANSFERRED,
+    check_written_in_order,
+    moves,
+)
 from tests.support import noms
 
 pytestmark = pytest.mark.postgres
@@ -57,27 +62,8 @@ def test_a_helped_load_writes_every_position_in_order_stamped_when_written(
     pg_app: JourneyApp, tmp_path: Path
 ) -> None:
     helped_load(pg_app, tmp_path / "in.jsonl", moves(range(PEOPLE), ADMITTED, *TRANSFERRED))
-    batch = next(iter(registry.batches(pg_app)))
-    log = list(pg_app.notification_log.select(start=1, limit=1000))
-    # Check the positions run 1, 2, 3 ... with no gap, and each person's versions in order.
-    assert [row.id for row in log] == list(range(1, len(log) + 1))
-    versions: dict[object, list[int]] = {}
-    for row in log:
-        versions.setdefault(row.originator_id, []).append(row.originator_version)
-    assert all(v == list(range(1, len(v) + 1)) for v in versions.values())
-    # Check every person reads back, where the file leaves them, recorded when written.
-    for n in range(PEOPLE):
-        state = pg_app.state(noms(n))
-        assert state is not None and state.location.agency == "MDI"
-        assert pg_app.person(noms(n)).state(as_known_at=batch.loaded_at) is None
-        assert all(e.recorded_at >= batch.loaded_at for e in pg_app.timeline(noms(n)))
-    # Check loading the same records again adds nothing.
-    path = tmp_path / "again.jsonl"
-    path.write_bytes(b"\n".join(moves(range(PEOPLE), ADMITTED, *TRANSFERRED)) + b"\n\n")
-    again = Importer(pg_app, chunk=7, helped=True).run(
-        path, ImportOptions("NOMIS", "nomis", "loader")
-    )
-    assert (again.outcome, again.entries) == ("recorded", 0)
+    # Check what two processes wrote is what one writes.
+    check_written_in_order(pg_app)
 
 
 def test_a_person_changed_between_helped_passes_is_checked_again(

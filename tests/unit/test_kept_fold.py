@@ -49,6 +49,18 @@ step = st.tuples(
 )
 
 
+def registered() -> Person:
+    return Person.register(
+        person_id=None,
+        given_name="Kept",
+        family_name="Fold",
+        date_of_birth=date(1990, 1, 1),
+        sex=None,
+        identifiers={"NOMS": "A1111AA"},
+        provenance=prov(at(-1)),
+    )
+
+
 def voiding(entry: int) -> Act:
     return lambda p, v: p.void(v, entries=[entry])
 
@@ -70,15 +82,7 @@ def outcome(person: Person, acts: list[tuple[Act, Provenance]]) -> tuple[Any, ..
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=60))
 def test_a_kept_person_checks_as_one_read_afresh(steps: list[tuple[Any, ...]]) -> None:
-    kept = Person.register(
-        person_id=None,
-        given_name="Kept",
-        family_name="Fold",
-        date_of_birth=date(1990, 1, 1),
-        sex=None,
-        identifiers={"NOMS": "A1111AA"},
-        provenance=prov(at(-1)),
-    )
+    kept = registered()
     history = cast(list[ev.PersonEvent], kept.collect_events())
     latest = 0.0
     for kind, a, b, gap, back, count in steps:
@@ -116,15 +120,7 @@ def test_a_kept_person_checks_as_one_read_afresh(steps: list[tuple[Any, ...]]) -
 
 def test_a_kept_check_reuses_the_last_fold() -> None:
     # Check the fold is carried forward: the second live entry folds only itself.
-    person = Person.register(
-        person_id=None,
-        given_name="Kept",
-        family_name="Fold",
-        date_of_birth=date(1990, 1, 1),
-        sex=None,
-        identifiers={"NOMS": "A1111AA"},
-        provenance=prov(at(-1)),
-    )
+    person = registered()
     person.admit(prov(at(0)), prison="LEI", reason="N")
     first = person._folded
     assert first is not None and first.taken == (1, 0)
@@ -142,15 +138,7 @@ def test_a_kept_check_reuses_the_last_fold() -> None:
 def test_an_entry_at_the_latest_moment_is_folded_with_the_history() -> None:
     # Check an entry tied with the latest is ordered with it, not simply after it: back from
     # court and released at one moment is possible in that order only.
-    person = Person.register(
-        person_id=None,
-        given_name="Kept",
-        family_name="Fold",
-        date_of_birth=date(1990, 1, 1),
-        sex=None,
-        identifiers={"NOMS": "A1111AA"},
-        provenance=prov(at(-1)),
-    )
+    person = registered()
     person.admit(prov(at(0)), prison="LEI", reason="N")
     person.court_out(prov(at(1)), prison="LEI", court=COURT)
     person.release(prov(at(2)), from_agency="LEI", reason="CR")

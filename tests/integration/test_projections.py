@@ -139,9 +139,9 @@ def test_rebuild_swaps_generation_and_keeps_serving(store: tuple[JourneyApp, Rea
     assert verify(app, db).total == 0
 
 
-def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> None:
-    app, db = projected(store, 12)
-
+def stopped_rebuild(app: JourneyApp, db: ReadDb) -> None:
+    """A rebuild of the location read model, 4 people a chunk in one range, stopped as its
+    second chunk is reported."""
     calls = 0
 
     def interrupt(done: int, total: int) -> None:
@@ -152,6 +152,11 @@ def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> No
 
     with pytest.raises(KeyboardInterrupt):
         rebuild(app, db, ["location"], progress=interrupt, chunk=4, workers=1)
+
+
+def test_rebuild_resumes_from_its_cursor(store: tuple[JourneyApp, ReadDb]) -> None:
+    app, db = projected(store, 12)
+    stopped_rebuild(app, db)
     with db.transaction(write=False) as cur:
         building = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
     assert len(building) == 1

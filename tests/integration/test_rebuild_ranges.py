@@ -16,7 +16,7 @@ from projections.rebuild import Build, fill_range, ranges, rebuild, steal
 from projections.runner import Runner
 from projections.schema import BY_NAME
 from projections.verify import verify
-from tests.integration.test_projections import journeys
+from tests.integration.test_projections import journeys, stopped_rebuild
 
 pytestmark = pytest.mark.postgres
 LAST = "ffffffff-ffff-ffff-ffff-ffffffffffff"
@@ -33,16 +33,7 @@ def part_built(app: JourneyApp, db: ReadDb, people: int) -> Build:
     """A rebuild of the location read model in one range, stopped after its first chunks."""
     journeys(app, people)
     Runner(app, db).catch_up()
-    calls = 0
-
-    def interrupt(done: int, total: int) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        rebuild(app, db, ["location"], progress=interrupt, chunk=4, workers=1)
+    stopped_rebuild(app, db)
     with db.transaction(write=False) as cur:
         [gen] = [g for g in tables.generations(cur) if g.state == tables.BUILDING]
     assert gen.snapshot is not None

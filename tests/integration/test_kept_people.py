@@ -99,6 +99,17 @@ def test_concurrent_commands_each_get_their_own_outcome(pg_url: str) -> None:
             assert app.person(ref).version == 3
 
 
+def lands_on_kept_after_merge_elsewhere(app: JourneyApp, kept: str, removed: str) -> None:
+    """Another process merges `removed` into `kept`; a cell move naming `removed` is then
+    recorded on `kept`."""
+    with closing(other_process(app)) as other:
+        other.merge(kept, removed, prov(at(2)))
+    done = app.handle(removed, [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
+    assert done.person_id == str(app.resolve(kept))
+    state = app.state(kept)
+    assert state is not None and state.location.cell == "C-1-001"
+
+
 def test_a_merge_elsewhere_sends_the_next_command_to_the_kept_record(
     store: tuple[JourneyApp, ReadDb],
 ) -> None:
@@ -106,14 +117,9 @@ def test_a_merge_elsewhere_sends_the_next_command_to_the_kept_record(
     register(app, "A3333AA")
     admitted(app, "A4444AA")
     app.handle("A4444AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
-    with closing(other_process(app)) as other:
-        other.merge("A3333AA", "A4444AA", prov(at(2)))
     # Check the command naming the removed record's number lands on the record kept by the
     # merge, not on the removed one this process still holds in memory.
-    done = app.handle("A4444AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
-    assert done.person_id == str(app.resolve("A3333AA"))
-    state = app.state("A3333AA")
-    assert state is not None and state.location.cell == "C-1-001"
+    lands_on_kept_after_merge_elsewhere(app, "A3333AA", "A4444AA")
 
 
 def test_what_a_process_keeps_stays_within_its_bounds(
@@ -148,13 +154,8 @@ def test_a_merge_elsewhere_redirects_a_person_known_only_by_their_claim(
     # A7777AA's command leaves A6666AA out of memory, its claim still known.
     app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-002")], prov(at(1)))
     assert len(app.kept.people) == 1 and app.kept.claim_heads
-    with closing(other_process(app)) as other:
-        other.merge("A5555AA", "A6666AA", prov(at(2)))
     # Check the command naming the removed record's number lands on the merge's kept record.
-    done = app.handle("A6666AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
-    assert done.person_id == str(app.resolve("A5555AA"))
-    state = app.state("A5555AA")
-    assert state is not None and state.location.cell == "C-1-001"
+    lands_on_kept_after_merge_elsewhere(app, "A5555AA", "A6666AA")
     # Check a person known only by their claim is still worked on when nothing changed.
     app.handle("A6666AA", [MoveCell(prison="LEI", cell="C-1-002")], prov(at(4)))
     app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-003")], prov(at(4)))

@@ -26,6 +26,7 @@ from replay.rejects import (
     RejectList,
     pages,
 )
+from replay.touched import Touched
 
 NAMESPACE = UUID("0b7f3c52-9e1d-4f0a-8c36-5a2e91d4c7b8")
 INDEX_ID = uuid5(NAMESPACE, "batch-index")
@@ -79,7 +80,7 @@ class Batch(Aggregate):
     accept_valid: bool
     outcome: str | None
     counts: Counts
-    people: list[str]
+    touched: Touched  # the people, 16 bytes each: a national load's record stays small
     inline_rejects: list[Reject]  # as batches saved before rejects were kept in pages
     reject_pages: list[UUID]
     first_occurred: datetime | None
@@ -88,13 +89,12 @@ class Batch(Aggregate):
     refusals: list[dict[str, Any]]  # the refused lines grouped by kind, the most first
 
     def __init__(self) -> None:
-        self.outcome, self.counts, self.people = None, Counts(), []
+        self.outcome, self.counts, self.touched = None, Counts(), Touched()
         self.inline_rejects, self.reject_pages = [], []
         self.read_page: PageReader | None = None
         self.first_occurred = self.last_occurred = None
         self.corrections = []
         self.refusals = []
-        self._seen: set[str] = set()
 
     class Opened(Aggregate.Created):
         batch_id: str
@@ -225,11 +225,8 @@ class Batch(Aggregate):
         )
 
     def note_people(self, event: Batch.PeopleRecorded) -> None:
-        for person in event.people:
-            if person not in self._seen:
-                self._seen.add(person)
-                self.people.append(person)
-        self.counts.people = len(self.people)
+        self.touched.add(event.people)
+        self.counts.people = len(self.touched)
         self.counts.entries += event.entries
         self.counts.duplicates += event.duplicates
         self.counts.registered += event.registered
@@ -279,6 +276,12 @@ class Batch(Aggregate):
 
     def finish_correction(self, people: int, entries: int) -> None:
         self.trigger_event(self.CorrectionFinished, people=people, entries=entries)
+
+    @property
+    def people(self) -> list[str]:
+        """Every person the batch touched, in id order; `touched.spans` walks them a span at a
+        time without making the whole list."""
+        return list(self.touched)
 
     @property
     def loaded_at(self) -> datetime:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 
 from eventsourcing.persistence import IntegrityError
 
@@ -179,7 +180,7 @@ class Corrector:
                 changed = [p for p in people if self._correct(p, kind, batch_id, prov) is not None]
                 saver.start(people, changed)
                 done += len(people)
-                self.progress(running, done, len(batch.people))
+                self.progress(running, done, len(batch.touched))
 
     def _count(
         self,
@@ -225,11 +226,8 @@ class Corrector:
         for found in self._read_ahead(self._spans(batch)):
             yield self._with_kept(found)
 
-    def _spans(self, batch: Batch) -> list[list[str]]:
-        return [
-            batch.people[start : start + self.chunk]
-            for start in range(0, len(batch.people), self.chunk)
-        ]
+    def _spans(self, batch: Batch) -> Iterator[list[str]]:
+        return batch.touched.spans(self.chunk)
 
     def _with_kept(self, found: dict[str, Person]) -> list[Person]:
         # The batch's entries also live on, as copies, in records these were merged into.
@@ -238,7 +236,7 @@ class Corrector:
             found.update(self.loader.by_ids(kept))
         return list(found.values())
 
-    def _read_ahead(self, spans: list[list[str]]) -> Iterator[dict[str, Person]]:
+    def _read_ahead(self, spans: Iterator[list[str]]) -> Iterator[dict[str, Person]]:
         """Each span's people, the next span's rows read from the store while this one is
         worked on (its saves included). A person saved in one span and read ahead for the
         next (a record others were merged into) fails its save as stale, and is done afresh."""
@@ -246,12 +244,15 @@ class Corrector:
         if source is None:
             yield from (self.loader.by_ids(ids) for ids in spans)
             return
+        first = next(spans, None)
+        if first is None:
+            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="void-read") as reader:
-            ahead = [reader.submit(source.people_rows, ids) for ids in spans[:1]]
-            for index in range(len(spans)):
-                rows = ahead.pop().result()
-                if index + 1 < len(spans):
-                    ahead.append(reader.submit(source.people_rows, spans[index + 1]))
+            ahead = reader.submit(source.people_rows, first)
+            for following in chain(spans, [None]):
+                rows = ahead.result()
+                if following is not None:
+                    ahead = reader.submit(source.people_rows, following)
                 yield source.people_of(rows)
 
     @staticmethod

@@ -24,17 +24,7 @@ from domain.provenance import Provenance, check_text
 from domain.source_refs import canonical_ref
 
 # Recorded is re-exported: the service layer and the importer take it from here with Person.
-__all__ = ["Person", "Queued", "Recorded", "VoidMark", "check_birth", "presented"]
-
-
-@dataclass(frozen=True)
-class Queued:
-    """An entry waiting to be checked with the others recorded together."""
-
-    event_class: type[ev.PersonEvent]
-    timestamp: datetime
-    kwargs: dict[str, Any]
-    candidate: ev.PersonEvent
+__all__ = ["Person", "Recorded", "VoidMark", "check_birth", "presented"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +61,8 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         self.entries, self.corrections = [], []
         self._refs: dict[tuple[str, str], list[int]] = {}
         self._unindexed: list[ev.PersonEvent] = []  # kept, with a source_ref not yet in _refs
-        self._queue: list[Queued] | None = None
+        # Entries being recorded together, made and waiting to be checked with the others.
+        self._queue: list[ev.PersonEvent] | None = None
         self._folded: Settled | None = None  # what the last check folded, for the next
 
     @classmethod
@@ -247,7 +238,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
     def movements_near(self, at: datetime, window: timedelta) -> list[ev.MovementRecorded]:
         """The live movements within `window` of an effective time, counting entries being
         recorded together as well as those saved."""
-        queued = [q.candidate for q in self._queue or ()]
+        queued = list(self._queue or ())
         return [
             e
             for e in [*self.active_entries(), *queued]
@@ -257,11 +248,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
     def position(self, at: datetime) -> Location:
         """Where the person is at an effective time, counting entries being recorded together
         (a load's earlier lines for them) as well as those saved."""
-        queued = [
-            q.candidate
-            for q in self._queue or ()
-            if ev.is_entry(q.event_class) and q.candidate.occurred_at <= at
-        ]
+        queued = [q for q in self._queue or () if ev.is_entry(type(q)) and q.occurred_at <= at]
         journey, _ = fold(effective_order([*self.active_entries(at), *queued]), checked=False)
         return journey.location
 
@@ -306,16 +293,18 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         if self.registration.date_of_birth is not None:
             check_birth(self.registration.date_of_birth, provenance)
         kwargs = {**provenance.event_fields(), **fields}
-        timestamp = event_class.create_timestamp()
         version = self.version + 1 + len(self._queue or ())
         candidate = event_class(
-            originator_id=self.id, originator_version=version, timestamp=timestamp, **kwargs
+            originator_id=self.id,
+            originator_version=version,
+            timestamp=event_class.create_timestamp(),
+            **kwargs,
         )
         if self._queue is not None:
-            self._queue.append(Queued(event_class, timestamp, kwargs, candidate))
+            self._queue.append(candidate)
             return Recorded(version)
         settled = self.check_possible(candidate) if ev.is_entry(event_class) else None
-        self.trigger_event(event_class, timestamp=timestamp, **kwargs)
+        self._adopt(candidate)
         self._keep(settled)
         return Recorded(self.version)
 
@@ -332,18 +321,27 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
             queued = self._queue
         finally:
             self._queue = None
-        settled = self.check_possible(*(q.candidate for q in queued if ev.is_entry(q.event_class)))
+        settled = self.check_possible(*(q for q in queued if ev.is_entry(type(q))))
         for q in queued:
-            self.trigger_event(q.event_class, timestamp=q.timestamp, **q.kwargs)
+            self._adopt(q)
         self._keep(settled)
+
+    def _adopt(self, event: ev.PersonEvent) -> None:
+        """Keep an entry already made and checked as the next in the sequence: what the
+        library's `trigger_event` does, without making the event a second time."""
+        if event.originator_version != self.version + 1:
+            msg = f"entry {event.originator_version} is not next after {self.version}"
+            raise RuntimeError(msg)
+        event.mutate(self)
+        self._pending_events.append(event)
 
     def duplicate_of_queued(self, provenance: Provenance) -> int | None:
         for q in self._queue or ():
-            if provenance.source_ref is not None and (
-                q.candidate.source,
-                q.candidate.source_ref,
-            ) == (provenance.source, provenance.source_ref):
-                return q.candidate.originator_version
+            if provenance.source_ref is not None and (q.source, q.source_ref) == (
+                provenance.source,
+                provenance.source_ref,
+            ):
+                return q.originator_version
         return None
 
     def check_possible(self, *candidates: ev.PersonEvent) -> Settled | None:

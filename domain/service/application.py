@@ -195,9 +195,10 @@ class JourneyApp(Application[UUID]):
             person, guard = self.kept.take(ref, self.person)
             try:
                 return self._handle(person, commands, provenances, expected_version, guard)
-            except StaleKept:
-                # Changed in the store meanwhile: worked again on the stored person.
-                self.kept.forget(guard or {})
+            except StaleKept as stale:
+                # Changed in the store meanwhile: worked again on the stored person. A claim
+                # the store found unchanged is kept, so the person is read straight by id.
+                self.kept.forget(stale.changed or guard or {})
             except Exception:
                 # A kept person's refusal (or any failure) stands only if they were current.
                 if guard is None or self.kept.current(guard):

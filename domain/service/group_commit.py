@@ -3,8 +3,9 @@
 Every insert takes the event table's lock, so concurrent writers queue for it one transaction
 at a time. Here a save that arrives while another is being written waits, and the saves that
 gathered meanwhile go in together as the next transaction: one lock, one statement, one commit
-for all of them. Each caller still gets its own outcome: if the shared transaction is refused
-(one save's version or claim already taken, or a person it kept changed), each save in it is
+for all of them. Each caller still gets its own outcome: a save whose kept person changed in
+the store is left out by the statement itself, the rest written together; if the shared
+transaction is refused (one save's version or claim already taken), each save in it is
 written again on its own, so only the stale one fails.
 """
 
@@ -17,9 +18,11 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from domain.service.kept import Guard
+from domain.service.kept import Guard, StaleKept
 
-Write = Callable[[Sequence[StoredEvent], Guard], Sequence[int] | None]
+Saving = tuple[Sequence[StoredEvent], Guard]  # one save's events and its guard
+# Saves in one transaction, each answered with its ids or refused alone for a stale guard.
+Write = Callable[[Sequence[Saving]], Sequence[Sequence[int] | StaleKept]]
 MAX_EVENTS = 2000  # events in one shared transaction: every write stays bounded in size
 
 
@@ -94,39 +97,42 @@ def _write_group(group: list[Save], write: Write) -> None:
     # Two saves guarding one aggregate (at different versions, one is stale) go alone.
     if len(group) > 1 and len(guard) == sum(len(save.guard) for save in group):
         try:
-            ids = write([event for save in group for event in save.events], guard)
+            found = write([(save.events, save.guard) for save in group])
         except IntegrityError:
             pass  # each save is written again on its own, to its own outcome
         else:
-            _share(group, ids)
+            for save, outcome in zip(group, found, strict=True):
+                _settle(save, outcome)
             return
     for save in group:
         try:
-            save.ids = write(save.events, save.guard)
+            [outcome] = write([(save.events, save.guard)])
         except Exception as error:
-            save.error = error  # raised in the caller's own thread
+            _settle(save, error)
+        else:
+            _settle(save, outcome)
 
 
-def _share(group: list[Save], ids: Sequence[int] | None) -> None:
-    """The shared transaction's notification ids, handed back save by save in order."""
-    start = 0
-    for save in group:
-        end = start + len(save.events)
-        save.ids = None if ids is None else list(ids[start:end])
-        start = end
+def _settle(save: Save, outcome: Sequence[int] | BaseException) -> None:
+    """A save's own outcome: its ids, or its error (raised in the caller's own thread)."""
+    if isinstance(outcome, BaseException):
+        save.error = outcome
+    else:
+        save.ids = list(outcome)
 
 
-def grouped(method: Any) -> Any:
-    """A recorder's `insert_events`, its plain saves grouped (those with other arguments, such
-    as a tracking record, are written alone), each with its guard on kept aggregates."""
+def grouped(alone: Any, together: Any) -> Any:
+    """A recorder's `insert_events`, its plain saves grouped and written by `together` (those
+    with other arguments, such as a tracking record, by `alone`), each with its guard on kept
+    aggregates."""
 
     def insert_events(
         self: Any, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
     ) -> Any:
         if not plain(kwargs) or not stored_events:
-            return method(self, stored_events, guard, **kwargs)
+            return alone(self, stored_events, guard, **kwargs)
         commit: GroupCommit = self.__dict__.setdefault("_group_commit", GroupCommit())
-        return commit.save(stored_events, guard or {}, lambda rows, kept: method(self, rows, kept))
+        return commit.save(stored_events, guard or {}, lambda saves: together(self, saves))
 
     return insert_events
 

@@ -39,6 +39,10 @@ class StaleKept(IntegrityError):
     """A kept person (or the claim that named them) changed in the store since it was read:
     the command is worked again on the person as stored."""
 
+    def __init__(self, message: str, changed: Iterable[UUID] = ()) -> None:
+        super().__init__(message)
+        self.changed = tuple(changed)  # which kept aggregates changed, where the store says
+
 
 class Kept:
     """People and the claims that named them, each with the store's head they were read at."""
@@ -81,8 +85,9 @@ class Kept:
         found = self.heads(list(guard))
         return all(self._current(found.get(aid), version) for aid, version in guard.items())
 
-    def forget(self, guard: Guard) -> None:
-        """Drop what a guard named, found changed: the next taking reads it afresh."""
+    def forget(self, guard: Iterable[UUID]) -> None:
+        """Drop kept aggregates found changed (all a guard names, or those the store said):
+        the next taking reads them afresh."""
         with self.lock:
             for aid in guard:
                 self.claim_heads.pop(aid, None)

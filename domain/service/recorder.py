@@ -3,7 +3,8 @@ fast (503) while the database is out of reach instead of after the library's own
 
 A save is one statement: a function of the store's own (created with its table) takes the
 table's `EXCLUSIVE` lock, as the library's pipeline does, so notification ids become visible
-in commit order; NOTIFYs the listeners; inserts the rows; and, the connection being in
+in commit order; leaves out any save whose kept aggregates changed since they were read
+(answering which); NOTIFYs the listeners; inserts the rows; and, the connection being in
 autocommit, commits as the statement ends. The library's pipeline sends the same work as
 five statements, a sync and a commit. (The library's own database function is not used: it
 skips the lock.)
@@ -23,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
@@ -31,13 +31,12 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.erasure import SHREDDED_TOPIC
 from domain.service.arrays import Byteas, Int8s, Texts, Uuids, ready
-from domain.service.group_commit import grouped, plain
+from domain.service.group_commit import Saving, grouped, plain
 from domain.service.kept import Guard, StaleKept
 
 WAIT = 0.2  # seconds before the second attempt
 # How long one attempt waits for a pooled connection, in seconds (POSTGRES_CONNECT_TIMEOUT).
 POOL_WAIT = 2
-STALE = "JK001"  # the SQLSTATE of a save refused because a kept aggregate changed
 
 
 def _short(method: Any) -> Any:
@@ -69,30 +68,36 @@ class FailFastRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {name}(ids uuid[], versions bigint[], "
-                "topics text[], states bytea[], kept uuid[], kept_versions bigint[]) "
+                "topics text[], states bytea[], saves bigint[], kept uuid[], "
+                "kept_versions bigint[], kept_saves bigint[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $f$ "
+                "DECLARE stale bigint[]; dropped bigint[]; "
                 "BEGIN LOCK TABLE {table} IN EXCLUSIVE MODE; "
-                # Kept aggregates must still be as they were read: newest row, not shredded.
-                "IF EXISTS (SELECT FROM unnest(kept, kept_versions) AS k(id, version) "
+                # Kept aggregates changed since read (newest row not as read, or shredded),
+                # each answered as minus its place among them; their saves are left out.
+                "stale := ARRAY(SELECT k.n FROM unnest(kept, kept_versions) "
+                "WITH ORDINALITY AS k(id, version, n) "
                 "WHERE NOT EXISTS (SELECT FROM (SELECT originator_version, topic FROM {table} "
                 "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) AS h "
-                "WHERE h.originator_version = k.version AND h.topic <> {shredded})) "
-                "THEN RAISE EXCEPTION 'a kept aggregate changed in the store' "
-                "USING ERRCODE = {stale}; END IF; "
-                "NOTIFY {channel}; "
+                "WHERE h.originator_version = k.version AND h.topic <> {shredded})); "
+                "dropped := ARRAY(SELECT kept_saves[s] FROM unnest(stale) AS s); "
+                "RETURN QUERY SELECT -s FROM unnest(stale) AS s; "
+                "IF EXISTS (SELECT FROM unnest(saves) AS s WHERE s <> ALL(dropped)) "
+                "THEN NOTIFY {channel}; END IF; "
                 "RETURN QUERY INSERT INTO {table} "
                 "(originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(ids, versions, topics, states) "
+                "SELECT e.id, e.version, e.topic, e.state "
+                "FROM unnest(ids, versions, topics, states, saves) "
+                "AS e(id, version, topic, state, save) WHERE e.save <> ALL(dropped) "
                 "RETURNING notification_id; END $f$"
             ).format(
                 name=name,
                 table=Identifier(schema, table),
                 channel=Identifier(self.channel_name),
                 shredded=Literal(SHREDDED_TOPIC),
-                stale=Literal(STALE),
             )
         )
-        self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b)").format(name)
+        self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b, %b, %b)").format(name)
         self._append_sql: bytes | None = None  # the statement's text, made once
         self._reads: dict[tuple[bool, bool, bool, bool], bytes] = {}
 
@@ -107,14 +112,24 @@ class FailFastRecorder(PostgresApplicationRecorder):
             return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[no-any-return]
                 self, stored_events, **kwargs
             )
-        guard = guard or {}
+        [outcome] = self.append_saves([(stored_events, guard or {})])
+        if isinstance(outcome, StaleKept):
+            raise outcome
+        return outcome
+
+    def append_saves(self, saves: Sequence[Saving]) -> list[list[int] | StaleKept]:
+        """Several saves in one transaction, each with its own outcome: its notification ids,
+        or `StaleKept` when an aggregate its guard names has changed (that save alone is left
+        out). Any other refusal, such as a version already taken, refuses them all."""
         params = (
-            Uuids(e.originator_id for e in stored_events),
-            Int8s(e.originator_version for e in stored_events),
-            Texts(e.topic for e in stored_events),
-            Byteas(e.state for e in stored_events),
-            Uuids(guard),
-            Int8s(guard.values()),
+            Uuids(e.originator_id for events, _ in saves for e in events),
+            Int8s(e.originator_version for events, _ in saves for e in events),
+            Texts(e.topic for events, _ in saves for e in events),
+            Byteas(e.state for events, _ in saves for e in events),
+            Int8s(n for n, (events, _) in enumerate(saves) for _e in events),
+            Uuids(aid for _, guard in saves for aid in guard),
+            Int8s(version for _, guard in saves for version in guard.values()),
+            Int8s(n for n, (_, guard) in enumerate(saves) for _g in guard),
         )
         with (
             self.datastore.get_connection() as conn,
@@ -123,13 +138,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
             assert conn.autocommit  # the statement is its own transaction, lock and all
             if self._append_sql is None:
                 self._append_sql = self.append_statement.as_bytes(conn)
-            try:
-                curs.execute(self._append_sql, params, prepare=True)
-            except psycopg.Error as error:
-                if error.sqlstate == STALE:
-                    raise StaleKept(str(error)) from None
-                raise
-            return [row[0] for row in curs.fetchall()]
+            curs.execute(self._append_sql, params, prepare=True)
+            return outcomes(saves, [row[0] for row in curs.fetchall()])
 
     def read(
         self,
@@ -167,13 +177,31 @@ class FailFastRecorder(PostgresApplicationRecorder):
         )
 
     # Concurrent saves in one process share a transaction (see group_commit).
-    insert_events = grouped(_short(append))
+    insert_events = grouped(_short(append), _short(append_saves))
     select_events = _short(read)
     select_notifications = _short(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _short(PostgresApplicationRecorder.max_notification_id)
 
 
 TOPIC = f"{__name__}:{FailFastRecorder.__name__}"
+
+
+def outcomes(saves: Sequence[Saving], found: Sequence[int]) -> list[list[int] | StaleKept]:
+    """Each save's outcome from what the save function returned: the kept aggregates found
+    changed (each as minus its place among all the guards' aggregates, from 1), then the ids
+    of the other saves' rows, in order."""
+    guarded = [(n, aid) for n, (_, guard) in enumerate(saves) for aid in guard]
+    changed: dict[int, list[UUID]] = {}
+    for place in (-n - 1 for n in found if n < 0):
+        n, aid = guarded[place]
+        changed.setdefault(n, []).append(aid)
+    ids = iter(n for n in found if n >= 0)
+    return [
+        StaleKept("a kept aggregate changed in the store", changed[n])
+        if n in changed
+        else [next(ids) for _ in events]
+        for n, (events, _) in enumerate(saves)
+    ]
 
 
 def append_function(table: str) -> str:

@@ -14,14 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from domain.person.events import PersonEvent
 from domain.service.application import JourneyApp
+from domain.service.keyed_mapper import PersonKeyMapper, owner
 
 COLUMNS = ("originator_id", "originator_version", "topic", "state")
 TYPES = ["uuid", "int8", "text", "bytea"]
+# An event transcoded but not yet stamped with when it is recorded, nor encrypted:
+# (originator id, version, topic, whose data key seals it or None, its state less `timestamp`).
+Prepared = tuple[UUID, int, str, UUID | None, bytes]
 
 
 class BulkWriter:
@@ -50,6 +56,50 @@ class BulkWriter:
         to_stored = self.app.mapper.to_stored_event
         return [to_stored(event) for event in events]
 
+    def prepare(self, events: Sequence[Any]) -> list[Prepared]:
+        """Events transcoded as the mapper does, less their recording time: a load checks its
+        people well before it writes them, and stamps and seals them then (`sealed`)."""
+        encode = self.app.mapper.transcoder.encode
+        found: list[Prepared] = []
+        for event in events:
+            state = dict(vars(event))
+            originator_id = state.pop("originator_id")
+            version = state.pop("originator_version")
+            del state["timestamp"]
+            class_version = getattr(type(event), "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
+            found.append(
+                (originator_id, version, get_topic(type(event)), owner(event), encode(state))
+            )
+        return found
+
+    def sealed(self, prepared: Sequence[Prepared], moment: datetime) -> list[StoredEvent]:
+        """Prepared events as the mapper stores them, recorded at `moment`: the timestamp is
+        transcoded once and joined to each state, which is then compressed and encrypted by
+        the mapper's own compressor and cipher (under its owner's data key)."""
+        mapper = self.app.mapper
+        stamp = mapper.transcoder.encode({"timestamp": moment})
+        if not (stamp.startswith(b"{") and stamp.endswith(b"}")):
+            msg = "the transcoder does not write an event's state as a JSON object"
+            raise TypeError(msg)
+        head = stamp[:-1] + b","
+        keyed = mapper if isinstance(mapper, PersonKeyMapper) else None
+        if keyed is not None:
+            keyed.prepare_keys({who for _, _, _, who, _ in prepared if who is not None})
+        compressor, cipher = mapper.compressor, mapper.cipher
+        rows = []
+        for originator_id, version, topic, who, body in prepared:
+            state = head + body[1:] if body != b"{}" else stamp
+            if compressor:
+                state = compressor.compress(state)
+            if keyed is not None and who is not None:
+                state = keyed.cipher.encrypt_for(who, state)
+            elif cipher:
+                state = cipher.encrypt(state)
+            rows.append(StoredEvent(originator_id, version, topic, state))
+        return rows
+
     def save(self, *aggregates: Any) -> None:
         """`app.save(*aggregates)`, written in bulk."""
         self.write(self.encode(self.pending(aggregates)))
@@ -62,13 +112,6 @@ class BulkWriter:
             self.app.recorder.insert_events(rows)
             return
         copy_rows(self.app.recorder, rows)
-
-
-def restamp(events: Iterable[Any], moment: datetime) -> None:
-    """Events checked a while before they are written say they were recorded when written:
-    what the system showed at a moment (`as_known_at`) never includes them any earlier."""
-    for event in events:
-        object.__setattr__(event, "timestamp", moment)
 
 
 def copy_rows(recorder: Any, rows: Sequence[StoredEvent]) -> None:

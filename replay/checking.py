@@ -4,8 +4,8 @@ A chunk's check reads who holds the identifiers its lines name and its people as
 applies every person's lines in memory; nothing is saved. It needs nothing from other chunks,
 so a large load on PostgreSQL has a second process check some chunks while this one checks the
 others: the check is most of a load's time. Each checked chunk comes back as its counts, its
-refused lines, and (when none was refused) its new events pickled for the spool. In the writing
-pass the second process also encodes every other chunk's events for the store.
+refused lines, and (when none was refused) its new events transcoded and pickled for the spool;
+the writing pass only stamps, seals and copies them in.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from multiprocessing.connection import Connection
 from queue import Queue
 from threading import Thread
 from typing import Any
 from uuid import UUID
-
-from eventsourcing.persistence import StoredEvent
 
 from domain.errors import DomainError
 from domain.identifiers import claim_key
@@ -34,7 +32,7 @@ from domain.service.collector import fewer_collections
 from domain.service.settings import Settings
 from replay import formats
 from replay.batch import Progress, Reject
-from replay.bulk import BulkWriter, restamp
+from replay.bulk import BulkWriter
 from replay.loading import PeopleLoader
 from replay.person_lines import GroupResult, PersonLines
 from replay.spool import Codec
@@ -104,7 +102,7 @@ class Tally:
 @dataclass(frozen=True)
 class Checked:
     """One chunk checked: its people, counts and refused lines; and, when no line was
-    refused, what it records for the batch and its new events, pickled."""
+    refused, what it records for the batch and its new events, prepared and pickled."""
 
     keys: list[str]
     numbers: tuple[int, ...]
@@ -158,11 +156,9 @@ class Checker:
         if rejects:
             return Checked(keys, numbers, rejects)
         aggregates, progress = changes(results)
-        events = self.writer.pending(aggregates)
-        # Stamped again when written; one moment for the chunk until then is pickled once,
-        # not once an event.
-        restamp(events, datetime.now(UTC))
-        return Checked(keys, numbers, [], (progress, numbers), pickle.dumps(events, protocol=5))
+        # Transcoded now, stamped and sealed when written (`BulkWriter.sealed`).
+        prepared = self.writer.prepare(self.writer.pending(aggregates))
+        return Checked(keys, numbers, [], (progress, numbers), pickle.dumps(prepared, protocol=5))
 
     def _holder(self, kind: str, value: str) -> UUID | None:
         key = claim_key(kind, value)
@@ -258,13 +254,6 @@ class Helper:
         turn from `checked`."""
         self._ask(("check", chunk, kinds), here)
 
-    def encode(
-        self, events: bytes, moment: datetime, here: Callable[[], list[StoredEvent]]
-    ) -> None:
-        """Ask it to encode a chunk's stashed events stamped with `moment`; the rows come in
-        turn from `encoded`."""
-        self._ask(("encode", events, moment), here)
-
     def ready(self) -> bool:
         """Whether its answer to the oldest question has come (or is to be made here)."""
         return bool(self.held) and (self.ended or not self.answers.empty())
@@ -272,11 +261,6 @@ class Helper:
     def checked(self) -> Checked:
         answer = self._answer()
         assert isinstance(answer, Checked)
-        return answer
-
-    def encoded(self) -> list[StoredEvent]:
-        answer = self._answer()
-        assert isinstance(answer, list)
         return answer
 
     def _ask(self, question: tuple[Any, ...], here: Callable[[], Any]) -> None:
@@ -344,11 +328,9 @@ def serve(receiving: Connection, sending: Connection) -> None:
 
 
 def _answer(checker: Checker, origin: Origin, question: tuple[Any, ...]) -> Any:
-    verb, *given = question
+    _, *given = question
     try:
-        if verb == "check":
-            return check_spooled(checker, origin, *given)
-        return encoded_here(checker.writer, *given)
+        return check_spooled(checker, origin, *given)
     except Exception as error:
         return error
 
@@ -359,14 +341,6 @@ def check_spooled(
     """A chunk checked from its lines as the spool keeps them."""
     codec = Codec(kinds)
     return checker.checked([(key, codec.records(blobs)) for key, blobs in chunk], origin)
-
-
-def encoded_here(writer: BulkWriter, events: bytes, moment: datetime) -> list[StoredEvent]:
-    """A chunk's stashed events as the store keeps them, stamped with `moment`: when they
-    are written, so what the system showed earlier (`as_known_at`) never includes them."""
-    found = pickle.loads(events)
-    restamp(found, moment)
-    return writer.encode(found)
 
 
 if __name__ == "__main__":

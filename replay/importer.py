@@ -9,6 +9,7 @@ record. Each line's natural key makes a second load of the same records add noth
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -49,7 +50,6 @@ from replay.checking import (
     Tally,
     changes,
     check_spooled,
-    encoded_here,
 )
 from replay.person_lines import GroupResult
 from replay.rejects import Grouper, RefusalGroup, grouped
@@ -286,28 +286,17 @@ class Importer:
         self.writer.save(*aggregates, load.batch)
 
     def _write_stashed(self, spool: Spool, load: Load) -> Tally:
-        """The writing pass of a checked load: each chunk's events encoded and copied in with
-        the batch's progress, in one transaction per chunk, in the order checked. With a
-        second process, it encodes every other chunk while this one encodes the one before.
-        A chunk someone changed meanwhile (the store refuses a version or claim already
-        taken) is checked and saved afresh."""
+        """The writing pass of a checked load: each chunk's prepared events stamped and
+        sealed, and copied in with the batch's progress, in one transaction per chunk, in the
+        order checked. A chunk someone changed meanwhile (the store refuses a version or claim
+        already taken) is checked and saved afresh."""
         tally = Tally(spool.reject_all)
-        for pair in _batched(spool.stashed(), 1 if load.helper is None else 2):
-            rows = self._encoded([events for _, _, events in pair], load)
-            for stashed, chunk in zip(pair, rows, strict=True):
-                self._write_chunk(stashed, chunk, spool=spool, load=load, tally=tally)
+        for stashed in spool.stashed():
+            # Stamped when written, so what the system showed earlier (`as_known_at`) never
+            # includes them.
+            rows = self.writer.sealed(pickle.loads(stashed[2]), datetime.now(UTC))
+            self._write_chunk(stashed, rows, spool=spool, load=load, tally=tally)
         return tally
-
-    def _encoded(self, stashed: list[bytes], load: Load) -> list[list[StoredEvent]]:
-        """Chunks' stashed events as stored, all stamped now: the first encoded here, the
-        second (if any) by the second process meanwhile."""
-        moment = datetime.now(UTC)
-        later = stashed[1:]
-        for events in later:
-            assert load.helper is not None
-            load.helper.encode(events, moment, partial(encoded_here, self.writer, events, moment))
-        rows = [encoded_here(self.writer, stashed[0], moment)]
-        return rows + [load.helper.encoded() for _ in later if load.helper is not None]
 
     def _write_chunk(
         self, stashed: Stashed, rows: list[StoredEvent], *, spool: Spool, load: Load, tally: Tally

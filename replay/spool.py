@@ -28,7 +28,7 @@ SCHEMA = [
 ]
 FLUSH = 2000
 # A checked chunk as stashed: its people's keys, what it records for the batch (its progress
-# and counts), and its new events (a pickled list).
+# and counts), and its new events (a pickled list, as `BulkWriter.prepare` makes them).
 Stashed = tuple[list[str], Any, bytes]
 T = TypeVar("T")
 
@@ -124,7 +124,7 @@ class Spool:
             yield Reject(line, field, reason, text, bool(history))
 
     def stash(self, people: list[str], summary: Any, events: bytes) -> None:
-        """A checked chunk: its people's keys, what it records, its new domain events (a
+        """A checked chunk: its people's keys, what it records, its new events (a
         pickled list)."""
         self.db.execute(
             "INSERT INTO stash (people, summary, events) VALUES (?, ?, ?)",

@@ -102,7 +102,7 @@ def test_a_moment_without_microseconds_is_kept_exactly(app: JourneyApp) -> None:
     writer = BulkWriter(app)
     moment = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
     for row in writer.sealed(writer.prepare(journey()), moment):
-        assert app.mapper.to_domain_event(row).timestamp == moment
+        assert vars(app.mapper.to_domain_event(row))["timestamp"] == moment
     later = moment + timedelta(microseconds=1)
     for row in writer.sealed(writer.prepare(journey()), later):
-        assert app.mapper.to_domain_event(row).timestamp == later
+        assert vars(app.mapper.to_domain_event(row))["timestamp"] == later

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain
 
 from eventsourcing.persistence import IntegrityError
 
@@ -25,6 +24,7 @@ from replay import registry
 from replay.batch import Batch
 from replay.bulk import BulkWriter
 from replay.loading import PeopleLoader
+from replay.span_reading import read_ahead
 
 ProgressFn = Callable[[str, int, int], None]
 SOURCE = "RECOVERY"
@@ -237,23 +237,10 @@ class Corrector:
         return list(found.values())
 
     def _read_ahead(self, spans: Iterator[list[str]]) -> Iterator[dict[str, Person]]:
-        """Each span's people, the next span's rows read from the store while this one is
-        worked on (its saves included). A person saved in one span and read ahead for the
-        next (a record others were merged into) fails its save as stale, and is done afresh."""
-        source = self.loader.source
-        if source is None:
-            yield from (self.loader.by_ids(ids) for ids in spans)
-            return
-        first = next(spans, None)
-        if first is None:
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="void-read") as reader:
-            ahead = reader.submit(source.people_rows, first)
-            for following in chain(spans, [None]):
-                rows = ahead.result()
-                if following is not None:
-                    ahead = reader.submit(source.people_rows, following)
-                yield source.people_of(rows)
+        """Each span's people, the next span read while this one is worked on. A person saved
+        in one span and read ahead for the next (a record others were merged into) fails its
+        save as stale, and is done afresh."""
+        return read_ahead(self.loader, spans)
 
     @staticmethod
     def _check_can(batch: Batch, kind: str) -> None:

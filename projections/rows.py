@@ -134,8 +134,11 @@ def retention_rows(state: PersonState) -> list[Row]:
 
 def search_name(family: str | None, given: str | None) -> str:
     """Lower-case, accent-free 'family given' for prefix and similarity search."""
-    text = unicodedata.normalize("NFKD", f"{family or ''} {given or ''}")
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
+    text = f"{family or ''} {given or ''}"
+    if not text.isascii():  # ASCII has no accents to take off (and NFKD leaves it as it is)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.lower().split())
 
 
 RowMaker = Callable[[PersonState], list[Row]]

@@ -10,33 +10,25 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import resolve_topic
 from psycopg.types.string import ByteaBinaryLoader
 
 from domain.claims import claim_id
-from domain.erasure import SHREDDED_TOPIC
 from domain.person.aggregate import Person
 from domain.person.events import PersonEvent
 from domain.person.state import PersonState
-from domain.service.aesgcm import NONCE, TAG, GcmCipher
 from domain.service.application import JourneyApp, replay_events
 from domain.service.collector import fewer_collections
-from domain.service.datakey_cipher import DataKeyCipher
-from domain.service.datakeys import ID_END, PREFIX
 from domain.service.storage import DatabaseURL
+from projections.decoding import Decoder
 
 PERSON_TOPICS = "domain.person.%"
-KEY_AT = len(PREFIX)  # a row under a data key: the prefix, then the key's id, up to ID_END
-SEALED_AT = ID_END + NONCE  # then the nonce, the tag, and the ciphertext
-BODY_AT = SEALED_AT + TAG
 # Young objects between cyclic collections while reading in bulk: every event decoded is a
 # few new containers, so at the default (700) a collection runs every few dozen events.
 BULK_GC_THRESHOLD = 50_000
@@ -322,92 +314,11 @@ class Prefetch:
                 return
 
 
-class Decoder:
-    """Stored rows to events. Plain rows, and rows under a person's data key, take a direct
-    path; erased people's, shredded, compressed or versioned-up ones go through the
-    application's mapper (with its tombstone check, cipher and upcasters), which also raises
-    every error, exactly as it would for any row."""
-
-    def __init__(self, mapper: Mapper[UUID]) -> None:
-        self.mapper = mapper
-        self.transcode = mapper.transcoder.decode
-        cipher = mapper.cipher
-        self.plain = cipher is None and mapper.compressor is None
-        keyed = isinstance(cipher, DataKeyCipher) and mapper.compressor is None
-        self.keys = cipher if keyed and isinstance(cipher, DataKeyCipher) else None
-        self.classes: dict[str, tuple[type[Any], int]] = {}
-        self.last: tuple[bytes, Callable[..., bytes]] | None = None  # see `opener`
-
-    def forget(self) -> None:
-        """Look each key up afresh (in the key cache, which drops destroyed keys): called as
-        each read of rows begins, so a key remembered from one person's run of rows is not
-        used on rows read later."""
-        self.last = None
-
-    def __call__(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
-        found = self.classes.get(topic)
-        if found is None:
-            cls = resolve_topic(topic)
-            found = self.classes[topic] = (cls, getattr(cls, "class_version", 1))
-        cls, class_version = found
-        if type(state) is not bytes:
-            state = bytes(state)
-        data = self._direct(state) if topic != SHREDDED_TOPIC else None
-        if data is not None and data.pop("class_version", 1) == class_version:
-            data["originator_id"] = oid if isinstance(oid, UUID) else UUID(oid)
-            data["originator_version"] = version
-            event = object.__new__(cls)
-            object.__setattr__(event, "__dict__", data)
-            return cast(PersonEvent, event)
-        stored = StoredEvent(
-            originator_id=oid, originator_version=version, topic=topic, state=state
-        )
-        return cast(PersonEvent, self.mapper.to_domain_event(stored))
-
-    def opener(self, key_id: bytes) -> Callable[..., bytes] | None:
-        """The decrypting function of a data key; rows come person by person, so the last
-        key's is kept for the rows after it, until `forget`."""
-        last = self.last
-        if last is not None and last[0] == key_id:
-            return last[1]
-        assert self.keys is not None
-        opened = _opener(self.keys.cipher(key_id))
-        self.last = (key_id, opened) if opened is not None else None
-        return opened
-
-    def _direct(self, state: bytes) -> dict[str, Any] | None:
-        """The row's decoded state when it reads without the mapper; None to leave it to the
-        mapper (anything unusual, or anything that fails: the mapper raises the error)."""
-        try:
-            if self.plain:
-                plaintext = state
-            elif self.keys is not None:
-                if state[:KEY_AT] != PREFIX:
-                    return None  # under the application key
-                opened = self.opener(state[KEY_AT:ID_END])
-                if opened is None:
-                    return None  # an erased person's key (a tombstone), or an unknown one
-                # The library's layout: nonce, tag, ciphertext; AES-GCM takes ciphertext + tag.
-                plaintext = opened(
-                    state[ID_END:SEALED_AT], state[BODY_AT:] + state[SEALED_AT:BODY_AT], None
-                )
-            else:
-                return None
-            data = self.transcode(plaintext)
-        except Exception:
-            return None  # the mapper reads the row again and raises the error
-        return data if type(data) is dict else None
-
-
 def _uuid(oid: Any) -> UUID:
     """A stored person id as a UUID: as it came, from its 16 bytes, or from its text."""
     if isinstance(oid, UUID):
         return oid
     return UUID(bytes=oid) if type(oid) is bytes else UUID(oid)
-
-
-def _opener(cipher: object) -> Callable[..., bytes] | None:
-    return cipher.aead.decrypt if isinstance(cipher, GcmCipher) else None
 
 
 def _state(person: Person) -> PersonState:

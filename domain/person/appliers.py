@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache, lru_cache
 
 from domain import reference
 from domain.person import events as ev
-from domain.person.fold_state import FoldError, JourneyState, known_movement
-from domain.person.state import Location, Ownership, Pending, Stay, evolve, located
+from domain.person.fold_state import FoldError, JourneyState, known_movement, known_movements
+from domain.person.state import Location, Ownership, Pending, evolve, located, stay
 from domain.person.vocabulary import (
     COMMUNITY_RELEASES,
     CUSTODY,
@@ -38,17 +39,17 @@ def apply_movement(fold: JourneyState, entry: ev.PersonEvent) -> None:
     assert isinstance(entry, ev.MovementRecorded)
     status, agency, kind, prison, destination, cell = _moved(fold.location, entry)
     fold.location = located(
-        status,
-        agency,
-        kind,
-        prison,
-        destination,
-        cell,
-        entry.occurred_at,
-        entry.movement_type,
-        entry.direction,
-        entry.reason_code,
-        entry.originator_version,
+        status=status,
+        agency=agency,
+        agency_kind=kind,
+        prison=prison,
+        destination=destination,
+        cell=cell,
+        since=entry.occurred_at,
+        movement_type=entry.movement_type,
+        direction=entry.direction,
+        reason_code=entry.reason_code,
+        entry=entry.originator_version,
     )
     fold.last["location"] = entry
     track_stay(fold, status, prison, entry.occurred_at)
@@ -87,9 +88,9 @@ def track_stay(fold: JourneyState, status: Status, prison: str | None, at: datet
     if current is not None and current.prison == on_roll:
         return
     if current is not None:
-        fold.stays[-1] = Stay(current.prison, current.start, at)
+        fold.stays[-1] = stay(current.prison, current.start, at)
     if on_roll is not None:
-        fold.stays.append(Stay(on_roll, at))
+        fold.stays.append(stay(on_roll, at, None))
 
 
 Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]
@@ -97,12 +98,23 @@ Where = tuple[Status, str, AgencyKind, str | None, str | None, str | None]
 
 def _moved(before: Location, entry: ev.MovementRecorded) -> Where:
     """Status, agency, agency kind, holding prison, destination and cell after a movement."""
-    movement = known_movement(entry)
-    place = PLACES.get(movement)
+    place = _places().get((entry.movement_type, entry.direction, entry.reason_code))
     if place is None:
+        movement = known_movement(entry)  # raises FoldError for a movement it does not know
         msg = f"no applier for a {movement[0]} {movement[1]} movement"
         raise FoldError(msg)
     return place(before, entry)
+
+
+Place = Callable[[Location, ev.MovementRecorded], Where]
+
+
+@cache
+def _places() -> dict[tuple[str, str, str], Place]:
+    """The applier of every movement the journey knows, by type, direction and reason: one
+    lookup per movement in the fold, where the known movement and then its applier were two."""
+    known = known_movements()
+    return {key: PLACES[movement] for key, movement in known.items() if movement in PLACES}
 
 
 def _arrived(before: Location, entry: ev.MovementRecorded) -> Where:
@@ -141,7 +153,7 @@ def _released(before: Location, entry: ev.MovementRecorded) -> Where:
     )
 
 
-PLACES: dict[Movement, Callable[[Location, ev.MovementRecorded], Where]] = {
+PLACES: dict[Movement, Place] = {
     (MovementType.ADM, Direction.IN): _arrived,
     (MovementType.TRN, Direction.OUT): _in_transit,
     (MovementType.CRT, Direction.OUT): _at_court,
@@ -164,8 +176,10 @@ def _release_kind(reason: str, to: str) -> AgencyKind:
     return AgencyKind.HOSPITAL if reason in HOSPITAL_REASONS else kind_of(to)
 
 
+@lru_cache(maxsize=4096)
 def kind_of(agency: str) -> AgencyKind:
-    """What kind of place an agency code names, by the registers."""
+    """What kind of place an agency code names, by the registers (fixed while the process
+    runs: kept for the codes met most, as the fold asks on every release and absence)."""
     return AgencyKind(reference.agency(agency).kind)
 
 

@@ -26,14 +26,14 @@ def known_movement(entry: ev.MovementRecorded) -> Movement:
     """The movement's type and direction, if the journey knows the pair and the reference data
     knows its reason for that type (as a command checks when recording it); else FoldError."""
     key = (entry.movement_type, entry.direction, entry.reason_code)
-    movement = _known_movements().get(key)
+    movement = known_movements().get(key)
     if movement is None:
         raise FoldError(_unknown(*key))
     return movement
 
 
 @cache
-def _known_movements() -> dict[tuple[str, str, str], Movement]:
+def known_movements() -> dict[tuple[str, str, str], Movement]:
     """Every movement the journey folds, by type, direction and reason: the one lookup the
     fold makes per movement."""
     reasons = reference.movement_reasons()

@@ -31,6 +31,7 @@ __all__ = [
     "Stay",
     "evolve",
     "located",
+    "stay",
 ]
 
 
@@ -41,14 +42,44 @@ class _Dataclass(Protocol):
 Frozen = TypeVar("Frozen", bound=_Dataclass)
 
 
-def located(*fields: Any) -> Location:
-    """A `Location` from all its fields in order, equal to `Location(*fields)`, without the
+def located(
+    *,
+    status: Status,
+    agency: str | None,
+    agency_kind: AgencyKind | None,
+    prison: str | None,
+    destination: str | None,
+    cell: str | None,
+    since: datetime | None,
+    movement_type: str | None,
+    direction: str | None,
+    reason_code: str | None,
+    entry: int | None,
+) -> Location:
+    """A `Location` from all its fields, equal to `Location(...)` with them, without the
     field-by-field frozen `__init__` (the fold makes one per movement)."""
-    if len(fields) != len(_LOCATION_FIELDS):
-        msg = f"a Location has {len(_LOCATION_FIELDS)} fields, not {len(fields)}"
-        raise TypeError(msg)
     made = object.__new__(Location)
-    object.__setattr__(made, "__dict__", dict(zip(_LOCATION_FIELDS, fields, strict=True)))
+    fields = {
+        "status": status,
+        "agency": agency,
+        "agency_kind": agency_kind,
+        "prison": prison,
+        "destination": destination,
+        "cell": cell,
+        "since": since,
+        "movement_type": movement_type,
+        "direction": direction,
+        "reason_code": reason_code,
+        "entry": entry,
+    }
+    object.__setattr__(made, "__dict__", fields)
+    return made
+
+
+def stay(prison: str, start: datetime, end: datetime | None) -> Stay:
+    """A `Stay`, equal to `Stay(prison, start, end)`, made as `located` makes a `Location`."""
+    made = object.__new__(Stay)
+    object.__setattr__(made, "__dict__", {"prison": prison, "start": start, "end": end})
     return made
 
 
@@ -85,7 +116,9 @@ class Location:
     entry: int | None = None
 
 
-_LOCATION_FIELDS = tuple(Location.__dataclass_fields__)
+# `located` and `stay` name every field: a field added to either class must be added there.
+if tuple(Location.__dataclass_fields__) != tuple(located.__annotations__)[:-1]:
+    raise TypeError("located() must take every field of Location, in order")
 
 
 @dataclass(frozen=True)
@@ -134,6 +167,10 @@ class Stay:
     prison: str
     start: datetime
     end: datetime | None = None
+
+
+if tuple(Stay.__dataclass_fields__) != tuple(stay.__annotations__)[:-1]:
+    raise TypeError("stay() must take every field of Stay, in order")
 
 
 @dataclass(frozen=True)

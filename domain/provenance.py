@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from domain.errors import FutureDated, InvalidValue
@@ -31,14 +32,13 @@ class Provenance:
     source_created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        check_text("recorded_by", self.recorded_by, required=True, limit=200)
-        check_text("source", self.source, required=True, limit=100)
-        if not SOURCE.match(self.source):
-            raise InvalidValue(
-                "source",
-                "must be an upper-case system name such as NOMIS, DELIUS, API or PARTNER:CRC01",
-            )
-        for name in ("batch_id", "source_ref", "correlation_id"):
+        origin = (self.recorded_by, self.source, self.batch_id)
+        if all(type(value) is str or value is None for value in origin):
+            # The same for every line of a load: checked once per distinct value.
+            _origin_checked(*origin)
+        else:
+            check_origin(*origin)
+        for name in ("source_ref", "correlation_id"):
             check_text(name, getattr(self, name), required=False, limit=200)
         check_text("reason", self.reason, required=False, limit=MAX_TEXT)
         if not isinstance(self.occurred_at, datetime) or self.occurred_at.tzinfo is None:
@@ -81,6 +81,23 @@ class Provenance:
 
 # The provenance every event carries, by the names of its attributes.
 PROVENANCE_NAMES = tuple(f.name for f in fields(Provenance))
+
+
+def check_origin(recorded_by: object, source: object, batch_id: object) -> None:
+    """Refuse a provenance's who, source system or batch that is not as each must be."""
+    check_text("recorded_by", recorded_by, required=True, limit=200)
+    check_text("source", source, required=True, limit=100)
+    assert isinstance(source, str)
+    if not SOURCE.match(source):
+        raise InvalidValue(
+            "source",
+            "must be an upper-case system name such as NOMIS, DELIUS, API or PARTNER:CRC01",
+        )
+    check_text("batch_id", batch_id, required=False, limit=200)
+
+
+# Refusals raise each time (a cache keeps only what passed).
+_origin_checked = lru_cache(maxsize=256)(check_origin)
 
 
 def check_text(field: str, value: object, *, required: bool, limit: int) -> None:

@@ -94,6 +94,7 @@ class Command:
     importable: ClassVar[bool] = True  # False: corrections, not records of what happened
     # Fields passed to the person's method under another name.
     renamed: ClassVar[Mapping[str, str]] = {}
+    _field_names: ClassVar[tuple[str, ...]]
 
     def __init_subclass__(
         cls,
@@ -136,7 +137,12 @@ class Command:
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        # Named once per class: a load asks it for every line.
+        found: tuple[str, ...] | None = cls.__dict__.get("_field_names")
+        if found is None:
+            found = tuple(f.name for f in fields(cls))
+            cls._field_names = found
+        return found
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Self:
@@ -150,8 +156,8 @@ def calling(method: Callable[..., Recorded | None]) -> Callable[..., Recorded | 
     def apply(
         self: Command, person: Person, provenance: Provenance, claims: Claims
     ) -> Recorded | None:
-        names = self.field_names()
-        values = {self.renamed.get(name, name): getattr(self, name) for name in names}
+        renamed = self.renamed
+        values = {renamed.get(name, name): getattr(self, name) for name in self.field_names()}
         return method(person, provenance, **values)
 
     apply.__doc__ = Command.apply.__doc__

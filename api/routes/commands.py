@@ -23,6 +23,7 @@ from api.disclosure import partner_may_see, refusals_disclosed, scoped
 from api.idempotency import Stored, body_hash
 from api.problems import ProblemError
 from api.schemas import CommandOutcome, outcome
+from api.services import Services
 from domain.provenance import Provenance
 from domain.service.application import JourneyApp
 from domain.service.catalogue import CATALOGUE, Register
@@ -79,6 +80,13 @@ def partner_owns(svc: Svc, who: Principal, ref: str) -> None:
     if scoped(who):
         state = svc.journeys.state(ref)
         partner_may_see(svc, who, [state.ownership.region if state else None], ref=ref)
+
+
+def keyed_digest(request: Request, body: CommandBody, key: str | None) -> str:
+    """What a retry under the same Idempotency-Key must repeat; with no key, nothing to keep."""
+    if key is None:
+        return ""
+    return body_hash("POST", request.url.path, body.model_dump_json().encode())
 
 
 def idempotent(
@@ -148,18 +156,20 @@ def add_route(kind: type[Command]) -> None:
         ref: str,
         body: CommandBody,
         request: Request,
-        svc: Svc,
         who: Principal,
         if_match: Annotated[str | None, Header(description="the person's version")] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
         x_purpose: PurposeHeader = None,
     ) -> Response:
+        # The services as `Svc` gives them, taken here directly: every dependency costs each
+        # request its own resolution.
+        svc: Services = request.app.state.services
         why = optional_purpose(x_purpose)
         rid: str = request.state.request_id
 
         def work() -> Response:  # the store's calls block: one trip to the thread pool
             partner_owns(svc, who, ref)
-            digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+            digest = keyed_digest(request, body, idempotency_key)
 
             def run() -> CommandResult:
                 version, key = expected(if_match), idempotency_key
@@ -205,7 +215,7 @@ async def register(
     rid: str = request.state.request_id
 
     def work() -> Response:
-        digest = body_hash("POST", request.url.path, body.model_dump_json().encode())
+        digest = keyed_digest(request, body, idempotency_key)
         values = body.own(Register)
 
         def run() -> CommandResult:

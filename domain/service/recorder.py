@@ -190,6 +190,9 @@ def outcomes(saves: Sequence[Saving], found: Sequence[int]) -> list[list[int] | 
     """Each save's outcome from what the save function returned: the kept aggregates found
     changed (each as minus its place among all the guards' aggregates, from 1), then the ids
     of the other saves' rows, in order."""
+    if not found or found[0] >= 0:  # nothing stale (the stale come first): the usual case
+        ids = iter(found)
+        return [[next(ids) for _ in events] for events, _ in saves]
     guarded = [(n, aid) for n, (_, guard) in enumerate(saves) for aid in guard]
     changed: dict[int, list[UUID]] = {}
     for place in (-n - 1 for n in found if n < 0):

@@ -204,11 +204,11 @@ Spooled = list[tuple[str, list[bytes]]]  # each person's lines as the spool keep
 
 
 class Helper:
-    """A second process (`python -m replay.checking`) that checks chunks of one load and
-    encodes their events, answering in the order asked: started with the load, so that its
-    start-up overlaps reading the file, and stopped with it. Its own interpreter, not a fork
-    of this one (whose threads hold the store's connections) nor a spawn (which runs the
-    caller's main module again). Each side reads the other's pipe in a thread of its own, so
+    """A second process (`python -m replay.checking`) that checks chunks of one load,
+    answering in the order asked: started once the file is read, so that its start-up
+    overlaps this process's first chunks, and stopped with the load. Its own interpreter,
+    not a fork of this one (whose threads hold the store's connections) nor a spawn (which
+    runs the caller's main module again). Each side reads the other's pipe in a thread of its own, so
     neither waits on a full pipe. Should it fail to start or end early, what it was asked is
     done here instead."""
 

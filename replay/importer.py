@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -51,6 +51,7 @@ from replay.checking import (
     changes,
     check_spooled,
 )
+from replay.cores import IdleMeter
 from replay.person_lines import GroupResult
 from replay.rejects import Grouper, RefusalGroup, grouped
 from replay.spool import Spool, Stashed
@@ -67,6 +68,8 @@ CHECKING = 5
 # takes most of a second to start, which a smaller load would not win back, and on a machine
 # with no idle core it only takes turns with this one.
 HELPED_FROM = 2_000_000
+# Idle cores (on average, while the file was read) that a second process may take.
+IDLE_CORE = 0.5
 # Chunks a second process may have waiting; this process checks the next one itself.
 AHEAD = 2
 T = TypeVar("T")
@@ -144,19 +147,16 @@ class Importer:
         if earlier is not None and earlier.status not in {"open", "refused"}:
             return _already(earlier)
         origin = Origin(options.recorded_by, options.source, batch_id)
-        with (
-            self._helper(path, options, origin) as helper,
-            Spool() as spool,
-            open(path, "rb") as stream,
-        ):
-            for parsed in formats.read(stream, options.file_format):
-                if isinstance(parsed, Reject):
-                    spool.reject(parsed)
-                else:
-                    spool.add(parsed)
-                if spool.lines % 5000 == 0:
-                    self.progress("reading", spool.lines, 0)
-            spool.finish()
+        with ExitStack() as stack:
+            spool = stack.enter_context(Spool())
+            idle = IdleMeter()
+            self._read(path, options, spool)
+            # A file with a line that cannot be read is refused without writing: no help.
+            helper = (
+                None
+                if spool.rejected
+                else stack.enter_context(self._helper(path, options, origin, idle))
+            )
             context = Load(batch_id, options, spool.people(), helper=helper)
             # All or nothing: the checking pass also encodes each chunk's events into the
             # spool, so the writing pass only copies them in, unless a line was refused.
@@ -185,6 +185,19 @@ class Importer:
             report = report_of(written, batch_id, outcome, spool, kinds)
             report.people = batch.counts.people
             return report
+
+    def _read(self, path: str | Path, options: ImportOptions, spool: Spool) -> None:
+        """Every line parsed into the spool, by person; a line that cannot be read is kept
+        with its reason."""
+        with open(path, "rb") as stream:
+            for parsed in formats.read(stream, options.file_format):
+                if isinstance(parsed, Reject):
+                    spool.reject(parsed)
+                else:
+                    spool.add(parsed)
+                if spool.lines % 5000 == 0:
+                    self.progress("reading", spool.lines, 0)
+        spool.finish()
 
     # ---- passes ----
 
@@ -316,14 +329,14 @@ class Importer:
 
     @contextmanager
     def _helper(
-        self, path: str | Path, options: ImportOptions, origin: Origin
+        self, path: str | Path, options: ImportOptions, origin: Origin, idle: IdleMeter
     ) -> Iterator[Helper | None]:
-        """A second process to check and encode with, for an all-or-nothing load on
-        PostgreSQL."""
+        """A second process to check with, for an all-or-nothing load on PostgreSQL (started
+        once the file is read: its start-up overlaps this process's first chunks)."""
         helped = (
             self.app.settings.database.kind == "postgres"
             and not (options.dry_run or options.accept_valid)
-            and (self.helped if self.helped is not None else worth_helping(path))
+            and (self.helped if self.helped is not None else worth_helping(path, idle.cores()))
         )
         helper = Helper(self.app.settings, origin) if helped else None
         try:
@@ -447,13 +460,17 @@ def report_of(
     )
 
 
-def worth_helping(path: str | Path) -> bool:
-    """Whether a second process would shorten loading this file: it is large, and a core
-    has been idle. The last minute's load average counts this process too, which has most
-    likely been busy (reading the file, or whatever it did before), so it leaves an idle
-    core while it stays half a core short of them all."""
+def worth_helping(path: str | Path, idle: float | None) -> bool:
+    """Whether a second process would shorten loading this file: it is large, and at least
+    half a core stood idle while this process read it (`idle`: idle cores then, on average).
+    Where that could not be measured, the last minute's load average stands in: it counts
+    this process too, so it must leave half a core spare."""
+    if os.path.getsize(path) < HELPED_FROM:
+        return False
+    if idle is not None:
+        return idle >= IDLE_CORE
     cores = os.cpu_count() or 1
-    return os.path.getsize(path) >= HELPED_FROM and os.getloadavg()[0] < cores - 0.5
+    return os.getloadavg()[0] < cores - IDLE_CORE
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

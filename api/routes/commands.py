@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role
 from api.deps import PurposeHeader, Svc, optional_purpose, require
@@ -178,7 +177,7 @@ def add_route(kind: type[Command]) -> None:
 
             return idempotent(svc, who, idempotency_key, digest, run, 200)
 
-        return await run_in_threadpool(work)
+        return await svc.blocking(work)
 
     # Each route validates its own command body and admits its own roles.
     endpoint.__annotations__["body"] = body_of(kind)
@@ -224,7 +223,7 @@ async def register(
 
         return idempotent(svc, who, idempotency_key, digest, run, 201)
 
-    return await run_in_threadpool(work)
+    return await svc.blocking(work)
 
 
 register.__annotations__["body"] = REGISTER

@@ -267,12 +267,11 @@ class Corrector:
 
 def _entries(person: Person, batch_id: str, *, voided: bool) -> int:
     """How many of the batch's entries are voided (or live) for this person now."""
-    marks = person.voided()
-    return sum(
-        1
-        for e in person.entries
-        if e.batch_id == batch_id and (e.originator_version in marks) == voided
-    )
+    mine = [e.originator_version for e in person.entries if e.batch_id == batch_id]
+    if not mine:
+        return 0
+    marked = len(person.voided().intersection(mine))
+    return marked if voided else len(mine) - marked
 
 
 def _anomalies(person: Person) -> tuple[str, ...]:

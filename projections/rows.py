@@ -69,11 +69,6 @@ def key_date_rows(state: PersonState) -> list[Row]:
 
 def people_rows(state: PersonState) -> list[Row]:
     ids = state.identifiers
-
-    def first(kind: str) -> str | None:
-        values = ids.get(kind)
-        return values[0] if values else None
-
     return [
         (
             state.person_id,
@@ -81,14 +76,19 @@ def people_rows(state: PersonState) -> list[Row]:
             state.family_name,
             state.date_of_birth,
             state.sex,
-            first("NOMS"),
-            first("CRN"),
-            first("PNC"),
-            first("CRO"),
+            _first(ids, "NOMS"),
+            _first(ids, "CRN"),
+            _first(ids, "PNC"),
+            _first(ids, "CRO"),
             search_name(state.family_name, state.given_name),
             state.version,
         )
     ]
+
+
+def _first(ids: dict[str, tuple[str, ...]], kind: str) -> str | None:
+    values = ids.get(kind)
+    return values[0] if values else None
 
 
 def identifier_rows(state: PersonState) -> list[Row]:

@@ -63,6 +63,7 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         self._unindexed: list[ev.PersonEvent] = []  # kept, with a source_ref not yet in _refs
         # Entries being recorded together, made and waiting to be checked with the others.
         self._queue: list[ev.PersonEvent] | None = None
+        self._queued_refs: dict[tuple[str, str], int] = {}  # the first queued of each record
         self._folded: Settled | None = None  # what the last check folded, for the next
 
     @classmethod
@@ -294,7 +295,8 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
             check_birth(self.registration.date_of_birth, provenance)
         kwargs = {**provenance.event_fields(), **fields}
         version = self.version + 1 + len(self._queue or ())
-        candidate = event_class(
+        candidate = ev.made(
+            event_class,
             originator_id=self.id,
             originator_version=version,
             timestamp=event_class.create_timestamp(),
@@ -302,6 +304,8 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         )
         if self._queue is not None:
             self._queue.append(candidate)
+            if provenance.source_ref is not None:
+                self._queued_refs.setdefault((provenance.source, provenance.source_ref), version)
             return Recorded(version)
         settled = self.check_possible(candidate) if ev.is_entry(event_class) else None
         self._adopt(candidate)
@@ -315,12 +319,12 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         if self._queue is not None:
             msg = "entries are already being recorded together"
             raise RuntimeError(msg)
-        self._queue = []
+        self._queue, self._queued_refs = [], {}
         try:
             yield
             queued = self._queue
         finally:
-            self._queue = None
+            self._queue, self._queued_refs = None, {}
         settled = self.check_possible(*(q for q in queued if ev.is_entry(type(q))))
         for q in queued:
             self._adopt(q)
@@ -336,13 +340,9 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         self._pending_events.append(event)
 
     def duplicate_of_queued(self, provenance: Provenance) -> int | None:
-        for q in self._queue or ():
-            if provenance.source_ref is not None and (q.source, q.source_ref) == (
-                provenance.source,
-                provenance.source_ref,
-            ):
-                return q.originator_version
-        return None
+        if provenance.source_ref is None:
+            return None
+        return self._queued_refs.get((provenance.source, provenance.source_ref))
 
     def check_possible(self, *candidates: ev.PersonEvent) -> Settled | None:
         """Refuse entries that conflict with the history around them at their effective time,

@@ -6,6 +6,7 @@ writes the same aggregate id at version 1 and the store refuses it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -14,6 +15,8 @@ from eventsourcing.domain import Aggregate
 NAMESPACE = UUID("6f1c3b0e-5d2a-4d8e-9a57-2f0c8e4b7a11")
 
 
+# A load asks the id of each identifier it names twice (who holds it, then its claim).
+@lru_cache(maxsize=8192)
 def claim_id(key: str) -> UUID:
     """The claim aggregate id for an identifier key such as 'NOMS:A1234BC'."""
     return uuid5(NAMESPACE, key)

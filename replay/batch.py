@@ -79,7 +79,6 @@ class Batch(Aggregate):
     loaded_by: str
     accept_valid: bool
     outcome: str | None
-    counts: Counts
     touched: Touched  # the people, 16 bytes each: a national load's record stays small
     inline_rejects: list[Reject]  # as batches saved before rejects were kept in pages
     reject_pages: list[UUID]
@@ -89,7 +88,7 @@ class Batch(Aggregate):
     refusals: list[dict[str, Any]]  # the refused lines grouped by kind, the most first
 
     def __init__(self) -> None:
-        self.outcome, self.counts, self.touched = None, Counts(), Touched()
+        self.outcome, self._counts, self.touched = None, Counts(), Touched()
         self.inline_rejects, self.reject_pages = [], []
         self.read_page: PageReader | None = None
         self.first_occurred = self.last_occurred = None
@@ -226,10 +225,9 @@ class Batch(Aggregate):
 
     def note_people(self, event: Batch.PeopleRecorded) -> None:
         self.touched.add(event.people)
-        self.counts.people = len(self.touched)
-        self.counts.entries += event.entries
-        self.counts.duplicates += event.duplicates
-        self.counts.registered += event.registered
+        self._counts.entries += event.entries
+        self._counts.duplicates += event.duplicates
+        self._counts.registered += event.registered
         for moment in (event.first_occurred, event.last_occurred):
             if moment is None:
                 continue
@@ -238,7 +236,16 @@ class Batch(Aggregate):
             if self.last_occurred is None or moment > self.last_occurred:
                 self.last_occurred = moment
 
+    @property
+    def counts(self) -> Counts:
+        """The batch's numbers; its people counted once each, whichever transactions named
+        them."""
+        self._counts.people = len(self.touched)
+        return self._counts
+
     def recorded(self, progress: Progress) -> None:
+        """Note what one transaction of a load recorded; its people are counted at once, so
+        few wait uncounted however large the load."""
         self.trigger_event(
             self.PeopleRecorded,
             people=sorted(progress.people),
@@ -248,6 +255,7 @@ class Batch(Aggregate):
             first_occurred=progress.first,
             last_occurred=progress.last,
         )
+        self.touched.settle()
 
     def kept(
         self, attempt: str, pages: int, rejected: int, groups: Sequence[RefusalGroup] = ()

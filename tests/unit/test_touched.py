@@ -6,8 +6,11 @@ import random
 import tracemalloc
 from uuid import UUID
 
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from replay import registry
 from replay.batch import Progress
-from replay.touched import FRESH, Touched
+from replay.touched import Touched
 from tests.helpers import loader_batch
 
 
@@ -18,7 +21,7 @@ def ids(count: int, seed: int) -> list[str]:
 
 def test_people_noted_in_any_order_and_again_are_held_once_in_id_order() -> None:
     rng = random.Random(3)
-    people = ids(3 * FRESH + 77, 1)
+    people = ids(3 * 4096 + 77, 1)
     touched, expected = Touched(), set[str]()
     for start in range(0, len(people), 250):
         # Each chunk's people, with some noted by earlier chunks noted again.
@@ -61,3 +64,17 @@ def test_a_batch_keeps_its_people_in_about_sixteen_bytes_each() -> None:
     assert batch.counts.people == len(people)
     assert held < 24 * len(people), held
     assert peak < 32 * len(people), peak
+
+
+def test_a_batch_read_back_counts_each_person_once_and_walks_them_in_spans() -> None:
+    app = JourneyApp(Settings(database_url="memory://"))
+    people = ids(900, 6)
+    batch = loader_batch("again", "NOMIS", "0" * 64)
+    for start in range(0, len(people), 200):
+        # Each transaction names some people an earlier one named.
+        batch.recorded(Progress(people=set(people[max(start - 50, 0) : start + 200]), entries=1))
+    app.save(batch)
+    found = registry.batch(app, "again")
+    assert found.counts.people == len(people)
+    assert [p for span in found.touched.spans(128) for p in span] == sorted(people)
+    assert people[0] in found.touched and ids(1, 7)[0] not in found.touched

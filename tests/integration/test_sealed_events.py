@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from domain.person.aggregate import Person
 from domain.service.application import JourneyApp
 from domain.service.datakeys import key_id_of
 from replay.batch import Batch
-from replay.bulk import BulkWriter
+from replay.bulk import BulkWriter, Prepared, owners
 from tests.conftest import at, prov
 
 
@@ -106,3 +107,19 @@ def test_a_moment_without_microseconds_is_kept_exactly(app: JourneyApp) -> None:
     later = moment + timedelta(microseconds=1)
     for row in writer.sealed(writer.prepare(journey()), later):
         assert vars(app.mapper.to_domain_event(row))["timestamp"] == later
+
+
+people = st.lists(st.sampled_from(range(6)), max_size=40)
+
+
+@given(runs=people, copies=st.booleans())
+def test_the_keys_to_prepare_are_every_owner_once(runs: list[int], copies: bool) -> None:
+    ids = [uuid4() for _ in range(6)]
+    # Runs of one person (the same id object), interleaved people, equal ids made afresh
+    # (a claim names its holder by text), and rows of no person.
+    prepared: list[Prepared] = []
+    for n in runs:
+        who = UUID(str(ids[n])) if copies and n % 2 else ids[n]
+        prepared.append((uuid4(), 1, "t", who if n != 5 else None, b"{}"))
+    expected = {p[3] for p in prepared if p[3] is not None}
+    assert owners(prepared) == expected

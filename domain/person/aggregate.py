@@ -293,15 +293,13 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         provenance.check_not_future()
         if self.registration.date_of_birth is not None:
             check_birth(self.registration.date_of_birth, provenance)
-        kwargs = {**provenance.event_fields(), **fields}
         version = self.version + 1 + len(self._queue or ())
-        candidate = ev.made(
-            event_class,
-            originator_id=self.id,
-            originator_version=version,
-            timestamp=event_class.create_timestamp(),
-            **kwargs,
-        )
+        values = provenance.event_fields()
+        values.update(fields)
+        values["originator_id"] = self.id
+        values["originator_version"] = version
+        values["timestamp"] = event_class.create_timestamp()
+        candidate = ev.made_of(event_class, values)
         if self._queue is not None:
             self._queue.append(candidate)
             if provenance.source_ref is not None:

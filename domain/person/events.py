@@ -278,6 +278,11 @@ _FIELDS: dict[type[PersonEvent], frozenset[str]] = {}
 
 
 def made(event_class: type[PersonEvent], /, **values: Any) -> PersonEvent:
+    """The event as its dataclass constructor makes it (see `made_of`)."""
+    return made_of(event_class, values)
+
+
+def made_of(event_class: type[PersonEvent], values: dict[str, Any]) -> PersonEvent:
     """The event as its dataclass constructor makes it, from every field and no other, held
     as the constructor holds them: recording makes one per entry, and setting each field
     through the frozen dataclass's guard was most of its cost. Anything else goes to the

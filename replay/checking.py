@@ -208,9 +208,9 @@ class Helper:
     answering in the order asked: started once the file is read, so that its start-up
     overlaps this process's first chunks, and stopped with the load. Its own interpreter,
     not a fork of this one (whose threads hold the store's connections) nor a spawn (which
-    runs the caller's main module again). Each side reads the other's pipe in a thread of its own, so
-    neither waits on a full pipe. Should it fail to start or end early, what it was asked is
-    done here instead."""
+    runs the caller's main module again). Each side reads the other's pipe in a thread of
+    its own, so neither waits on a full pipe. Should it fail to start or end early, what it
+    was asked is done here instead."""
 
     def __init__(self, settings: Settings, origin: Origin) -> None:
         self.held: deque[Callable[[], Any]] = deque()  # what it was asked, to do here instead

@@ -110,9 +110,19 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
     def from_history(cls, events: Sequence[ev.PersonEvent]) -> Person:
         """A person from their stored events, in version order (a bulk path for read models)."""
         first, rest = events[0], events[1:]
-        person = cast(Person, first.mutate(None))
+        if type(first) is ev.Registered and first.originator_topic == _TOPIC:
+            # What the library's creation does for this class, without working out again
+            # for every person which of the event's attributes its constructors take.
+            person = cls.__new__(cls)
+            person.__base_init__(first.originator_id, first.originator_version, first.timestamp)
+            person.__init__()  # type: ignore[misc]
+            first.apply(person)
+        else:
+            person = cast(Person, first.mutate(None))
+        pid = person.id
         for expected, event in enumerate(rest, start=first.originator_version + 1):
-            if event.originator_version != expected or event.originator_id != person.id:
+            oid = event.originator_id
+            if event.originator_version != expected or (oid is not pid and oid != pid):
                 msg = f"history of {person.id} is not contiguous at version {expected}"
                 raise ValueError(msg)
             person.take(event)
@@ -461,3 +471,7 @@ def presented(location: Location, ownership: Ownership) -> Location:
             agency_kind=AgencyKind.COMMUNITY,
         )
     return location
+
+
+# The topic a person's registration names as the aggregate it creates.
+_TOPIC = f"{Person.__module__}:{Person.__qualname__}"

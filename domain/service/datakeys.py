@@ -78,7 +78,8 @@ class KeyStore(ABC):
     def row(self, key_id: Any, person: Any, material: Any, at: Any, rule: Any) -> DataKey:
         tomb = Tombstone(date.fromisoformat(str(at)[:10]), str(rule)) if at else None
         mat = bytes(material) if material is not None else None
-        return DataKey(bytes(key_id), UUID(str(person)), mat, tomb)
+        who = person if type(person) is UUID else UUID(str(person))  # text on SQLite
+        return DataKey(bytes(key_id), who, mat, tomb)
 
 
 class MemoryKeys(KeyStore):

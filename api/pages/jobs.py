@@ -93,7 +93,7 @@ class PreviewCorrector(Corrector):
     each chunk read is counted before it is planned."""
 
     def _chunks(self, batch: Batch) -> Iterator[list[Person]]:
-        done, total = 0, len(batch.people)
+        done, total = 0, batch.counts.people
         self.progress("previewing", done, total)
         for people in super()._chunks(batch):
             yield people

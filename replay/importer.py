@@ -158,8 +158,9 @@ class Importer:
                 else stack.enter_context(self._helper(path, options, origin, idle))
             )
             context = Load(batch_id, options, spool.people(), helper=helper)
-            # All or nothing: the checking pass also encodes each chunk's events into the
-            # spool, so the writing pass only copies them in, unless a line was refused.
+            # All or nothing: the checking pass also transcodes each chunk's events into the
+            # spool, so the writing pass only stamps, seals and copies them in, unless a line
+            # was refused.
             if not (options.dry_run or options.accept_valid or spool.rejected):
                 context.stash = spool
             if options.dry_run or not options.accept_valid:

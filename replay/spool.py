@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timezone, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic_core import TzInfo
 
+from domain.frozen import held
 from replay.batch import Reject
 from replay.formats import Record, Step
 
@@ -30,7 +31,6 @@ FLUSH = 2000
 # A checked chunk as stashed: its people's keys, what it records for the batch (its progress
 # and counts), and its new events (a pickled list, as `BulkWriter.prepare` makes them).
 Stashed = tuple[list[str], Any, bytes]
-T = TypeVar("T")
 
 
 class Spool:
@@ -214,7 +214,6 @@ def order(records: list[Record]) -> list[Record]:
 # text (pickling the time zone object cost more than the rest of a line), any other (a named
 # zone such as Europe/London) as itself.
 FIXED_ZONES: tuple[type[tzinfo], ...] = (timezone, type(TzInfo(0)))
-NEW = object.__new__
 
 
 class Codec:
@@ -264,19 +263,19 @@ class Codec:
             "text": text,
             "unheld": unheld,
         }
-        return _built(Record, state)
+        return held(Record, state)
 
     def _step(self, number: int, command: dict[str, Any], *rest: Any) -> Step:
         at, ref, reason, correlation, created = rest
         state = {
-            "command": _built(self.kinds[number], command),
+            "command": held(self.kinds[number], command),
             "occurred_at": _instant(at),
             "source_ref": ref,
             "reason": reason,
             "correlation_id": correlation,
             "created_at": _instant(created),
         }
-        return _built(Step, state)
+        return held(Step, state)
 
     def _number(self, kind: type[Any]) -> int:
         number = self.numbers.get(kind)
@@ -284,12 +283,6 @@ class Codec:
             number = self.numbers[kind] = len(self.kinds)
             self.kinds.append(kind)
         return number
-
-
-def _built(kind: type[T], state: dict[str, Any]) -> T:
-    made = NEW(kind)
-    made.__dict__.update(state)
-    return made
 
 
 def _moment(moment: datetime | None) -> datetime | str | None:

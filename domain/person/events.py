@@ -13,6 +13,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.frozen import held
+
 
 class PersonEvent(Aggregate.Event):
     """Base of every event in a person's history."""
@@ -286,12 +288,10 @@ def made_of(event_class: type[PersonEvent], values: dict[str, Any]) -> PersonEve
     """The event as its dataclass constructor makes it, from every field and no other, held
     as the constructor holds them: recording makes one per entry, and setting each field
     through the frozen dataclass's guard was most of its cost. Anything else goes to the
-    constructor, which refuses it as it always has."""
+    constructor, which refuses it as it always has. `values` becomes the event's own."""
     names = _FIELDS.get(event_class)
     if names is None:
         names = _FIELDS[event_class] = frozenset(f.name for f in fields(event_class))
     if values.keys() != names or type(values["originator_id"]) is not UUID:
         return event_class(**values)
-    event = object.__new__(event_class)
-    event.__dict__.update(values)
-    return event
+    return held(event_class, values)

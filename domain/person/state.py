@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from domain.frozen import held
 from domain.person.vocabulary import (
     CUSTODY,
     KEY_DATES,
@@ -58,7 +59,6 @@ def located(
 ) -> Location:
     """A `Location` from all its fields, equal to `Location(...)` with them, without the
     field-by-field frozen `__init__` (the fold makes one per movement)."""
-    made = object.__new__(Location)
     fields = {
         "status": status,
         "agency": agency,
@@ -72,15 +72,12 @@ def located(
         "reason_code": reason_code,
         "entry": entry,
     }
-    object.__setattr__(made, "__dict__", fields)
-    return made
+    return held(Location, fields)
 
 
 def stay(prison: str, start: datetime, end: datetime | None) -> Stay:
     """A `Stay`, equal to `Stay(prison, start, end)`, made as `located` makes a `Location`."""
-    made = object.__new__(Stay)
-    object.__setattr__(made, "__dict__", {"prison": prison, "start": start, "end": end})
-    return made
+    return held(Stay, {"prison": prison, "start": start, "end": end})
 
 
 def evolve(value: Frozen, **changes: Any) -> Frozen:

@@ -36,12 +36,22 @@ class CommandBody(BaseModel):
 
     def own(self, command: type[Command] | type[Register]) -> dict[str, Any]:
         """The command's own fields (not the provenance) as given."""
-        names = {name for name in command.__dataclass_fields__}
+        names = _names(command)
         return {name: value for name, value in self if name in names}
 
     def command(self, kind: type[Command]) -> Command:
         """The command this body asks for."""
         return kind.of(self.own(kind))
+
+
+_NAMES: dict[object, frozenset[str]] = {}
+
+
+def _names(command: type[Command] | type[Register]) -> frozenset[str]:
+    names = _NAMES.get(command)
+    if names is None:
+        names = _NAMES[command] = frozenset(command.__dataclass_fields__)
+    return names
 
 
 def _model(name: str, command: type[Command] | type[Register]) -> type[CommandBody]:

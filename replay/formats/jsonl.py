@@ -11,6 +11,7 @@ from typing import IO, Any
 import orjson
 
 from domain.errors import DomainError
+from domain.frozen import held, made
 from domain.identifiers import claim_key, detect
 from domain.service.catalogue import BY_ROUTE, Register
 from domain.service.command import Command
@@ -39,26 +40,31 @@ def _command(number: int, text: str) -> Record:
         raise Bad("command", f"unknown or not importable; expected one of {known}")
     person = person_key(data.pop("person", None), "person")
     body = body_of(kind).model_validate(data)
-    step = Step(
-        kind(**{name: getattr(body, name) for name in _own_fields(kind)}),
-        body.occurred_at,
-        body.source_ref or content_key(str(name), person, data),
-        body.reason,
-        body.correlation_id,
-    )
-    return Record(number, person, (step,), text=text[:MAX_REJECT_TEXT])
+    # The body has checked every field, and a command's constructor only assigns them.
+    step = {
+        "command": held(kind, {name: getattr(body, name) for name in _own_fields(kind)}),
+        "occurred_at": body.occurred_at,
+        "source_ref": body.source_ref or content_key(str(name), person, data),
+        "reason": body.reason,
+        "correlation_id": body.correlation_id,
+    }
+    record = {"line": number, "person": person, "steps": (made(Step, step),)}
+    return made(Record, {**record, "text": text[:MAX_REJECT_TEXT]})
 
 
 _OWN: dict[type[Command], tuple[str, ...]] = {}
 
 
 def _own_fields(kind: type[Command]) -> tuple[str, ...]:
-    """The command's fields its body carries: what `body.command(kind)` passes, named once per
-    command rather than looked up on every line."""
-    if kind not in _OWN:
+    """The command's fields, all of which its body carries (the body is made from them),
+    named once per command rather than looked up on every line."""
+    own = _OWN.get(kind)
+    if own is None:
         given = body_of(kind).model_fields
-        _OWN[kind] = tuple(name for name in kind.field_names() if name in given)
-    return _OWN[kind]
+        own = _OWN[kind] = tuple(kind.field_names())
+        if not set(own) <= set(given):
+            raise TypeError(f"the body of {kind.__name__} lacks some of its fields")
+    return own
 
 
 def _registration(number: int, data: dict[str, Any], text: str) -> Record:

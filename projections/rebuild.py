@@ -17,7 +17,7 @@ import queue
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Any
@@ -27,7 +27,7 @@ from domain.person.state import PersonState
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
 from projections import tables
-from projections.db import ReadDb, open_read_db
+from projections.db import Cursor, ReadDb, open_read_db
 from projections.schema import BY_NAME, META, Projection
 from projections.source import EventSource, bulk_reading
 
@@ -73,12 +73,19 @@ def rebuild(
     source = EventSource(app)
     head = source.head()
     parallel = workers or (os.cpu_count() or 1) if db.dialect == "postgres" else 1
-    builds = [_start(db, BY_NAME[name], head, parallel) for name in names]
+    with db.transaction() as cur:  # one commit for them all: each waits on the disk
+        tables.lock(cur, db.dialect)
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {RANGES} (name TEXT NOT NULL, generation "
+            "BIGINT NOT NULL, idx BIGINT NOT NULL, low TEXT NOT NULL, high TEXT NOT "
+            "NULL, cursor TEXT, done BIGINT NOT NULL, PRIMARY KEY (name, generation, idx))"
+        )
+        builds = [_start(cur, db.dialect, BY_NAME[name], head, parallel) for name in names]
     for _, group in groupby(sorted(builds, key=_pass_key), key=_pass_key):
         _fill(app, db, list(group), progress, chunk)
     for build in builds:
         _catch_up(db, source, build)
-        _swap(db, build)
+    _swap(db, builds)
     return {b.projection.name: b.generation for b in builds}
 
 
@@ -86,36 +93,29 @@ def _pass_key(build: Build) -> tuple[int, int]:
     return build.snapshot, build.generation
 
 
-def _start(db: ReadDb, projection: Projection, head: int, parallel: int) -> Build:
+def _start(cur: Cursor, dialect: str, projection: Projection, head: int, parallel: int) -> Build:
     """Resume the generation being built, or begin a new one at the log's head."""
-    with db.transaction() as cur:
-        tables.lock(cur, db.dialect)
+    gens = [g for g in tables.generations(cur) if g.name == projection.name]
+    building = [g for g in gens if g.state == tables.BUILDING]
+    if building:
+        g = building[-1]
+        assert g.snapshot is not None
+        return Build(projection, g.generation, g.snapshot)
+    gen = max(g.generation for g in gens) + 1
+    tables.drop(cur, projection, gen)
+    tables.create(cur, dialect, projection, gen, indexes=False)
+    cur.execute(
+        f"INSERT INTO {META} (name, generation, state, position, snapshot) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (projection.name, gen, tables.BUILDING, 0, head),
+    )
+    cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (projection.name,))
+    for index, (low, high) in enumerate(split(parallel)):
         cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {RANGES} (name TEXT NOT NULL, generation "
-            "BIGINT NOT NULL, idx BIGINT NOT NULL, low TEXT NOT NULL, high TEXT NOT "
-            "NULL, cursor TEXT, done BIGINT NOT NULL, PRIMARY KEY (name, generation, idx))"
+            f"INSERT INTO {RANGES} VALUES (%s, %s, %s, %s, %s, NULL, 0)",
+            (projection.name, gen, index, low, high),
         )
-        gens = [g for g in tables.generations(cur) if g.name == projection.name]
-        building = [g for g in gens if g.state == tables.BUILDING]
-        if building:
-            g = building[-1]
-            assert g.snapshot is not None
-            return Build(projection, g.generation, g.snapshot)
-        gen = max(g.generation for g in gens) + 1
-        tables.drop(cur, projection, gen)
-        tables.create(cur, db.dialect, projection, gen, indexes=False)
-        cur.execute(
-            f"INSERT INTO {META} (name, generation, state, position, snapshot) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (projection.name, gen, tables.BUILDING, 0, head),
-        )
-        cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (projection.name,))
-        for index, (low, high) in enumerate(split(parallel)):
-            cur.execute(
-                f"INSERT INTO {RANGES} VALUES (%s, %s, %s, %s, %s, NULL, 0)",
-                (projection.name, gen, index, low, high),
-            )
-        return Build(projection, gen, head)
+    return Build(projection, gen, head)
 
 
 def split(parts: int) -> list[tuple[str, str]]:
@@ -281,7 +281,7 @@ def _child(url: str, names: list[str], span: Range, chunk: int, reports: Any) ->
     _die_with_parent()
     settings = Settings(database_url=url)
     app = JourneyApp(settings)
-    db = open_read_db(settings.database, pool_size=1)
+    db = open_read_db(settings.database, pool_size=2)  # the writing thread's, and its own
     try:
         fill_range(
             app,
@@ -321,7 +321,10 @@ def fill_range(
     assert snapshot is not None
     fill = RangeFill(db, builds, span, snapshot, progress)
     source = EventSource(app)
-    with bulk_reading():
+    # Each chunk is written by a thread of its own while the next is read and folded: the
+    # server takes the COPY while this process works, rather than each waiting on the other.
+    with bulk_reading(), ThreadPoolExecutor(1, thread_name_prefix="rebuild-write") as writer:
+        writing: Future[bool] | None = None
         for state in source.stream_states(
             snapshot,
             after_person=span.cursor or span.low or None,
@@ -333,9 +336,12 @@ def fill_range(
             if at and len(fill.pending) % CHECK == 0:  # a worker's range may be taken from
                 fill.look()
                 at(state.person_id)
-            if len(fill.pending) >= chunk and fill.flush(done=False):
-                return
-        fill.flush(done=True)
+            if len(fill.pending) >= chunk:
+                if writing is not None and writing.result():
+                    return  # the range was cut before these: they are another's to write
+                writing = writer.submit(fill.flush, fill.take(), done=False)
+        if writing is None or not writing.result():
+            fill.flush(fill.take(), done=True)
 
 
 class RangeFill:
@@ -367,7 +373,12 @@ class RangeFill:
         """Read the range's end again, without waiting on anyone."""
         self.high = _high(self.db.query(self._high_sql(), self._key()))
 
-    def flush(self, *, done: bool) -> bool:
+    def take(self) -> list[PersonState]:
+        """The states kept so far, handed over to be written; none kept after."""
+        taken, self.pending = self.pending, []
+        return taken
+
+    def flush(self, states: list[PersonState], *, done: bool) -> bool:
         """Commit the states before the range's end, with the cursor; True if the range is
         done (as asked, or because it ends before some of the states)."""
         postgres = self.db.dialect == "postgres"
@@ -378,8 +389,8 @@ class RangeFill:
                 cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute(self._high_sql() + (" FOR UPDATE" if postgres else ""), self._key())
             self.high = _high(cur.fetchall())
-            keep = [s for s in self.pending if not self.high or s.person_id < self.high]
-            done = done or len(keep) < len(self.pending)
+            keep = [s for s in states if not self.high or s.person_id < self.high]
+            done = done or len(keep) < len(states)
             cursor = keep[-1].person_id if keep else self.cursor
             for projection, gen in self.builds:
                 tables.write_states(cur, self.db.dialect, projection, gen, keep, replace=False)
@@ -391,7 +402,6 @@ class RangeFill:
         self.cursor = cursor
         if self.progress:
             self.progress(sum(s.version for s in keep), self.snapshot)
-        self.pending.clear()
         return done
 
     def _high_sql(self) -> str:
@@ -470,22 +480,27 @@ def _catch_up(db: ReadDb, source: EventSource, build: Build, batch: int = 2000) 
             tables.set_position(cur, name, gen, end)
 
 
-def _swap(db: ReadDb, build: Build) -> None:
-    """Make the new generation live and retire the old one, in one transaction."""
-    name = build.projection.name
+def _swap(db: ReadDb, builds: list[Build]) -> None:
+    """Make the new generations live and retire the old ones, in one transaction."""
     with db.transaction() as cur:
         tables.lock(cur, db.dialect)
-        old = [g for g in tables.generations(cur) if g.name == name and g.state == tables.LIVE]
-        cur.execute(
-            f"UPDATE {META} SET state = %s WHERE name = %s AND state = %s",
-            (tables.RETIRED, name, tables.LIVE),
-        )
-        cur.execute(
-            f"UPDATE {META} SET state = %s WHERE name = %s AND generation = %s",
-            (tables.LIVE, name, build.generation),
-        )
-        tables.point_views(cur, db.dialect, build.projection, build.generation)
-        for g in old:
-            tables.drop(cur, build.projection, g.generation)
-        cur.execute(f"DELETE FROM {META} WHERE name = %s AND state = %s", (name, tables.RETIRED))
-        cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (name,))
+        for build in builds:
+            _swap_one(cur, db.dialect, build)
+
+
+def _swap_one(cur: Cursor, dialect: str, build: Build) -> None:
+    name = build.projection.name
+    old = [g for g in tables.generations(cur) if g.name == name and g.state == tables.LIVE]
+    cur.execute(
+        f"UPDATE {META} SET state = %s WHERE name = %s AND state = %s",
+        (tables.RETIRED, name, tables.LIVE),
+    )
+    cur.execute(
+        f"UPDATE {META} SET state = %s WHERE name = %s AND generation = %s",
+        (tables.LIVE, name, build.generation),
+    )
+    tables.point_views(cur, dialect, build.projection, build.generation)
+    for g in old:
+        tables.drop(cur, build.projection, g.generation)
+    cur.execute(f"DELETE FROM {META} WHERE name = %s AND state = %s", (name, tables.RETIRED))
+    cur.execute(f"DELETE FROM {RANGES} WHERE name = %s", (name,))

@@ -36,6 +36,7 @@ RANGES = "rm_rebuild_ranges"
 PR_SET_PDEATHSIG = 1
 TAIL = 2  # connections indexing and analysing the filled tables at once
 CHECK = 200  # people streamed between looks at where the range now ends
+INDEX_MEMORY = "256MB"  # for each of the TAIL connections' index builds
 WORTH = 1 << 122  # the least id space (1/64 of all) worth taking from another's range
 
 
@@ -191,6 +192,9 @@ def _index(db: ReadDb, projection: Projection, generation: int) -> None:
     # Planner statistics now, not at the swap: its first queries after the swap use the
     # indexes, and the swap's lock is held for less.
     with db.transaction() as cur:
+        if db.dialect == "postgres":
+            # A national table's index sorts in memory rather than through temporary files.
+            cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
         tables.index(cur, db.dialect, projection, generation)
         tables.analyze(cur, projection, generation)
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api import problems
+from api import lane, problems
 from api.auth import Principal, Unauthenticated
 from api.config import ApiSettings
 from api.deps import authenticate, bearer
@@ -24,7 +24,7 @@ from api.metrics import Metrics
 from api.middleware import Guard
 from api.pages import mount as mount_pages
 from api.pages.session import SESSION, Revocations, visitor
-from api.routes import ROUTERS
+from api.routes import ROUTERS, commands
 from api.services import build
 from domain.service.collector import LongLived
 
@@ -82,6 +82,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         max_upload=chosen.max_import_bytes,
     )
     prepare_routes(app)
+    lane.install(app, commands.router.routes)
     return app
 
 

@@ -17,7 +17,7 @@ import queue
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Any
@@ -285,7 +285,7 @@ def _child(url: str, names: list[str], span: Range, chunk: int, reports: Any) ->
     _die_with_parent()
     settings = Settings(database_url=url)
     app = JourneyApp(settings)
-    db = open_read_db(settings.database, pool_size=2)  # the writing thread's, and its own
+    db = open_read_db(settings.database, pool_size=1)
     try:
         fill_range(
             app,
@@ -325,10 +325,7 @@ def fill_range(
     assert snapshot is not None
     fill = RangeFill(db, builds, span, snapshot, progress)
     source = EventSource(app)
-    # Each chunk is written by a thread of its own while the next is read and folded: the
-    # server takes the COPY while this process works, rather than each waiting on the other.
-    with bulk_reading(), ThreadPoolExecutor(1, thread_name_prefix="rebuild-write") as writer:
-        writing: Future[bool] | None = None
+    with bulk_reading():
         for state in source.stream_states(
             snapshot,
             after_person=span.cursor or span.low or None,
@@ -340,12 +337,9 @@ def fill_range(
             if at and len(fill.pending) % CHECK == 0:  # a worker's range may be taken from
                 fill.look()
                 at(state.person_id)
-            if len(fill.pending) >= chunk:
-                if writing is not None and writing.result():
-                    return  # the range was cut before these: they are another's to write
-                writing = writer.submit(fill.flush, fill.take(), done=False)
-        if writing is None or not writing.result():
-            fill.flush(fill.take(), done=True)
+            if len(fill.pending) >= chunk and fill.flush(fill.take(), done=False):
+                return
+        fill.flush(fill.take(), done=True)
 
 
 class RangeFill:

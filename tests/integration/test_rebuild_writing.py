@@ -1,9 +1,8 @@
-"""A rebuild reads and decodes a person's rows together, writes each chunk while the next is
-read, and swaps every read model it built in one transaction."""
+"""A rebuild decodes a person's rows together, and swaps every read model it built in one
+transaction."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from domain.service.application import JourneyApp
 from projections import tables
 from projections.db import ReadDb
-from projections.rebuild import RangeFill, rebuild
+from projections.rebuild import rebuild
 from projections.source import EventSource, _uuid
 from projections.verify import verify
 from tests.integration.test_projections import projected
@@ -37,27 +36,6 @@ def test_a_persons_rows_decode_together_as_each_decodes_alone(
         alone = [decode(person, version, topic, state) for _, version, topic, state in run]
         assert [type(e) for e in together] == [type(e) for e in alone]
         assert [vars(e) for e in together] == [vars(e) for e in alone]
-
-
-def test_chunks_are_written_beside_the_reading(
-    store: tuple[JourneyApp, ReadDb], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app, db = projected(store, 12)
-    writers: list[str] = []
-    flush = RangeFill.flush
-
-    def noted(fill: RangeFill, states: list[Any], *, done: bool) -> bool:
-        writers.append(threading.current_thread().name)
-        return flush(fill, states, done=done)
-
-    monkeypatch.setattr(RangeFill, "flush", noted)
-    assert rebuild(app, db, ["location"], chunk=4, workers=1) == {"location": 2}
-
-    # Check the full chunks went to the writing thread, the last one written in place.
-    assert len(writers) == 4
-    assert all(name.startswith("rebuild-write") for name in writers[:3])
-    assert writers[3] == threading.current_thread().name
-    assert verify(app, db).total == 0
 
 
 def test_a_swap_that_fails_for_one_read_model_swaps_none(

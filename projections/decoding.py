@@ -4,7 +4,7 @@ else through the application's mapper."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -70,58 +70,6 @@ class Decoder:
         )
         return cast(PersonEvent, self.mapper.to_domain_event(stored))
 
-    def run(self, person: UUID, rows: Sequence[tuple[Any, ...]]) -> list[PersonEvent]:
-        """One person's stored rows (id, version, topic, state), decoded together: one parse
-        of all their texts, one key looked up; any row the direct path does not take, or any
-        run it cannot, goes row by row as `__call__` takes it."""
-        texts = self._texts(rows) if self.transcode is _orjson_decode else None
-        datas = _orjson_run(texts) if texts is not None else None
-        if datas is None:
-            return [self(person, version, topic, state) for _, version, topic, state in rows]
-        events: list[PersonEvent] = []
-        for (_, version, topic, state), data in zip(rows, datas, strict=True):
-            cls, class_version = self.classes[topic]
-            if data.pop("class_version", 1) != class_version:
-                events.append(self(person, version, topic, state))
-                continue
-            data["originator_id"] = person
-            data["originator_version"] = version
-            event = object.__new__(cls)
-            object.__setattr__(event, "__dict__", data)
-            events.append(event)
-        return events
-
-    def _texts(self, rows: Sequence[tuple[Any, ...]]) -> list[bytes] | None:
-        """Each row's plaintext, or None if a row needs the mapper (or is not under a data
-        key, when the store uses them)."""
-        texts: list[bytes] = []
-        classes, plain = self.classes, self.plain
-        for _, _, topic, stored in rows:
-            if topic not in classes:
-                cls = resolve_topic(topic)
-                classes[topic] = (cls, getattr(cls, "class_version", 1))
-            if topic == SHREDDED_TOPIC:
-                return None
-            state = stored if type(stored) is bytes else bytes(stored)
-            text = state if plain else self._opened(state)
-            if text is None:
-                return None
-            texts.append(text)
-        return texts
-
-    def _opened(self, state: bytes) -> bytes | None:
-        """A row's plaintext under its data key; None for anything else, or on any failure."""
-        if self.keys is None or state[:KEY_AT] != PREFIX:
-            return None
-        key_id, last = state[KEY_AT:ID_END], self.last
-        opened = last[1] if last is not None and last[0] == key_id else self.opener(key_id)
-        if opened is None:
-            return None
-        try:  # the library's layout: nonce, tag, ciphertext; AES-GCM takes ciphertext + tag
-            return opened(state[ID_END:SEALED_AT], state[BODY_AT:] + state[SEALED_AT:BODY_AT], None)
-        except Exception:
-            return None  # the mapper reads the row again and raises the error
-
     def opener(self, key_id: bytes) -> Callable[..., bytes] | None:
         """The decrypting function of a data key; rows come person by person, so the last
         key's is kept for the rows after it, until `forget`."""
@@ -171,23 +119,8 @@ def _orjson_decode(text: bytes) -> Any:
     one level down (key dates), are revived without a walk over every value, when the text
     holds no tagged value elsewhere; any other text is decoded by the transcoder itself."""
     data = orjson.loads(text)
-    return _dated(data, text) if type(data) is dict else data
-
-
-def _orjson_run(texts: list[bytes]) -> list[dict[str, Any]] | None:
-    """Several texts decoded as `_orjson_decode` decodes each, in one parse; None if any
-    fails to parse or is not an object."""
-    try:
-        datas = orjson.loads(b"[" + b",".join(texts) + b"]")
-    except orjson.JSONDecodeError:
-        return None
-    if len(datas) != len(texts) or any(type(data) is not dict for data in datas):
-        return None
-    return [_dated(data, text) for data, text in zip(datas, texts, strict=True)]
-
-
-def _dated(data: dict[str, Any], text: bytes) -> Any:
-    """A text's parsed object with its tagged values revived (see `_orjson_decode`)."""
+    if type(data) is not dict:
+        return data
     tags = text.count(TAGGED)
     for key in DATED:
         if not tags:

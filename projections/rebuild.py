@@ -337,9 +337,9 @@ def fill_range(
             if at and len(fill.pending) % CHECK == 0:  # a worker's range may be taken from
                 fill.look()
                 at(state.person_id)
-            if len(fill.pending) >= chunk and fill.flush(fill.take(), done=False):
+            if len(fill.pending) >= chunk and fill.flush(done=False):
                 return
-        fill.flush(fill.take(), done=True)
+        fill.flush(done=True)
 
 
 class RangeFill:
@@ -371,12 +371,7 @@ class RangeFill:
         """Read the range's end again, without waiting on anyone."""
         self.high = _high(self.db.query(self._high_sql(), self._key()))
 
-    def take(self) -> list[PersonState]:
-        """The states kept so far, handed over to be written; none kept after."""
-        taken, self.pending = self.pending, []
-        return taken
-
-    def flush(self, states: list[PersonState], *, done: bool) -> bool:
+    def flush(self, *, done: bool) -> bool:
         """Commit the states before the range's end, with the cursor; True if the range is
         done (as asked, or because it ends before some of the states)."""
         postgres = self.db.dialect == "postgres"
@@ -387,8 +382,8 @@ class RangeFill:
                 cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute(self._high_sql() + (" FOR UPDATE" if postgres else ""), self._key())
             self.high = _high(cur.fetchall())
-            keep = [s for s in states if not self.high or s.person_id < self.high]
-            done = done or len(keep) < len(states)
+            keep = [s for s in self.pending if not self.high or s.person_id < self.high]
+            done = done or len(keep) < len(self.pending)
             cursor = keep[-1].person_id if keep else self.cursor
             for projection, gen in self.builds:
                 tables.write_states(cur, self.db.dialect, projection, gen, keep, replace=False)
@@ -400,6 +395,7 @@ class RangeFill:
         self.cursor = cursor
         if self.progress:
             self.progress(sum(s.version for s in keep), self.snapshot)
+        self.pending.clear()
         return done
 
     def _high_sql(self) -> str:

@@ -224,20 +224,20 @@ class EventSource:
             conn.close()
 
     def _fold_rows(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[PersonState]:
-        """Group rows by person (they arrive in id, version order) and derive each state, a
-        person's rows decoded together."""
-        run: list[tuple[Any, ...]] = []
+        """Group rows by person (they arrive in id, version order) and derive each state."""
+        history: list[PersonEvent] = []
         current_id: Any = None
         decode = self.decoder
         decode.forget()
-        for row in rows:
-            if row[0] != current_id:
-                if run:
-                    yield _state(Person.from_history(decode.run(_uuid(current_id), run)))
-                run, current_id = [], row[0]
-            run.append(row)
-        if run:
-            yield _state(Person.from_history(decode.run(_uuid(current_id), run)))
+        person: UUID | None = None
+        for oid, version, topic, state in rows:
+            if oid != current_id:
+                if history:
+                    yield _state(Person.from_history(history))
+                history, current_id, person = [], oid, _uuid(oid)
+            history.append(decode(person, version, topic, state))
+        if history:
+            yield _state(Person.from_history(history))
 
     def _id_filter(self, ids: list[str]) -> tuple[str, list[Any]]:
         # PostgreSQL compares uuids; the SQLite store keeps ids as hex text.

@@ -1,5 +1,5 @@
-"""A rebuild decodes a person's rows together, and swaps every read model it built in one
-transaction."""
+"""A rebuild swaps every read model it built in one transaction: all of them go live, or
+none."""
 
 from __future__ import annotations
 
@@ -11,31 +11,8 @@ from domain.service.application import JourneyApp
 from projections import tables
 from projections.db import ReadDb
 from projections.rebuild import rebuild
-from projections.source import EventSource, _uuid
 from projections.verify import verify
 from tests.integration.test_projections import projected
-
-
-def test_a_persons_rows_decode_together_as_each_decodes_alone(
-    store: tuple[JourneyApp, ReadDb],
-) -> None:
-    app, _ = projected(store, 5)
-    source = EventSource(app)
-    people = {s.person_id for s in source.stream_states(source.head())}
-    rows = source._person_rows(people, None)
-    runs: dict[Any, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        runs.setdefault(row[0], []).append(row)
-    assert len(runs) == 5
-
-    # Check every event, its type and every field, comes out as the row-by-row path makes it.
-    decode = source.decoder
-    for oid, run in runs.items():
-        person = _uuid(oid)
-        together = decode.run(person, run)
-        alone = [decode(person, version, topic, state) for _, version, topic, state in run]
-        assert [type(e) for e in together] == [type(e) for e in alone]
-        assert [vars(e) for e in together] == [vars(e) for e in alone]
 
 
 def test_a_swap_that_fails_for_one_read_model_swaps_none(

@@ -14,15 +14,24 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Iterable
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi._compat import ModelField
+from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    request_body_to_args,
+    request_params_to_args,
+)
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from starlette._utils import get_route_path
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
@@ -41,6 +50,7 @@ class Lane:
     check: Dependant  # the route's one dependency: its role check, on the bearer token
     bearer: HTTPBearer
     embed: bool  # whether the body is read as fields by name (several body parameters)
+    headers: tuple[tuple[ModelField, str], ...]  # each header field and the header it reads
 
     async def values(self, request: Request, body: bytes) -> dict[str, Any] | None:
         """The endpoint's arguments as the framework would resolve them, or None when the
@@ -52,13 +62,30 @@ class Lane:
         path, path_errors = request_params_to_args(
             dependant.path_params, request.scope["path_params"]
         )
-        headers, header_errors = request_params_to_args(dependant.header_params, request.headers)
+        headers = self.header_values(request.headers)
         fields = await self.fields(body)
-        if path_errors or header_errors or fields is None:
+        if path_errors or headers is None or fields is None:
             return None
         assert dependant.request_param_name and self.check.name
         given = {dependant.request_param_name: request, self.check.name: who}
         return path | headers | fields | given
+
+    def header_values(self, given: Headers) -> dict[str, Any] | None:
+        """The header fields as the framework reads a single-valued header: the first given,
+        validated by its field, or the field's default when absent; None if refused."""
+        values: dict[str, Any] = {}
+        for field, name in self.headers:
+            raw = given.get(name)
+            if raw is None:
+                if field.field_info.is_required():
+                    return None
+                values[field.name] = deepcopy(field.default)
+                continue
+            value, errors = field.validate(raw, values, loc=("header", name))
+            if errors:
+                return None
+            values[field.name] = value
+        return values
 
     async def fields(self, body: bytes) -> dict[str, Any] | None:
         """The body's fields, validated by the route's own body field; None if refused."""
@@ -159,9 +186,22 @@ def lane_for(route: APIRoute) -> Lane | None:
         dependant.background_tasks_param_name,
         dependant.security_scopes_param_name,
     )
-    if any(extras) or dependant.request_param_name is None:
+    headers = [single_header(field) for field in dependant.header_params]
+    if any(extras) or dependant.request_param_name is None or None in headers:
         return None
-    return Lane(route, check, bearer, route._embed_body_fields)
+    found = tuple(h for h in headers if h is not None)
+    return Lane(route, check, bearer, route._embed_body_fields, found)
+
+
+def single_header(field: ModelField) -> tuple[ModelField, str] | None:
+    """A header field read from one header of one name, with the header's name; None for
+    any other kind (lists, models, alias choices), which the lane leaves to the framework."""
+    aliases = _get_param_aliases(field)
+    if _get_param_model(field) or field_annotation_is_sequence(field.field_info.annotation):
+        return None
+    if len(aliases) != 1 or field.field_info.validate_default:
+        return None
+    return field, aliases[0][1]
 
 
 def install(app: FastAPI, routes: Iterable[BaseRoute]) -> list[Lane]:

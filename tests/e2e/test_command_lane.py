@@ -89,7 +89,10 @@ def headers(
     return {"authorization": f"Bearer {token}", "content-type": "application/json", **(extra or {})}
 
 
-def cases(app: FastAPI) -> list[tuple[str, dict[str, str], bytes]]:
+Headers = dict[str, str] | list[tuple[str, str]]
+
+
+def cases(app: FastAPI) -> list[tuple[str, Headers, bytes]]:
     good = json.dumps(MOVE).encode()
     return [
         ("well formed", headers(app), good),
@@ -105,6 +108,12 @@ def cases(app: FastAPI) -> list[tuple[str, dict[str, str], bytes]]:
         ("a forged token", {**headers(app), "authorization": "Bearer a.b.c"}, good),
         ("a role the route does not admit", headers(app, Role.AUDITOR), good),
         ("a key too long", headers(app, extra={"idempotency-key": "k" * 201}), good),
+        ("an empty purpose", headers(app, extra={"x-purpose": ""}), good),
+        (
+            "a version given twice",
+            [*headers(app, extra={"if-match": '"3"'}).items(), ("if-match", "nine")],
+            good,
+        ),
         ("not JSON", headers(app), b"{not json"),
         ("no body", headers(app), b""),
         ("a field missing", headers(app), json.dumps({"prison": "LEI"}).encode()),
@@ -118,8 +127,9 @@ def cases(app: FastAPI) -> list[tuple[str, dict[str, str], bytes]]:
     ]
 
 
-def scope_of(app: FastAPI, given: dict[str, str], path: str) -> dict[str, Any]:
-    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in given.items()]
+def scope_of(app: FastAPI, given: Headers, path: str) -> dict[str, Any]:
+    pairs = given.items() if isinstance(given, dict) else given
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
     return {
         "type": "http",
         "method": "POST",

@@ -11,7 +11,7 @@ from typing import IO, Any
 import orjson
 
 from domain.errors import DomainError
-from domain.frozen import held, made
+from domain.frozen import made
 from domain.identifiers import claim_key, detect
 from domain.service.catalogue import BY_ROUTE, Register
 from domain.service.command import Command
@@ -40,16 +40,19 @@ def _command(number: int, text: str) -> Record:
         raise Bad("command", f"unknown or not importable; expected one of {known}")
     person = person_key(data.pop("person", None), "person")
     body = body_of(kind).model_validate(data)
-    # The body has checked every field, and a command's constructor only assigns them.
+    # The body has checked every field, and a command's constructor only assigns them
+    # (`made` refuses a class that checks its values itself).
     step = {
-        "command": held(kind, {name: getattr(body, name) for name in _own_fields(kind)}),
+        "command": made(kind, {name: getattr(body, name) for name in _own_fields(kind)}),
         "occurred_at": body.occurred_at,
         "source_ref": body.source_ref or content_key(str(name), person, data),
         "reason": body.reason,
         "correlation_id": body.correlation_id,
     }
-    record = {"line": number, "person": person, "steps": (made(Step, step),)}
-    return made(Record, {**record, "text": text[:MAX_REJECT_TEXT]})
+    steps = (made(Step, step),)
+    return made(
+        Record, {"line": number, "person": person, "steps": steps, "text": text[:MAX_REJECT_TEXT]}
+    )
 
 
 _OWN: dict[type[Command], tuple[str, ...]] = {}

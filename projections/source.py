@@ -55,6 +55,24 @@ class EventSource:
         else:
             msg = "read models need PostgreSQL or SQLite, not the in-memory store"
             raise ValueError(msg)
+        # The thread and connection of a `kept` block, while one runs.
+        self._kept: tuple[int, Any] | None = None
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        """One connection kept for this thread's queries until the block ends, rather than
+        one opened for each: a load asks two short queries of every chunk of people, and on
+        PostgreSQL opening a connection cost as much as both."""
+        if self.url.kind != "postgres" or self._kept is not None:
+            yield
+            return
+        conn = self._connect()
+        self._kept = (threading.get_ident(), conn)
+        try:
+            yield
+        finally:
+            self._kept = None
+            conn.close()
 
     def _connect(self) -> Any:
         if self.url.kind == "postgres":
@@ -71,16 +89,24 @@ class EventSource:
     ) -> list[tuple[Any, ...]]:
         """The rows of one query; with `raw_ids`, PostgreSQL's ids come as their 16 bytes (for
         `_uuid`), to be grouped by a comparison in C and made a UUID once per person."""
+        kept = self._kept
+        if kept is not None and kept[0] == threading.get_ident() and not kept[1].broken:
+            return self._rows(kept[1], sql, params, raw_ids=raw_ids)
         conn = self._connect()
         try:
-            if self.url.kind == "postgres":  # binary: no hex to undo for each row's state
-                with conn.cursor(binary=True) as cur:
-                    if raw_ids:
-                        cur.adapters.register_loader("uuid", ByteaBinaryLoader)
-                    return list(cur.execute(self._sql(sql), list(params)).fetchall())
-            return list(conn.execute(self._sql(sql), list(params)).fetchall())
+            return self._rows(conn, sql, params, raw_ids=raw_ids)
         finally:
             conn.close()
+
+    def _rows(
+        self, conn: Any, sql: str, params: Iterable[Any], *, raw_ids: bool
+    ) -> list[tuple[Any, ...]]:
+        if self.url.kind == "postgres":  # binary: no hex to undo for each row's state
+            with conn.cursor(binary=True) as cur:
+                if raw_ids:
+                    cur.adapters.register_loader("uuid", ByteaBinaryLoader)
+                return list(cur.execute(self._sql(sql), list(params)).fetchall())
+        return list(conn.execute(self._sql(sql), list(params)).fetchall())
 
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
@@ -166,19 +192,19 @@ class EventSource:
     def holders(self, keys: Iterable[str]) -> dict[str, UUID]:
         """The person holding each identifier key ("NOMS:A1234BC"), from every claim's events
         in one query; keys no one holds are left out."""
-        by_claim = {str(claim_id(key)): key for key in set(keys)}
+        by_claim = {claim_id(key): key for key in set(keys)}
         if not by_claim:
             return {}
-        where, params = self._id_filter(sorted(by_claim))
+        where, params = self._uuid_filter(sorted(by_claim))
         rows = self._fetch(
             f"SELECT originator_id, originator_version, topic, state FROM {{table}} "
             f"WHERE {where} ORDER BY originator_id, originator_version",
             params,
         )
-        histories: dict[str, list[Any]] = {}
+        histories: dict[UUID, list[Any]] = {}
         self.decoder.forget()
         for oid, version, topic, state in rows:
-            claim = str(oid if isinstance(oid, UUID) else UUID(oid))
+            claim = oid if isinstance(oid, UUID) else UUID(oid)
             histories.setdefault(claim, []).append(self.decoder(oid, version, topic, state))
         return {
             by_claim[claim]: replay_events(None, events).person_id
@@ -240,10 +266,13 @@ class EventSource:
             yield _state(Person.from_history(history))
 
     def _id_filter(self, ids: list[str]) -> tuple[str, list[Any]]:
+        return self._uuid_filter([UUID(i) for i in ids])
+
+    def _uuid_filter(self, ids: list[UUID]) -> tuple[str, list[Any]]:
         # PostgreSQL compares uuids; the SQLite store keeps ids as hex text.
         if self.url.kind == "postgres":
-            return "originator_id = ANY(%s)", [[UUID(i) for i in ids]]
-        return f"originator_id IN ({', '.join(['%s'] * len(ids))})", [UUID(i).hex for i in ids]
+            return "originator_id = ANY(%s)", [ids]
+        return f"originator_id IN ({', '.join(['%s'] * len(ids))})", [i.hex for i in ids]
 
     def recorded_at(self, position: int) -> datetime | None:
         """When the event at a position was recorded (its library timestamp)."""

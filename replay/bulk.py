@@ -100,18 +100,21 @@ class BulkWriter:
             rows.append(StoredEvent(originator_id, version, topic, state))
         return rows
 
-    def save(self, *aggregates: Any) -> None:
-        """`app.save(*aggregates)`, written in bulk."""
-        self.write(self.encode(self.pending(aggregates)))
+    def save(self, *aggregates: Any, flushed: bool = True) -> None:
+        """`app.save(*aggregates)`, written in bulk (for `flushed`, see `write`)."""
+        self.write(self.encode(self.pending(aggregates)), flushed=flushed)
 
-    def write(self, rows: Sequence[StoredEvent]) -> None:
-        """Stored events written in the order given, all or none."""
+    def write(self, rows: Sequence[StoredEvent], *, flushed: bool = True) -> None:
+        """Stored events written in the order given, all or none. Not `flushed`: on
+        PostgreSQL the commit does not wait for its log to reach the disk; only for rows
+        that a later write, which does wait, makes count (a commit waits for all the log
+        before its own, so once that later write is durable, these are too)."""
         if not rows:
             return
         if not self.copying:
             self.app.recorder.insert_events(rows)
             return
-        copy_rows(self.app.recorder, rows)
+        copy_rows(self.app.recorder, rows, flushed=flushed)
 
 
 def owners(prepared: Sequence[Prepared]) -> set[UUID]:
@@ -127,8 +130,9 @@ def owners(prepared: Sequence[Prepared]) -> set[UUID]:
     return found
 
 
-def copy_rows(recorder: Any, rows: Sequence[StoredEvent]) -> None:
-    """COPY the rows into the PostgreSQL recorder's events table, under its table lock."""
+def copy_rows(recorder: Any, rows: Sequence[StoredEvent], *, flushed: bool = True) -> None:
+    """COPY the rows into the PostgreSQL recorder's events table, under its table lock (for
+    `flushed`, see `BulkWriter.write`)."""
     from psycopg.sql import SQL, Identifier
 
     statement = SQL("COPY {0}.{1} ({2}) FROM STDIN (FORMAT BINARY)").format(
@@ -137,6 +141,8 @@ def copy_rows(recorder: Any, rows: Sequence[StoredEvent]) -> None:
         SQL(", ").join(Identifier(c) for c in COLUMNS),
     )
     with recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        if not flushed:
+            curs.execute("SET LOCAL synchronous_commit TO off")
         for lock in recorder.lock_table_statements:
             curs.execute(lock)
         curs.execute(SQL("NOTIFY {0}").format(Identifier(recorder.channel_name)))

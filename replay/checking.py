@@ -319,8 +319,8 @@ def serve(receiving: Connection, sending: Connection) -> None:
     settings, origin = started
     app = JourneyApp(settings)
     try:
-        with fewer_collections(*LOADING_THRESHOLDS, freeze=True), sending:
-            checker = Checker(app)
+        checker = Checker(app)
+        with fewer_collections(*LOADING_THRESHOLDS, freeze=True), sending, checker.loader.kept():
             while not isinstance(question := questions.get(), EOFError):
                 sending.send(_answer(checker, origin, question))
     finally:

@@ -149,6 +149,7 @@ class Importer:
         origin = Origin(options.recorded_by, options.source, batch_id)
         with ExitStack() as stack:
             spool = stack.enter_context(Spool())
+            stack.enter_context(self.checker.loader.kept())
             idle = IdleMeter()
             self._read(path, options, spool)
             # A file with a line that cannot be read is refused without writing: no help.
@@ -414,9 +415,10 @@ class Importer:
         attempt, count, total = uuid4().hex, 0, 0
         kinds = Grouper()
         for number, page in enumerate(pages(spool.rejects())):
-            self.writer.save(
-                RejectPage.write(page_id(batch.batch_id, attempt, number), batch.batch_id, page)
-            )
+            page_key = page_id(batch.batch_id, attempt, number)
+            # Durable once the batch that notes the pages is saved after them (a commit waits
+            # for the log before it): a page's own wait for the disk was a third of keeping.
+            self.writer.save(RejectPage.write(page_key, batch.batch_id, page), flushed=False)
             for reject in page:
                 kinds.add(reject)
             count, total = number + 1, total + len(page)

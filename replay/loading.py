@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from uuid import UUID
 
 from domain.person.aggregate import Person
@@ -16,6 +17,10 @@ class PeopleLoader:
     def __init__(self, app: JourneyApp) -> None:
         self.app = app
         self.source = EventSource(app) if app.settings.database.kind != "memory" else None
+
+    def kept(self) -> AbstractContextManager[None]:
+        """One connection for this thread's lookups until the block ends (`EventSource.kept`)."""
+        return self.source.kept() if self.source is not None else nullcontext()
 
     def by_ids(self, person_ids: Iterable[str]) -> dict[str, Person]:
         ids = list(person_ids)

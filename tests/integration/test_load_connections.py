@@ -1,0 +1,100 @@
+"""What a load keeps for its whole run: one connection for its lookups (not one a query), its
+refused lines kept in order however many go by, and reject pages whose early commit never
+leaks to the store's other writes."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import closing
+
+import psycopg
+import pytest
+
+from domain.service.application import JourneyApp
+from domain.service.settings import Settings
+from projections.source import EventSource
+from replay.batch import Reject, RejectPage, page_id
+from replay.bulk import BulkWriter
+from replay.spool import FLUSH, Spool
+
+PID = "SELECT pg_backend_pid() WHERE %s = %s"
+
+
+def backend(source: EventSource) -> int:
+    [(pid,)] = source._fetch(PID, [1, 1])
+    return int(pid)
+
+
+@pytest.mark.postgres
+def test_a_kept_block_asks_every_query_on_one_connection_and_closes_it(pg_url: str) -> None:
+    with closing(JourneyApp(Settings(database_url=pg_url))) as app:
+        source = EventSource(app)
+        outside = {backend(source) for _ in range(3)}
+        assert len(outside) == 3  # each query its own connection
+        others: list[int] = []
+        with source.kept():
+            inside = {backend(source) for _ in range(3)}
+            assert len(inside) == 1
+            # Another thread asks on a connection of its own, never on this thread's.
+            thread = threading.Thread(target=lambda: others.append(backend(source)))
+            thread.start()
+            thread.join()
+            assert others and others[0] not in inside
+            with source.kept():  # nested: the same connection
+                assert backend(source) in inside
+            assert backend(source) in inside
+        after = backend(source)
+        assert after not in inside
+        with psycopg.connect(app.settings.database.conninfo(), autocommit=True) as conn:
+            alive = {row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity")}
+        assert not inside & alive, "the kept connection outlived its block"
+
+
+@pytest.mark.postgres
+def test_a_kept_connection_that_broke_gives_way_to_a_fresh_one(pg_url: str) -> None:
+    with closing(JourneyApp(Settings(database_url=pg_url))) as app:
+        source = EventSource(app)
+        with source.kept():
+            first = backend(source)
+            with psycopg.connect(app.settings.database.conninfo(), autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", [first])
+            with pytest.raises(psycopg.OperationalError):
+                backend(source)
+            assert backend(source) != first
+
+
+def rejects(lines: range) -> list[Reject]:
+    return [Reject(n, "person", f"no person holds NOMS:Z{n:04d}AA", f"line {n}") for n in lines]
+
+
+def test_rejects_kept_before_and_after_the_file_is_read_come_back_in_line_order() -> None:
+    with Spool() as spool:
+        # Read: a few unreadable lines; then checked, person by person, lines out of order.
+        spool.reject(Reject(3, "line", "not JSON", "{"))
+        assert spool.rejected == 1
+        spool.finish()
+        late = rejects(range(FLUSH * 2 + 7, 9, -1))
+        for n in range(0, len(late), 3):
+            spool.reject_all(late[n : n + 3])
+        spool.reject_all([])
+        assert spool.rejected == len(late) + 1
+        back = list(spool.rejects())
+        assert [r.line for r in back] == [3, *range(10, FLUSH * 2 + 8)]
+        assert back[1] == Reject(10, "person", "no person holds NOMS:Z0010AA", "line 10")
+        spool.reject_all(rejects(range(1, 3)))
+        assert [r.line for r in spool.rejects()][:4] == [1, 2, 3, 10]
+
+
+@pytest.mark.postgres
+def test_a_page_written_unflushed_leaves_the_pooled_connection_flushing(pg_url: str) -> None:
+    # One pooled connection: the page's and the one looked at after are the same.
+    one = pg_url.replace("pool_size=4", "pool_size=1") + "&max_overflow=0"
+    with closing(JourneyApp(Settings(database_url=one))) as app:
+        writer = BulkWriter(app)
+        page = RejectPage.write(page_id("B1", "a", 0), "B1", rejects(range(1, 4)))
+        writer.save(page, flushed=False)
+        datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.get_connection() as conn:
+            assert conn.execute("SHOW synchronous_commit").fetchone()["synchronous_commit"] == "on"
+        stored = app.repository.get(page.id)
+        assert [r.line for r in stored.rejects] == [1, 2, 3]

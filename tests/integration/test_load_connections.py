@@ -96,5 +96,6 @@ def test_a_page_written_unflushed_leaves_the_pooled_connection_flushing(pg_url: 
         datastore = app.recorder.datastore  # type: ignore[attr-defined]
         with datastore.get_connection() as conn:
             assert conn.execute("SHOW synchronous_commit").fetchone()["synchronous_commit"] == "on"
-        stored = app.repository.get(page.id)
+        stored: object = app.repository.get(page.id)
+        assert isinstance(stored, RejectPage)
         assert [r.line for r in stored.rejects] == [1, 2, 3]

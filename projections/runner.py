@@ -79,8 +79,9 @@ class Runner:
 
     def catch_up(self) -> int:
         """Apply batches until every projection has reached the head; return the position."""
-        while self.step():
-            pass
+        with self.source.kept():
+            while self.step():
+                pass
         return self.position()
 
     def position(self) -> int:
@@ -99,7 +100,13 @@ class Runner:
 
     def run(self, stop: threading.Event, idle: float = 0.05, outage: float = 1.0) -> None:
         """Follow the log until `stop` is set; sleeps briefly only when there is nothing new,
-        and waits out a database outage (a batch is all or nothing, so none is half applied)."""
+        and waits out a database outage (a batch is all or nothing, so none is half applied).
+        The log is read on one connection for the whole run (`EventSource.kept`), not one a
+        query: idle, the follower asks twenty times a second."""
+        with self.source.kept():
+            self._follow(stop, idle, outage)
+
+    def _follow(self, stop: threading.Event, idle: float, outage: float) -> None:
         while not stop.is_set():
             try:
                 stepped = self.step()

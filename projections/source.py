@@ -55,24 +55,40 @@ class EventSource:
         else:
             msg = "read models need PostgreSQL or SQLite, not the in-memory store"
             raise ValueError(msg)
-        # The thread and connection of a `kept` block, while one runs.
-        self._kept: tuple[int, Any] | None = None
+        # The thread of a `kept` block while one runs, and its connection once opened.
+        self._kept: tuple[int, list[Any]] | None = None
 
     @contextlib.contextmanager
     def kept(self) -> Iterator[None]:
         """One connection kept for this thread's queries until the block ends, rather than
-        one opened for each: a load asks two short queries of every chunk of people, and on
-        PostgreSQL opening a connection cost as much as both."""
+        one opened for each: a load asks two short queries of every chunk of people, a
+        follower of the log two every step, and on PostgreSQL opening a connection cost as
+        much as both. Opened at the first query, and opened again after one that broke it (a
+        follower outlives an outage)."""
         if self.url.kind != "postgres" or self._kept is not None:
             yield
             return
-        conn = self._connect()
-        self._kept = (threading.get_ident(), conn)
+        held: list[Any] = []
+        self._kept = (threading.get_ident(), held)
         try:
             yield
         finally:
             self._kept = None
-            conn.close()
+            for conn in held:
+                conn.close()
+
+    def _kept_connection(self) -> Any:
+        """This thread's kept connection (opened now if none is open), or None outside a
+        `kept` block of this thread."""
+        kept = self._kept
+        if kept is None or kept[0] != threading.get_ident():
+            return None
+        held = kept[1]
+        if held and (held[0].closed or held[0].broken):
+            held.pop().close()
+        if not held:
+            held.append(self._connect())
+        return held[0]
 
     def _connect(self) -> Any:
         if self.url.kind == "postgres":
@@ -89,9 +105,9 @@ class EventSource:
     ) -> list[tuple[Any, ...]]:
         """The rows of one query; with `raw_ids`, PostgreSQL's ids come as their 16 bytes (for
         `_uuid`), to be grouped by a comparison in C and made a UUID once per person."""
-        kept = self._kept
-        if kept is not None and kept[0] == threading.get_ident() and not kept[1].broken:
-            return self._rows(kept[1], sql, params, raw_ids=raw_ids)
+        kept = self._kept_connection()
+        if kept is not None:
+            return self._rows(kept, sql, params, raw_ids=raw_ids)
         conn = self._connect()
         try:
             return self._rows(conn, sql, params, raw_ids=raw_ids)

@@ -1,21 +1,27 @@
-"""What a load keeps for its whole run: one connection for its lookups (not one a query), its
-refused lines kept in order however many go by, and reject pages whose early commit never
-leaks to the store's other writes."""
+"""What a load and the log's follower keep for their whole run: one connection for their
+queries (not one a query), opened again after an outage; a load's refused lines kept in order
+however many go by, and reject pages whose early commit never leaks to the store's other
+writes."""
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import closing
+from typing import Any
 
 import psycopg
 import pytest
 
 from domain.service.application import JourneyApp
 from domain.service.settings import Settings
+from projections.db import ReadDb, open_read_db
+from projections.runner import Runner
 from projections.source import EventSource
 from replay.batch import Reject, RejectPage, page_id
 from replay.bulk import BulkWriter
 from replay.spool import FLUSH, Spool
+from tests.support import seed
 
 PID = "SELECT pg_backend_pid() WHERE %s = %s"
 
@@ -60,7 +66,8 @@ def test_a_kept_connection_that_broke_gives_way_to_a_fresh_one(pg_url: str) -> N
                 conn.execute("SELECT pg_terminate_backend(%s)", [first])
             with pytest.raises(psycopg.OperationalError):
                 backend(source)
-            assert backend(source) != first
+            again = {backend(source) for _ in range(3)}
+            assert len(again) == 1 and first not in again
 
 
 def rejects(lines: range) -> list[Reject]:
@@ -99,3 +106,53 @@ def test_a_page_written_unflushed_leaves_the_pooled_connection_flushing(pg_url: 
         stored: object = app.repository.get(page.id)
         assert isinstance(stored, RejectPage)
         assert [r.line for r in stored.rejects] == [1, 2, 3]
+
+
+def caught_up(db: ReadDb, people: int, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while db.query("SELECT count(*) FROM rm_people_g1")[0][0] < people:
+        assert time.monotonic() < deadline, "the follower did not catch up"
+        time.sleep(0.05)
+
+
+@pytest.mark.postgres
+def test_the_follower_reads_the_log_on_one_connection_and_outlives_losing_it(
+    pg_url: str,
+) -> None:
+    settings = Settings(database_url=pg_url)
+    app, db = JourneyApp(settings), open_read_db(settings.database)
+    runner = Runner(app, db)
+    opened: list[int] = []
+    connect = runner.source._connect
+
+    def counted() -> Any:
+        conn = connect()
+        opened.append(conn.info.backend_pid)
+        return conn
+
+    runner.source._connect = counted  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"outage": 0.2})
+    try:
+        seed(app, 0, 20)
+        thread.start()
+        caught_up(db, 20)
+        time.sleep(0.5)  # idle: about ten more polls
+        seed(app, 20, 20)
+        caught_up(db, 40)
+        assert len(opened) == 1, opened
+        # Its connection lost (as in a server restart): it opens another and goes on.
+        with psycopg.connect(app.settings.database.conninfo(), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", [opened[0]])
+        seed(app, 40, 20)
+        caught_up(db, 60)
+        assert len(opened) == 2, opened
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        db.close()
+        app.close()
+    assert not thread.is_alive()
+    with psycopg.connect(settings.database.conninfo(), autocommit=True) as conn:
+        alive = {row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity")}
+    assert not set(opened) & alive, "the follower's connection outlived its run"

@@ -21,8 +21,8 @@ from domain.service.aesgcm import GcmCipher
 from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, key_id_of
 
 POLL = 1.0  # seconds between looks for keys destroyed by another process
-READ_AHEAD = 2000  # keys read at once once misses come fast (a rebuild's stream)
-BUSY = 20  # misses in a second that make a reader a stream
+READ_AHEAD = 2000  # keys read at once once misses come fast and in order (a rebuild's stream)
+BUSY = 20  # misses in a second, each after the last in person order, that make a reader a stream
 ROWS = 20_000  # key rows cached (wrapped material, about 500 bytes each with the dicts)
 CIPHERS = 10_000  # key schedules cached (about 2.6 KiB each)
 
@@ -49,6 +49,10 @@ class DataKeyCipher(Cipher):
         self.ciphers: dict[bytes, GcmCipher] = {}
         self.seen, self.polled = 0, 0.0
         self.window, self.misses = 0.0, 0
+        # The person of the latest key missed (or read ahead), and how many misses in a row
+        # have each come after the one before in person order.
+        self.last_person: UUID | None = None
+        self.in_order = 0
         self.lock = threading.Lock()
 
     def prepare_keys(self, person_ids: Iterable[UUID]) -> None:
@@ -140,19 +144,32 @@ class DataKeyCipher(Cipher):
 
     def missed(self, key_id: bytes) -> DataKey | None:
         """A key not cached: fetched alone, or with the keys of the people after it when
-        misses come fast (a reader going through the log in person order)."""
+        misses come fast and each after the last in person order (a reader going through
+        the log person by person). Misses in no order (a server's commands on people met at
+        random) fetch their own key only: a page read ahead for each was all waste."""
         now = time.monotonic()
         if now - self.window > 1.0:
             self.window, self.misses = now, 0
         self.misses += 1
-        if self.misses > BUSY:
+        if self.misses > BUSY and self.in_order >= BUSY:
             page = self.store.following(key_id, min(READ_AHEAD, self.bounds[0]))
             self.cache(page)
-            return next((key for key in page if key.key_id == key_id), None)
+            found = next((key for key in page if key.key_id == key_id), None)
+            if found is not None and self._ordered(found.person_id):
+                self.last_person = page[-1].person_id  # the next miss comes after the page
+            return found
         found = self.store.by_id(key_id)
         if found is not None:
             self.cache([found])
+            self._ordered(found.person_id)
         return found
+
+    def _ordered(self, person: UUID) -> bool:
+        """Note a missed key's person; whether it came after the last in person order."""
+        after = self.last_person is not None and person > self.last_person
+        self.in_order = self.in_order + 1 if after else 0
+        self.last_person = person
+        return after
 
     def forget_destroyed(self) -> None:
         """Drop keys another process destroyed: looked for at most once a second."""

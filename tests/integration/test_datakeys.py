@@ -5,6 +5,7 @@ process meets."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from contextlib import closing
 from datetime import UTC, date, datetime
@@ -29,19 +30,24 @@ from tests.support import noms, seed
 
 
 class CountingKeys(SqlKeys):
-    """The SQL key store, counting the reads that fetch keys by id."""
+    """The SQL key store, counting the reads that fetch keys by id, and the keys they read."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.reads = 0
+        self.reads = self.pages = self.rows = 0
 
     def by_id(self, key_id: bytes) -> DataKey | None:
         self.reads += 1
-        return super().by_id(key_id)
+        found = super().by_id(key_id)
+        self.rows += found is not None
+        return found
 
     def following(self, key_id: bytes, limit: int) -> list[DataKey]:
         self.reads += 1
-        return super().following(key_id, limit)
+        self.pages += 1
+        found = super().following(key_id, limit)
+        self.rows += len(found)
+        return found
 
 
 def counting(app: JourneyApp) -> CountingKeys:
@@ -65,6 +71,27 @@ def test_a_stream_through_the_log_reads_keys_in_pages(tmp_path: Path) -> None:
         store = counting(fresh)
         assert len(states(fresh)) == 600
         assert store.reads <= BUSY + 1 + 600 // READ_AHEAD + 1
+        store.close()
+
+
+def test_people_met_in_no_order_read_their_own_keys_and_no_pages(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'random.sqlite'}")
+    with closing(JourneyApp(settings)) as app:
+        seed(app, 0, 600)
+    order = list(range(600))
+    random.Random(7).shuffle(order)
+    with closing(JourneyApp(settings)) as fresh:
+        store = counting(fresh)
+        # As a server meets them: many a second, in no order (all faster than BUSY a second).
+        for n in order[:300]:
+            assert fresh.state(noms(n)) is not None
+        assert store.pages == 0
+        assert store.rows == store.reads == 300
+        # Then a stream through the log in person order: pages again.
+        before = store.reads
+        assert len(states(fresh)) == 600
+        assert store.pages >= 1
+        assert store.reads - before <= BUSY + 1 + 600 // READ_AHEAD + 1
         store.close()
 
 

@@ -96,9 +96,9 @@ class Spool:
         """Lines the checks refused, kept here rather than in memory, a column a field."""
         self._rejects.extend((r.line, r.field, r.reason, r.text, r.history) for r in rejects)
         if len(self._rejects) >= FLUSH:
-            self._kept()
+            self._write_rejects()
 
-    def _kept(self) -> None:
+    def _write_rejects(self) -> None:
         """The rejects waiting, written: before any read of them."""
         if self._rejects:
             with self._transaction():
@@ -133,13 +133,13 @@ class Spool:
 
     @property
     def rejected(self) -> int:
-        self._kept()
+        self._write_rejects()
         return int(self.db.execute("SELECT count(*) FROM rejects").fetchone()[0])
 
     def rejects(self) -> Iterator[Reject]:
         """Every reject so far in line order (those of one line in the order kept), read as
         walked."""
-        self._kept()
+        self._write_rejects()
         rows = self.db.execute(
             "SELECT line, field, reason, text, history FROM rejects ORDER BY line, rowid"
         )

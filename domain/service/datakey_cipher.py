@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import date
+from itertools import islice
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Cipher
@@ -84,8 +86,8 @@ class DataKeyCipher(Cipher):
                 self.rows[key.key_id] = key
                 if key.material is not None:
                     self.people[key.person_id] = key.key_id
-            while len(self.rows) > self.bounds[0]:  # the oldest give way
-                self._drop(next(iter(self.rows)))
+            for key_id in oldest(self.rows, self.bounds[0]):  # the oldest give way
+                self._drop(key_id)
 
     def encrypt(self, plaintext: bytes) -> bytes:
         person = getattr(self.owner, "person", None)
@@ -138,8 +140,8 @@ class DataKeyCipher(Cipher):
         made = GcmCipher.of(self.store.unwrap(row.material))
         with self.lock:
             self.ciphers[key_id] = made
-            while len(self.ciphers) > self.bounds[1]:
-                self.ciphers.pop(next(iter(self.ciphers)), None)
+            for gone in oldest(self.ciphers, self.bounds[1]):
+                self.ciphers.pop(gone, None)
         return made
 
     def missed(self, key_id: bytes) -> DataKey | None:
@@ -192,3 +194,13 @@ class DataKeyCipher(Cipher):
         self.ciphers.pop(key_id, None)
         if row is not None and self.people.get(row.person_id) == key_id:
             del self.people[row.person_id]
+
+
+def oldest(held: dict[bytes, Any], bound: int) -> list[bytes]:
+    """The oldest keys to drop from a cache over its bound, an eighth of the bound at once.
+    Taken one at a time from a dict's front, each look at the front walks past every slot
+    emptied before it (until the dict is next resized): 11 µs an insert at 20,000 keys,
+    against under 1 µs in batches."""
+    if len(held) <= bound:
+        return []
+    return list(islice(held, len(held) - bound + bound // 8))

@@ -1,0 +1,31 @@
+"""The data-key caches' eviction: oldest first, in batches, never over the bound."""
+
+from __future__ import annotations
+
+from domain.service.datakey_cipher import oldest
+
+
+def test_nothing_is_dropped_within_the_bound() -> None:
+    held = {bytes([i]): i for i in range(16)}
+    assert oldest(held, 16) == []
+    assert oldest(held, 100) == []
+
+
+def test_the_oldest_go_first_an_eighth_of_the_bound_at_once() -> None:
+    held = {i.to_bytes(4, "big"): i for i in range(1001)}
+    dropped = oldest(held, 1000)
+    # Check one over the bound drops it and an eighth more, all from the front.
+    assert dropped == [i.to_bytes(4, "big") for i in range(1 + 125)]
+
+
+def test_a_cache_fed_one_at_a_time_stays_within_its_bound_and_keeps_the_newest() -> None:
+    bound, held = 800, {}
+    for i in range(20_000):
+        held[i.to_bytes(4, "big")] = i
+        for key in oldest(held, bound):
+            del held[key]
+        assert len(held) <= bound
+    # Check what is kept is the newest run of keys, in the order they came.
+    kept = list(held.values())
+    assert kept == list(range(kept[0], 20_000))
+    assert len(kept) > bound - bound // 8

@@ -29,6 +29,7 @@ from domain.claims import IdentifierClaim, claim_id
 from domain.errors import DomainError
 from domain.identifiers import claim_key, detect
 from domain.person.aggregate import Person
+from domain.service.caches import bounded
 
 SIZE = 10_000  # people kept per process (about 8 KiB each for ten entries); least recent dropped
 Head = tuple[int, str]  # the newest stored row of an aggregate: version and topic
@@ -143,13 +144,6 @@ class Kept:
         with self.lock:
             bounded(self.claim_heads, cid, (claim.version, claim.person_id), 2 * self.size)
         return person
-
-
-def bounded(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
-    """Put a value in a cache of at most `size`, the oldest giving way."""
-    cache[key] = value
-    while len(cache) > size:
-        cache.pop(next(iter(cache)), None)
 
 
 def _fold(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -1,8 +1,8 @@
-"""The data-key caches' eviction: oldest first, in batches, never over the bound."""
+"""Bounded caches (data keys, kept claims): the oldest give way, in batches, within bounds."""
 
 from __future__ import annotations
 
-from domain.service.datakey_cipher import oldest
+from domain.service.caches import bounded, oldest
 
 
 def test_nothing_is_dropped_within_the_bound() -> None:
@@ -29,3 +29,10 @@ def test_a_cache_fed_one_at_a_time_stays_within_its_bound_and_keeps_the_newest()
     kept = list(held.values())
     assert kept == list(range(kept[0], 20_000))
     assert len(kept) > bound - bound // 8
+
+
+def test_a_bounded_put_keeps_the_value_just_put() -> None:
+    held: dict[str, int] = {}
+    for i in range(5_000):
+        bounded(held, f"k{i}", i, 64)
+        assert held[f"k{i}"] == i and len(held) <= 64

@@ -25,8 +25,8 @@ from domain.person.events import PersonEvent
 from domain.person.state import PersonState
 from domain.service.application import JourneyApp, replay_events
 from domain.service.collector import fewer_collections
+from domain.service.decoding import Decoder
 from domain.service.storage import DatabaseURL
-from projections.decoding import Decoder
 
 PERSON_TOPICS = "domain.person.%"
 # Young objects between cyclic collections while reading in bulk: every event decoded is a

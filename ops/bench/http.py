@@ -49,7 +49,9 @@ OPTIONS = (
     Option("--seconds", float, 15),
 )
 RECORD_SCRIPT = Path(__file__).with_name("record.lua")
-MOVE_BODY = '{"occurred_at": "2024-03-01T00:00:00+00:00", "prison": "MDI", "cell": "D-1-{i}"}'
+# After every seeded person's last entry (person n's end n minutes and 110 hours after 2024-01-01
+# 08:00, in 2025 for a national store), when each is in MDI: a move on anyone keys.txt names.
+MOVE_BODY = '{"occurred_at": "2026-01-01T00:00:00+00:00", "prison": "MDI", "cell": "D-1-{i}"}'
 OURS, BARE = "where-is (auth + access log)", "bare FastAPI + psycopg"
 
 
@@ -225,9 +227,10 @@ def layout(threads: int) -> str:
     return f"wrk {threads} thread{'s' if threads > 1 else ''}" if threads else "generator"
 
 
-def prepare(url: str, work: Path, *, fresh: bool) -> Path:
+def prepare(url: str, work: Path, *, fresh: bool, people: int = PEOPLE) -> Path:
     """Seeds PEOPLE people into a fresh log, brings the read models to the head of the log and
-    writes the NOMS numbers the load uses (the first PEOPLE people of the shared store too)."""
+    writes the NOMS numbers the load uses: PEOPLE people spread evenly over the `people` the
+    store holds, so at national size recording meets people all over the store."""
     settings = Settings(database_url=url)
     if fresh:
         seed(url, PEOPLE, seeders=1)
@@ -243,14 +246,17 @@ def prepare(url: str, work: Path, *, fresh: bool) -> Path:
     db.close()
     app.close()
     keys = work / "keys.txt"
-    keys.write_text("\n".join(noms_number(n) for n in range(1, PEOPLE + 1)))
+    step = max(1, people // PEOPLE)
+    keys.write_text("\n".join(noms_number(1 + k * step) for k in range(PEOPLE)))
     return keys
 
 
-def run(seconds: float, connections: int, url: str, *, fresh: bool) -> dict[str, dict[str, float]]:
+def run(
+    seconds: float, connections: int, url: str, *, fresh: bool, people: int = PEOPLE
+) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        keys = prepare(url, work, fresh=fresh)
+        keys = prepare(url, work, fresh=fresh, people=people)
         env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_DEV_KEY": str(work / "dev.pem")}
         token = issue_dev_token(
             ApiSettings(store=Settings(database_url=url), dev_key_path=str(work / "dev.pem")),
@@ -331,7 +337,7 @@ def section(seconds: float, connections: int, store: Store | None = None) -> str
             r = run(seconds, connections, url, fresh=True)
         over = f"over {PEOPLE:,} people seeded for this section"
     else:
-        r = run(seconds, connections, store.url, fresh=False)
+        r = run(seconds, connections, store.url, fresh=False, people=store.people)
         over = f"on the shared store ({store.describe()})"
     moves = r["record a cell move"]
     verdicts = " ".join(verdict(r, t) for t in layouts())
@@ -354,7 +360,8 @@ def section(seconds: float, connections: int, store: Store | None = None) -> str
         "(lookups arriving together share one statement); "
         "the baseline is a bare FastAPI endpoint (async, an async psycopg pool of the same size) "
         "reading the same location row. "
-        "Recording is `POST /people/{NOMS}/cell-moves`.\n\n"
+        f"Recording is `POST /people/{{NOMS}}/cell-moves` on {PEOPLE:,} people spread evenly "
+        "over the store, in turn.\n\n"
         "| measurement | requests | rate | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n"
         f"{rows}\n\n"
         f"{verdicts} Recording: {moves['rps']:,.0f} commands/s, "

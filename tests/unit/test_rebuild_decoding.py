@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.person.state import Location, Status, Stay, located, stay
+from domain.service.decoding import _orjson_decode
 from domain.service.transcoder import OrjsonTranscoder
-from projections.decoding import _orjson_decode
 from projections.rows import search_name
 
 TRANSCODER = OrjsonTranscoder()

@@ -1,6 +1,7 @@
-"""Stored rows to events for the read side: plain rows, and rows under a person's data key,
-decoded directly (the key kept while a person's rows run on, dates revived by name), anything
-else through the application's mapper."""
+"""Stored rows to events: plain rows, and rows under a person's data key, decoded directly
+(dates revived by name; for a reader of many rows, the key kept while a person's rows run on),
+anything else through the application's mapper. The mapper itself takes the direct path first,
+so the write side's loads and the read side decode one way."""
 
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ class Decoder:
     application's mapper (with its tombstone check, cipher and upcasters), which also raises
     every error, exactly as it would for any row."""
 
-    def __init__(self, mapper: Mapper[UUID]) -> None:
-        self.mapper = mapper
+    def __init__(self, mapper: Mapper[UUID], *, remember: bool = True) -> None:
+        # `remember`: keep the last key's opener for the rows after it (a reader of many
+        # rows, called from one thread, that calls `forget` as each read begins). Without it
+        # every row's key is looked up in the key cache, which drops destroyed keys.
+        self.mapper, self.remember = mapper, remember
         transcoder = mapper.transcoder
         self.transcode = (
             _orjson_decode if isinstance(transcoder, OrjsonTranscoder) else transcoder.decode
@@ -51,24 +55,32 @@ class Decoder:
         self.last = None
 
     def __call__(self, oid: Any, version: int, topic: str, state: Any) -> PersonEvent:
-        found = self.classes.get(topic)
-        if found is None:
-            cls = resolve_topic(topic)
-            found = self.classes[topic] = (cls, getattr(cls, "class_version", 1))
-        cls, class_version = found
         if type(state) is not bytes:
             state = bytes(state)
-        data = self._direct(state) if topic != SHREDDED_TOPIC else None
-        if data is not None and data.pop("class_version", 1) == class_version:
-            data["originator_id"] = oid if isinstance(oid, UUID) else UUID(oid)
-            data["originator_version"] = version
-            event = object.__new__(cls)
-            object.__setattr__(event, "__dict__", data)
+        event = self.direct(oid, version, topic, state)
+        if event is not None:
             return cast(PersonEvent, event)
         stored = StoredEvent(
             originator_id=oid, originator_version=version, topic=topic, state=state
         )
         return cast(PersonEvent, self.mapper.to_domain_event(stored))
+
+    def direct(self, oid: Any, version: int, topic: str, state: bytes) -> Any:
+        """The row's event made without the mapper, as the mapper makes it; None for a row
+        the mapper must read (it also raises every error)."""
+        found = self.classes.get(topic)
+        if found is None:
+            cls = resolve_topic(topic)
+            found = self.classes[topic] = (cls, getattr(cls, "class_version", 1))
+        cls, class_version = found
+        data = self._direct(state) if topic != SHREDDED_TOPIC else None
+        if data is None or data.pop("class_version", 1) != class_version:
+            return None
+        data["originator_id"] = oid if isinstance(oid, UUID) else UUID(oid)
+        data["originator_version"] = version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", data)
+        return event
 
     def opener(self, key_id: bytes) -> Callable[..., bytes] | None:
         """The decrypting function of a data key; rows come person by person, so the last
@@ -78,7 +90,8 @@ class Decoder:
             return last[1]
         assert self.keys is not None
         opened = _opener(self.keys.cipher(key_id))
-        self.last = (key_id, opened) if opened is not None else None
+        if self.remember:
+            self.last = (key_id, opened) if opened is not None else None
         return opened
 
     def _direct(self, state: bytes) -> dict[str, Any] | None:

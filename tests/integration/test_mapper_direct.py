@@ -1,5 +1,5 @@
 """The mapper reads rows under a live data key without the library's general path: every row
-of a generated load, a void and live commands comes out exactly as that path makes it."""
+of a generated load, its void and its reinstatement comes out exactly as that path makes it."""
 
 from __future__ import annotations
 

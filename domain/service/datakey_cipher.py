@@ -18,7 +18,7 @@ from eventsourcing.persistence import Cipher
 
 from domain.erasure import Tombstone
 from domain.service.aesgcm import GcmCipher
-from domain.service.caches import oldest
+from domain.service.caches import bounded, oldest
 from domain.service.datakeys import ID_END, PREFIX, DataKey, KeyStore, key_id_of
 
 POLL = 1.0  # seconds between looks for keys destroyed by another process
@@ -138,9 +138,7 @@ class DataKeyCipher(Cipher):
             return row.tombstone
         made = GcmCipher.of(self.store.unwrap(row.material))
         with self.lock:
-            self.ciphers[key_id] = made
-            for gone in oldest(self.ciphers, self.bounds[1]):
-                self.ciphers.pop(gone, None)
+            bounded(self.ciphers, key_id, made, self.bounds[1])
         return made
 
     def missed(self, key_id: bytes) -> DataKey | None:

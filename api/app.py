@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.telemetry import TelemetryConfig
 
 from api import lane, problems
 from api.auth import Principal, Unauthenticated
@@ -27,6 +28,9 @@ from api.pages.session import SESSION, Revocations, visitor
 from api.routes import ROUTERS, commands
 from api.services import build
 from domain.service.collector import LongLived
+
+# FastAPI's OpenTelemetry instrumentation, off unless JOURNEY_TELEMETRY=on.
+OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 DESCRIPTION = """Where a person in prison or on probation is, who holds the case, key dates,
 and the full history behind every answer. Every consultation of a person's data is recorded
@@ -67,6 +71,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        telemetry=None if chosen.telemetry else OFF,
     )
     problems.install(app)
     app.add_exception_handler(InProgress, in_progress)  # type: ignore[arg-type]

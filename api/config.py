@@ -25,6 +25,10 @@ class ApiSettings:
     max_import_bytes: int = 256 * 1024 * 1024  # a data load sent to POST /imports
     ready_lag_seconds: float = 30.0
     overdue_days: int = 7
+    # FastAPI's own OpenTelemetry spans, metrics and logs, for an operator who has set up an
+    # OpenTelemetry SDK; off, no request asks whether one is set up (three environment
+    # lookups a request).
+    telemetry: bool = False
 
     def __post_init__(self) -> None:
         if not self.store.development and not self.public_keys:
@@ -54,6 +58,9 @@ class ApiSettings:
             raise InvalidValue(
                 "JOURNEY_MAX_BODY_BYTES", "limits (and JOURNEY_MAX_IMPORT_BYTES) must be numbers"
             ) from None
+        telemetry = environ.get("JOURNEY_TELEMETRY", "off").strip().lower()
+        if telemetry not in ("on", "off"):
+            raise InvalidValue("JOURNEY_TELEMETRY", f"must be on or off, not {telemetry!r}")
         return cls(
             store=Settings.from_env(environ),
             public_keys=tuple(keys),
@@ -63,4 +70,5 @@ class ApiSettings:
             max_body_bytes=max_body,
             max_import_bytes=max_import,
             ready_lag_seconds=lag,
+            telemetry=telemetry == "on",
         )

@@ -28,7 +28,7 @@ from domain.person.timeline import TimelineEntry, timeline
 from domain.provenance import Provenance
 from domain.service.command import Claiming, Command
 from domain.service.errors import ConcurrencyConflict, StaleVersion
-from domain.service.kept import Guard, Kept, StaleKept
+from domain.service.kept import Guard, Kept, StaleKept, reading_ahead
 from domain.service.keyed_mapper import (
     KeyedEventStore,
     PersonKeyMapper,
@@ -64,6 +64,9 @@ class JourneyApp(Application[UUID]):
             with serialised(settings):
                 self.recorder.create_table()  # type: ignore[attr-defined]
                 ensure_keys(self.mapper)
+        with_keys = getattr(self.recorder, "with_keys", None)  # PostgreSQL's reads a key along
+        if with_keys is not None and isinstance(self.mapper, PersonKeyMapper):
+            with_keys(self.mapper.cipher)
         # People kept between commands, checked against the store before reuse.
         self.kept = Kept(self.recorder, self.repository)
 
@@ -114,7 +117,12 @@ class JourneyApp(Application[UUID]):
         return claim.person_id
 
     def person(self, ref: str | UUID) -> Person:
-        person_id = self.resolve(ref)
+        if not is_uuid(ref):
+            with reading_ahead(self.recorder):  # the claim and its person in one round trip
+                return self._person(self.resolve(ref))
+        return self._person(self.resolve(ref))
+
+    def _person(self, person_id: UUID) -> Person:
         try:
             person: object = self.repository.get(
                 projector_func=replay_events, aggregate_id=person_id

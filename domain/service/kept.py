@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -134,6 +135,10 @@ class Kept:
         cid = None if as_uuid(ref) is not None else self.claims.get(str(ref))
         if cid is None or self.repository is None:
             return load(ref)
+        with reading_ahead(self.repository.event_store.recorder):  # claim and person at once
+            return self._claimed(ref, cid, load)
+
+    def _claimed(self, ref: str | UUID, cid: UUID, load: Callable[[str | UUID], Person]) -> Person:
         try:
             claim = self.repository.get(cid, projector_func=_fold)
         except AggregateNotFoundError:
@@ -144,6 +149,13 @@ class Kept:
         with self.lock:
             bounded(self.claim_heads, cid, (claim.version, claim.person_id), 2 * self.size)
         return person
+
+
+def reading_ahead(recorder: Any) -> AbstractContextManager[None]:
+    """Reads within the block bring a claim's person with the claim, where the recorder can
+    (see `FailFastRecorder.reading_ahead`)."""
+    ahead = getattr(recorder, "reading_ahead", None)
+    return ahead() if ahead is not None else nullcontext()
 
 
 def _fold(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -19,8 +19,10 @@ and fails within two pool timeouts when the database is really gone.
 from __future__ import annotations
 
 import functools
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +33,8 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.erasure import SHREDDED_TOPIC
 from domain.service.arrays import Byteas, Int8s, Texts, Uuids, ready
+from domain.service.datakey_cipher import DataKeyCipher
+from domain.service.datakeys import ID_END, KEYS, PREFIX
 from domain.service.group_commit import Saving, grouped, plain
 from domain.service.kept import Guard, StaleKept
 
@@ -100,6 +104,10 @@ class FailFastRecorder(PostgresApplicationRecorder):
         self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b, %b, %b)").format(name)
         self._append_sql: bytes | None = None  # the statement's text, made once
         self._reads: dict[tuple[bool, bool, bool, bool], bytes] = {}
+        # Data keys read with the rows that need them (see `with_keys`).
+        self.keys: DataKeyCipher | None = None
+        self._keyed: dict[bool, bytes] = {}
+        self.ahead = threading.local()  # rows read ahead in this thread (see `reading_ahead`)
 
     def append(
         self, stored_events: Sequence[StoredEvent], guard: Guard | None = None, **kwargs: Any
@@ -153,6 +161,11 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """An aggregate's stored events, as the library selects them, by a statement made
         once for each shape of request (the library composes it anew for every read)."""
         shape = (gt is not None, lte is not None, desc, limit is not None)
+        whole = shape == (False, False, False, False)
+        if whole and self.keys is not None:
+            found = self._read_keyed(originator_id)
+            if found is not None:
+                return found
         params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
         with (
             self.datastore.get_connection() as conn,
@@ -163,6 +176,90 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 sql = self._reads[shape] = self._read_statement(*shape).as_bytes(conn)
             curs.execute(sql, params, prepare=True)
             return [StoredEvent(*row) for row in curs.fetchall()]
+
+    def with_keys(self, keys: DataKeyCipher) -> None:
+        """Read an aggregate's data key with its rows when it is not cached: an identifier
+        claim's rows (under its holder's key) and a person met for the first time would
+        otherwise each wait for a second round trip, to fetch the key alone."""
+        self.keys = keys
+
+    @contextmanager
+    def reading_ahead(self) -> Iterator[None]:
+        """Within the block, this thread's read of a claim also brings the rows of the person
+        whose key it is under (its holder), for the read of that person that follows: a
+        command or query naming a person by an identifier reads both in one round trip.
+        Rows read ahead are used only within the block, and only by the next read."""
+        was = getattr(self.ahead, "on", False)
+        self.ahead.on, self.ahead.rows = True, None
+        try:
+            yield
+        finally:
+            self.ahead.on, self.ahead.rows = was, None
+
+    def _read_keyed(self, originator_id: UUID | str) -> Sequence[StoredEvent] | None:
+        """A whole read by way of the key statement; None for a plain read instead."""
+        assert self.keys is not None
+        oid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        ahead = getattr(self.ahead, "on", False)
+        held = getattr(self.ahead, "rows", None)
+        self.ahead.rows = None
+        if held is not None and held[0] == oid:
+            rows: Sequence[StoredEvent] = held[1]
+            return rows  # read with the claim just before, in the same statement
+        if oid in self.keys.people:  # the key is cached: nothing to bring
+            return None
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(binary=True, row_factory=tuple_row) as curs,
+        ):
+            sql = self._keyed.get(ahead)
+            if sql is None:
+                sql = self._keyed[ahead] = self._keyed_statement(ahead).as_bytes(conn)
+            curs.execute(sql, [oid, oid, oid] if ahead else [oid, oid], prepare=True)
+            found = curs.fetchall()
+        own, others, keys = [], [], []
+        for row in found:
+            if row[0] is None:
+                keys.append(self.keys.store.row(*row[4:9]))
+            elif row[0] == oid:
+                own.append(StoredEvent(*row[:4]))
+            else:
+                others.append(StoredEvent(*row[:4]))
+        self.keys.cache(keys)
+        if ahead and others:
+            self.ahead.rows = (others[0].originator_id, others)
+        return own
+
+    def _keyed_statement(self, ahead: bool) -> Composed:
+        """The aggregate's rows, then the data key its newest row is under (named in clear
+        by the row's prefix), then (reading ahead) the rows of that key's person, if another
+        aggregate's; each part in order."""
+        table = Identifier(self.datastore.schema, self.events_table_name)
+        nothing = SQL("NULL::bytea, NULL::uuid, NULL::bytea, NULL::timestamptz, NULL::text")
+        others = SQL(
+            " UNION ALL SELECT e.originator_id, e.originator_version, e.topic, e.state, "
+            "{nothing}, 2 FROM {table} e JOIN k ON e.originator_id = k.person_id "
+            "WHERE k.person_id <> %s"
+        ).format(nothing=nothing, table=table)
+        return SQL(
+            "WITH k AS (SELECT key_id, person_id, material, erased_at, rule FROM {keys} "
+            "WHERE key_id = (SELECT substring(state FROM {start} FOR {length}) FROM {table} "
+            "WHERE originator_id = %s AND substring(state FROM 1 FOR {start_less}) = {prefix} "
+            "ORDER BY originator_version DESC LIMIT 1)) "
+            "SELECT originator_id, originator_version, topic, state, {nothing}, 0 AS part "
+            "FROM {table} WHERE originator_id = %s "
+            "UNION ALL SELECT NULL, NULL, NULL, NULL, key_id, person_id, material, erased_at, "
+            "rule, 1 FROM k{others} ORDER BY part, originator_version"
+        ).format(
+            keys=Identifier(self.datastore.schema, KEYS),
+            table=table,
+            start=Literal(len(PREFIX) + 1),
+            length=Literal(ID_END - len(PREFIX)),
+            start_less=Literal(len(PREFIX)),
+            prefix=Literal(PREFIX),
+            nothing=nothing,
+            others=others if ahead else SQL(""),
+        )
 
     def _read_statement(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Composed:
         return SQL(

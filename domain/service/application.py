@@ -9,12 +9,14 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
     InfrastructureFactory,
     IntegrityError,
     Mapper,
+    Recording,
     Transcoder,
 )
 from eventsourcing.utils import Environment, EnvType
@@ -34,6 +36,7 @@ from domain.service.keyed_mapper import (
     PersonKeyMapper,
     close_keys,
     ensure_keys,
+    key_reading,
     keyed_mapper,
 )
 from domain.service.keyring import AES_CIPHER_TOPIC, KEYRING_CIPHER_TOPIC, OLD_KEYS
@@ -65,8 +68,9 @@ class JourneyApp(Application[UUID]):
                 self.recorder.create_table()  # type: ignore[attr-defined]
                 ensure_keys(self.mapper)
         with_keys = getattr(self.recorder, "with_keys", None)  # PostgreSQL's reads a key along
-        if with_keys is not None and isinstance(self.mapper, PersonKeyMapper):
-            with_keys(self.mapper.cipher)
+        reading = key_reading(self.mapper)
+        if with_keys is not None and reading is not None:
+            with_keys(reading)
         # People kept between commands, checked against the store before reuse.
         self.kept = Kept(self.recorder, self.repository)
 
@@ -95,6 +99,22 @@ class JourneyApp(Application[UUID]):
     def close(self) -> None:
         close_keys(self.mapper)
         super().close()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, with aggregates told apart by their class: its runtime protocol
+        checks cost 22 µs an aggregate, a twentieth of a live command's CPU."""
+        if not all(obj is None or isinstance(obj, Aggregate) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing = ProcessingEvent[UUID]()
+        for obj in objs:
+            if obj is not None:
+                processing.events.extend(obj.collect_events())
+                processing.aggregates[obj.id] = obj
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     # ---- queries ----
 

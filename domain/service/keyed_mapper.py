@@ -25,8 +25,17 @@ from domain.claims import IdentifierClaim
 from domain.erasure import SHREDDED_TOPIC, Shredded
 from domain.person.events import PersonEvent
 from domain.service.datakey_cipher import DataKeyCipher
-from domain.service.datakeys import KeyStore, MemoryKeys, SqlKeys, key_id_of
+from domain.service.datakeys import (
+    ID_END,
+    KEYS,
+    PREFIX,
+    KeyStore,
+    MemoryKeys,
+    SqlKeys,
+    key_id_of,
+)
 from domain.service.decoding import Decoder
+from domain.service.key_reading import KeyReading
 from domain.service.settings import Settings
 
 
@@ -89,6 +98,19 @@ def keyed_mapper(
     if url.kind == "sqlite":
         ensure_store(store)
     return PersonKeyMapper(transcoder, DataKeyCipher(store, app_cipher))
+
+
+def key_reading(mapper: Mapper[UUID]) -> KeyReading | None:
+    """How a recorder reads the data keys of the rows it reads, into the mapper's cache."""
+    if not isinstance(mapper, PersonKeyMapper) or not isinstance(mapper.cipher.store, SqlKeys):
+        return None
+    cipher = mapper.cipher
+    store = cipher.store
+
+    def found(rows: Sequence[tuple[Any, ...]]) -> None:
+        cipher.cache([store.row(*row) for row in rows])
+
+    return KeyReading(KEYS, PREFIX, ID_END - len(PREFIX), cipher.people.__contains__, found)
 
 
 def ensure_keys(mapper: Mapper[UUID]) -> None:

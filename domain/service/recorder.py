@@ -33,10 +33,9 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.erasure import SHREDDED_TOPIC
 from domain.service.arrays import Byteas, Int8s, Texts, Uuids, ready
-from domain.service.datakey_cipher import DataKeyCipher
-from domain.service.datakeys import ID_END, KEYS, PREFIX
 from domain.service.group_commit import Saving, grouped, plain
 from domain.service.kept import Guard, StaleKept
+from domain.service.key_reading import KeyReading
 
 WAIT = 0.2  # seconds before the second attempt
 # How long one attempt waits for a pooled connection, in seconds (POSTGRES_CONNECT_TIMEOUT).
@@ -105,7 +104,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         self._append_sql: bytes | None = None  # the statement's text, made once
         self._reads: dict[tuple[bool, bool, bool, bool], bytes] = {}
         # Data keys read with the rows that need them (see `with_keys`).
-        self.keys: DataKeyCipher | None = None
+        self.keys: KeyReading | None = None
         self._keyed: dict[bool, bytes] = {}
         self.ahead = threading.local()  # rows read ahead in this thread (see `reading_ahead`)
 
@@ -177,7 +176,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             curs.execute(sql, params, prepare=True)
             return [StoredEvent(*row) for row in curs.fetchall()]
 
-    def with_keys(self, keys: DataKeyCipher) -> None:
+    def with_keys(self, keys: KeyReading) -> None:
         """Read an aggregate's data key with its rows when it is not cached: an identifier
         claim's rows (under its holder's key) and a person met for the first time would
         otherwise each wait for a second round trip, to fetch the key alone."""
@@ -206,7 +205,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
         if held is not None and held[0] == oid:
             rows: Sequence[StoredEvent] = held[1]
             return rows  # read with the claim just before, in the same statement
-        if oid in self.keys.people:  # the key is cached: nothing to bring
+        if self.keys.known(oid):  # the key is cached: nothing to bring
             return None
         with (
             self.datastore.get_connection() as conn,
@@ -220,12 +219,13 @@ class FailFastRecorder(PostgresApplicationRecorder):
         own, others, keys = [], [], []
         for row in found:
             if row[0] is None:
-                keys.append(self.keys.store.row(*row[4:9]))
+                keys.append(row[4:9])
             elif row[0] == oid:
                 own.append(StoredEvent(*row[:4]))
             else:
                 others.append(StoredEvent(*row[:4]))
-        self.keys.cache(keys)
+        if keys:
+            self.keys.found(keys)
         if ahead and others:
             self.ahead.rows = (others[0].originator_id, others)
         return own
@@ -234,6 +234,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """The aggregate's rows, then the data key its newest row is under (named in clear
         by the row's prefix), then (reading ahead) the rows of that key's person, if another
         aggregate's; each part in order."""
+        assert self.keys is not None
+        prefix = self.keys.prefix
         table = Identifier(self.datastore.schema, self.events_table_name)
         nothing = SQL("NULL::bytea, NULL::uuid, NULL::bytea, NULL::timestamptz, NULL::text")
         others = SQL(
@@ -251,12 +253,12 @@ class FailFastRecorder(PostgresApplicationRecorder):
             "UNION ALL SELECT NULL, NULL, NULL, NULL, key_id, person_id, material, erased_at, "
             "rule, 1 FROM k{others} ORDER BY part, originator_version"
         ).format(
-            keys=Identifier(self.datastore.schema, KEYS),
+            keys=Identifier(self.datastore.schema, self.keys.table),
             table=table,
-            start=Literal(len(PREFIX) + 1),
-            length=Literal(ID_END - len(PREFIX)),
-            start_less=Literal(len(PREFIX)),
-            prefix=Literal(PREFIX),
+            start=Literal(len(prefix) + 1),
+            length=Literal(self.keys.id_length),
+            start_less=Literal(len(prefix)),
+            prefix=Literal(prefix),
             nothing=nothing,
             others=others if ahead else SQL(""),
         )

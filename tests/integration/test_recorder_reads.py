@@ -72,7 +72,7 @@ def test_a_claim_read_brings_its_holder_key_and_rows_for_the_next_read(app: Jour
             # Check the claim's rows come back as the library reads them, with the key of
             # the person holding it (whose key it is under) and that person's rows held.
             assert recorder.select_events(claim) == library_read(app, claim)
-            assert person in recorder.keys.people
+            assert recorder.keys.known(person)
             assert recorder.ahead.rows[0] == person
             # Check the next read, of that person, is served by the rows held, and only once.
             assert recorder.select_events(person) == library_read(app, person)

@@ -113,7 +113,11 @@ class Spool:
             yield
             return
         self.db.execute("BEGIN")
-        yield
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")  # nothing of a failed write stays, nor its transaction
+            raise
         self.db.execute("COMMIT")
 
     def finish(self) -> None:

@@ -142,6 +142,39 @@ class Person(MovementCommands, CaseCommands, MergeCommands, ProtectionCommands, 
         if event.source_ref is not None:
             self._unindexed.append(event)
 
+    def copied(self) -> Person:
+        """A copy a command can change while this one stays as stored: events and folds are
+        immutable and shared, the lists holding them are not."""
+        copy = object.__new__(type(self))
+        state = dict(self.__dict__)
+        for name in ("entries", "corrections", "_unindexed", "_pending_events"):
+            state[name] = list(state[name])
+        state["_refs"] = {key: list(found) for key, found in self._refs.items()}
+        state["_queued_refs"] = dict(self._queued_refs)
+        if self._queue is not None:
+            state["_queue"] = list(self._queue)
+        copy.__dict__.update(state)
+        return copy
+
+    def catch_up(self, events: Sequence[ev.PersonEvent]) -> None:
+        """Take the events stored after this person's version (another process's entries).
+        The last check's fold is kept, extended by them, where they are entries later than
+        all it folded, as a check of live records would extend it; else the next check folds
+        afresh."""
+        taken = (len(self.entries), len(self.corrections))
+        settled = self._folded if self._folded is not None and self._folded.taken == taken else None
+        for event in events:
+            event.mutate(self)  # the library's checks: the next version, this person
+        if settled is None or not events or not all(ev.is_entry(type(e)) for e in events):
+            return
+        ordered = effective_order(events)
+        if settled.last_at is not None and ordered[0].occurred_at <= settled.last_at:
+            return
+        journey, new = fold(ordered, start=cast(JourneyFold, settled.journey.snapshot()))
+        if not new:  # as stored, they conflict with nothing: else folded afresh, to say so
+            now = (len(self.entries), len(self.corrections))
+            self._folded = Settled(now, journey, settled.conflicts, ordered[-1].occurred_at)
+
     @property
     def refs(self) -> dict[tuple[str, str], list[int]]:
         """The versions of the events kept from each source record (source, canonical key),

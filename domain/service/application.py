@@ -220,16 +220,21 @@ class JourneyApp(Application[UUID]):
         )
         for _ in range(ATTEMPTS):
             # A person taken from memory comes with a guard; one read from the store, without.
-            person, guard = self.kept.take(ref, self.person)
+            person, guard, spare = self.kept.take(ref, self.person)
             try:
                 return self._handle(person, commands, provenances, expected_version, guard)
             except StaleKept as stale:
-                # Changed in the store meanwhile: worked again on the stored person. A claim
-                # the store found unchanged is kept, so the person is read straight by id.
-                self.kept.forget(stale.changed or guard or {})
+                # Changed in the store meanwhile: worked again on the kept person brought up
+                # to date, or else on the stored person. A claim the store found unchanged is
+                # kept, so the person is read straight by id.
+                changed = stale.changed or guard or {}
+                if spare is None or not self.kept.catch_up(spare, changed):
+                    self.kept.forget(changed)
             except Exception:
                 # A kept person's refusal (or any failure) stands only if they were current.
                 if guard is None or self.kept.current(guard):
+                    if spare is not None:
+                        self.kept.keep(spare)  # as stored: the refused command left no trace
                     raise
                 self.kept.forget(guard)
         raise ConcurrencyConflict(self.person(ref).state())

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -30,6 +30,7 @@ from domain.claims import IdentifierClaim, claim_id
 from domain.errors import DomainError
 from domain.identifiers import claim_key, detect
 from domain.person.aggregate import Person
+from domain.person.events import PersonEvent
 from domain.service.caches import bounded
 
 SIZE = 10_000  # people kept per process (about 8 KiB each for ten entries); least recent dropped
@@ -46,6 +47,15 @@ class StaleKept(IntegrityError):
         self.changed = tuple(changed)  # which kept aggregates changed, where the store says
 
 
+class Taken(NamedTuple):
+    """A person to work a command on; the guard the save checks (None: the person is as
+    stored); and for a kept person, the spare: the kept copy as stored, untouched."""
+
+    person: Person
+    guard: Guard | None = None
+    spare: Person | None = None
+
+
 class Kept:
     """People and the claims that named them, each with the store's head they were read at."""
 
@@ -57,29 +67,48 @@ class Kept:
         self.claims: dict[str, UUID] = {}  # identifier reference -> claim id
         self.claim_heads: dict[UUID, tuple[int, UUID]] = {}  # claim -> version, person
         self.lock = threading.Lock()
+        self.caught_up = 0  # kept people brought up to date rather than read afresh
 
-    def take(
-        self, ref: str | UUID, load: Callable[[str | UUID], Person]
-    ) -> tuple[Person, Guard | None]:
+    def take(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Taken:
         """The person a reference names: loaded afresh, or kept and still current. A kept
         person comes with a guard (what must be unchanged) for the save to check, where the
-        store's saves check guards; otherwise it is checked here first, and the guard is None.
+        store's saves check guards, and a copy to work on (the kept one, as stored, is the
+        spare: see `catch_up`); otherwise it is checked here first, and the guard is None.
         Where saves check guards, a person not kept is read straight by the id their claim
         named when last read, the claim guarded (a merge's redirect refuses the save)."""
         if self.heads is None:
-            return load(ref), None
+            return Taken(load(ref))
         person_id, claim = self._named(ref)
         with self.lock:
             person = self.people.pop(person_id, None) if person_id else None
         if person is None or person_id is None:
             if claim is not None and person_id is not None and self.guarded:
                 # The claim as last read names the person: the save checks it still does.
-                return load(person_id), {claim[0]: claim[1]}
-            return self._loaded(ref, load), None
+                return Taken(load(person_id), {claim[0]: claim[1]})
+            return Taken(self._loaded(ref, load))
         guard = {person_id: person.version} | ({claim[0]: claim[1]} if claim else {})
         if self.guarded:
-            return person, guard
-        return (person, None) if self.current(guard) else (self._loaded(ref, load), None)
+            return Taken(person.copied(), guard, person)
+        return Taken(person) if self.current(guard) else Taken(self._loaded(ref, load))
+
+    def catch_up(self, spare: Person, changed: Iterable[UUID]) -> bool:
+        """A kept person whose save found them changed in the store, brought up to date with
+        only what was stored since (another worker's entries, read in one short query) and
+        kept again. False, and nothing kept, when anything else changed (the claim that named
+        them: a merge's redirect) or what was stored is not the person's next events (an
+        erasure's shredding, a key destroyed): the command then reads the person afresh."""
+        if self.repository is None or set(changed) != {spare.id}:
+            return False
+        try:
+            later = list(self.repository.event_store.get(spare.id, gt=spare.version))
+            if not later or not all(isinstance(e, PersonEvent) for e in later):
+                return False
+            spare.catch_up(later)
+        except Exception:
+            return False  # the fresh read raises whatever it is, for the command to answer
+        self.caught_up += 1
+        self.keep(spare)
+        return True
 
     def current(self, guard: Guard) -> bool:
         """Whether the guarded aggregates are still as they were read (one query)."""

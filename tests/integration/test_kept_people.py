@@ -11,7 +11,7 @@ import pytest
 
 from domain.errors import DomainError
 from domain.service.application import JourneyApp
-from domain.service.catalogue import MoveCell, Release
+from domain.service.catalogue import MoveCell, Release, VoidEntries
 from domain.service.errors import ConcurrencyConflict, StaleVersion
 from domain.service.kept import Kept
 from domain.service.results import CommandResult
@@ -161,3 +161,38 @@ def test_a_merge_elsewhere_redirects_a_person_known_only_by_their_claim(
     app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-003")], prov(at(4)))
     done = app.handle("A7777AA", [MoveCell(prison="LEI", cell="A-1-004")], prov(at(5)))
     assert done.person_version == 5
+
+
+@pytest.mark.postgres
+def test_a_kept_person_changed_elsewhere_is_caught_up_not_read_afresh(pg_url: str) -> None:
+    with closing(JourneyApp(Settings(database_url=pg_url))) as app:
+        admitted(app, "A8888AA")
+        app.handle("A8888AA", [MoveCell(prison="LEI", cell="A-1-001")], prov(at(1)))
+        with closing(other_process(app)) as other:
+            other.handle("A8888AA", [MoveCell(prison="LEI", cell="B-1-001")], prov(at(2)))
+            other.handle(
+                "A8888AA",
+                [VoidEntries(entries=(3,))],
+                prov(at(2, hours=1), reason="entered in error"),
+            )
+        # Check the kept person takes only the other's two events, and the command lands on
+        # them as it would on the person read afresh.
+        done = app.handle("A8888AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
+        assert app.kept.caught_up == 1
+        assert done.person_version == 6
+        kept = app.kept.people[app.resolve("A8888AA")]
+        with closing(other_process(app)) as fresh:
+            stored = fresh.person("A8888AA")
+            assert kept.version == stored.version and kept.state() == stored.state()
+            assert [e.originator_version for e in kept.active_entries()] == [2, 4, 6]
+        # Check a refusal on a kept person leaves them kept, as stored.
+        with pytest.raises(DomainError):
+            app.handle("A8888AA", [Release(from_agency="MDI", movement_reason="CR")], prov(at(4)))
+        assert app.kept.people[kept.id].version == 6 and not kept.collect_events()
+        # Check a backdated entry from elsewhere is caught up and folded afresh at the check.
+        with closing(other_process(app)) as other:
+            other.handle("A8888AA", [MoveCell(prison="LEI", cell="D-1-001")], prov(at(2.5)))
+        done = app.handle("A8888AA", [MoveCell(prison="LEI", cell="E-1-001")], prov(at(5)))
+        assert app.kept.caught_up == 2 and done.person_version == 8
+        state = app.state("A8888AA")
+        assert state is not None and state.location.cell == "E-1-001"

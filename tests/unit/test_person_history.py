@@ -36,10 +36,14 @@ def history(steps: list[tuple[str, int]]) -> list[ev.PersonEvent]:
                 person.admit(given, prison=code, reason="N")
             elif kind == "cell":
                 person.move_cell(given, prison=code, cell="A-1-001")
+            elif kind == "late":  # recorded now, having happened a day and a half before
+                late = prov(at(n - 1.5), ref=f"r{n}")
+                person.move_cell(late, prison=code, cell="A-1-002")
             elif kind == "release":
                 person.release(given, from_agency=code, reason="CR")
             elif kind == "void" and person.entries:
-                person.void(given, entries=[person.entries[-1].originator_version])
+                why = prov(at(n), ref=f"r{n}", reason="entered in error")
+                person.void(why, entries=[person.entries[-1].originator_version])
         except DomainError:
             continue
     return cast(list[ev.PersonEvent], person.collect_events())

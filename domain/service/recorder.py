@@ -160,11 +160,12 @@ class FailFastRecorder(PostgresApplicationRecorder):
         """An aggregate's stored events, as the library selects them, by a statement made
         once for each shape of request (the library composes it anew for every read)."""
         shape = (gt is not None, lte is not None, desc, limit is not None)
-        whole = shape == (False, False, False, False)
-        if whole and self.keys is not None:
+        if shape == (False, False, False, False) and self.keys is not None:
             found = self._read_keyed(originator_id)
             if found is not None:
                 return found
+        else:
+            self.ahead.rows = None  # rows read ahead serve only the read that comes next
         params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
         with (
             self.datastore.get_connection() as conn,

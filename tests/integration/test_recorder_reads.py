@@ -99,6 +99,10 @@ def test_rows_read_ahead_serve_only_the_next_read_within_the_block(app: JourneyA
             app.handle("A3456CC", [MoveCell(prison="LEI", cell="A-1-003")], prov(at(3)))
             # Check the rows held were dropped by the read between: the person is read afresh.
             assert len(recorder.select_events(person)) == 4
+            recorder.select_events(claim)
+            recorder.select_events(person, gt=1)  # a partial read comes between
+            app.handle("A3456CC", [MoveCell(prison="LEI", cell="A-1-004")], prov(at(4)))
+            assert len(recorder.select_events(person)) == 5
 
 
 def test_a_fresh_process_reading_an_erased_person_by_identifier_is_told_of_the_erasure(

@@ -228,7 +228,7 @@ class JourneyApp(Application[UUID]):
                 # to date, or else on the stored person. A claim the store found unchanged is
                 # kept, so the person is read straight by id.
                 changed = stale.changed or guard or {}
-                if spare is None or not self.kept.catch_up(spare, changed):
+                if spare is None or not self.kept.catch_up(spare, changed, stale.since):
                     self.kept.forget(changed)
             except Exception:
                 # A kept person's refusal (or any failure) stands only if they were current.

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.claims import IdentifierClaim, claim_id
@@ -42,9 +42,16 @@ class StaleKept(IntegrityError):
     """A kept person (or the claim that named them) changed in the store since it was read:
     the command is worked again on the person as stored."""
 
-    def __init__(self, message: str, changed: Iterable[UUID] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        changed: Iterable[UUID] = (),
+        since: dict[UUID, list[StoredEvent]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.changed = tuple(changed)  # which kept aggregates changed, where the store says
+        # Where the save said, each changed aggregate's rows stored since it was read.
+        self.since = since
 
 
 class Taken(NamedTuple):
@@ -68,6 +75,7 @@ class Kept:
         self.claim_heads: dict[UUID, tuple[int, UUID]] = {}  # claim -> version, person
         self.lock = threading.Lock()
         self.caught_up = 0  # kept people brought up to date rather than read afresh
+        self.read_since = 0  # catch-ups that read what was stored since (the save did not say)
 
     def take(self, ref: str | UUID, load: Callable[[str | UUID], Person]) -> Taken:
         """The person a reference names: loaded afresh, or kept and still current. A kept
@@ -91,16 +99,28 @@ class Kept:
             return Taken(person.copied(), guard, person)
         return Taken(person) if self.current(guard) else Taken(self._loaded(ref, load))
 
-    def catch_up(self, spare: Person, changed: Iterable[UUID]) -> bool:
+    def catch_up(
+        self,
+        spare: Person,
+        changed: Iterable[UUID],
+        since: dict[UUID, list[StoredEvent]] | None = None,
+    ) -> bool:
         """A kept person whose save found them changed in the store, brought up to date with
-        only what was stored since (another worker's entries, read in one short query) and
-        kept again. False, and nothing kept, when anything else changed (the claim that named
-        them: a merge's redirect) or what was stored is not the person's next events (an
-        erasure's shredding, a key destroyed): the command then reads the person afresh."""
+        only what was stored since (another worker's entries: the rows the refusing save
+        returned, `since`, or else one short query) and kept again. False, and nothing kept,
+        when anything else changed (the claim that named them: a merge's redirect) or what
+        was stored is not the person's next events (an erasure's shredding, a key destroyed):
+        the command then reads the person afresh."""
         if self.repository is None or set(changed) != {spare.id}:
             return False
         try:
-            later = list(self.repository.event_store.get(spare.id, gt=spare.version))
+            event_store = self.repository.event_store
+            rows = None if since is None else since.get(spare.id)
+            if rows is None:
+                self.read_since += 1
+                later = list(event_store.get(spare.id, gt=spare.version))
+            else:
+                later = [event_store.mapper.to_domain_event(row) for row in rows]
             if not later or not all(isinstance(e, PersonEvent) for e in later):
                 return False
             spare.catch_up(later)

@@ -73,7 +73,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 "CREATE OR REPLACE FUNCTION {name}(ids uuid[], versions bigint[], "
                 "topics text[], states bytea[], saves bigint[], kept uuid[], "
                 "kept_versions bigint[], kept_saves bigint[]) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $f$ "
+                "RETURNS TABLE(place bigint, row_id uuid, row_version bigint, row_topic text, "
+                "row_state bytea) LANGUAGE plpgsql AS $f$ "
                 "DECLARE stale bigint[]; dropped bigint[]; "
                 "BEGIN LOCK TABLE {table} IN EXCLUSIVE MODE; "
                 # Kept aggregates changed since read (newest row not as read, or shredded),
@@ -84,15 +85,24 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) AS h "
                 "WHERE h.originator_version = k.version AND h.topic <> {shredded})); "
                 "dropped := ARRAY(SELECT kept_saves[s] FROM unnest(stale) AS s); "
-                "RETURN QUERY SELECT -s FROM unnest(stale) AS s; "
+                "IF cardinality(stale) > 0 THEN "
+                "RETURN QUERY SELECT -s, NULL::uuid, NULL::bigint, NULL::text, NULL::bytea "
+                "FROM unnest(stale) AS s; "
+                # With each, the rows stored since it was read, complete under the lock:
+                # its caller catches up with them rather than reading them again.
+                "RETURN QUERY SELECT -k.n, e.originator_id, e.originator_version, e.topic, "
+                "e.state FROM unnest(kept, kept_versions) WITH ORDINALITY AS k(id, version, n) "
+                "JOIN {table} e ON e.originator_id = k.id AND e.originator_version > k.version "
+                "WHERE k.n = ANY(stale) ORDER BY k.n, e.originator_version; END IF; "
                 "IF EXISTS (SELECT FROM unnest(saves) AS s WHERE s <> ALL(dropped)) "
                 "THEN NOTIFY {channel}; END IF; "
-                "RETURN QUERY INSERT INTO {table} "
+                "RETURN QUERY INSERT INTO {table} AS t "
                 "(originator_id, originator_version, topic, state) "
                 "SELECT e.id, e.version, e.topic, e.state "
                 "FROM unnest(ids, versions, topics, states, saves) "
                 "AS e(id, version, topic, state, save) WHERE e.save <> ALL(dropped) "
-                "RETURNING notification_id; END $f$"
+                "RETURNING t.notification_id, NULL::uuid, NULL::bigint, NULL::text, "
+                "NULL::bytea; END $f$"
             ).format(
                 name=name,
                 table=Identifier(schema, table),
@@ -100,7 +110,8 @@ class FailFastRecorder(PostgresApplicationRecorder):
                 shredded=Literal(SHREDDED_TOPIC),
             )
         )
-        self.append_statement = SQL("SELECT {0}(%b, %b, %b, %b, %b, %b, %b, %b)").format(name)
+        arguments = SQL(", ").join([SQL("%b")] * 8)
+        self.append_statement = SQL("SELECT * FROM {0}({1})").format(name, arguments)
         self._append_sql: bytes | None = None  # the statement's text, made once
         self._reads: dict[tuple[bool, bool, bool, bool], bytes] = {}
         # Data keys read with the rows that need them (see `with_keys`).
@@ -146,7 +157,7 @@ class FailFastRecorder(PostgresApplicationRecorder):
             if self._append_sql is None:
                 self._append_sql = self.append_statement.as_bytes(conn)
             curs.execute(self._append_sql, params, prepare=True)
-            return outcomes(saves, [row[0] for row in curs.fetchall()])
+            return outcomes(saves, curs.fetchall())
 
     def read(
         self,
@@ -286,21 +297,27 @@ class FailFastRecorder(PostgresApplicationRecorder):
 TOPIC = f"{__name__}:{FailFastRecorder.__name__}"
 
 
-def outcomes(saves: Sequence[Saving], found: Sequence[int]) -> list[list[int] | StaleKept]:
-    """Each save's outcome from what the save function returned: the kept aggregates found
-    changed (each as minus its place among all the guards' aggregates, from 1), then the ids
-    of the other saves' rows, in order."""
-    if not found or found[0] >= 0:  # nothing stale (the stale come first): the usual case
-        ids = iter(found)
+def outcomes(
+    saves: Sequence[Saving], found: Sequence[tuple[Any, ...]]
+) -> list[list[int] | StaleKept]:
+    """Each save's outcome from the rows the save function returned: the kept aggregates found
+    changed (each as minus its place among all the guards' aggregates, from 1, then the rows
+    stored since it was read, under the same place), then the ids of the other saves' rows."""
+    if not found or found[0][0] >= 0:  # nothing stale (the stale come first): the usual case
+        ids = iter(row[0] for row in found)
         return [[next(ids) for _ in events] for events, _ in saves]
     guarded = [(n, aid) for n, (_, guard) in enumerate(saves) for aid in guard]
-    changed: dict[int, list[UUID]] = {}
-    for place in (-n - 1 for n in found if n < 0):
-        n, aid = guarded[place]
-        changed.setdefault(n, []).append(aid)
-    ids = iter(n for n in found if n >= 0)
+    changed: dict[int, dict[UUID, list[StoredEvent]]] = {}
+    for row in found:
+        if row[0] >= 0:
+            break
+        n, aid = guarded[-row[0] - 1]
+        since = changed.setdefault(n, {}).setdefault(aid, [])
+        if row[1] is not None:
+            since.append(StoredEvent(*row[1:]))
+    ids = iter(row[0] for row in found if row[0] >= 0)
     return [
-        StaleKept("a kept aggregate changed in the store", changed[n])
+        StaleKept("a kept aggregate changed in the store", changed[n], changed[n])
         if n in changed
         else [next(ids) for _ in events]
         for n, (events, _) in enumerate(saves)
@@ -309,4 +326,4 @@ def outcomes(saves: Sequence[Saving], found: Sequence[int]) -> list[list[int] | 
 
 def append_function(table: str) -> str:
     """The name of a store's save function: its table's, so two stores in a schema keep apart."""
-    return f"{table}_append"[: PostgresApplicationRecorder.MAX_IDENTIFIER_LEN]
+    return f"{table}_save"[: PostgresApplicationRecorder.MAX_IDENTIFIER_LEN]

@@ -45,17 +45,21 @@ def test_a_kept_person_changed_elsewhere_leaves_the_rest_of_its_group_together(
         assert transactions(app, refs) == 3
 
 
-def test_a_kept_person_changed_elsewhere_is_read_again_by_id(pg_url: str) -> None:
+def test_a_kept_person_changed_elsewhere_is_caught_up_from_the_refusing_save(
+    pg_url: str,
+) -> None:
     with two_processes(pg_url) as (app, other):
         [ref] = in_cells(app, 1)
-        person_id = app.resolve(ref)
         other.handle(ref, [MoveCell(prison="LEI", cell="C-1-001")], prov(at(1)))
+        other.handle(ref, [MoveCell(prison="LEI", cell="C-1-002")], prov(at(1, hours=1)))
         read = reads(app)
         done = app.handle(ref, [MoveCell(prison="LEI", cell="D-1-001")], prov(at(2)))
-        # Check the command built on the other's entry, reading only the person: the claim
-        # that named them was unchanged, as the refused save said.
-        assert done.person_version == 5
-        assert read == [person_id]
+        # Check the command built on the other's two entries without reading anything: the
+        # refused save returned them, and the claim that named the person was unchanged.
+        assert done.person_version == 6
+        assert read == [] and app.kept.caught_up == 1
+        state = app.state(ref)
+        assert state is not None and state.location.cell == "D-1-001"
 
 
 def reads(app: JourneyApp) -> list[UUID]:

@@ -175,10 +175,11 @@ def test_a_kept_person_changed_elsewhere_is_caught_up_not_read_afresh(pg_url: st
                 [VoidEntries(entries=(3,))],
                 prov(at(2, hours=1), reason="entered in error"),
             )
-        # Check the kept person takes only the other's two events, and the command lands on
-        # them as it would on the person read afresh.
+        # Check the kept person takes only the other's two events, as the refusing save
+        # returned them (no read of its own), and the command lands on them as it would on the
+        # person read afresh.
         done = app.handle("A8888AA", [MoveCell(prison="LEI", cell="C-1-001")], prov(at(3)))
-        assert app.kept.caught_up == 1
+        assert app.kept.caught_up == 1 and app.kept.read_since == 0
         assert done.person_version == 6
         kept = app.kept.people[app.resolve("A8888AA")]
         with closing(other_process(app)) as fresh:
@@ -194,5 +195,6 @@ def test_a_kept_person_changed_elsewhere_is_caught_up_not_read_afresh(pg_url: st
             other.handle("A8888AA", [MoveCell(prison="LEI", cell="D-1-001")], prov(at(2.5)))
         done = app.handle("A8888AA", [MoveCell(prison="LEI", cell="E-1-001")], prov(at(5)))
         assert app.kept.caught_up == 2 and done.person_version == 8
+        assert app.kept.read_since == 0
         state = app.state("A8888AA")
         assert state is not None and state.location.cell == "E-1-001"

@@ -36,7 +36,11 @@ def test_overlapping_holders_leave_the_process_as_it_was(
     for stack in stacks:
         stack.close()
     assert gc.get_threshold() == own
-    assert gc.get_freeze_count() == frozen
+    # Check the set-aside state is as it was: nothing set aside if nothing was, and another
+    # holder's set-aside left alone (its objects may die meanwhile, freed by other threads of
+    # the test process, so its count can only fall).
+    after = gc.get_freeze_count()
+    assert after == 0 if frozen == 0 else 0 < after <= frozen
 
 
 class Node:
